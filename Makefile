@@ -1,0 +1,41 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres test-browser install translations demo clean bench help
+
+help:
+	@echo "make run    - install, migrate, load demo data, start the site and print the logins"
+	@echo "make test   - the whole test suite (SQLite; PostgreSQL and Chromium when available)"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d webapp/translations 2>/dev/null || \
+		$(BIN)/pybabel compile -d webapp/translations
+
+run: install
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	@scripts/run.sh "$(HOST)" "$(PORT)"
+
+test: install
+	@scripts/test.sh
+
+bench: install
+	$(BIN)/python bench/timeline.py
+
+clean:
+	rm -rf $(VENV) instance/app.db* .pytest_cache

@@ -1,0 +1,220 @@
+"""Accounts: registration, sign-in, profile changes, consents, staff and password resets."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from diary import passwords, tokens
+from diary.errors import N_, Conflict, ValidationError
+from diary.models import Consent, StaffRole, User
+from db import utcnow
+
+LOCALES = ("en", "zh_CN")
+INTERESTS = ("skin_care", "feeding", "sleep", "development", "health", "play", "bathing",
+             "pregnancy_wellbeing")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not _EMAIL.match(email) or len(email) > 254:
+        raise ValidationError(N_("Please enter a valid email address."), "email")
+    return email
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(N_("Unknown time zone %(name)s."), "timezone", name=name) from None
+    return name
+
+
+def validate_password(password: str) -> str:
+    if len(password or "") < passwords.MIN_LENGTH:
+        raise ValidationError(N_("Use at least %(count)d characters for your password."),
+                              "password", count=passwords.MIN_LENGTH)
+    return password
+
+
+@dataclass
+class Profile:
+    """What a parent tells us about themselves (registration and the account page)."""
+
+    display_name: str
+    timezone: str = "Asia/Shanghai"
+    locale: str = "en"
+    unit_system: str = "metric"
+    interests: list[str] = field(default_factory=list)
+    phone: str | None = None
+    region_province: str | None = None
+    region_city: str | None = None
+
+    def validated(self) -> Profile:
+        name = (self.display_name or "").strip()
+        if not name:
+            raise ValidationError(N_("Please tell us your name."), "display_name")
+        if self.locale not in LOCALES:
+            raise ValidationError(N_("Choose English or 简体中文."), "locale")
+        if self.unit_system not in ("metric", "imperial"):
+            raise ValidationError(N_("Choose metric or imperial units."), "unit_system")
+        unknown = set(self.interests) - set(INTERESTS)
+        if unknown:
+            raise ValidationError(N_("Unknown interests: %(names)s."), "interests",
+                                  names=", ".join(sorted(unknown)))
+        phone = (self.phone or "").strip() or None
+        if phone and not re.fullmatch(r"\+?[0-9 ()-]{5,20}", phone):
+            raise ValidationError(N_("Please enter a phone number using digits only."), "phone")
+        return Profile(
+            display_name=name[:80],
+            timezone=validate_timezone(self.timezone),
+            locale=self.locale,
+            unit_system=self.unit_system,
+            interests=sorted(set(self.interests)),
+            phone=phone,
+            region_province=(self.region_province or "").strip()[:80] or None,
+            region_city=(self.region_city or "").strip()[:80] or None,
+        )
+
+
+def _new_member_no(session: Session) -> str:
+    while True:
+        candidate = f"BJ{secrets.randbelow(10**8):08d}"
+        if session.scalar(select(User.id).where(User.member_no == candidate)) is None:
+            return candidate
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(session: Session, email: str, password: str, profile: Profile) -> User:
+    """A new account with a member number; raises Conflict when the email is taken."""
+    email = normalise_email(email)
+    validate_password(password)
+    profile = profile.validated()
+    if find_user_by_email(session, email) is not None:
+        raise Conflict(N_("An account with this email already exists. Try signing in."), "email")
+    user = User(
+        email=email,
+        password_hash=passwords.hash_password(password),
+        member_no=_new_member_no(session),
+        security_stamp=secrets.token_hex(16),
+        interests=[],
+    )
+    apply_profile(user, profile)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def apply_profile(user: User, profile: Profile) -> None:
+    profile = profile.validated()
+    for name in ("display_name", "timezone", "locale", "unit_system", "interests", "phone",
+                 "region_province", "region_city"):
+        setattr(user, name, getattr(profile, name))
+
+
+def record_consent(session: Session, user: User, kind: str, granted: bool, source: str,
+                   policy_version: str) -> Consent:
+    """Append a consent record and keep the user's current flags in step."""
+    if kind not in Consent.KINDS:
+        raise ValueError(kind)
+    consent = Consent(user=user, kind=kind, granted=granted, source=source,
+                      policy_version=policy_version, recorded_at=utcnow())
+    session.add(consent)
+    if kind == Consent.MARKETING:
+        user.marketing_opt_in = granted
+    elif kind == Consent.DIGEST:
+        user.digest_opt_in = granted
+    return consent
+
+
+def current_consent(session: Session, user: User, kind: str) -> Consent | None:
+    return session.scalar(
+        select(Consent)
+        .where(Consent.user_id == user.id, Consent.kind == kind)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Upgrades old hashes on the way."""
+    user = find_user_by_email(session, email or "")
+    if user is None or not user.is_active:
+        passwords.verify_password(_DUMMY_HASH, password or "")  # same work either way
+        return None
+    if not passwords.verify_password(user.password_hash, password or ""):
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+_DUMMY_HASH = passwords.hash_password(secrets.token_hex(8))
+
+
+def set_password(user: User, new_password: str) -> None:
+    """New hash and a new security stamp: open reset links and remember-me cookies die."""
+    validate_password(new_password)
+    user.password_hash = passwords.hash_password(new_password)
+    user.security_stamp = secrets.token_hex(16)
+
+
+def require_password(user: User, password: str) -> None:
+    """Re-check the password before sensitive changes (email, password, deletion)."""
+    if not passwords.verify_password(user.password_hash, password or ""):
+        raise ValidationError(N_("Your current password is not right."), "current_password")
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    require_password(user, current_password)
+    set_password(user, new_password)
+
+
+def change_email(session: Session, user: User, current_password: str, new_email: str) -> None:
+    require_password(user, current_password)
+    new_email = normalise_email(new_email)
+    other = find_user_by_email(session, new_email)
+    if other is not None and other.id != user.id:
+        raise Conflict(N_("Another account already uses this email."), "email")
+    user.email = new_email
+
+
+def make_reset_token(user: User, secret: str) -> str:
+    return tokens.make_token(secret, tokens.PASSWORD_RESET,
+                             {"uid": user.id, "stamp": user.security_stamp})
+
+
+def user_for_reset_token(session: Session, token: str, secret: str, max_age: int) -> User:
+    """The user a reset link was made for; a used link (stamp changed) is refused."""
+    payload = tokens.read_token(secret, tokens.PASSWORD_RESET, token, max_age)
+    user = session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if user is None or user.security_stamp != payload.get("stamp") or not user.is_active:
+        raise ValidationError(N_("This link has already been used. Please ask for a new one."))
+    return user
+
+
+def create_staff(session: Session, email: str, password: str, role: str, name: str) -> User:
+    """A staff account (marketer, analyst, admin); or give an existing account the role."""
+    if role not in {r.value for r in StaffRole}:
+        raise ValidationError(N_("Role must be one of %(roles)s."), "role",
+                              roles=", ".join(r.value for r in StaffRole))
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        existing.staff_role = role
+        return existing
+    user = create_user(session, email, password, Profile(display_name=name))
+    user.staff_role = role
+    return user
+
+
+def members_count(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0

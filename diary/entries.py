@@ -1,0 +1,162 @@
+"""Timeline entries: create, edit, delete, and read a child's timeline page by page."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from diary import search
+from diary.entry_kinds import EntryInput, MeasurementInput, clean_data
+from diary.errors import N_, ValidationError
+from diary.models import Child, Entry, Measurement, Photo, User
+from diary.photos import ProcessedPhoto
+from db import utcnow
+
+MAX_PHOTOS_PER_ENTRY = 10
+FUTURE_TOLERANCE = timedelta(hours=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _validate_common(entry: EntryInput, child: Child) -> None:
+    if entry.occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be timezone-aware")
+    if entry.occurred_at > utcnow() + FUTURE_TOLERANCE:
+        raise ValidationError(N_("The date and time cannot be in the future."), "occurred_at")
+    if len(entry.title) > 120:
+        raise ValidationError(N_("Please keep the title under 120 characters."), "title")
+    if len(entry.body) > 20_000:
+        raise ValidationError(N_("Please keep the text under 20,000 characters."), "body")
+    if entry.photo_count > MAX_PHOTOS_PER_ENTRY:
+        raise ValidationError(N_("An entry can hold at most %(count)d photos."), "photos",
+                              count=MAX_PHOTOS_PER_ENTRY)
+
+
+def create_entry(session: Session, child: Child, author: User, entry_input: EntryInput,
+                 photos: list[tuple[str, ProcessedPhoto]] = ()) -> Entry:
+    """A new entry. `photos` are (storage key, processed photo) already written to disk."""
+    entry_input.photo_count = len(photos)
+    _validate_common(entry_input, child)
+    entry = Entry(child=child, author=author, kind=entry_input.kind)
+    _apply(entry, entry_input)
+    for position, (key, processed) in enumerate(photos):
+        entry.photos.append(_photo_row(key, processed, position))
+    session.add(entry)
+    search.reindex(session, entry)
+    return entry
+
+
+def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
+                 new_photos: list[tuple[str, ProcessedPhoto]] = (),
+                 remove_photo_ids: set[int] = frozenset()) -> list[str]:
+    """Edit in place; returns storage keys of removed photos to delete after commit."""
+    kept = [p for p in entry.photos if p.id not in remove_photo_ids]
+    entry_input.kind = entry.kind  # the kind of an entry never changes
+    entry_input.photo_count = len(kept) + len(new_photos)
+    _validate_common(entry_input, entry.child)
+    removed = [p for p in entry.photos if p.id in remove_photo_ids]
+    for photo in removed:
+        entry.photos.remove(photo)
+    start = max((p.position for p in kept), default=-1) + 1
+    for offset, (key, processed) in enumerate(new_photos):
+        entry.photos.append(_photo_row(key, processed, start + offset))
+    _apply(entry, entry_input)
+    entry.updated_at = utcnow()
+    search.reindex(session, entry)
+    return [p.storage_key for p in removed]
+
+
+def delete_entry(session: Session, entry: Entry) -> list[str]:
+    """Delete an entry; returns photo storage keys to remove from disk after commit."""
+    keys = [p.storage_key for p in entry.photos]
+    search.unindex(session, [entry.id])
+    session.delete(entry)
+    session.flush()
+    return keys
+
+
+def _apply(entry: Entry, entry_input: EntryInput) -> None:
+    entry.data = clean_data(entry_input)
+    entry.title = entry_input.title.strip()
+    entry.body = entry_input.body.strip()
+    entry.occurred_at = entry_input.occurred_at
+    m = entry_input.measurement
+    if entry.kind == "measurement" and m is not None:
+        if entry.measurement is None:
+            entry.measurement = Measurement()
+        entry.measurement.weight_kg = _round(m.weight_kg, 3)
+        entry.measurement.length_cm = _round(m.length_cm, 1)
+        entry.measurement.head_cm = _round(m.head_cm, 1)
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _photo_row(key: str, processed: ProcessedPhoto, position: int) -> Photo:
+    return Photo(storage_key=key, width=processed.width, height=processed.height,
+                 size_bytes=len(processed.full), position=position)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: strictly older than (occurred_at, id)."""
+
+    occurred_at: datetime
+    entry_id: int
+
+    def encode(self) -> str:
+        micros = (self.occurred_at - _EPOCH) // timedelta(microseconds=1)
+        return f"{micros}_{self.entry_id}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor | None:
+        if not raw:
+            return None
+        try:
+            micros, entry_id = (int(part) for part in raw.split("_", 1))
+            when = _EPOCH + timedelta(microseconds=micros)
+        except (ValueError, OverflowError, OSError):
+            raise ValidationError(N_("That page link is broken; start again from the top.")) from None
+        return cls(when, entry_id)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[Entry]
+    next_cursor: Cursor | None
+
+
+def timeline(session: Session, child: Child, kinds: list[str] | None = None,
+             query: str | None = None, cursor: Cursor | None = None,
+             limit: int = 30) -> TimelinePage:
+    """Newest first, keyset-paginated so page 50 is as fast as page 1."""
+    stmt = select(Entry).where(Entry.child_id == child.id)
+    if kinds:
+        stmt = stmt.where(Entry.kind.in_(kinds))
+    if query:
+        clause = search.matches(session, query)
+        if clause is not None:
+            stmt = stmt.where(clause)
+    if cursor is not None:
+        stmt = stmt.where(or_(Entry.occurred_at < cursor.occurred_at,
+                              and_(Entry.occurred_at == cursor.occurred_at,
+                                   Entry.id < cursor.entry_id)))
+    stmt = (stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(limit + 1)
+            .options(selectinload(Entry.photos), selectinload(Entry.measurement),
+                     selectinload(Entry.author)))
+    rows = list(session.scalars(stmt))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = Cursor(rows[-1].occurred_at, rows[-1].id)
+    return TimelinePage(rows, next_cursor)
+
+
+def latest_entries(session: Session, child: Child, limit: int = 5) -> list[Entry]:
+    return timeline(session, child, limit=limit).entries
+
+
+__all__ = ["EntryInput", "MeasurementInput", "create_entry", "update_entry", "delete_entry",
+           "timeline", "latest_entries", "Cursor", "TimelinePage"]

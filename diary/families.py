@@ -1,0 +1,197 @@
+"""Families, children and who may see them.
+
+Every route that names a child, entry or photo goes through `child_for` / `entry_for` /
+`photo_for` here: a person outside the family gets NotFound (so the URL reveals nothing), a
+viewer who tries to write gets PermissionDenied.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from diary import age as agemath
+from diary.errors import N_, NotFound, PermissionDenied, ValidationError
+from diary.models import Child, Entry, Family, Membership, Photo, Relationship, Role, User
+
+SEXES = ("female", "male")
+RELATIONSHIPS = tuple(r.value for r in Relationship)
+ROLES = tuple(r.value for r in Role)
+
+
+@dataclass
+class ChildDetails:
+    """What a parent tells us about a baby, expected or born."""
+
+    name: str
+    due_date: date | None = None
+    birth_date: date | None = None
+    sex: str | None = None
+    gestational_weeks: int | None = None
+    gestational_days: int | None = None
+    birth_weight_kg: float | None = None
+    birth_length_cm: float | None = None
+    birth_head_cm: float | None = None
+
+    def validate(self, today: date) -> None:
+        """Raise ValidationError naming the first field that cannot be right."""
+        if not (self.name or "").strip():
+            raise ValidationError(N_("Please give the baby a name or a nickname."), "name")
+        if len(self.name.strip()) > 60:
+            raise ValidationError(N_("Please keep the name under 60 characters."), "name")
+        if self.sex is not None and self.sex not in SEXES:
+            raise ValidationError(N_("Please choose girl or boy."), "sex")
+        if self.birth_date is None:
+            self._validate_expected(today)
+        else:
+            self._validate_born(today)
+
+    def _validate_expected(self, today: date) -> None:
+        if self.due_date is None:
+            raise ValidationError(N_("Please enter the due date."), "due_date")
+        if self.due_date > today + timedelta(days=agemath.FULL_TERM_DAYS):
+            raise ValidationError(N_("The due date is more than 40 weeks away."), "due_date")
+        if self.due_date < today - timedelta(weeks=4):
+            raise ValidationError(
+                N_("The due date is more than 4 weeks ago. If the baby has arrived, "
+                   "choose “Born” and enter the birth date."), "due_date")
+
+    def _validate_born(self, today: date) -> None:
+        assert self.birth_date is not None
+        if self.birth_date > today:
+            raise ValidationError(N_("The birth date cannot be in the future."), "birth_date")
+        if self.birth_date < today - timedelta(days=6 * 366):
+            raise ValidationError(N_("This site follows children up to 6 years old."), "birth_date")
+        if self.sex is None:
+            raise ValidationError(N_("Please choose girl or boy (growth charts differ)."), "sex")
+        if self.gestational_weeks is not None:
+            try:
+                agemath.gestation_days_at_birth(self.gestational_weeks,
+                                                self.gestational_days or 0)
+            except ValueError:
+                raise ValidationError(
+                    N_("Gestational age at birth must be between 22+0 and 44+6 weeks."),
+                    "gestational_weeks") from None
+        _check_range(self.birth_weight_kg, 0.3, 7.0, "birth_weight", N_("Birth weight"), "kg")
+        _check_range(self.birth_length_cm, 20, 65, "birth_length", N_("Birth length"), "cm")
+        _check_range(self.birth_head_cm, 15, 45, "birth_head", N_("Head circumference"), "cm")
+
+
+def _check_range(value: float | None, low: float, high: float, field: str, label: str,
+                 unit: str) -> None:
+    if value is not None and not low <= value <= high:
+        raise ValidationError(N_("%(label)s should be between %(low)s and %(high)s %(unit)s."),
+                              field, label=label, low=f"{low:g}", high=f"{high:g}", unit=unit)
+
+
+def create_family(session: Session, owner: User, relationship: str, name: str | None = None,
+                  timezone: str | None = None) -> Family:
+    if relationship not in RELATIONSHIPS:
+        raise ValidationError(N_("Please choose your relationship to the baby."), "relationship")
+    family = Family(name=(name or f"{owner.display_name}'s family")[:80],
+                    timezone=timezone or owner.timezone)
+    family.memberships.append(
+        Membership(user=owner, role=Role.OWNER.value, relationship_to_child=relationship))
+    session.add(family)
+    session.flush()
+    return family
+
+
+def add_child(session: Session, family: Family, details: ChildDetails) -> Child:
+    details.validate(agemath.local_today(family.timezone))
+    child = Child(family=family, name=details.name.strip())
+    _apply(child, details)
+    session.add(child)
+    session.flush()
+    return child
+
+
+def update_child(child: Child, details: ChildDetails) -> None:
+    details.validate(agemath.local_today(child.family.timezone))
+    child.name = details.name.strip()
+    _apply(child, details)
+
+
+def record_birth(child: Child, details: ChildDetails) -> None:
+    """"The baby has arrived": keep the due date, add what we learn at birth."""
+    if child.is_born:
+        raise ValidationError(N_("This baby's birth is already recorded."))
+    if details.birth_date is None:
+        raise ValidationError(N_("Please enter the birth date."), "birth_date")
+    details.due_date = child.due_date
+    if details.gestational_weeks is None and child.due_date is not None:
+        # Infer gestation at birth from the due date when the parent leaves it blank.
+        ga = agemath.FULL_TERM_DAYS - (child.due_date - details.birth_date).days
+        if 22 * 7 <= ga <= 44 * 7 + 6:
+            details.gestational_weeks, details.gestational_days = divmod(ga, 7)
+    update_child(child, details)
+
+
+def _apply(child: Child, d: ChildDetails) -> None:
+    child.sex = d.sex
+    child.due_date = d.due_date
+    child.birth_date = d.birth_date
+    child.gestational_weeks_at_birth = d.gestational_weeks
+    child.gestational_days_at_birth = (d.gestational_days or 0) if d.gestational_weeks else None
+    child.birth_weight_kg = d.birth_weight_kg
+    child.birth_length_cm = d.birth_length_cm
+    child.birth_head_cm = d.birth_head_cm
+
+
+# --- who may see what -------------------------------------------------------------------
+
+def memberships_of(session: Session, user: User) -> list[Membership]:
+    return list(session.scalars(
+        select(Membership).where(Membership.user_id == user.id)
+        .options(selectinload(Membership.family).selectinload(Family.children))
+        .order_by(Membership.id)
+    ))
+
+
+def children_of(session: Session, user: User) -> list[Child]:
+    return [child for m in memberships_of(session, user) for child in m.family.children]
+
+
+def membership_in(session: Session, user: User, family_id: int) -> Membership | None:
+    return session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.family_id == family_id))
+
+
+def _require(membership: Membership | None, write: bool, owner: bool = False) -> Membership:
+    if membership is None:
+        raise NotFound()
+    if owner and not membership.is_owner:
+        raise PermissionDenied(N_("Only the family's owners can do that."))
+    if write and not membership.can_write:
+        raise PermissionDenied()
+    return membership
+
+
+def family_for(session: Session, user: User, family_id: int, owner: bool = False) -> Membership:
+    return _require(membership_in(session, user, family_id), write=owner, owner=owner)
+
+
+def child_for(session: Session, user: User, child_id: int, write: bool = False) -> Child:
+    child = session.get(Child, child_id)
+    if child is None:
+        raise NotFound()
+    _require(membership_in(session, user, child.family_id), write)
+    return child
+
+
+def entry_for(session: Session, user: User, entry_id: int, write: bool = False) -> Entry:
+    entry = session.get(Entry, entry_id)
+    if entry is None:
+        raise NotFound()
+    _require(membership_in(session, user, entry.child.family_id), write)
+    return entry
+
+
+def photo_for(session: Session, user: User, photo_id: int) -> Photo:
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise NotFound()
+    _require(membership_in(session, user, photo.entry.child.family_id), write=False)
+    return photo

@@ -1,0 +1,21 @@
+"""Tables of the diary package, re-exported so callers write `from diary.models import Child`."""
+from diary.models.accounts import Consent, StaffRole, User
+from diary.models.entries import ENTRY_KINDS, Entry, EntryKind, Measurement, Photo
+from diary.models.family import Child, Family, Invitation, Membership, Relationship, Role
+
+__all__ = [
+    "ENTRY_KINDS",
+    "Child",
+    "Consent",
+    "Entry",
+    "EntryKind",
+    "Family",
+    "Invitation",
+    "Measurement",
+    "Membership",
+    "Photo",
+    "Relationship",
+    "Role",
+    "StaffRole",
+    "User",
+]

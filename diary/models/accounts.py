@@ -1,0 +1,92 @@
+"""People who log in, and the consents they gave."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from diary.models.family import Membership
+
+
+class StaffRole(str, enum.Enum):
+    """Staff accounts are ordinary users with a role; parents have none."""
+
+    MARKETER = "marketer"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    #: Public, stable number staff use to find a member ("BJ" + 8 digits).
+    member_no: Mapped[str] = mapped_column(String(12), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    unit_system: Mapped[str] = mapped_column(String(8), default="metric")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    region_province: Mapped[str | None] = mapped_column(String(80))
+    region_city: Mapped[str | None] = mapped_column(String(80))
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    digest_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_role: Mapped[str | None] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Changing it invalidates password-reset links and other sessions' remember cookies.
+    security_stamp: Mapped[str] = mapped_column(String(32))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="Consent.recorded_at"
+    )
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_role is not None
+
+    # The session-user protocol (duck-typed, so no web framework is imported here). The id
+    # includes the security stamp: changing the password signs out every other session.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.security_stamp}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.member_no}>"
+
+
+class Consent(Base):
+    """An append-only record of each consent given or withdrawn (PIPL / GDPR evidence)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_user_kind", "user_id", "kind", "recorded_at"),)
+
+    CHILD_DATA = "child_data"
+    MARKETING = "marketing"
+    DIGEST = "digest"
+    KINDS = (CHILD_DATA, MARKETING, DIGEST)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    policy_version: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="consents")

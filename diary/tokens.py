@@ -1,0 +1,29 @@
+"""Signed, expiring tokens for links sent by email (password reset, invitations).
+
+itsdangerous signs the payload with the app's secret; each purpose has its own salt so a
+token made for one purpose is useless for another.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from diary.errors import N_, ValidationError
+
+PASSWORD_RESET = "password-reset"
+INVITATION = "family-invitation"
+
+
+def make_token(secret: str, purpose: str, payload: Any) -> str:
+    return URLSafeTimedSerializer(secret, salt=purpose).dumps(payload)
+
+
+def read_token(secret: str, purpose: str, token: str, max_age: int) -> Any:
+    """The payload, or ValidationError saying whether the link expired or was altered."""
+    try:
+        return URLSafeTimedSerializer(secret, salt=purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationError(N_("This link has expired. Please ask for a new one.")) from None
+    except BadSignature:
+        raise ValidationError(N_("This link is not valid. Please ask for a new one.")) from None

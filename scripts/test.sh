@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole suite: SQLite (with browser tests), then PostgreSQL when a server can be had.
+#
+#   TEST_DATABASE_URL=...   use that PostgreSQL server instead of starting one
+#   REQUIRE_POSTGRES=1      fail (not skip) when PostgreSQL is missing   (CI sets it)
+#   REQUIRE_BROWSER=1       fail (not skip) when Chromium is missing     (CI sets it)
+#   PYTEST_ARGS="-k foo"    extra pytest arguments
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+status=0
+
+run_pytest() {  # pytest's exit code 5 means "no tests ran": that is a failure here
+  "$bin/python" -m pytest "$@" ${PYTEST_ARGS:-}
+  local rc=$?
+  if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; rc=1; fi
+  return "$rc"
+}
+
+echo "== SQLite suite (unit, web and browser tests) =="
+TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q || status=1
+
+echo "== PostgreSQL suite =="
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  run_pytest -q -m "not browser" || status=1
+elif scripts/postgres.sh check >/dev/null 2>&1; then
+  pgdir=$(mktemp -d /tmp/bj-pg.XXXXXX)
+  if url=$(scripts/postgres.sh start "$pgdir"); then
+    TEST_DATABASE_URL="$url" run_pytest -q -m "not browser" || status=1
+    scripts/postgres.sh stop "$pgdir"
+  else
+    echo "could not start PostgreSQL (log: $pgdir/log)" >&2; status=1
+  fi
+elif [ -n "${REQUIRE_POSTGRES:-}" ]; then
+  echo "REQUIRE_POSTGRES is set but no PostgreSQL server binaries were found" >&2; status=1
+else
+  echo "PostgreSQL not found: the PostgreSQL part was SKIPPED (install postgresql to run it)."
+fi
+exit $status

@@ -1,0 +1,169 @@
+"""Shared fixtures: a migrated database, a transaction per test, the app and its client.
+
+The database is SQLite by default and PostgreSQL when TEST_DATABASE_URL is set (a fresh
+database is created inside that server for the run). Every test runs inside a transaction
+that is rolled back, and the app's sessions join it through SAVEPOINTs, so views can commit
+freely and still leave nothing behind.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import db
+from diary import accounts, families, registration
+from diary.models import Child, User
+from mailer import MemoryMailer
+from webapp import create_app
+from webapp.cli import alembic_config
+
+PASSWORD = "correct horse battery"
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}
+
+
+def _create_postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
+    """A throwaway database on the given server; returns its URL and a dropper."""
+    name = f"test_{secrets.token_hex(4)}"
+    admin = db.make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def migrated_database_url(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
+    """A new, migrated, empty database for this run (SQLite file or PostgreSQL database)."""
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    if pg_url:
+        try:
+            url, drop = _create_postgres_database(pg_url)
+        except Exception as error:  # noqa: BLE001 - reported as the reason
+            pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is unusable: {error}", 3)
+    else:
+        if _truthy("REQUIRE_POSTGRES"):
+            pytest.exit("REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not", 3)
+        url, drop = f"sqlite:///{tmp_dir / 'test.db'}", (lambda: None)
+    from alembic import command
+    command.upgrade(alembic_config(url), "head")
+    return url, drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = migrated_database_url(tmp_path_factory.mktemp("db"))
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def session_factory(engine: Engine) -> Iterator[sessionmaker]:
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = db.make_session_factory(connection, join_transaction_mode="create_savepoint")
+    yield factory
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture()
+def session(session_factory: sessionmaker) -> Iterator[Session]:
+    s = session_factory()
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def mailer() -> MemoryMailer:
+    return MemoryMailer()
+
+
+@pytest.fixture()
+def app_overrides() -> dict[str, Any]:
+    """Override in a test module to change config (e.g. turn CSRF on)."""
+    return {}
+
+
+@pytest.fixture()
+def app(session_factory: sessionmaker, tmp_path: Path, mailer: MemoryMailer,
+        app_overrides: dict[str, Any]) -> Flask:
+    application = create_app("testing", SESSION_FACTORY=session_factory,
+                             UPLOAD_DIR=tmp_path / "uploads",
+                             MAIL_OUTBOX_DIR=tmp_path / "outbox",
+                             PROPAGATE_UNEXPECTED=True, **app_overrides)
+    application.extensions["mailer"] = mailer
+    return application
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    def login(user: User, password: str = PASSWORD) -> FlaskClient:
+        client.post("/logout")
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+    return login
+
+
+@pytest.fixture()
+def make_family(session: Session) -> Callable[..., tuple[User, Child]]:
+    """Register a parent with one baby through the real service; returns (user, child)."""
+
+    def make(email: str | None = None, born: bool = True, tz: str = "Asia/Shanghai",
+             birth_date: date | None = None, due_date: date | None = None,
+             **child: Any) -> tuple[User, Child]:
+        email = email or f"parent-{secrets.token_hex(4)}@example.com"
+        if born:
+            details = families.ChildDetails(
+                name=child.pop("name", "Mia"), birth_date=birth_date or date.today()
+                - timedelta(days=100), sex=child.pop("sex", "female"), **child)
+        else:
+            details = families.ChildDetails(
+                name=child.pop("name", "Bean"),
+                due_date=due_date or date.today() + timedelta(days=140), **child)
+        with session.begin():
+            done = registration.register(session, registration.Registration(
+                email=email, password=PASSWORD,
+                profile=accounts.Profile(display_name=email.split("@")[0], timezone=tz),
+                relationship="mother", child_data_consent=True, digest_opt_in=True,
+                marketing_opt_in=False, child=details), "test")
+        assert done.child is not None
+        return done.user, done.child
+
+    return make

@@ -1,0 +1,47 @@
+"""The application factory: the only place that wires Flask to the domain packages."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import BASE_DIR, Config, config_for
+
+
+def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
+    """Build the app. `config` is a Config class or its name; `overrides` win over both."""
+    config_class = config if isinstance(config, type) else config_for(config)
+    config_class.validate()
+    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
+                instance_path=str(config_class.INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config_class)
+    session_factory = overrides.pop("SESSION_FACTORY", None)
+    app.config.update(overrides)
+
+    from diary import passwords
+    passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
+
+    from webapp import database, errors, extensions, i18n, security, services
+    database.init_app(app, session_factory)
+    services.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+
+    from webapp import cli
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.account.routes import bp as account
+    from webapp.blueprints.auth.routes import bp as auth
+    from webapp.blueprints.diary.routes import bp as diary
+    from webapp.blueprints.family.routes import bp as family
+    from webapp.blueprints.main.routes import bp as main
+
+    for blueprint in (main, auth, account, family, diary):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""The account area: routes.py (views) and forms.py (WTForms)."""

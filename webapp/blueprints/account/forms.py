@@ -1,0 +1,52 @@
+"""The parent's own data: profile, email and password, consents, deletion."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+
+from webapp.blueprints.auth.forms import INTEREST_CHOICES, LOCALE_CHOICES, MultiCheckboxField
+from webapp.forms_common import timezone_choices
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=80)])
+    timezone = SelectField(_l("Time zone"), choices=[])
+    locale = RadioField(_l("Language"), choices=LOCALE_CHOICES)
+    unit_system = RadioField(_l("Units"), choices=[("metric", _l("Metric (kg, cm, °C)")),
+                                                   ("imperial", _l("Imperial (lb, in, °F)"))])
+    interests = MultiCheckboxField(_l("Interests"), choices=INTEREST_CHOICES)
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
+    region_province = StringField(_l("Province or state (optional)"),
+                                  validators=[Optional(), Length(max=80)])
+    region_city = StringField(_l("City (optional)"), validators=[Optional(), Length(max=80)])
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = timezone_choices()
+
+
+class EmailChangeForm(FlaskForm):
+    new_email = EmailField(_l("New email"), validators=[InputRequired(), Email()])
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired()])
+    new_password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=8)])
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[InputRequired(), EqualTo("new_password",
+                                        message=_l("The two passwords do not match."))])
+
+
+class ConsentForm(FlaskForm):
+    digest_opt_in = BooleanField(_l("Weekly email about my baby's stage"))
+    marketing_opt_in = BooleanField(_l("Offers and product news"))
+
+
+class DeleteAccountForm(FlaskForm):
+    current_password = PasswordField(_l("Your password"), validators=[InputRequired()])
+    confirm = BooleanField(_l("I understand this cannot be undone."),
+                           validators=[InputRequired(message=_l("Please tick the box to "
+                                                                "confirm."))])

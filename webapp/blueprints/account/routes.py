@@ -1,0 +1,143 @@
+"""The account page: profile, sign-in details, consents, download and deletion."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from config import PRIVACY_POLICY_VERSION
+from db import utcnow
+from diary import accounts, privacy
+from diary.errors import DiaryError
+from diary.models import Consent
+from webapp.blueprints.account.forms import ConsentForm, DeleteAccountForm, EmailChangeForm, \
+    PasswordChangeForm, ProfileForm
+from webapp.database import get_session, transaction
+from webapp.forms_common import apply_error
+from webapp.services import photo_store
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def _page(**forms: Any) -> Any:
+    user = current_user
+    profile = forms.get("profile") or ProfileForm(obj=user)
+    consents = forms.get("consents") or ConsentForm(obj=user)
+    return render_template(
+        "account/index.html", profile=profile, consents=consents,
+        email_form=forms.get("email_form") or EmailChangeForm(),
+        password_form=forms.get("password_form") or PasswordChangeForm(),
+        consent_history=list(reversed(user.consents)))
+
+
+@bp.route("", methods=["GET"])
+@login_required
+def index() -> Any:
+    return _page()
+
+
+@bp.route("/profile", methods=["POST"])
+@login_required
+def profile() -> Any:
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                accounts.apply_profile(current_user, accounts.Profile(
+                    display_name=form.display_name.data or "", timezone=form.timezone.data or "",
+                    locale=form.locale.data or "en", unit_system=form.unit_system.data or "",
+                    interests=list(form.interests.data or []), phone=form.phone.data,
+                    region_province=form.region_province.data,
+                    region_city=form.region_city.data))
+        except DiaryError as error:
+            apply_error(form, error)
+        else:
+            flash(gettext("Your details are saved."), "success")
+            return redirect(url_for("account.index"))
+    return _page(profile=form), 400
+
+
+@bp.route("/email", methods=["POST"])
+@login_required
+def change_email() -> Any:
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as s:
+                accounts.change_email(s, current_user, form.current_password.data or "",
+                                      form.new_email.data or "")
+        except DiaryError as error:
+            apply_error(form, error, {"email": "new_email"})
+        else:
+            flash(gettext("Your email is now %(email)s.", email=current_user.email), "success")
+            return redirect(url_for("account.index"))
+    return _page(email_form=form), 400
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+def change_password() -> Any:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            with transaction():
+                accounts.change_password(current_user, form.current_password.data or "",
+                                         form.new_password.data or "")
+        except DiaryError as error:
+            apply_error(form, error, {"password": "new_password"})
+        else:
+            login_user(current_user)  # new security stamp: other sessions are signed out
+            flash(gettext("Your password is changed. Other devices are signed out."), "success")
+            return redirect(url_for("account.index"))
+    return _page(password_form=form), 400
+
+
+@bp.route("/consents", methods=["POST"])
+@login_required
+def consents() -> Any:
+    """Each change is recorded with time and policy version; withdrawal works at any time."""
+    form = ConsentForm()
+    if form.validate_on_submit():
+        with transaction() as s:
+            current = {Consent.DIGEST: current_user.digest_opt_in,
+                       Consent.MARKETING: current_user.marketing_opt_in}
+            for kind, wanted in ((Consent.DIGEST, form.digest_opt_in.data),
+                                 (Consent.MARKETING, form.marketing_opt_in.data)):
+                if bool(wanted) != bool(current[kind]):
+                    accounts.record_consent(s, current_user, kind, bool(wanted), "account",
+                                            PRIVACY_POLICY_VERSION)
+        flash(gettext("Your choices are saved."), "success")
+        return redirect(url_for("account.index"))
+    return _page(consents=form), 400
+
+
+@bp.route("/export", methods=["POST"])
+@login_required
+def export() -> Any:
+    data = privacy.export_zip(get_session(), current_user, photo_store())
+    name = f"baby-journey-{current_user.member_no}-{utcnow():%Y%m%d}.zip"
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+def delete() -> Any:
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as s:
+                accounts.require_password(current_user, form.current_password.data or "")
+                keys = privacy.delete_account(s, current_user)
+        except DiaryError as error:
+            apply_error(form, error)
+        else:
+            photo_store().delete(keys)
+            logout_user()
+            flash(gettext("Your account and your family's data are deleted. Thank you for "
+                          "having been with us."), "info")
+            return redirect(url_for("main.home"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("account/delete.html", form=form), status

@@ -1,0 +1,1 @@
+"""The auth area: routes.py (views) and forms.py (WTForms)."""

@@ -1,0 +1,1 @@
+"""The diary area: routes.py (views) and forms.py (WTForms)."""

@@ -1,0 +1,223 @@
+"""The baby's book: dashboards, the timeline, entries and photos."""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
+    send_file, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from diary import entries as entry_service
+from diary import families
+from diary.entries import Cursor
+from diary.errors import DiaryError
+from diary.formatting import render_note
+from diary.models import Child, Entry
+from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
+from diary.photos import ProcessedPhoto, process_upload
+from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
+from webapp.blueprints.family.forms import ConfirmForm
+from webapp.database import get_session, transaction
+from webapp.forms_common import apply_error
+from webapp.i18n import child_today, kind_label, translate_error
+from webapp.services import photo_store
+
+bp = Blueprint("diary", __name__)
+
+BABY_KINDS = ("photo", "note", "milestone", "measurement") + QUICK_LOG_KINDS
+FIELD_MAP = {"occurred_at": "occurred_date", "celsius": "temperature", "name": "med_name",
+             "count": "kick_count", "week": "scan_week"}
+
+
+def kinds_for(child: Child) -> tuple[str, ...]:
+    return BABY_KINDS if child.is_born else PREGNANCY_KINDS
+
+
+@bp.app_template_filter("note_html")
+def _note_html(text: str) -> Markup:
+    return Markup(render_note(text))  # nosec: render_note sanitises with nh3
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard() -> Any:
+    children = families.children_of(get_session(), current_user)
+    if len(children) == 1:
+        return redirect(url_for("diary.child_home", child_id=children[0].id))
+    return render_template("diary/dashboard.html", children=children)
+
+
+@bp.route("/children/<int:child_id>")
+@login_required
+def child_home(child_id: int) -> Any:
+    s = get_session()
+    child = families.child_for(s, current_user, child_id)
+    membership = families.membership_in(s, current_user, child.family_id)
+    siblings = families.children_of(s, current_user)
+    return render_template("diary/child_home.html", child=child, siblings=siblings,
+                           can_write=membership is not None and membership.can_write,
+                           latest=entry_service.latest_entries(s, child, 5),
+                           kinds=kinds_for(child), quick_kinds=_quick_kinds(child),
+                           today=child_today(child))
+
+
+def _quick_kinds(child: Child) -> tuple[str, ...]:
+    if child.is_born:
+        return ("photo", "feeding", "sleep", "diaper", "measurement", "milestone", "note")
+    return ("bump", "scan", "kicks", "feeling", "note")
+
+
+@bp.route("/children/<int:child_id>/timeline")
+@login_required
+def timeline(child_id: int) -> Any:
+    s = get_session()
+    child = families.child_for(s, current_user, child_id)
+    kinds = [k for k in request.args.getlist("kind") if k in ENTRY_KINDS]
+    query = (request.args.get("q") or "").strip()[:100]
+    try:
+        cursor = Cursor.decode(request.args.get("before"))
+    except DiaryError as error:
+        flash(translate_error(error), "warning")
+        return redirect(url_for("diary.timeline", child_id=child.id))
+    page = entry_service.timeline(s, child, kinds=kinds or None, query=query or None,
+                                  cursor=cursor,
+                                  limit=current_app.config["TIMELINE_PAGE_SIZE"])
+    tz = ZoneInfo(child.family.timezone)
+    months = [(key, list(group)) for key, group in
+              groupby(page.entries, key=lambda e: e.occurred_at.astimezone(tz).strftime("%Y-%m"))]
+    next_url = None
+    if page.next_cursor is not None:
+        next_url = url_for("diary.timeline", child_id=child.id, kind=kinds, q=query or None,
+                           before=page.next_cursor.encode(), month=months[-1][0])
+    membership = families.membership_in(s, current_user, child.family_id)
+    context = dict(child=child, months=months, next_url=next_url, kinds=kinds, query=query,
+                   all_kinds=kinds_for(child), previous_month=request.args.get("month"),
+                   can_write=membership.can_write if membership
+                   else False)
+    if request.headers.get("HX-Request") and cursor is not None:
+        return render_template("diary/_timeline_page.html", **context)
+    return render_template("diary/timeline.html", **context)
+
+
+def _uploads(form: EntryForm) -> list[ProcessedPhoto]:
+    files = [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
+    return [process_upload(f.read()) for f in files]
+
+
+def _save_photos(processed: list[ProcessedPhoto]) -> list[tuple[str, ProcessedPhoto]]:
+    store = photo_store()
+    return [(store.save(p), p) for p in processed]
+
+
+@bp.route("/children/<int:child_id>/entries/new", methods=["GET", "POST"])
+@login_required
+def new_entry(child_id: int) -> Any:
+    s = get_session()
+    child = families.child_for(s, current_user, child_id, write=True)
+    kind = request.args.get("kind", "note")
+    if kind not in ENTRY_KINDS:
+        abort(404)
+    form = EntryForm()
+    if request.method == "GET":
+        now = datetime.now(ZoneInfo(child.family.timezone))
+        form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
+            second=0, microsecond=0)
+    if form.validate_on_submit():
+        saved: list[tuple[str, ProcessedPhoto]] = []
+        try:
+            entry_input = form.to_input(kind, child.family.timezone)
+            saved = _save_photos(_uploads(form))
+            with transaction() as tx:
+                entry = entry_service.create_entry(tx, child, current_user, entry_input, saved)
+        except DiaryError as error:
+            photo_store().delete([key for key, _ in saved])
+            apply_error(form, error, _field_map(kind))
+        else:
+            flash(gettext("Saved to %(name)s's book.", name=child.name), "success")
+            return redirect(url_for("diary.show_entry", entry_id=entry.id))
+    return render_template("diary/entry_form.html", form=form, child=child, kind=kind,
+                           fields=KIND_FIELDS[kind], entry=None), 400 if form.errors else 200
+
+
+def _field_map(kind: str) -> dict[str, str]:
+    mapping = dict(FIELD_MAP)
+    if kind == "sleep":
+        mapping["duration_min"] = "sleep_hours"
+    if kind == "kicks":
+        mapping["duration_min"] = "kick_minutes"
+    return mapping
+
+
+@bp.route("/entries/<int:entry_id>")
+@login_required
+def show_entry(entry_id: int) -> Any:
+    s = get_session()
+    entry = families.entry_for(s, current_user, entry_id)
+    membership = families.membership_in(s, current_user, entry.child.family_id)
+    return render_template("diary/entry.html", entry=entry, child=entry.child,
+                           can_write=membership is not None and membership.can_write)
+
+
+@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_entry(entry_id: int) -> Any:
+    s = get_session()
+    entry = families.entry_for(s, current_user, entry_id, write=True)
+    child = entry.child
+    form = EntryForm()
+    form.remove_photos.choices = [(p.id, str(p.id)) for p in entry.photos]
+    if request.method == "GET":
+        form.fill_from(entry, child.family.timezone)
+    if form.validate_on_submit():
+        saved: list[tuple[str, ProcessedPhoto]] = []
+        try:
+            entry_input = form.to_input(entry.kind, child.family.timezone)
+            saved = _save_photos(_uploads(form))
+            with transaction() as tx:
+                removed = entry_service.update_entry(tx, entry, entry_input, saved,
+                                                     set(form.remove_photos.data or []))
+        except DiaryError as error:
+            photo_store().delete([key for key, _ in saved])
+            apply_error(form, error, _field_map(entry.kind))
+        else:
+            photo_store().delete(removed)
+            flash(gettext("Saved."), "success")
+            return redirect(url_for("diary.show_entry", entry_id=entry.id))
+    return render_template("diary/entry_form.html", form=form, child=child, kind=entry.kind,
+                           fields=KIND_FIELDS[entry.kind], entry=entry), \
+        400 if form.errors else 200
+
+
+@bp.route("/entries/<int:entry_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_entry(entry_id: int) -> Any:
+    s = get_session()
+    entry = families.entry_for(s, current_user, entry_id, write=True)
+    child = entry.child
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with transaction() as tx:
+            keys = entry_service.delete_entry(tx, entry)
+        photo_store().delete(keys)
+        flash(gettext("The entry is deleted."), "info")
+        return redirect(url_for("diary.timeline", child_id=child.id))
+    return render_template("diary/delete_entry.html", entry=entry, child=child, form=form,
+                           label=kind_label(entry.kind))
+
+
+@bp.route("/photos/<int:photo_id>/<any(full, thumb):size>")
+@login_required
+def photo(photo_id: int, size: str) -> Any:
+    """Photos are private: only members of the child's family get the bytes."""
+    p = families.photo_for(get_session(), current_user, photo_id)
+    path = photo_store().path(p.storage_key, size)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,1 @@
+"""The family area: routes.py (views) and forms.py (WTForms)."""

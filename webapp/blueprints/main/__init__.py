@@ -1,0 +1,1 @@
+"""The main area: routes.py (views) and forms.py (WTForms)."""

@@ -1,0 +1,49 @@
+"""Public pages: home, privacy promise, language switch, health check."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from config import PRIVACY_POLICY_VERSION
+from webapp.database import transaction
+from webapp.security import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def home() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("diary.dashboard"))
+    return render_template("main/home.html")
+
+
+@bp.route("/privacy")
+def privacy() -> Any:
+    return render_template("main/privacy.html", policy_version=PRIVACY_POLICY_VERSION)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Any:
+    """The header switcher: remembered on the account, or in the session before sign-in."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        if current_user.is_authenticated:
+            with transaction():
+                current_user.locale = lang
+        else:
+            session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), "main.home"))
+
+
+@bp.route("/healthz")
+def healthz() -> Any:
+    return {"status": "ok"}
+
+
+@bp.route("/hello")
+def hello() -> Any:
+    """The bare endpoint the timeline benchmark compares against."""
+    return "hello"

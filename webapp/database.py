@@ -1,0 +1,45 @@
+"""The request's database session, and the one way views write: `with transaction() as s:`.
+
+One session per request (created lazily, closed at teardown). `transaction()` commits on
+success and rolls back on any exception, so a failed form never leaves half a record.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session, sessionmaker
+
+import db
+
+
+def init_app(app: Flask, session_factory: sessionmaker | None = None) -> None:
+    if session_factory is None:
+        engine = db.make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
+        session_factory = db.make_session_factory(engine)
+    app.extensions["session_factory"] = session_factory
+    app.teardown_appcontext(_close_session)
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["session_factory"]()
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    session = get_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

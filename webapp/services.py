@@ -1,0 +1,33 @@
+"""Per-app services the views use: the mailer and the photo store."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from diary.photos import PhotoStore
+from mailer import Email, FileMailer, Mailer, SMTPMailer
+
+
+def init_app(app: Flask) -> None:
+    if "mailer" not in app.extensions:
+        app.extensions["mailer"] = _make_mailer(app)
+    app.extensions["photo_store"] = PhotoStore(app.config["UPLOAD_DIR"])
+
+
+def _make_mailer(app: Flask) -> Mailer:
+    c = app.config
+    if c.get("MAIL_SERVER"):
+        return SMTPMailer(c["MAIL_SERVER"], c["MAIL_PORT"], c["MAIL_FROM"], c["MAIL_USE_TLS"],
+                          c.get("MAIL_USERNAME"), c.get("MAIL_PASSWORD"))
+    return FileMailer(c["MAIL_OUTBOX_DIR"], c["MAIL_FROM"])
+
+
+def mailer() -> Mailer:
+    return current_app.extensions["mailer"]
+
+
+def send_email(email: Email) -> None:
+    mailer().send(email)
+
+
+def photo_store() -> PhotoStore:
+    return current_app.extensions["photo_store"]
