@@ -157,12 +157,12 @@ def make_family(session: Session) -> Callable[..., tuple[User, Child]]:
             details = families.ChildDetails(
                 name=child.pop("name", "Bean"),
                 due_date=due_date or date.today() + timedelta(days=140), **child)
-        with session.begin():
-            done = registration.register(session, registration.Registration(
-                email=email, password=PASSWORD,
-                profile=accounts.Profile(display_name=email.split("@")[0], timezone=tz),
-                relationship="mother", child_data_consent=True, digest_opt_in=True,
-                marketing_opt_in=False, child=details), "test")
+        done = registration.register(session, registration.Registration(
+            email=email, password=PASSWORD,
+            profile=accounts.Profile(display_name=email.split("@")[0], timezone=tz),
+            relationship="mother", child_data_consent=True, digest_opt_in=True,
+            marketing_opt_in=False, child=details), "test")
+        session.commit()
         assert done.child is not None
         return done.user, done.child
 

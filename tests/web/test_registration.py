@@ -1,0 +1,132 @@
+"""Registration, sign-in, sign-out and password reset through the real views."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from diary.models import Child, Consent, Family, Membership, User
+from tests.conftest import PASSWORD
+
+
+def _form(**overrides):
+    data = {
+        "display_name": "Lin Wei", "email": "lin@example.com", "password": "a-long-password",
+        "confirm": "a-long-password", "timezone": "Asia/Shanghai", "locale": "en",
+        "relationship": "mother", "child_name": "Doudou", "status": "expecting",
+        "due_date": (date.today() + timedelta(days=100)).isoformat(), "sex": "",
+        "birth_weight_unit": "kg", "birth_length_unit": "cm", "birth_head_unit": "cm",
+        "child_data_consent": "y", "digest_opt_in": "y", "interests": ["sleep", "feeding"],
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_register_expecting_creates_family_child_and_consents(client, session):
+    response = client.post("/register", data=_form())
+    assert response.status_code == 302
+    user = session.scalar(select(User).where(User.email == "lin@example.com"))
+    assert re.fullmatch(r"BJ\d{8}", user.member_no)
+    assert user.interests == ["feeding", "sleep"]
+    assert user.digest_opt_in is True and user.marketing_opt_in is False
+    membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
+    assert membership.role == "owner" and membership.relationship_to_child == "mother"
+    child = session.scalar(select(Child).where(Child.family_id == membership.family_id))
+    assert child.name == "Doudou" and child.birth_date is None
+    assert response.headers["Location"] == f"/children/{child.id}"
+    kinds = {(c.kind, c.granted) for c in session.scalars(
+        select(Consent).where(Consent.user_id == user.id))}
+    assert kinds == {("child_data", True), ("digest", True), ("marketing", False)}
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert "Week 26 of pregnancy" in page  # 280-100 = 180 days = 25+5 → week 26
+
+
+def test_register_born_baby_with_imperial_units(client, session):
+    response = client.post("/register", data=_form(
+        status="born", due_date="", birth_date=(date.today() - timedelta(days=30)).isoformat(),
+        sex="male", ga_weeks="35", ga_days="4", birth_weight="5", birth_weight_oz="8",
+        birth_weight_unit="lb", birth_length="19", birth_length_unit="in"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    child = session.scalar(select(Child).where(Child.name == "Doudou"))
+    assert child.birth_weight_kg == 2.495  # 5 lb 8 oz = 5.5 × 0.45359237 = 2.49476 kg
+    assert child.birth_length_cm == 48.3  # 19 in × 2.54 = 48.26 cm
+    assert (child.gestational_weeks_at_birth, child.gestational_days_at_birth) == (35, 4)
+
+
+def test_register_without_child_data_consent_creates_nothing(client, session):
+    before = session.scalar(select(func.count(User.id)))
+    response = client.post("/register", data=_form(child_data_consent=None))
+    assert response.status_code == 200
+    assert "agree to us storing your child" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count(User.id))) == before
+    assert session.scalar(select(func.count(Family.id))) == 0
+
+
+def test_register_with_future_birth_date_shows_field_error(client, session):
+    response = client.post("/register", data=_form(
+        status="born", birth_date=(date.today() + timedelta(days=3)).isoformat(), sex="female"))
+    body = response.get_data(as_text=True)
+    assert "The birth date cannot be in the future." in body
+    assert session.scalar(select(func.count(User.id))) == 0
+
+
+def test_register_duplicate_email_is_a_form_error(client, make_family, session):
+    user, _ = make_family(email="taken@example.com")
+    response = client.post("/register", data=_form(email="TAKEN@example.com"))
+    assert "An account with this email already exists" in response.get_data(as_text=True)
+
+
+def test_register_password_mismatch_and_bad_email(client):
+    response = client.post("/register", data=_form(email="not-an-email", confirm="different"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The two passwords do not match." in body
+    assert "Invalid email address." in body
+
+
+def test_login_logout_and_safe_next(client, make_family):
+    user, child = make_family()
+    response = client.post("/login?next=https://evil.example/steal",
+                           data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/dashboard"
+    client.post("/logout")
+    response = client.post(f"/login?next=/children/{child.id}/timeline",
+                           data={"email": user.email.upper(), "password": PASSWORD})
+    assert response.headers["Location"] == f"/children/{child.id}/timeline"
+    assert client.get("/dashboard").status_code == 302  # one child → its page
+    client.post("/logout")
+    assert client.get("/dashboard").headers["Location"].startswith("/login")
+
+
+def test_login_wrong_password(client, make_family):
+    user, _ = make_family()
+    response = client.post("/login", data={"email": user.email, "password": "wrong-password"})
+    assert response.status_code == 200
+    assert "That email and password do not match an account." in response.get_data(as_text=True)
+
+
+def test_password_reset_flow_single_use(client, make_family, mailer):
+    user, _ = make_family()
+    client.post("/forgot", data={"email": user.email})
+    assert len(mailer.sent) == 1
+    link = re.search(r"http://localhost(/reset/\S+)", mailer.sent[0].text).group(1)
+    assert client.get(link).status_code == 200
+    response = client.post(link, data={"password": "brand-new-pass", "confirm": "brand-new-pass"})
+    assert response.headers["Location"] == "/login"
+    assert client.post("/login", data={"email": user.email, "password": "brand-new-pass"}) \
+        .status_code == 302
+    client.post("/logout")
+    again = client.get(link)  # the stamp changed: the link is spent
+    assert again.status_code == 302 and again.headers["Location"] == "/forgot"
+
+
+def test_forgot_unknown_email_sends_nothing_and_says_the_same(client, mailer):
+    response = client.post("/forgot", data={"email": "nobody@example.com"}, follow_redirects=True)
+    assert "If an account uses that address" in response.get_data(as_text=True)
+    assert mailer.sent == []
+
+
+def test_tampered_reset_token_is_refused(client):
+    response = client.get("/reset/not-a-real-token", follow_redirects=True)
+    assert "This link is not valid" in response.get_data(as_text=True)
