@@ -22,8 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d webapp/translations 2>/dev/null || \
-		$(BIN)/pybabel compile -d webapp/translations
+	@$(BIN)/pybabel compile -d webapp/translations --statistics
 
 run: install
 	mkdir -p instance

@@ -142,6 +142,7 @@ def delete_account(session: Session, user: User) -> list[str]:
         else:
             session.delete(membership)
     session.flush()
+    session.expire(user, ["memberships"])  # those rows are gone with their families
     session.delete(user)
     session.flush()
     return doomed_keys

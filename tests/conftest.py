@@ -22,13 +22,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import db
-from diary import accounts, families, registration
+from diary import accounts, families, passwords, registration
 from diary.models import Child, User
 from mailer import MemoryMailer
 from webapp import create_app
 from webapp.cli import alembic_config
 
 PASSWORD = "correct horse battery"
+passwords.use_fast_hashing(True)  # every account made by the suite uses cheap Argon2 settings
 
 
 def _truthy(name: str) -> bool:

@@ -29,6 +29,12 @@ def select_locale() -> str:
     return "zh_CN" if best and best.startswith("zh") else "en"
 
 
+def current_locale() -> str:
+    """Our code for the request's language ("en" / "zh_CN"); Babel itself says zh_Hans_CN."""
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
 def select_timezone() -> str:
     if current_user and current_user.is_authenticated:
         return current_user.timezone
@@ -38,12 +44,12 @@ def select_timezone() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
-        LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=lambda: str(get_locale()),
+        LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale,
         describe_child_age=describe_child_age, format_weight=format_weight,
         format_length=format_length, format_temperature=format_temperature,
         local_datetime=local_datetime, local_date=local_date_text, kind_label=kind_label,
         kind_icon=kind_icon, age_label=entry_age_label, format_month=format_month,
-        html_lang=lambda: "zh-CN" if str(get_locale()) == "zh_CN" else "en",
+        html_lang=lambda: "zh-CN" if current_locale() == "zh_CN" else "en",
     )
 
 
@@ -149,7 +155,7 @@ def local_date_text(value: date | datetime, fmt: str = "medium") -> str:
 def format_month(value: datetime, tz: str) -> str:
     """"November 2026" / "2026年11月": the month of an instant in the family's zone."""
     return format_skeleton("yMMMM", value.astimezone(ZoneInfo(tz)).date(),
-                           locale=str(get_locale()))
+                           locale=get_locale() or "en")
 
 
 def _imperial() -> bool:

@@ -88,7 +88,8 @@ def change_password() -> Any:
         except DiaryError as error:
             apply_error(form, error, {"password": "new_password"})
         else:
-            login_user(current_user)  # new security stamp: other sessions are signed out
+            # New security stamp: re-sign this device in; other sessions are signed out.
+            login_user(current_user._get_current_object())
             flash(gettext("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("account.index"))
     return _page(password_form=form), 400

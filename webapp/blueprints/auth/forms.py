@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, \
     SelectMultipleField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.forms_common import RELATIONSHIP_CHOICES, ChildForm, timezone_choices
@@ -40,7 +40,10 @@ class ParentFieldsMixin:
     child_data_consent = BooleanField(
         _l("I agree that Baby Journey keeps my child's data (dates, entries, photos and "
            "measurements) to run my baby's book, as the privacy promise describes. "
-           "Required."))
+           "Required."),
+        # Checked here too (the domain enforces it), so the error shows with the others.
+        validators=[DataRequired(message=_l("We can only keep your baby's book if you agree "
+                                            "to us storing your child's data."))])
     digest_opt_in = BooleanField(_l("Send me a weekly email with what's coming up for my "
                                     "baby (you can stop at any time)."))
     marketing_opt_in = BooleanField(_l("Send me offers and product news (optional, you can "
