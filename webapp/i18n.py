@@ -20,13 +20,16 @@ LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 
 
 def select_locale() -> str:
+    """The signed-in user's language, else the session's choice, else the browser's."""
     if current_user and current_user.is_authenticated:
-        return current_user.locale
-    chosen = session.get("lang")
-    if chosen in current_app.config["LANGUAGES"]:
-        return chosen
-    best = request.accept_languages.best_match(["en", "zh_CN", "zh"])
-    return "zh_CN" if best and best.startswith("zh") else "en"
+        code = current_user.locale
+    elif session.get("lang") in current_app.config["LANGUAGES"]:
+        code = session["lang"]
+    else:
+        best = request.accept_languages.best_match(["en", "zh_CN", "zh"])
+        code = "zh_CN" if best and best.startswith("zh") else "en"
+    # Babel parses "zh_CN" as zh_Hans_CN; the catalogue lives under that name.
+    return code
 
 
 def current_locale() -> str:

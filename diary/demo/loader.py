@@ -6,7 +6,9 @@ is the same for the same `today`; moments still ahead of the clock are skipped.
 """
 from __future__ import annotations
 
+import calendar
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -19,9 +21,9 @@ from diary import accounts, families, invitations, registration
 from diary import age as agemath
 from diary.demo import pictures
 from diary.demo.stories import (
-    EXPECTING_FEELINGS, EXPECTING_NOTES, NEWBORN_FEELINGS, NEWBORN_NOTES, PRETERM_GROWTH,
-    PRETERM_ILLNESS, PRETERM_MILESTONES, PRETERM_NOTES, PRETERM_PHOTOS, TWIN_ILLNESS,
-    TWIN_MILESTONES, TWIN_NOTES, TWIN_PHOTOS, WHO, WHO_MONTHS)
+    EXPECTING_FEELINGS, EXPECTING_NOTES, NEWBORN_FEELINGS, NEWBORN_NOTES, PRETERM_CHECKUPS,
+    PRETERM_ILLNESS, PRETERM_MILESTONES, PRETERM_NICU_GROWTH, PRETERM_NOTES, PRETERM_PHOTOS,
+    TWIN_ILLNESS, TWIN_MILESTONES, TWIN_NOTES, TWIN_PHOTOS, WHO, WHO_MONTHS)
 from diary.entries import create_entry
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.models import Child, User
@@ -29,6 +31,13 @@ from diary.photos import PhotoStore, process_upload
 
 DEMO_PASSWORD = "demo-password"
 SHANGHAI, LONDON = "Asia/Shanghai", "Europe/London"
+PARENTS = {  # email: what the login shows
+    "demo.expecting@example.com": "李静: expecting, pregnancy week 20 (中文, Shanghai)",
+    "demo.newborn@example.com": "Emma Wilson: newborn girl, 14 days old (English, London)",
+    "demo.preterm@example.com": "王芳: boy born at 32+0, 8 months old (中文, Shanghai)",
+    "demo.preterm.dad@example.com": "刘伟: father of 王芳's boy, co-caregiver (editor, 中文)",
+    "demo.twins@example.com": "Sarah Chen: twins, a girl and a boy, 2 years old (English, Shanghai)",
+}
 STAFF = (("marketer@example.com", "marketer", "Mia Market"),
          ("analyst@example.com", "analyst", "Alex Analyst"),
          ("admin@example.com", "admin", "Ada Admin"))
@@ -68,17 +77,37 @@ class DemoReport:
 
 # --- writing entries ------------------------------------------------------------------------
 
+@dataclass
+class _Ctx:
+    session: Session
+    store: PhotoStore
+    now: datetime
+    report: DemoReport
+    created: set[str] = field(default_factory=set)
+
+
 class _Book:
     """One family's diary writer: local times in, validated entries out, future skipped."""
 
-    def __init__(self, ctx: _Ctx, key: str, tz: str, rng: random.Random) -> None:
-        self.ctx, self.key, self.tz, self.rng = ctx, key, ZoneInfo(tz), rng
+    def __init__(self, ctx: _Ctx, key: str, tz: str, anchor: date) -> None:
+        self.ctx, self.key, self.tz, self.anchor = ctx, key, ZoneInfo(tz), anchor
+        self.rng = random.Random(f"{key}-{anchor}")  # the same data for the same `today`
         ctx.report.entries.setdefault(key, 0)
         ctx.report.photos.setdefault(key, 0)
 
     def at(self, day: date, hour: float) -> datetime:
         local = datetime.combine(day, time(), self.tz) + timedelta(minutes=round(hour * 60))
         return local.astimezone(timezone.utc)
+
+    def on(self, days: float, hour: float) -> datetime:
+        """`hour` o'clock local time, `days` after the anchor date (today or the birth)."""
+        return self.at(self.anchor + timedelta(days=round(days)), hour)
+
+    def on_month(self, month: float, hour: float) -> datetime:
+        """At an age in months (fractions are 30-day parts) after the anchor (birth) date."""
+        whole = int(month)
+        day = agemath.add_months(self.anchor, whole) + timedelta(days=round((month - whole) * 30))
+        return self.at(day, hour)
 
     def add(self, child: Child, author: User, kind: str, when: datetime, title: str = "",
             body: str = "", data: dict | None = None, measure: tuple | None = None,
@@ -96,13 +125,14 @@ class _Book:
         self.ctx.report.entries[self.key] += 1
 
     def care_logs(self, child: Child, start: datetime, end: datetime, gap: tuple[float, float],
-                  feed, author_for, diapers: float = 0.8) -> None:
+                  feed: Callable[[random.Random, datetime], dict],
+                  author_for: Callable[[int], User], diapers: float = 0.8) -> None:
         """Round-the-clock quick logs: a feed, often a nappy, then sleep until the next."""
         t, rng = start, self.rng
         while t < end:
             local_hour = t.astimezone(self.tz).hour
             night = local_hour >= 22 or local_hour < 6
-            step = rng.uniform(*gap) * (1.35 if night else 1.0)
+            step = round(rng.uniform(*gap) * (1.35 if night else 1.0) * 60) / 60  # whole minutes
             who = author_for(local_hour)
             self.add(child, who, "feeding", t, data=feed(rng, t.astimezone(self.tz)))
             if rng.random() < diapers:
@@ -112,15 +142,6 @@ class _Book:
                 self.add(child, who, "sleep", t + timedelta(minutes=rng.randint(25, 40)),
                          data={"duration_min": max(20, int(step * 60) - rng.randint(45, 70))})
             t += timedelta(hours=step)
-
-
-@dataclass
-class _Ctx:
-    session: Session
-    store: PhotoStore
-    now: datetime
-    report: DemoReport
-    created: set[str] = field(default_factory=set)
 
 
 def _register(ctx: _Ctx, email: str, name: str, locale: str, tz: str, relationship: str,
@@ -135,15 +156,11 @@ def _register(ctx: _Ctx, email: str, name: str, locale: str, tz: str, relationsh
 
 
 def _months_before(d: date, months: int) -> date:
-    """The date `months` calendar months before `d`, clamped to month end."""
+    """`d` minus whole calendar months, clamped to month end, so that `age.age_on` of the result
+    on `d` is exactly `months` months and 0 days (unless the clamp was needed, e.g. on Oct 30
+    eight months back is Feb 28: then it is 8 months and 2 days)."""
     year, month0 = divmod(d.year * 12 + d.month - 1 - months, 12)
-    last = (date(year + (month0 + 1) // 12, (month0 + 1) % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month0 + 1, min(d.day, last))
-
-
-def _month_day(birth: date, month: float) -> date:
-    whole = int(month)
-    return agemath.add_months(birth, whole) + timedelta(days=round((month - whole) * 30))
+    return date(year, month0 + 1, min(d.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 def _kid(kids: dict[str, Child], who: str) -> list[Child]:
@@ -155,31 +172,30 @@ def _kid(kids: dict[str, Child], who: str) -> list[Child]:
 def _expecting(ctx: _Ctx, today: date | None) -> None:
     key = "demo.expecting@example.com"
     day0 = today or agemath.local_today(SHANGHAI)
-    book = _Book(ctx, key, SHANGHAI, random.Random(f"expecting-{day0}"))
+    book = _Book(ctx, key, SHANGHAI, day0)
     mum = _register(ctx, key, "李静", "zh_CN", SHANGHAI, "mother",
                     families.ChildDetails("小豆子", due_date=day0 + timedelta(days=140)),
                     ["pregnancy_wellbeing", "feeding"], ("上海市", "上海市"))
     child, rng = mum.child, book.rng
     for offset, title, body in EXPECTING_NOTES:
-        book.add(child, mum.user, "note", book.at(day0 + timedelta(offset), rng.uniform(20, 22.5)),
-                 title, body)
+        book.add(child, mum.user, "note", book.on(offset, rng.uniform(20, 22.5)), title, body)
     for i, offset in enumerate(range(-69, 1, 2)):  # a mood most days, words when she has them
         mood, text = EXPECTING_FEELINGS[i % len(EXPECTING_FEELINGS)]
-        book.add(child, mum.user, "feeling", book.at(day0 + timedelta(offset), rng.uniform(8, 22)),
+        book.add(child, mum.user, "feeling", book.on(offset, rng.uniform(8, 22)),
                  body=text if i < len(EXPECTING_FEELINGS) else "",
                  data={"mood": mood if i < len(EXPECTING_FEELINGS) else rng.choice((3, 4, 4, 5))})
     for week in range(15, 21):  # a bump photo every week, Sunday-ish morning
-        day = day0 - timedelta(weeks=20 - week) + timedelta(days=1 if week < 20 else 0)
-        book.add(child, mum.user, "bump", book.at(day, rng.uniform(9, 11)), f"孕{week}周",
+        offset = (week - 20) * 7 + (1 if week < 20 else 0)
+        book.add(child, mum.user, "bump", book.on(offset, rng.uniform(9, 11)), f"孕{week}周",
                  rng.choice(("肚子又大了一点。", "老公帮我拍的。", "今天的小肚子。", "")),
                  picture=("bump", f"Week {week}"))
-    book.add(child, mum.user, "scan", book.at(day0 - timedelta(weeks=8), 10.5), "NT检查",
+    book.add(child, mum.user, "scan", book.on(-56, 10.5), "NT检查",
              "NT值1.2毫米，一切正常。宝宝在里面翻来翻去，医生等了好久才量好。",
              {"week": 12}, picture=("scan", "12w"))
-    book.add(child, mum.user, "scan", book.at(day0 - timedelta(weeks=4), 9.5), "16周产检B超",
+    book.add(child, mum.user, "scan", book.on(-28, 9.5), "16周产检B超",
              "宝宝身长大约12厘米，心跳每分钟150次，医生说发育很好。", {"week": 16})
     for offset in range(-10, 1, 2):
-        book.add(child, mum.user, "kicks", book.at(day0 + timedelta(offset), rng.uniform(21, 22.5)),
+        book.add(child, mum.user, "kicks", book.on(offset, rng.uniform(21, 22.5)),
                  body="躺下以后感觉到的，轻轻的。",
                  data={"count": rng.randint(3, 9), "duration_min": 30})
 
@@ -188,14 +204,14 @@ def _newborn(ctx: _Ctx, today: date | None) -> None:
     key = "demo.newborn@example.com"
     day0 = today or agemath.local_today(LONDON)
     birth = day0 - timedelta(days=14)
-    book = _Book(ctx, key, LONDON, random.Random(f"newborn-{day0}"))
+    book = _Book(ctx, key, LONDON, birth)
     details = families.ChildDetails("Isla", due_date=birth + timedelta(days=4), birth_date=birth,
                                     sex="female", gestational_weeks=39, gestational_days=3,
                                     birth_weight_kg=3.4, birth_length_cm=50.5, birth_head_cm=34.6)
     mum = _register(ctx, key, "Emma Wilson", "en", LONDON, "mother", details,
                     ["feeding", "sleep", "bathing"], ("England", "London"), marketing=False)
     child, me, rng = mum.child, mum.user, book.rng
-    on = lambda offset, hour: book.at(birth + timedelta(offset), hour)  # noqa: E731
+    on = book.on
     for offset, title, body in NEWBORN_NOTES:
         book.add(child, me, "note", on(offset, rng.uniform(13, 21)), title, body)
     for i, offset in enumerate(range(-100, 0, 6)):
@@ -238,19 +254,20 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
     key = "demo.preterm@example.com"
     day0 = today or agemath.local_today(SHANGHAI)
     birth = _months_before(day0, 8)
-    book = _Book(ctx, key, SHANGHAI, random.Random(f"preterm-{day0}"))
+    book = _Book(ctx, key, SHANGHAI, birth)
     details = families.ChildDetails("小满", due_date=birth + timedelta(days=56), birth_date=birth,
                                     sex="male", gestational_weeks=32, gestational_days=0,
                                     birth_weight_kg=1.7, birth_length_cm=42.0, birth_head_cm=29.5)
     mum = _register(ctx, key, "王芳", "zh_CN", SHANGHAI, "mother", details,
                     ["development", "feeding", "health"], ("上海市", "上海市"))
     dad_email = "demo.preterm.dad@example.com"
-    invitation = invitations.invite(ctx.session, mum.family, mum.user, dad_email, "editor", "father")
+    invitation = invitations.invite(ctx.session, mum.family, mum.user, dad_email, "editor",
+                                    "father")
     dad = _register(ctx, dad_email, "刘伟", "zh_CN", SHANGHAI, "father", None, ["health"],
                     ("上海市", "上海市"), marketing=False).user
     invitations.accept(ctx.session, invitation, dad)
     child, rng, who = mum.child, book.rng, {"m": mum.user, "d": dad}
-    on = lambda offset, hour: book.at(birth + timedelta(offset), hour)  # noqa: E731
+    on = book.on
     for offset, author, title, body in PRETERM_NOTES:
         book.add(child, who[author], "note", on(offset, rng.uniform(12, 22)), title, body)
     for offset, author, title, body, motif in PRETERM_MILESTONES:
@@ -259,15 +276,17 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
     for offset, author, motif, caption, title in PRETERM_PHOTOS:
         book.add(child, who[author], "photo", on(offset, rng.uniform(10, 17)), title, "",
                  picture=(motif, caption))
-    for when, weight, length, head in PRETERM_GROWTH:
-        day = agemath.add_months(birth, int(when[:-1])) if isinstance(when, str) else birth + timedelta(when)
-        title = "体检" if isinstance(when, str) else "新生儿科称重"
-        book.add(child, mum.user, "measurement", book.at(day, 10), title,
-                 measure=(weight, length, head))
+    for offset, *measure in PRETERM_NICU_GROWTH:
+        book.add(child, mum.user, "measurement", on(offset, 10), "新生儿科称重", measure=measure)
+    for month, *measure in PRETERM_CHECKUPS:
+        book.add(child, who[rng.choice("md")], "measurement", book.on_month(month, 10),
+                 f"{month}月龄体检", measure=measure)
     for offset, temps, medicine, dose, title, body in PRETERM_ILLNESS:
         for i, celsius in enumerate(temps):
-            book.add(child, who["dm"[i % 2]], "temperature", on(offset, 18 + i * 5), data={"celsius": celsius})
-        book.add(child, mum.user, "medication", on(offset, 19), data={"name": medicine, "dose": dose})
+            book.add(child, who["dm"[i % 2]], "temperature", on(offset, 18 + i * 5),
+                     data={"celsius": celsius})
+        book.add(child, mum.user, "medication", on(offset, 19),
+                 data={"name": medicine, "dose": dose})
         book.add(child, mum.user, "note", on(offset + 1, 21), title, body)
     for offset in range(-27, 1):  # daily vitamin D, whoever remembers first
         book.add(child, who[rng.choice("mmd")], "medication",
@@ -281,16 +300,18 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
             return {"method": rng.choice(("breast_left", "breast_right")),
                     "duration_min": rng.randint(10, 20)}
         return {"method": "bottle_breast_milk", "amount_ml": rng.choice((120, 130, 150, 160, 180))}
-    dad_hours = lambda hour: dad if hour >= 21 or hour < 6 or rng.random() < 0.25 else mum.user  # noqa: E731
+
+    def author(hour: int) -> User:  # dad does the nights and some of the days
+        return dad if hour >= 21 or hour < 6 or rng.random() < 0.25 else mum.user
     book.care_logs(child, book.at(day0 - timedelta(10), 6.5), book.at(day0 + timedelta(1), 0),
-                   (2.8, 4.0), feed, dad_hours, diapers=0.7)
+                   (2.8, 4.0), feed, author, diapers=0.7)
 
 
 def _twins(ctx: _Ctx, today: date | None) -> None:
     key = "demo.twins@example.com"
     day0 = today or agemath.local_today(SHANGHAI)
     birth = _months_before(day0, 24)
-    book = _Book(ctx, key, SHANGHAI, random.Random(f"twins-{day0}"))
+    book = _Book(ctx, key, SHANGHAI, birth)
     common = dict(birth_date=birth, due_date=birth + timedelta(days=26), gestational_weeks=36,
                   gestational_days=2)
     mum = _register(ctx, key, "Sarah Chen", "en", SHANGHAI, "mother",
@@ -300,7 +321,7 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
     boy = families.add_child(ctx.session, mum.family, families.ChildDetails(
         "Leo", sex="male", birth_weight_kg=2.6, birth_length_cm=47.5, birth_head_cm=33.0, **common))
     kids, me, rng = {"g": mum.child, "b": boy}, mum.user, book.rng
-    on = lambda month, hour: book.at(_month_day(birth, month), hour)  # noqa: E731
+    on = book.on_month
     for month, who, title, body in TWIN_NOTES:
         for child in _kid(kids, who):
             book.add(child, me, "note", on(month, rng.uniform(13, 22)), title, body)
@@ -317,27 +338,27 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
                 book.add(child, me, "temperature", on(month, 8 + i * 6), data={"celsius": celsius})
             book.add(child, me, "medication", on(month, 9), data={"name": medicine, "dose": dose})
             book.add(child, me, "note", on(month, 21.5), title, body)
+    # Late-preterm twins start below the WHO medians and catch up over the first year; each
+    # child keeps its own centile, weight wobbles a little, length and head never shrink.
+    own = {"g": (0.99, 1.0, 0.995), "b": (1.01, 0.995, 1.005)}
     for i, month in enumerate(WHO_MONTHS[1:], start=1):
         catch_up = min(1.0, month / 12)
-        for child in kids.values():
-            medians = WHO[child.sex]
+        for key, child in kids.items():
             ratios = (0.86 + 0.11 * catch_up, 0.955 + 0.035 * catch_up, 0.965 + 0.03 * catch_up)
-            values = [round(table[i] * ratio * rng.uniform(0.985, 1.015), 2)
-                      for table, ratio in zip(medians, ratios)]
+            weight, length, head = (table[i] * ratio * mine for table, ratio, mine
+                                    in zip(WHO[child.sex], ratios, own[key]))
             book.add(child, me, "measurement", on(month, 10), f"{month}-month check-up",
-                     measure=tuple(values))
+                     measure=(round(weight * rng.uniform(0.985, 1.015), 2), round(length, 1),
+                              round(head, 1)))
 
 
 def load(session: Session, store: PhotoStore, today: date | None = None) -> DemoReport:
     """Create the demo families and staff unless they exist; `today` defaults to each family's."""
     ctx = _Ctx(session, store, utcnow(), DemoReport())
-    plans = (("demo.expecting@example.com", "李静: expecting, pregnancy week 20 (中文, Shanghai)", _expecting),
-             ("demo.newborn@example.com", "Emma Wilson: newborn girl, 14 days old (English, London)", _newborn),
-             ("demo.preterm@example.com", "王芳: boy born at 32+0, 8 months old (中文, Shanghai)", _preterm),
-             ("demo.preterm.dad@example.com", "刘伟: the preterm boy's father, co-caregiver (editor)",
-              None),  # registered with his family
-             ("demo.twins@example.com", "Sarah Chen: twins, a girl and a boy, 2 years old (English, Shanghai)", _twins))
-    for email, description, build in plans:
+    builders = {"demo.expecting@example.com": _expecting, "demo.newborn@example.com": _newborn,
+                "demo.preterm@example.com": _preterm, "demo.twins@example.com": _twins}
+    for email, description in PARENTS.items():  # the dad is registered with his family
+        build = builders.get(email)
         if build is not None and accounts.find_user_by_email(session, email) is None:
             build(ctx, today)  # a family whose parent exists is left as it is
         ctx.report.logins.append(DemoLogin(email, description, email in ctx.created))

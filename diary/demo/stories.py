@@ -105,11 +105,13 @@ PRETERM_PHOTOS = [(1, "d", "teddy", "Day 1", "保温箱里的你"), (60, "m", "m
                   (100, "m", "balloons", "100 days", "百天快乐"), (130, "d", "sun", "", "晒太阳"),
                   (160, "m", "flowers", "", "楼下的花开了"), (220, "d", "sun", "", "周末出游"),
                   (240, "m", "teddy", "8 months", "八个月啦")]
-# (day from birth, weight kg, length cm, head cm): NICU weekly, then monthly check-ups.
-PRETERM_GROWTH = [(7, 1.62, None, None), (14, 1.80, 43.0, 30.5), (21, 2.01, None, None),
-                  (35, 2.30, 45.5, 31.8), ("2m", 3.30, 48.8, 34.2), ("3m", 4.50, 53.0, 36.9),
-                  ("4m", 5.50, 56.8, 38.8), ("5m", 6.30, 59.8, 40.2), ("6m", 6.90, 62.3, 41.4),
-                  ("7m", 7.40, 64.4, 42.4), ("8m", 7.80, 66.3, 43.1)]
+# Weighed in the neonatal unit: (day from birth, weight kg, length cm, head cm).
+PRETERM_NICU_GROWTH = [(7, 1.62, None, None), (14, 1.80, 43.0, 30.5), (21, 2.01, None, None),
+                       (35, 2.30, 45.5, 31.8)]
+# Check-ups by chronological month; near the WHO medians for his corrected age (2 months less).
+PRETERM_CHECKUPS = [(2, 3.30, 48.8, 34.2), (3, 4.50, 53.0, 36.9), (4, 5.50, 56.8, 38.8),
+                    (5, 6.30, 59.8, 40.2), (6, 6.90, 62.3, 41.4), (7, 7.40, 64.4, 42.4),
+                    (8, 7.80, 66.3, 43.1)]
 # (day from birth, temperatures, medicine, dose, note title, note body)
 PRETERM_ILLNESS = [
     (92, [37.9, 38.2, 37.5], "对乙酰氨基酚滴剂", "0.6 ml", "打完疫苗发烧了", "百白破第一针后有点低烧，喂了一次退烧药，第二天就好了。"),
