@@ -8,7 +8,8 @@ Signs in through the login form (when --login is given), then saves for every pa
 `{desktop|phone}-{en|zh_CN}-{page}.png`. Without --pages it takes /, /dashboard, /family,
 /account and the first child's home and timeline (public pages only without --login).
 Languages are switched with the header buttons, so a signed-in account's language changes
-while it runs; it is set back at the end. Needs Debian's Chromium (apt-get install chromium).
+while it runs; it is set back at the end. Needs Debian's Chromium, and fonts for Chinese
+and emoji: apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji
 """
 from __future__ import annotations
 
@@ -68,7 +69,13 @@ def child_pages(page: Page) -> list[str]:
     return []
 
 
-def current_language(page: Page) -> str:
+def saved_language(page: Page, signed_in: bool) -> str:
+    """The account's language setting (or, signed out, the page's), to restore at the end."""
+    if signed_in:
+        page.goto("/account")
+        checked = page.locator("input[name=locale]:checked")
+        if checked.count():
+            return checked.first.get_attribute("value") or "en"
     return "zh_CN" if page.evaluate("document.documentElement.lang") == "zh-CN" else "en"
 
 
@@ -109,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             pages = pages or PUBLIC_PAGES
             page.goto("/")
-        original = current_language(page)
+        original = saved_language(page, bool(args.login))
         count = 0
         try:
             for lang in LANGUAGES:
@@ -123,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(target)
         finally:
             page.goto("/")
-            if current_language(page) != original:
-                switch_language(page, original)
+            switch_language(page, original)
             browser.close()
     print(f"{count} screenshots in {args.out}/")
     return 0
