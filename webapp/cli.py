@@ -7,6 +7,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from config import BASE_DIR
 
@@ -23,7 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(staff_cli)
 
 
-@click.group("db", help="Database migrations (Alembic).")
+@click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
 def db_cli() -> None:
     pass
 
@@ -48,7 +49,7 @@ def db_current() -> None:
     command.current(alembic_config(current_app.config["DATABASE_URL"]))
 
 
-@click.group("demo", help="Demo data for trying the site.")
+@click.group("demo", cls=AppGroup, help="Demo data for trying the site.")
 def demo_cli() -> None:
     pass
 
@@ -65,7 +66,7 @@ def demo_load() -> None:
     click.echo(report.summary())
 
 
-@click.group("staff", help="Staff accounts (marketer, analyst, admin).")
+@click.group("staff", cls=AppGroup, help="Staff accounts (marketer, analyst, admin).")
 def staff_cli() -> None:
     pass
 
