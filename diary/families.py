@@ -90,7 +90,9 @@ def create_family(session: Session, owner: User, relationship: str, name: str | 
                   timezone: str | None = None) -> Family:
     if relationship not in RELATIONSHIPS:
         raise ValidationError(N_("Please choose your relationship to the baby."), "relationship")
-    family = Family(name=(name or f"{owner.display_name}'s family")[:80],
+    default = f"{owner.display_name}的家" if owner.locale == "zh_CN" \
+        else f"{owner.display_name}'s family"
+    family = Family(name=(name or default)[:80],
                     timezone=timezone or owner.timezone)
     family.memberships.append(
         Membership(user=owner, role=Role.OWNER.value, relationship_to_child=relationship))

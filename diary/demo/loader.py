@@ -23,7 +23,7 @@ from diary.demo import pictures
 from diary.demo.stories import (
     EXPECTING_FEELINGS, EXPECTING_NOTES, NEWBORN_FEELINGS, NEWBORN_NOTES, PRETERM_CHECKUPS,
     PRETERM_ILLNESS, PRETERM_MILESTONES, PRETERM_NICU_GROWTH, PRETERM_NOTES, PRETERM_PHOTOS,
-    TWIN_ILLNESS, TWIN_MILESTONES, TWIN_NOTES, TWIN_PHOTOS, WHO, WHO_MONTHS)
+    TWIN_ILLNESS, TWIN_MILESTONES, TWIN_NOTES, TWIN_PHOTOS, WHO_MEDIANS)
 from diary.entries import create_entry
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.models import Child, User
@@ -36,7 +36,7 @@ PARENTS = {  # email: what the login shows
     "demo.newborn@example.com": "Emma Wilson: newborn girl, 14 days old (English, London)",
     "demo.preterm@example.com": "王芳: boy born at 32+0, 8 months old (中文, Shanghai)",
     "demo.preterm.dad@example.com": "刘伟: father of 王芳's boy, co-caregiver (editor, 中文)",
-    "demo.twins@example.com": "Sarah Chen: twins, a girl and a boy, 2 years old (English, Shanghai)",
+    "demo.twins@example.com": "Sarah Chen: twins, girl and boy, 2 years old (English, Shanghai)",
 }
 STAFF = (("marketer@example.com", "marketer", "Mia Market"),
          ("analyst@example.com", "analyst", "Alex Analyst"),
@@ -111,7 +111,7 @@ class _Book:
 
     def add(self, child: Child, author: User, kind: str, when: datetime, title: str = "",
             body: str = "", data: dict | None = None, measure: tuple | None = None,
-            picture: tuple[str, str] | None = None) -> None:
+            picture: tuple | None = None) -> None:
         if when > self.ctx.now:
             return
         photos = []
@@ -188,7 +188,7 @@ def _expecting(ctx: _Ctx, today: date | None) -> None:
         offset = (week - 20) * 7 + (1 if week < 20 else 0)
         book.add(child, mum.user, "bump", book.on(offset, rng.uniform(9, 11)), f"孕{week}周",
                  rng.choice(("肚子又大了一点。", "老公帮我拍的。", "今天的小肚子。", "")),
-                 picture=("bump", f"Week {week}"))
+                 picture=("bump", f"Week {week}", week))
     book.add(child, mum.user, "scan", book.on(-56, 10.5), "NT检查",
              "NT值1.2毫米，一切正常。宝宝在里面翻来翻去，医生等了好久才量好。",
              {"week": 12}, picture=("scan", "12w"))
@@ -226,7 +226,8 @@ def _newborn(ctx: _Ctx, today: date | None) -> None:
     book.add(child, me, "scan", on(-52, 14), "Growth scan", "Estimated 2 kg, head down, and "
              "apparently lots of hair already.", {"week": 32})
     for week, offset in ((28, -80), (32, -52), (36, -24)):
-        book.add(child, me, "bump", on(offset, 10), f"{week} weeks", "", picture=("bump", f"{week} weeks"))
+        book.add(child, me, "bump", on(offset, 10), f"{week} weeks", "",
+                 picture=("bump", f"{week} weeks", week))
     book.add(child, me, "milestone", on(0, 4.8), "Welcome to the world, Isla", "Born at 4:40am "
              "after a long night: 3.4 kg and perfect.", picture=("balloons", "Hello, Isla"))
     book.add(child, me, "milestone", on(1, 12.5), "Coming home", "Car seat fitted three times "
@@ -341,12 +342,12 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
     # Late-preterm twins start below the WHO medians and catch up over the first year; each
     # child keeps its own centile, weight wobbles a little, length and head never shrink.
     own = {"g": (0.99, 1.0, 0.995), "b": (1.01, 0.995, 1.005)}
-    for i, month in enumerate(WHO_MONTHS[1:], start=1):
+    for month, (girl, boy) in WHO_MEDIANS.items():
         catch_up = min(1.0, month / 12)
+        ratios = (0.86 + 0.11 * catch_up, 0.955 + 0.035 * catch_up, 0.965 + 0.03 * catch_up)
         for key, child in kids.items():
-            ratios = (0.86 + 0.11 * catch_up, 0.955 + 0.035 * catch_up, 0.965 + 0.03 * catch_up)
-            weight, length, head = (table[i] * ratio * mine for table, ratio, mine
-                                    in zip(WHO[child.sex], ratios, own[key]))
+            weight, length, head = (median * ratio * mine for median, ratio, mine
+                                    in zip(girl if key == "g" else boy, ratios, own[key]))
             book.add(child, me, "measurement", on(month, 10), f"{month}-month check-up",
                      measure=(round(weight * rng.uniform(0.985, 1.015), 2), round(length, 1),
                               round(head, 1)))

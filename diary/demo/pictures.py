@@ -19,8 +19,10 @@ BRIGHT = [(246, 126, 125), (255, 183, 77), (129, 199, 132), (100, 181, 246), (18
 W, H = 960, 720
 
 
-def picture(rng: random.Random, motif: str, caption: str) -> bytes:
-    """A soft, deterministic PNG: a pastel gradient, a simple motif, an optional caption."""
+def picture(rng: random.Random, motif: str, caption: str, weeks: int = 24) -> bytes:
+    """A soft, deterministic PNG: a pastel gradient, a simple motif, an optional caption.
+
+    `weeks` of pregnancy sets the size of the bump in a "bump" picture."""
     if motif == "scan":
         img = Image.new("RGB", (W, H), (10, 10, 12))
     else:
@@ -28,7 +30,10 @@ def picture(rng: random.Random, motif: str, caption: str) -> bytes:
         mask = Image.linear_gradient("L").resize((W, H))
         img = Image.composite(Image.new("RGB", (W, H), bottom), Image.new("RGB", (W, H), top), mask)
     draw = ImageDraw.Draw(img)
-    MOTIFS[motif](draw, rng)
+    if motif == "bump":
+        _bump(draw, rng, weeks)
+    else:
+        MOTIFS[motif](draw, rng)
     if caption:
         font = ImageFont.load_default(size=44)
         x0, y0, x1, y1 = draw.textbbox((48, H - 100), caption, font=font)
@@ -77,16 +82,17 @@ def _teddy(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
     draw.ellipse((x - 22, y + 40, x + 22, y + 70), fill=(80, 55, 50))
 
 
-def _bump(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
+def _bump(draw: ImageDraw.ImageDraw, rng: random.Random, weeks: int) -> None:
     tone = rng.choice(BRIGHT)
     x = W // 2 - 60 + rng.randint(-40, 40)
     _circle(draw, x, 150, 62, tone)
     draw.rounded_rectangle((x - 70, 220, x + 60, H), 50, fill=tone)
-    _circle(draw, x + 60, 430, 120 + rng.randint(0, 20), tone)
-    hx, hy = x + 100, 420  # a small white heart on the bump
+    r = 70 + 3 * max(0, min(weeks, 40) - 12) + rng.randint(0, 8)  # grows with the weeks
+    _circle(draw, x + r - 60, 440, r, tone)
+    hx, hy = x + 2 * r - 120, 430  # a small white heart on the bump
     _circle(draw, hx - 14, hy - 8, 16, (255, 255, 255))
     _circle(draw, hx + 14, hy - 8, 16, (255, 255, 255))
-    draw.polygon(((hx - 29, hy - 2), (hx + 29, hy - 2), (hx, hy + 32)), fill=(255, 255, 255))
+    draw.polygon(((hx - 30, hy - 5), (hx + 30, hy - 5), (hx, hy + 30)), fill=(255, 255, 255))
 
 
 def _scan(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
@@ -102,7 +108,8 @@ def _scan(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
 
 def _moon(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
     for _ in range(60):
-        _circle(draw, rng.randint(0, W), rng.randint(0, H), rng.choice((1.5, 2, 3)), (255, 250, 220))
+        star = rng.randint(0, W), rng.randint(0, H), rng.choice((1.5, 2, 3))
+        _circle(draw, *star, (255, 250, 220))
     x, y = rng.randint(300, 660), rng.randint(200, 320)
     _circle(draw, x, y, 110, (255, 236, 170))
     for dx, dy, r in ((-35, -20, 22), (30, 35, 16), (40, -45, 10)):

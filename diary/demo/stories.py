@@ -164,20 +164,37 @@ TWIN_MILESTONES = [
     (18.0, "b", "Running", "Leo no longer walks anywhere. He runs, then falls over laughing."),
     (21.0, "g", "Counts to three", "'One, two, free!' before every jump off the bottom step."),
 ]
-TWIN_PHOTOS = [(0.5, "teddy", "Welcome", "First week home"), (3.0, "sun", "3 months", "Three months"),
-               (6.0, "flowers", "6 months", "Half a year"), (9.0, "moon", "", "Night night"),
-               (12.0, "balloons", "1 year", "Happy first birthday"), (15.0, "sun", "", "Spring walk"),
-               (18.6, "sun", "Qingdao", "At the seaside"), (22.0, "flowers", "", "In the garden")]
-TWIN_ILLNESS = [  # (month, who, temperatures, medicine, dose, title, body)
-    (9.1, "both", [38.1, 37.6], "Paracetamol", "2.5 ml", "First cold", "Runny noses all round. Lots of cuddles and saline drops."),
-    (14.2, "b", [38.9, 38.4, 37.6], "Amoxicillin", "5 ml twice a day", "Ear infection", "Leo kept pulling his ear. The doctor found an ear infection; a week of antibiotics."),
-    (20.2, "g", [38.5, 37.9], "Paracetamol", "5 ml", "Hand, foot and mouth", "Spots on her hands and a sore mouth. Ice lollies for lunch; Leo stayed with Nai Nai."),
+TWIN_PHOTOS = [  # (month, motif, caption drawn on it, title), one of each twin
+    (0.5, "teddy", "Welcome", "First week home"), (3.0, "sun", "3 months", "Three months"),
+    (6.0, "flowers", "6 months", "Half a year"), (9.0, "moon", "", "Night night"),
+    (12.0, "balloons", "1 year", "Happy first birthday"), (15.0, "sun", "", "Spring walk"),
+    (18.6, "sun", "Qingdao", "At the seaside"), (22.0, "flowers", "", "In the garden"),
 ]
-# WHO medians at months 0-12, 15, 18, 21, 24: weight kg, length cm, head cm.
-WHO_MONTHS = list(range(13)) + [15, 18, 21, 24]
-WHO = {"female": ([3.2, 4.2, 5.1, 5.8, 6.4, 6.9, 7.3, 7.6, 7.9, 8.2, 8.5, 8.7, 8.9, 9.6, 10.2, 10.9, 11.5],
-                  [49.1, 53.7, 57.1, 59.8, 62.1, 64.0, 65.7, 67.3, 68.7, 70.1, 71.5, 72.8, 74.0, 77.5, 80.7, 83.7, 86.4],
-                  [33.9, 36.5, 38.3, 39.5, 40.6, 41.5, 42.2, 42.8, 43.4, 43.8, 44.2, 44.6, 44.9, 45.7, 46.2, 46.7, 47.2]),
-       "male": ([3.3, 4.5, 5.6, 6.4, 7.0, 7.5, 7.9, 8.3, 8.6, 8.9, 9.2, 9.4, 9.6, 10.3, 10.9, 11.5, 12.2],
-                [49.9, 54.7, 58.4, 61.4, 63.9, 65.9, 67.6, 69.2, 70.6, 72.0, 73.3, 74.5, 75.7, 79.1, 82.3, 85.1, 87.8],
-                [34.5, 37.3, 39.1, 40.5, 41.6, 42.6, 43.3, 44.0, 44.5, 45.0, 45.4, 45.8, 46.1, 46.8, 47.4, 47.8, 48.3])}
+TWIN_ILLNESS = [  # (month, who, temperatures, medicine, dose, title, body)
+    (9.1, "both", [38.1, 37.6], "Paracetamol", "2.5 ml", "First cold",
+     "Runny noses all round. Lots of cuddles and saline drops."),
+    (14.2, "b", [38.9, 38.4, 37.6], "Amoxicillin", "5 ml twice a day", "Ear infection",
+     "Leo kept pulling his ear. The doctor found an ear infection; a week of antibiotics."),
+    (20.2, "g", [38.5, 37.9], "Paracetamol", "5 ml", "Hand, foot and mouth",
+     "Spots on her hands and a sore mouth. Ice lollies for lunch; Leo stayed with Nai Nai."),
+]
+# WHO Child Growth Standards medians by month of age:
+# month: ((girl kg, length cm, head cm), (boy kg, length cm, head cm)).
+WHO_MEDIANS = {
+    1: ((4.2, 53.7, 36.5), (4.5, 54.7, 37.3)),
+    2: ((5.1, 57.1, 38.3), (5.6, 58.4, 39.1)),
+    3: ((5.8, 59.8, 39.5), (6.4, 61.4, 40.5)),
+    4: ((6.4, 62.1, 40.6), (7.0, 63.9, 41.6)),
+    5: ((6.9, 64.0, 41.5), (7.5, 65.9, 42.6)),
+    6: ((7.3, 65.7, 42.2), (7.9, 67.6, 43.3)),
+    7: ((7.6, 67.3, 42.8), (8.3, 69.2, 44.0)),
+    8: ((7.9, 68.7, 43.4), (8.6, 70.6, 44.5)),
+    9: ((8.2, 70.1, 43.8), (8.9, 72.0, 45.0)),
+    10: ((8.5, 71.5, 44.2), (9.2, 73.3, 45.4)),
+    11: ((8.7, 72.8, 44.6), (9.4, 74.5, 45.8)),
+    12: ((8.9, 74.0, 44.9), (9.6, 75.7, 46.1)),
+    15: ((9.6, 77.5, 45.7), (10.3, 79.1, 46.8)),
+    18: ((10.2, 80.7, 46.2), (10.9, 82.3, 47.4)),
+    21: ((10.9, 83.7, 46.7), (11.5, 85.1, 47.8)),
+    24: ((11.5, 86.4, 47.2), (12.2, 87.8, 48.3)),
+}

@@ -1,0 +1,700 @@
+"""Timeline benchmark: a child's timeline (1,000 entries) against a bare "hello", under gunicorn.
+
+    .venv/bin/python bench/timeline.py [--duration 10] [--connections 8] [--database-url URL]
+
+What it does, all inside a fresh temporary folder that is removed afterwards:
+
+1. creates a database (a SQLite file; or, with --database-url pointing at a PostgreSQL server,
+   a new database inside that server which is dropped at the end), migrates it, and seeds one
+   parent with one born child and 1,000 entries spread over the last 12 months (notes, feedings,
+   sleeps, diapers, measurements, milestones, a few temperatures/medications and photo entries
+   with small generated images) through the real domain services in one transaction;
+2. starts `gunicorn -w 2 wsgi:app` on a free loopback port with the production config (CSRF on,
+   rate limits on, strong password hashing; only SESSION_COOKIE_SECURE=0 so the cookie works
+   over plain http);
+3. signs in once through the real login form (fetches the page, posts its csrf_token), checks
+   the timeline page answers 200 with entries on it;
+4. loads `/hello` and `/children/<id>/timeline` one after the other with the same settings
+   (a short warm-up each), with `wrk` when it is installed or a small threaded Python load
+   generator otherwise, and checks every measured response was a 200 (not a login redirect);
+5. prints exactly one JSON object on stdout (progress goes to stderr), and exits 1 when the
+   measurement is unusable (errors, lost session), 0 otherwise (use --check to also exit 1
+   when the targets are missed).
+
+Targets (from the issue): timeline req/s >= 40 % of hello req/s, timeline p95 <= 50 ms.
+Every load targets 127.0.0.1 only and is bounded in time (and, for the Python generator,
+in request count).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO_MIN = 0.40
+TARGET_P95_MS_MAX = 50.0
+USER_AGENT = "bench-timeline/1.0"  # Flask-Login "strong" sessions are tied to the user agent
+EMAIL = "bench.parent@example.com"
+PASSWORD = "bench-password-123"
+HOST = "127.0.0.1"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not produce a meaningful measurement."""
+
+
+# --------------------------------------------------------------------------------------------
+# Database: create, migrate, seed
+# --------------------------------------------------------------------------------------------
+
+def create_database(tmp: Path, database_url: str | None) -> tuple[str, str, Callable[[], None]]:
+    """A new empty database; returns (url, dialect name, dropper)."""
+    if not database_url:
+        return f"sqlite:///{tmp / 'bench.db'}", "sqlite", (lambda: None)
+    import db
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(database_url)
+    if not base.drivername.startswith("postgresql"):
+        raise BenchError("--database-url must point at a PostgreSQL server "
+                         "(postgresql+psycopg://user@host:port/dbname)")
+    name = f"bench_{secrets.token_hex(4)}"
+    admin = db.make_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    log(f"created PostgreSQL database {name}")
+
+    def drop() -> None:
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            log(f"dropped PostgreSQL database {name}")
+        finally:
+            admin.dispose()
+
+    return url, "postgresql", drop
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    from webapp.cli import alembic_config
+
+    command.upgrade(alembic_config(url), "head")
+
+
+NOTE_TEXTS = [
+    "Slept through the night for the **first time**! We both woke up at 6 and panicked.",
+    "Grandma visited today. She sang the old songs and the baby stared at her the whole time.\n\n"
+    "- tried the blue blanket\n- long walk in the park\n- nap at 3 pm",
+    "A fussy evening. We tried rocking, singing and the white-noise app; *finally* the car "
+    "seat did it. Note to self: keep the car keys by the door.",
+    "今天第一次去公园，宝宝一直看着树叶，特别开心。外婆说她长得像妈妈小时候。",
+    "First bath in the big tub. Lots of splashing, a little crying, and then a very long nap.",
+    "Doctor's visit: everything on track. Vaccinations done, only a short cry.\n\n"
+    "Next appointment in two months. Ask about vitamin D.",
+    "晚上有点闹，喂完奶以后拍了很久才睡着。明天试试早点洗澡。",
+    "She grabbed my finger and wouldn't let go. Tiny, strong hands.",
+    "Rainy day at home: tummy time, picture books and a lot of giggling at the cat.",
+    "Teething, we think. Chewing on everything, a bit of a temperature in the evening.",
+]
+MILESTONES = ["First smile", "Rolled over", "First laugh", "Held head up", "Sat without help",
+              "First tooth", "Crawled", "Said “mama”", "Clapped hands", "Stood holding on",
+              "First steps (almost!)", "Waved bye-bye", "Pulled to stand", "Pincer grasp",
+              "Slept in own room", "First solid food", "Found her feet", "Passed a toy",
+              "Recognised her name", "First swim"]
+FEEDING_METHODS = ("breast_left", "breast_right", "bottle_breast_milk", "bottle_formula",
+                   "solids")
+
+
+def _image_bytes(rng: random.Random, index: int) -> bytes:
+    from PIL import Image, ImageDraw
+
+    w, h = rng.choice([(320, 240), (240, 320), (300, 300)])
+    base = tuple(rng.randrange(60, 230) for _ in range(3))
+    image = Image.new("RGB", (w, h), base)
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x0, y0 = rng.randrange(w), rng.randrange(h)
+        x1, y1 = x0 + rng.randrange(10, 120), y0 + rng.randrange(10, 120)
+        draw.ellipse((x0, y0, x1, y1), fill=tuple(rng.randrange(256) for _ in range(3)))
+    draw.text((10, 10), f"photo {index}", fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def _kinds(rng: random.Random, count: int, photo_entries: int) -> list[str]:
+    """A realistic mix: many quick logs, fewer notes, monthly measurements, a few photos."""
+    fixed = (["photo"] * photo_entries + ["measurement"] * max(1, count * 3 // 100)
+             + ["milestone"] * max(1, count * 2 // 100) + ["temperature"] * (count // 100)
+             + ["medication"] * (count // 200))
+    fixed = fixed[:count]
+    rest = count - len(fixed)
+    weights = {"feeding": 0.34, "note": 0.22, "sleep": 0.22, "diaper": 0.22}
+    kinds = fixed + rng.choices(list(weights), weights=list(weights.values()), k=rest)
+    rng.shuffle(kinds)
+    return kinds
+
+
+@dataclass
+class Seeded:
+    child_id: int
+    entries: int
+    photo_entries: int
+    photos: int
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+def seed(url: str, upload_dir: Path, entry_count: int, photo_entries: int) -> Seeded:
+    import db
+    from config import PRIVACY_POLICY_VERSION
+    from diary import accounts, families, registration
+    from diary.entries import create_entry
+    from diary.entry_kinds import EntryInput, MeasurementInput
+    from diary.photos import PhotoStore, process_upload
+
+    rng = random.Random(20260101)
+    now = datetime.now(timezone.utc)
+    birth = date.today() - timedelta(days=400)
+    store = PhotoStore(upload_dir)
+    engine = db.make_engine(url)
+    factory = db.make_session_factory(engine)
+    kinds = _kinds(rng, entry_count, photo_entries)
+    # Spread over the last ~12 months, newest a couple of hours ago.
+    offsets = sorted((rng.uniform(2 * 3600, 365 * 86400) for _ in kinds), reverse=True)
+    photo_count = 0
+    counts: dict[str, int] = {}
+    try:
+        session = factory()
+        with session.begin():
+            done = registration.register(session, registration.Registration(
+                email=EMAIL, password=PASSWORD,
+                profile=accounts.Profile(display_name="Bench Parent", timezone="Asia/Shanghai"),
+                relationship="mother", child_data_consent=True, digest_opt_in=False,
+                marketing_opt_in=False,
+                child=families.ChildDetails(name="Mia", birth_date=birth, sex="female",
+                                            birth_weight_kg=3.4, birth_length_cm=50.0,
+                                            birth_head_cm=34.5)), PRIVACY_POLICY_VERSION)
+            user, child = done.user, done.child
+            assert child is not None
+            for i, (kind, offset) in enumerate(zip(kinds, offsets)):
+                when = now - timedelta(seconds=offset)
+                age_days = (when.date() - birth).days
+                entry = EntryInput(kind=kind, occurred_at=when)
+                photos: list[tuple[str, Any]] = []
+                if kind == "note":
+                    entry.title = rng.choice(["", "", "A good day", "Evening", "Little things"])
+                    entry.body = "\n\n".join(rng.sample(NOTE_TEXTS, rng.randint(1, 3)))
+                elif kind == "feeding":
+                    method = rng.choice(FEEDING_METHODS)
+                    entry.data = {"method": method}
+                    if method.startswith("bottle") or method == "solids":
+                        entry.data["amount_ml"] = rng.randrange(30, 240, 10)
+                    else:
+                        entry.data["duration_min"] = rng.randint(5, 40)
+                elif kind == "sleep":
+                    entry.data = {"duration_min": rng.randint(20, 600)}
+                elif kind == "diaper":
+                    wet = rng.random() < 0.8
+                    entry.data = {"wet": wet, "dirty": (not wet) or rng.random() < 0.4}
+                elif kind == "measurement":
+                    months = age_days / 30.4
+                    entry.measurement = MeasurementInput(
+                        weight_kg=round(3.4 + 0.55 * months - 0.012 * months ** 2, 2),
+                        length_cm=round(50 + 2.4 * months - 0.05 * months ** 2, 1),
+                        head_cm=round(34.5 + 0.9 * months - 0.025 * months ** 2, 1)
+                        if rng.random() < 0.7 else None)
+                elif kind == "milestone":
+                    entry.title = MILESTONES[i % len(MILESTONES)]
+                    entry.body = rng.choice(["", "We cried a little.", "Caught it on video!"])
+                elif kind == "temperature":
+                    entry.data = {"celsius": round(rng.uniform(36.4, 38.6), 1)}
+                elif kind == "medication":
+                    entry.data = {"name": rng.choice(["Vitamin D", "Paracetamol"]),
+                                  "dose": rng.choice(["1 drop", "2.5 ml", "5 ml"])}
+                elif kind == "photo":
+                    entry.title = rng.choice(["", "Look at those cheeks", "Park day", "Bath time"])
+                    for _ in range(rng.choice([1, 1, 2, 3])):
+                        processed = process_upload(_image_bytes(rng, photo_count))
+                        photos.append((store.save(processed), processed))
+                        photo_count += 1
+                create_entry(session, child, user, entry, photos)
+                counts[kind] = counts.get(kind, 0) + 1
+                if (i + 1) % 250 == 0:
+                    log(f"seeded {i + 1}/{entry_count} entries")
+        return Seeded(child.id, entry_count, counts.get("photo", 0), photo_count,
+                      dict(sorted(counts.items())))
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(tmp: Path, url: str, port: int, workers: int) -> tuple[subprocess.Popen, Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "FLASK_"))}
+    env.update({
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": url,
+        "INSTANCE_PATH": str(tmp),
+        "UPLOAD_DIR": str(tmp / "uploads"),
+        "MAIL_OUTBOX_DIR": str(tmp / "outbox"),
+        "SESSION_COOKIE_SECURE": "0",  # plain http on loopback; everything else stays production
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PYTHONUNBUFFERED": "1",
+    })
+    gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
+    if not gunicorn.exists():
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+    log_path = tmp / "gunicorn.log"
+    cmd = [str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "60",
+           "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"]
+    log(f"starting {' '.join(cmd[1:])}")
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                stdout=log_file, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # our Ctrl-C handling stops it
+    return proc, log_path
+
+
+def stop_gunicorn(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    log(f"stopping gunicorn (pid {proc.pid})")
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        log("gunicorn did not stop in 15 s; killing its process group")
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # the session we started for it
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise BenchError(f"gunicorn exited with {proc.returncode}:\n{_tail(log_path)}")
+        try:
+            status, _, _ = request(port, "GET", "/healthz", timeout=2)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise BenchError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n"
+                     f"{_tail(log_path)}")
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP helpers and sign-in
+# --------------------------------------------------------------------------------------------
+
+def request(port: int, method: str, path: str, body: bytes | None = None,
+            headers: dict[str, str] | None = None,
+            timeout: float = 10) -> tuple[int, http.client.HTTPMessage, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        all_headers = {"User-Agent": USER_AGENT, "Accept": "text/html"}
+        all_headers.update(headers or {})
+        conn.request(method, path, body=body, headers=all_headers)
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def _session_cookie(headers: http.client.HTTPMessage) -> str | None:
+    for raw in headers.get_all("Set-Cookie") or []:
+        cookie = SimpleCookie()
+        cookie.load(raw)
+        if "session" in cookie:
+            return cookie["session"].value
+    return None
+
+
+def login(port: int) -> str:
+    """Sign in through the real form (CSRF on); returns the session cookie's value."""
+    status, headers, body = request(port, "GET", "/login")
+    if status != 200:
+        raise BenchError(f"GET /login answered {status}")
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body) or \
+        re.search(rb'value="([^"]+)"[^>]*name="csrf_token"', body)
+    cookie = _session_cookie(headers)
+    if not match or not cookie:
+        raise BenchError("the login page has no csrf_token field or no session cookie")
+    form = urlencode({"csrf_token": match.group(1).decode(), "email": EMAIL,
+                      "password": PASSWORD}).encode()
+    status, headers, body = request(port, "POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"session={cookie}"})
+    signed_in = _session_cookie(headers)
+    if status != 302 or not signed_in:
+        raise BenchError(f"sign-in failed: POST /login answered {status} "
+                         f"{body[:300].decode(errors='replace')!r}")
+    return signed_in
+
+
+@dataclass
+class PageCheck:
+    bytes: int
+    entries_on_page: int
+
+
+def check_timeline(port: int, path: str, cookie: str) -> PageCheck:
+    status, _, body = request(port, "GET", path, headers={"Cookie": f"session={cookie}"})
+    if status != 200:
+        raise BenchError(f"GET {path} answered {status} (expected 200 for the signed-in parent)")
+    entries = body.count(b'class="timeline-entry')
+    if entries == 0:
+        raise BenchError(f"GET {path} shows no entries")
+    return PageCheck(len(body), entries)
+
+
+# --------------------------------------------------------------------------------------------
+# Load generators
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    non_200: int
+    socket_errors: int
+    bytes: int
+
+    @property
+    def req_per_s(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"req_per_s": round(self.req_per_s, 1), "p50_ms": round(self.p50_ms, 2),
+                "p95_ms": round(self.p95_ms, 2), "p99_ms": round(self.p99_ms, 2),
+                "requests": self.requests, "non_200": self.non_200,
+                "socket_errors": self.socket_errors}
+
+
+WRK_LUA = r"""
+-- Counts non-200 answers (a lost session shows up as 302s) and reports exact percentiles.
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) non200 = 0 end
+function response(status, headers, body)
+  if status ~= 200 then non200 = non200 + 1 end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("non200") end
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d bytes=%d p50_us=%d p95_us=%d p99_us=%d non200=%d " ..
+    "connect=%d read=%d write=%d timeout=%d\n",
+    summary.requests, summary.duration, summary.bytes, latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), bad, e.connect, e.read, e.write,
+    e.timeout))
+end
+"""
+
+
+def run_wrk(wrk: str, lua: Path, url: str, cookie: str, connections: int,
+            seconds: float) -> LoadResult:
+    duration = max(1, round(seconds))
+    cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency",
+           "-s", str(lua), "-H", f"Cookie: session={cookie}", "-H", f"User-Agent: {USER_AGENT}",
+           url]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    match = re.search(r"^BENCH (.*)$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or not match:
+        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    v = {k: int(x) for k, x in (part.split("=") for part in match.group(1).split())}
+    return LoadResult(requests=v["requests"], seconds=v["duration_us"] / 1e6,
+                      p50_ms=v["p50_us"] / 1000, p95_ms=v["p95_us"] / 1000,
+                      p99_ms=v["p99_us"] / 1000, non_200=v["non200"],
+                      socket_errors=v["connect"] + v["read"] + v["write"] + v["timeout"],
+                      bytes=v["bytes"])
+
+
+def run_python(port: int, path: str, cookie: str, connections: int, seconds: float,
+               max_requests: int = 1_000_000) -> LoadResult:
+    """N threads, each with its own HTTPConnection (it reconnects after `Connection: close`)."""
+    headers = {"Cookie": f"session={cookie}", "User-Agent": USER_AGENT, "Accept": "text/html"}
+    per_thread = max(1, max_requests // connections)
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    counters = [[0, 0, 0] for _ in range(connections)]  # non-200, socket errors, bytes
+    start_gate = threading.Barrier(connections + 1)
+    deadline = [0.0]
+
+    def worker(i: int) -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        mine, count = latencies[i], counters[i]
+        start_gate.wait()
+        try:
+            while time.perf_counter() < deadline[0] and len(mine) < per_thread:
+                t0 = time.perf_counter()
+                try:
+                    conn.request("GET", path, headers=headers)
+                    response = conn.getresponse()
+                    body = response.read()
+                except (OSError, http.client.HTTPException):
+                    count[1] += 1
+                    conn.close()
+                    continue
+                mine.append(time.perf_counter() - t0)
+                count[2] += len(body)
+                if response.status != 200:
+                    count[0] += 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True)
+               for i in range(connections)]
+    for t in threads:
+        t.start()
+    begin = time.perf_counter()
+    deadline[0] = begin + seconds
+    start_gate.wait()
+    for t in threads:
+        t.join(timeout=seconds + 30)
+    elapsed = time.perf_counter() - begin
+    samples = sorted(x for chunk in latencies for x in chunk)
+    if len(samples) < 2:
+        raise BenchError(f"the Python load generator got {len(samples)} answers from {path}")
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return LoadResult(requests=len(samples), seconds=elapsed, p50_ms=cuts[49] * 1000,
+                      p95_ms=cuts[94] * 1000, p99_ms=cuts[98] * 1000,
+                      non_200=sum(c[0] for c in counters),
+                      socket_errors=sum(c[1] for c in counters),
+                      bytes=sum(c[2] for c in counters))
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint "
+                   "and round (default 10)")
+    p.add_argument("--warmup", type=float, default=None,
+                   help="seconds of warm-up per endpoint (default: min(3, duration/4))")
+    p.add_argument("--connections", type=int, default=8, help="concurrent connections (8)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="alternate hello/timeline this many times; pooled req/s and median percentiles (1)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    p.add_argument("--entries", type=int, default=1000, help="timeline entries to seed (1000)")
+    p.add_argument("--photo-entries", type=int, default=40,
+                   help="how many of them are photo entries with generated images (40)")
+    p.add_argument("--database-url", default=None,
+                   help="a PostgreSQL server URL; a fresh database is created in it and "
+                        "dropped afterwards (default: a SQLite file in the temp folder)")
+    p.add_argument("--tool", choices=("auto", "wrk", "python"), default="auto",
+                   help="load generator: wrk when installed (auto), or the Python fallback")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when the targets are missed")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the temp folder (database, uploads, gunicorn log) for profiling")
+    args = p.parse_args(argv)
+    if args.duration <= 0 or args.duration > 600:
+        p.error("--duration must be in (0, 600]")
+    if not 1 <= args.connections <= 256:
+        p.error("--connections must be 1..256")
+    if not 1 <= args.rounds <= 20:
+        p.error("--rounds must be 1..20")
+    if not 0 <= args.photo_entries <= args.entries:
+        p.error("--photo-entries must be between 0 and --entries")
+    if args.warmup is None:
+        args.warmup = min(3.0, args.duration / 4)
+    return args
+
+
+def _median_result(results: list[LoadResult]) -> LoadResult:
+    """Several rounds: total requests over total time, and the median of each percentile."""
+    if len(results) == 1:
+        return results[0]
+    return LoadResult(requests=sum(r.requests for r in results),
+                      seconds=sum(r.seconds for r in results),
+                      p50_ms=statistics.median(r.p50_ms for r in results),
+                      p95_ms=statistics.median(r.p95_ms for r in results),
+                      p99_ms=statistics.median(r.p99_ms for r in results),
+                      non_200=sum(r.non_200 for r in results),
+                      socket_errors=sum(r.socket_errors for r in results),
+                      bytes=sum(r.bytes for r in results))
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    raise SystemExit(143)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+    wrk = shutil.which("wrk") if args.tool in ("auto", "wrk") else None
+    if args.tool == "wrk" and not wrk:
+        log("wrk is not installed (apt-get install -y wrk)")
+        return 2
+    tool = "wrk" if wrk else "python"
+
+    load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
+    tmp = Path(tempfile.mkdtemp(prefix="bench-timeline-"))
+    drop: Callable[[], None] = lambda: None
+    proc: subprocess.Popen | None = None
+    try:
+        url, dialect, drop = create_database(tmp, args.database_url)
+        log(f"migrating the {dialect} database in {tmp}")
+        migrate(url)
+        t0 = time.perf_counter()
+        seeded = seed(url, tmp / "uploads", args.entries, args.photo_entries)
+        log(f"seeded child {seeded.child_id}: {seeded.entries} entries "
+            f"({seeded.photos} photos) in {time.perf_counter() - t0:.1f} s: {seeded.kinds}")
+
+        port = free_port()
+        proc, log_path = start_gunicorn(tmp, url, port, args.workers)
+        wait_healthy(proc, port, log_path)
+        cookie = login(port)
+        timeline_path = f"/children/{seeded.child_id}/timeline"
+        page = check_timeline(port, timeline_path, cookie)
+        log(f"signed in; {timeline_path} is {page.bytes} bytes with "
+            f"{page.entries_on_page} entries")
+
+        lua = tmp / "bench.lua"
+        lua.write_text(WRK_LUA)
+        endpoints = {"hello": "/hello", "timeline": timeline_path}
+
+        def load(path: str, seconds: float) -> LoadResult:
+            if wrk:
+                return run_wrk(wrk, lua, f"http://{HOST}:{port}{path}", cookie,
+                               args.connections, seconds)
+            return run_python(port, path, cookie, args.connections, seconds)
+
+        results: dict[str, list[LoadResult]] = {name: [] for name in endpoints}
+        for round_no in range(1, args.rounds + 1):
+            for name, path in endpoints.items():
+                if args.warmup > 0:
+                    load(path, args.warmup)
+                log(f"round {round_no}/{args.rounds}: {name} for {args.duration:g} s with "
+                    f"{args.connections} connections ({tool})")
+                result = load(path, args.duration)
+                log(f"  {name}: {result.req_per_s:.1f} req/s, p95 {result.p95_ms:.1f} ms, "
+                    f"non-200 {result.non_200}, socket errors {result.socket_errors}")
+                results[name].append(result)
+
+        # The session must still be good after the load (no 302s counted as successes).
+        check_timeline(port, timeline_path, cookie)
+        hello, timeline = (_median_result(results[n]) for n in ("hello", "timeline"))
+        problems = []
+        for name, r in (("hello", hello), ("timeline", timeline)):
+            if r.non_200:
+                problems.append(f"{name}: {r.non_200} answers were not 200")
+            if r.socket_errors:
+                problems.append(f"{name}: {r.socket_errors} socket errors/timeouts")
+        ratio = timeline.req_per_s / hello.req_per_s if hello.req_per_s else 0.0
+        meets = (not problems and ratio >= TARGET_RATIO_MIN
+                 and timeline.p95_ms <= TARGET_P95_MS_MAX)
+        report = {
+            "benchmark": "timeline",
+            "entries": seeded.entries,
+            "photo_entries": seeded.photo_entries,
+            "photos": seeded.photos,
+            "workers": args.workers,
+            "connections": args.connections,
+            "duration_s": args.duration,
+            "rounds": args.rounds,
+            "db": dialect,
+            "tool": tool,
+            "hello": hello.as_dict(),
+            "timeline": {**timeline.as_dict(), "bytes": page.bytes,
+                         "entries_on_page": page.entries_on_page},
+            "ratio": round(ratio, 3),
+            "targets": {"ratio_min": TARGET_RATIO_MIN, "p95_ms_max": TARGET_P95_MS_MAX},
+            "meets_targets": meets,
+            "problems": problems,
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "platform": platform.platform(),
+                        "load_avg_1m": {"before": round(load_before, 2),
+                                        "after": round(os.getloadavg()[0], 2)}},
+        }
+        real_stdout.write(json.dumps(report) + "\n")
+        real_stdout.flush()
+        if problems:
+            return 1
+        return 1 if args.check and not meets else 0
+    except BenchError as error:
+        log(f"error: {error}")
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if proc is not None:
+            stop_gunicorn(proc)
+        try:
+            drop()
+        except Exception as error:  # noqa: BLE001 - reported, clean-up goes on
+            log(f"could not drop the database: {error}")
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

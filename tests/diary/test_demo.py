@@ -1,0 +1,190 @@
+"""`flask demo load`: the demo families are true to their stories and load only once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+import db
+from diary import accounts, age, demo, passwords
+from diary.models import Child, Entry, Family, Membership, Photo, User
+from diary.photos import PhotoStore
+
+PARENTS = ("demo.expecting@example.com", "demo.newborn@example.com", "demo.preterm@example.com",
+           "demo.preterm.dad@example.com", "demo.twins@example.com")
+STAFF = {"marketer@example.com": "marketer", "analyst@example.com": "analyst",
+         "admin@example.com": "admin"}
+
+
+def _recent_day() -> date:
+    """A fixed-per-day `today` that works whenever the suite runs.
+
+    Yesterday (UTC), so it is already over in Shanghai and London and no entry is skipped as
+    future; and a day of the month every month has, so "8 months" and "24 months" before it
+    are exact. Not a constant date: registration checks due dates against the real clock.
+    """
+    day = datetime.now(timezone.utc).date() - timedelta(days=1)
+    while day.day > 28:
+        day -= timedelta(days=1)
+    return day
+
+
+TODAY = _recent_day()
+
+
+@dataclass
+class Loaded:
+    session: Session
+    store: PhotoStore
+    report: demo.DemoReport
+
+
+@pytest.fixture(scope="module")
+def loaded(engine: Engine, tmp_path_factory: pytest.TempPathFactory):
+    """One load shared by the module's tests (it takes seconds), rolled back at the end.
+
+    Same pattern as conftest's `session`: an outer transaction on one connection, the session
+    working in SAVEPOINTs, so `with session.begin()` behaves as in the CLI.
+    """
+    connection = engine.connect()
+    outer = connection.begin()
+    session = db.make_session_factory(connection, join_transaction_mode="create_savepoint")()
+    store = PhotoStore(tmp_path_factory.mktemp("demo-photos"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", passwords._FAST)  # the suite's cheap argon2
+        with session.begin():
+            report = demo.load(session, store, today=TODAY)
+        yield Loaded(session, store, report)
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+def _children(session: Session, email: str) -> list[Child]:
+    user = accounts.find_user_by_email(session, email)
+    assert user is not None
+    return list(session.scalars(
+        select(Child).join(Membership, Membership.family_id == Child.family_id)
+        .where(Membership.user_id == user.id).order_by(Child.id)))
+
+
+def _entry_count(session: Session, children: list[Child]) -> int:
+    return session.scalar(select(func.count(Entry.id)).where(
+        Entry.child_id.in_([c.id for c in children])))
+
+
+def test_every_login_exists_and_signs_in_with_the_demo_password(loaded):
+    session, report = loaded.session, loaded.report
+    for email in (*PARENTS, *STAFF):
+        assert accounts.authenticate(session, email, demo.DEMO_PASSWORD) is not None, email
+    for email, role in STAFF.items():
+        assert accounts.find_user_by_email(session, email).staff_role == role
+    assert accounts.find_user_by_email(session, "demo.twins@example.com").staff_role is None
+    summary = report.summary()
+    for email in (*PARENTS, *STAFF):
+        assert email in summary
+    assert demo.DEMO_PASSWORD in summary
+
+
+def test_locales_and_time_zones_are_mixed(loaded):
+    session = loaded.session
+    expecting = accounts.find_user_by_email(session, "demo.expecting@example.com")
+    newborn = accounts.find_user_by_email(session, "demo.newborn@example.com")
+    assert (expecting.locale, expecting.timezone) == ("zh_CN", "Asia/Shanghai")
+    assert (newborn.locale, newborn.timezone) == ("en", "Europe/London")
+    assert _children(session, newborn.email)[0].family.timezone == "Europe/London"
+
+
+def test_the_children_are_the_ages_their_stories_say(loaded):
+    session = loaded.session
+    [expected] = _children(session, "demo.expecting@example.com")
+    assert expected.birth_date is None
+    progress = age.pregnancy_progress(expected.due_date, TODAY)
+    assert (progress.weeks, progress.days) == (20, 0)
+
+    [newborn] = _children(session, "demo.newborn@example.com")
+    assert age.age_on(newborn.birth_date, TODAY).days == 14
+    assert (newborn.gestational_weeks_at_birth, newborn.gestational_days_at_birth) == (39, 3)
+    assert newborn.sex == "female" and newborn.birth_weight_kg == pytest.approx(3.4)
+
+    [preterm] = _children(session, "demo.preterm@example.com")
+    assert (preterm.gestational_weeks_at_birth, preterm.gestational_days_at_birth) == (32, 0)
+    assert preterm.sex == "male" and preterm.birth_weight_kg == pytest.approx(1.7)
+    chronological = age.age_on(preterm.birth_date, TODAY)
+    assert (chronological.months, chronological.month_days) == (8, 0)
+    corrected = age.corrected_age_on(preterm.birth_date, 32, 0, TODAY)
+    assert corrected is not None and corrected.months == 6
+
+    twins = _children(session, "demo.twins@example.com")
+    assert len(twins) == 2 and {c.sex for c in twins} == {"female", "male"}
+    assert twins[0].family_id == twins[1].family_id
+    assert twins[0].birth_date == twins[1].birth_date
+    twin_age = age.age_on(twins[0].birth_date, TODAY)
+    assert (twin_age.months, twin_age.month_days) == (24, 0)
+
+
+def test_every_family_has_months_of_history_with_photos_on_disk(loaded):
+    session, report, store = loaded.session, loaded.report, loaded.store
+    for email in ("demo.expecting@example.com", "demo.newborn@example.com",
+                  "demo.preterm@example.com", "demo.twins@example.com"):
+        children = _children(session, email)
+        assert _entry_count(session, children) > 50, email
+        assert report.entries[email] == _entry_count(session, children)
+        first = session.scalar(select(func.min(Entry.occurred_at)).where(
+            Entry.child_id.in_([c.id for c in children])))
+        assert first < datetime.now(timezone.utc) - timedelta(days=60), email
+    keys = list(session.scalars(select(Photo.storage_key)))
+    assert 40 <= len(keys) <= 60
+    assert all(store.path(key).exists() and store.path(key, "thumb").exists() for key in keys)
+
+
+def test_no_entry_is_in_the_future(loaded):
+    session = loaded.session
+    latest = session.scalar(select(func.max(Entry.occurred_at)))
+    assert latest <= datetime.now(timezone.utc)
+
+
+def test_the_preterm_boy_is_written_about_by_both_parents(loaded):
+    session = loaded.session
+    [child] = _children(session, "demo.preterm@example.com")
+    dad = accounts.find_user_by_email(session, "demo.preterm.dad@example.com")
+    membership = session.scalar(select(Membership).where(Membership.user_id == dad.id))
+    assert (membership.family_id, membership.role, membership.relationship_to_child) == \
+        (child.family_id, "editor", "father")
+    authors = set(session.scalars(select(User.email).join(Entry, Entry.author_id == User.id)
+                                  .where(Entry.child_id == child.id)))
+    assert authors == {"demo.preterm@example.com", "demo.preterm.dad@example.com"}
+
+
+def test_growth_only_goes_up_in_length_and_head(loaded):
+    session = loaded.session
+    for child in _children(session, "demo.twins@example.com"):
+        rows = [e.measurement for e in session.scalars(
+            select(Entry).where(Entry.child_id == child.id, Entry.kind == "measurement")
+            .order_by(Entry.occurred_at))]
+        assert len(rows) == 16
+        lengths = [m.length_cm for m in rows]
+        heads = [m.head_cm for m in rows]
+        assert lengths == sorted(lengths) and heads == sorted(heads)
+        assert 9.5 < rows[-1].weight_kg < 13.5 and 82 < lengths[-1] < 92
+
+
+def _counts(session: Session) -> list[int]:
+    return [session.scalar(select(func.count()).select_from(model))
+            for model in (User, Family, Membership, Child, Entry, Photo)]
+
+
+def test_loading_twice_creates_nothing_new(loaded):
+    session = loaded.session
+    assert not loaded.report.already_loaded
+    session.rollback()  # end the read-only transaction earlier tests may have left open
+    with session.begin():
+        before = _counts(session)
+        again = demo.load(session, loaded.store, today=TODAY)
+        assert _counts(session) == before
+    assert again.already_loaded and "already loaded" in again.summary()
+    assert sum(again.entries.values()) == 0 and sum(again.photos.values()) == 0
