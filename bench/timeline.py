@@ -583,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
 
     wrk = shutil.which("wrk") if args.tool in ("auto", "wrk") else None
     if args.tool == "wrk" and not wrk:

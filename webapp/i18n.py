@@ -6,8 +6,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
+from babel.dates import format_time as babel_format_time
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
 from diary import age as agemath
@@ -143,10 +144,12 @@ def entry_age_label(child: Child, when: datetime) -> str:
     return ""
 
 
-def local_datetime(value: datetime, tz: str | None = None, fmt: str = "medium") -> str:
-    zone = tz or select_timezone()
-    return format_datetime(value.astimezone(ZoneInfo(zone)).replace(tzinfo=None), fmt,
-                           rebase=False)
+def local_datetime(value: datetime, tz: str | None = None, date_skeleton: str = "yMMMd") -> str:
+    """An instant as a person in `tz` reads it: "Nov 23, 2026 10:00 AM" / "2026年11月23日 10:00"."""
+    local = value.astimezone(ZoneInfo(tz or select_timezone()))
+    locale = get_locale() or "en"
+    time_text = babel_format_time(local.time(), "short", locale=locale)
+    return f"{format_skeleton(date_skeleton, local.date(), locale=locale)} {time_text}"
 
 
 def local_date_text(value: date | datetime, fmt: str = "medium") -> str:
