@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from diary import search
 from diary.entry_kinds import EntryInput, MeasurementInput, clean_data
@@ -144,8 +144,8 @@ def timeline(session: Session, child: Child, kinds: list[str] | None = None,
                               and_(Entry.occurred_at == cursor.occurred_at,
                                    Entry.id < cursor.entry_id)))
     stmt = (stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(limit + 1)
-            .options(selectinload(Entry.photos), selectinload(Entry.measurement),
-                     selectinload(Entry.author)))
+            .options(defer(Entry.search_text), joinedload(Entry.author),
+                     joinedload(Entry.measurement), selectinload(Entry.photos)))
     rows = list(session.scalars(stmt))
     next_cursor = None
     if len(rows) > limit:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from diary import age as agemath
 from diary.errors import N_, NotFound, PermissionDenied, ValidationError
@@ -176,11 +176,22 @@ def family_for(session: Session, user: User, family_id: int, owner: bool = False
 
 
 def child_for(session: Session, user: User, child_id: int, write: bool = False) -> Child:
-    child = session.get(Child, child_id)
-    if child is None:
+    return child_access(session, user, child_id, write)[0]
+
+
+def child_access(session: Session, user: User, child_id: int,
+                 write: bool = False) -> tuple[Child, Membership]:
+    """The child and the user's membership in its family, in one query (pages need both)."""
+    row = session.execute(
+        select(Child, Membership)
+        .join(Membership, Membership.family_id == Child.family_id)
+        .where(Child.id == child_id, Membership.user_id == user.id)
+        .options(joinedload(Child.family))
+    ).first()
+    if row is None:
         raise NotFound()
-    _require(membership_in(session, user, child.family_id), write)
-    return child
+    child, membership = row
+    return child, _require(membership, write)
 
 
 def entry_for(session: Session, user: User, entry_id: int, write: bool = False) -> Entry:

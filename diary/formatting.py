@@ -5,6 +5,8 @@ tags, so a note can have bold, italics, lists and links but no script, style or 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -16,8 +18,9 @@ ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
 
 
+@lru_cache(maxsize=4096)
 def render_note(text: str) -> str:
-    """HTML safe to insert into a page, from a parent's note."""
+    """HTML safe to insert into a page, from a parent's note (pure, so cached)."""
     if not text:
         return ""
     return nh3.clean(_md.render(text), tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,

@@ -25,7 +25,7 @@ import db
 from diary import accounts, families, passwords, registration
 from diary.models import Child, User
 from mailer import MemoryMailer
-from webapp import create_app
+from webapp import create_app, fragments
 from webapp.cli import alembic_config
 
 PASSWORD = "correct horse battery"
@@ -119,6 +119,7 @@ def app(session_factory: sessionmaker, tmp_path: Path, mailer: MemoryMailer,
                              MAIL_OUTBOX_DIR=tmp_path / "outbox",
                              PROPAGATE_UNEXPECTED=True, **app_overrides)
     application.extensions["mailer"] = mailer
+    fragments.clear()  # ids repeat between rolled-back tests; start every test cold
     return application
 
 

@@ -208,3 +208,18 @@ def test_broken_cursor_redirects_with_message(client, parent):
     _, child = parent
     response = client.get(f"/children/{child.id}/timeline?before=garbage")
     assert response.status_code == 302
+
+
+def test_timeline_cards_follow_edits_and_author_renames(client, parent, session):
+    user, child = parent
+    _post_entry(client, child, "note", title="Before", body="text")
+    entry = session.scalar(select(Entry))
+    timeline = f"/children/{child.id}/timeline"
+    assert "Before" in client.get(timeline).get_data(as_text=True)
+    client.post(f"/entries/{entry.id}/edit", data=entry_form(title="After", body="text"))
+    page = client.get(timeline).get_data(as_text=True)
+    assert "After" in page and "Before" not in page
+    client.post("/account/profile", data={"display_name": "Renamed Parent",
+                                          "timezone": "Asia/Shanghai", "locale": "en",
+                                          "unit_system": "metric"})
+    assert "by Renamed Parent" in client.get(timeline).get_data(as_text=True)

@@ -24,10 +24,12 @@ from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
+from webapp.fragments import entry_card
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.services import photo_store
 
 bp = Blueprint("diary", __name__)
+bp.add_app_template_global(entry_card)
 
 BABY_KINDS = ("photo", "note", "milestone", "measurement") + QUICK_LOG_KINDS
 FIELD_MAP = {"occurred_at": "occurred_date", "celsius": "temperature", "name": "med_name",
@@ -56,11 +58,10 @@ def dashboard() -> Any:
 @login_required
 def child_home(child_id: int) -> Any:
     s = get_session()
-    child = families.child_for(s, current_user, child_id)
-    membership = families.membership_in(s, current_user, child.family_id)
+    child, membership = families.child_access(s, current_user, child_id)
     siblings = families.children_of(s, current_user)
     return render_template("diary/child_home.html", child=child, siblings=siblings,
-                           can_write=membership is not None and membership.can_write,
+                           can_write=membership.can_write,
                            latest=entry_service.latest_entries(s, child, 5),
                            kinds=kinds_for(child), quick_kinds=_quick_kinds(child),
                            today=child_today(child))
@@ -76,7 +77,7 @@ def _quick_kinds(child: Child) -> tuple[str, ...]:
 @login_required
 def timeline(child_id: int) -> Any:
     s = get_session()
-    child = families.child_for(s, current_user, child_id)
+    child, membership = families.child_access(s, current_user, child_id)
     kinds = [k for k in request.args.getlist("kind") if k in ENTRY_KINDS]
     query = (request.args.get("q") or "").strip()[:100]
     try:
@@ -94,11 +95,9 @@ def timeline(child_id: int) -> Any:
     if page.next_cursor is not None:
         next_url = url_for("diary.timeline", child_id=child.id, kind=kinds, q=query or None,
                            before=page.next_cursor.encode(), month=months[-1][0])
-    membership = families.membership_in(s, current_user, child.family_id)
     context = dict(child=child, months=months, next_url=next_url, kinds=kinds, query=query,
                    all_kinds=kinds_for(child), previous_month=request.args.get("month"),
-                   can_write=membership.can_write if membership
-                   else False)
+                   can_write=membership.can_write)
     if request.headers.get("HX-Request") and cursor is not None:
         return render_template("diary/_timeline_page.html", **context)
     return render_template("diary/timeline.html", **context)
