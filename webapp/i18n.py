@@ -102,7 +102,7 @@ def describe_child_age(child: Child, on: date | None = None) -> dict[str, Any]:
                                weeks=p.weeks, days=p.days)
             detail = gettext("Has the baby arrived? Tell us and the diary moves on.")
         else:
-            headline = gettext("Week %(weeks)d of pregnancy", weeks=p.weeks + 1)
+            headline = gettext("Week %(weeks)d of pregnancy", weeks=p.weeks)  # 20+3 is week 20
             detail = ngettext("%(num)d day to go · trimester %(t)d",
                               "%(num)d days to go · trimester %(t)d", p.days_to_due,
                               t=p.trimester)

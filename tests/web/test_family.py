@@ -44,7 +44,7 @@ def test_the_baby_has_arrived(make_family, login_as, client, session):
     due = date.today() + timedelta(days=3)
     user, child = make_family(born=False, due_date=due)
     login_as(user)
-    assert "Week 40 of pregnancy" in client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert "Week 39 of pregnancy" in client.get(f"/children/{child.id}").get_data(as_text=True)
     birth = date.today() - timedelta(days=1)
     response = client.post(f"/children/{child.id}/arrived", data=_child_form(
         child_name="Bean", sex="female", birth_date=birth.isoformat(), birth_weight="3.1"))

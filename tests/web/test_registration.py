@@ -39,7 +39,7 @@ def test_register_expecting_creates_family_child_and_consents(client, session):
         select(Consent).where(Consent.user_id == user.id))}
     assert kinds == {("child_data", True), ("digest", True), ("marketing", False)}
     page = client.get(f"/children/{child.id}").get_data(as_text=True)
-    assert "Week 26 of pregnancy" in page  # 280-100 = 180 days = 25+5 → week 26
+    assert "Week 25 of pregnancy" in page  # 280-100 = 180 days = 25+5 → week 25
 
 
 def test_register_born_baby_with_imperial_units(client, session):
