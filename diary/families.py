@@ -195,11 +195,22 @@ def child_access(session: Session, user: User, child_id: int,
 
 
 def entry_for(session: Session, user: User, entry_id: int, write: bool = False) -> Entry:
-    entry = session.get(Entry, entry_id)
-    if entry is None:
+    return entry_access(session, user, entry_id, write)[0]
+
+
+def entry_access(session: Session, user: User, entry_id: int,
+                 write: bool = False) -> tuple[Entry, Membership]:
+    """The entry and the user's membership in its child's family, in one query."""
+    row = session.execute(
+        select(Entry, Membership)
+        .join(Child, Child.id == Entry.child_id)
+        .join(Membership, Membership.family_id == Child.family_id)
+        .where(Entry.id == entry_id, Membership.user_id == user.id)
+    ).first()
+    if row is None:
         raise NotFound()
-    _require(membership_in(session, user, entry.child.family_id), write)
-    return entry
+    entry, membership = row
+    return entry, _require(membership, write)
 
 
 def photo_for(session: Session, user: User, photo_id: int) -> Photo:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
@@ -11,10 +11,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from diary import entries as entry_service
 from diary import families
 from diary.entries import Cursor
+from diary.entry_kinds import EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
 from diary.models import Child, Entry
@@ -108,9 +110,31 @@ def _uploads(form: EntryForm) -> list[ProcessedPhoto]:
     return [process_upload(f.read()) for f in files]
 
 
-def _save_photos(processed: list[ProcessedPhoto]) -> list[tuple[str, ProcessedPhoto]]:
+T = TypeVar("T")
+Write = Callable[[Session, EntryInput, list[tuple[str, ProcessedPhoto]]], T]
+
+
+def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T]) -> T | None:
+    """Store the uploaded photos, then run `write` in one transaction.
+
+    Photo files are written before the rows that name them; if anything fails, the files
+    are removed again, so neither orphan rows nor orphan files are left. A domain error is
+    shown on the form and None returned.
+    """
     store = photo_store()
-    return [(store.save(p), p) for p in processed]
+    saved: list[tuple[str, ProcessedPhoto]] = []
+    try:
+        entry_input = form.to_input(kind, child.family.timezone)
+        saved = [(store.save(p), p) for p in _uploads(form)]
+        with transaction() as tx:
+            return write(tx, entry_input, saved)
+    except DiaryError as error:
+        store.delete([key for key, _ in saved])
+        apply_error(form, error, _field_map(kind))
+        return None
+    except BaseException:
+        store.delete([key for key, _ in saved])
+        raise
 
 
 @bp.route("/children/<int:child_id>/entries/new", methods=["GET", "POST"])
@@ -127,16 +151,10 @@ def new_entry(child_id: int) -> Any:
         form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
             second=0, microsecond=0)
     if form.validate_on_submit():
-        saved: list[tuple[str, ProcessedPhoto]] = []
-        try:
-            entry_input = form.to_input(kind, child.family.timezone)
-            saved = _save_photos(_uploads(form))
-            with transaction() as tx:
-                entry = entry_service.create_entry(tx, child, current_user, entry_input, saved)
-        except DiaryError as error:
-            photo_store().delete([key for key, _ in saved])
-            apply_error(form, error, _field_map(kind))
-        else:
+        entry = _write_with_photos(form, kind, child, lambda tx, entry_input, saved:
+                                   entry_service.create_entry(tx, child, current_user,
+                                                              entry_input, saved))
+        if entry is not None:
             flash(gettext("Saved to %(name)s's book.", name=child.name), "success")
             return redirect(url_for("diary.show_entry", entry_id=entry.id))
     return render_template("diary/entry_form.html", form=form, child=child, kind=kind,
@@ -156,10 +174,9 @@ def _field_map(kind: str) -> dict[str, str]:
 @login_required
 def show_entry(entry_id: int) -> Any:
     s = get_session()
-    entry = families.entry_for(s, current_user, entry_id)
-    membership = families.membership_in(s, current_user, entry.child.family_id)
+    entry, membership = families.entry_access(s, current_user, entry_id)
     return render_template("diary/entry.html", entry=entry, child=entry.child,
-                           can_write=membership is not None and membership.can_write)
+                           can_write=membership.can_write)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
@@ -173,17 +190,11 @@ def edit_entry(entry_id: int) -> Any:
     if request.method == "GET":
         form.fill_from(entry, child.family.timezone)
     if form.validate_on_submit():
-        saved: list[tuple[str, ProcessedPhoto]] = []
-        try:
-            entry_input = form.to_input(entry.kind, child.family.timezone)
-            saved = _save_photos(_uploads(form))
-            with transaction() as tx:
-                removed = entry_service.update_entry(tx, entry, entry_input, saved,
-                                                     set(form.remove_photos.data or []))
-        except DiaryError as error:
-            photo_store().delete([key for key, _ in saved])
-            apply_error(form, error, _field_map(entry.kind))
-        else:
+        removed = _write_with_photos(form, entry.kind, child, lambda tx, entry_input, saved:
+                                     entry_service.update_entry(
+                                         tx, entry, entry_input, saved,
+                                         set(form.remove_photos.data or [])))
+        if removed is not None:
             photo_store().delete(removed)
             flash(gettext("Saved."), "success")
             return redirect(url_for("diary.show_entry", entry_id=entry.id))
