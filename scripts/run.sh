@@ -4,6 +4,7 @@ set -euo pipefail
 host="${1:-127.0.0.1}"; port="${2:-5000}"
 cd "$(dirname "$0")/.."
 bin=.venv/bin
+export SITE_URL="${SITE_URL:-http://$host:$port}"
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM

@@ -32,7 +32,8 @@ def _messages() -> dict[int, tuple[str, str]]:
               gettext("We could not find that page. It may have been removed, or the link "
                       "may be mistyped.")),
         405: (gettext("Not allowed"), gettext("That action is not available here.")),
-        413: (gettext("File too large"), gettext("Uploads can be at most 10 MB each.")),
+        413: (gettext("File too large"),
+              gettext("Each photo can be at most 10 MB, and one upload at most 64 MB.")),
         429: (gettext("Too many attempts"),
               gettext("Please wait a minute before trying again.")),
         500: (gettext("Something went wrong on our side"),

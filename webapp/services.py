@@ -1,7 +1,7 @@
 """Per-app services the views use: the mailer and the photo store."""
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
 from diary.photos import PhotoStore
 from mailer import Email, FileMailer, Mailer, SMTPMailer
@@ -27,6 +27,11 @@ def mailer() -> Mailer:
 
 def send_email(email: Email) -> None:
     mailer().send(email)
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute link for emails, on the configured SITE_URL."""
+    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def photo_store() -> PhotoStore:

@@ -130,3 +130,10 @@ def test_forgot_unknown_email_sends_nothing_and_says_the_same(client, mailer):
 def test_tampered_reset_token_is_refused(client):
     response = client.get("/reset/not-a-real-token", follow_redirects=True)
     assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_reset_link_ignores_a_forged_host_header(client, make_family, mailer):
+    user, _ = make_family()
+    client.post("/forgot", data={"email": user.email}, headers={"Host": "evil.example"})
+    assert "evil.example" not in mailer.sent[0].text
+    assert "http://localhost/reset/" in mailer.sent[0].text

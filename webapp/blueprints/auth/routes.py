@@ -19,7 +19,7 @@ from webapp.extensions import limiter
 from webapp.forms_common import apply_error
 from webapp.i18n import translate_error
 from webapp.security import safe_next
-from webapp.services import send_email
+from webapp.services import external_url, send_email
 
 bp = Blueprint("auth", __name__)
 
@@ -145,7 +145,7 @@ def forgot_password() -> Any:
         user = accounts.find_user_by_email(get_session(), form.email.data or "")
         if user is not None and user.is_active:
             token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = external_url("auth.reset_password", token=token)
             with force_locale(user.locale):
                 send_email(Email(
                     to=user.email, subject=gettext("Reset your Baby Journey password"),

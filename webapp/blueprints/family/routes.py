@@ -16,7 +16,7 @@ from webapp.blueprints.family.forms import AddChildForm, ArrivedForm, ConfirmFor
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import translate_error
-from webapp.services import photo_store, send_email
+from webapp.services import external_url, photo_store, send_email
 
 bp = Blueprint("family", __name__)
 
@@ -140,7 +140,7 @@ def invite(family_id: int) -> Any:
 
 def _send_invitation(invitation: Invitation) -> None:
     token = invitations.invitation_token(invitation, current_app.config["SECRET_KEY"])
-    link = url_for("auth.join", token=token, _external=True)
+    link = external_url("auth.join", token=token)
     context = {"inviter": current_user.display_name, "family": invitation.family, "link": link,
                "children": [c.name for c in invitation.family.children]}
     with force_locale(current_user.locale):
