@@ -53,6 +53,10 @@ def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
     """Edit in place; returns storage keys of removed photos to delete after commit."""
     kept = [p for p in entry.photos if p.id not in remove_photo_ids]
     entry_input.kind = entry.kind  # the kind of an entry never changes
+    if entry.kind == "milestone" and "milestone_id" not in entry_input.data:
+        # A ticked checklist milestone stays ticked when its note or date is edited.
+        entry_input.data = {**entry_input.data,
+                            "milestone_id": (entry.data or {}).get("milestone_id")}
     entry_input.photo_count = len(kept) + len(new_photos)
     _validate_common(entry_input, entry.child)
     removed = [p for p in entry.photos if p.id in remove_photo_ids]

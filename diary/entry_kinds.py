@@ -97,7 +97,10 @@ def _scan(entry: EntryInput) -> dict[str, Any]:
 def _milestone(entry: EntryInput) -> dict[str, Any]:
     if not entry.title.strip():
         raise ValidationError(N_("Please name the milestone (for example “First smile”)."), "title")
-    return {}
+    # A milestone ticked on the checklist names it; anything else is not kept.
+    from diary.milestones import is_known  # lazy: diary.milestones imports diary.entries
+    milestone_id = entry.data.get("milestone_id")
+    return {"milestone_id": milestone_id} if is_known(milestone_id) else {}
 
 
 @validator(EntryKind.MEASUREMENT)

@@ -38,7 +38,8 @@ def segment(*parts: str | None) -> str:
 
 def entry_search_text(entry: Entry) -> str:
     values: list[Any] = [entry.title, entry.body]
-    values.extend(v for v in (entry.data or {}).values() if isinstance(v, str))
+    values.extend(v for k, v in (entry.data or {}).items()
+                  if isinstance(v, str) and not k.endswith("_id"))  # ids are not words
     return segment(*values)
 
 

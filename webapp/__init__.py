@@ -41,7 +41,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.auth.routes import bp as auth
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.family.routes import bp as family
+    from webapp.blueprints.growth.routes import bp as growth
     from webapp.blueprints.main.routes import bp as main
 
-    for blueprint in (main, auth, account, family, diary):
+    for blueprint in (main, auth, account, family, diary, growth):
         app.register_blueprint(blueprint)

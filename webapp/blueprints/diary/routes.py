@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from diary import book as baby_book
 from diary import entries as entry_service
 from diary import families
 from diary.entries import Cursor
@@ -218,6 +219,15 @@ def delete_entry(entry_id: int) -> Any:
         return redirect(url_for("diary.timeline", child_id=child.id))
     return render_template("diary/delete_entry.html", entry=entry, child=child, form=form,
                            label=kind_label(entry.kind))
+
+
+@bp.route("/children/<int:child_id>/book")
+@login_required
+def book(child_id: int) -> Any:
+    """The printable keepsake; the browser's print dialog makes the PDF."""
+    s = get_session()
+    child = families.child_for(s, current_user, child_id)
+    return render_template("diary/book.html", child=child, book=baby_book.build(s, child))
 
 
 @bp.route("/photos/<int:photo_id>/<any(full, thumb):size>")

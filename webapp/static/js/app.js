@@ -43,3 +43,8 @@
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
 })();
+
+// "Print or save as PDF" buttons (no inline scripts: the CSP forbids them).
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});

@@ -1,0 +1,1 @@
+"""Growth charts and milestones for a child."""
