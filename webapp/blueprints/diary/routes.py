@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from diary import book as baby_book
 from diary import entries as entry_service
-from diary import families
+from diary import families, growth_report
 from diary.entries import Cursor
 from diary.entry_kinds import EntryInput
 from diary.errors import DiaryError
@@ -25,6 +25,7 @@ from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, process_upload
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
 from webapp.blueprints.family.forms import ConfirmForm
+from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.fragments import entry_card
@@ -176,8 +177,12 @@ def _field_map(kind: str) -> dict[str, str]:
 def show_entry(entry_id: int) -> Any:
     s = get_session()
     entry, membership = families.entry_access(s, current_user, entry_id)
+    percentiles = []
+    if entry.kind == "measurement" and entry.child.is_born:
+        percentiles = charts.entry_percentiles(entry.child, entry.id,
+                                               growth_report.samples(s, entry.child))
     return render_template("diary/entry.html", entry=entry, child=entry.child,
-                           can_write=membership.can_write)
+                           can_write=membership.can_write, percentiles=percentiles)
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])

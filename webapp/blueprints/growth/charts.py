@@ -174,3 +174,15 @@ def _velocity_text(indicator: str, velocity: float) -> str:
     amount = units.cm_to_in(velocity) if _imperial() else velocity
     unit = "in" if _imperial() else "cm"
     return gettext("About %(amount)s %(unit)s a month.", amount=f"{amount:.1f}", unit=unit)
+
+
+def entry_percentiles(child: Child, entry_id: int, rows: list[Sample]) -> list[tuple[str, str,
+                                                                                      str]]:
+    """(chart title, value, percentile) for one measurement entry, shown right after saving."""
+    found = []
+    for indicator in INDICATORS:
+        for point in growth_report.series(child, indicator, rows):
+            if point.entry_id == entry_id:
+                found.append((str(TITLES[indicator]), format_value(indicator, point.value),
+                              format_percentile(point.percentile)))
+    return found
