@@ -13,7 +13,7 @@ from flask_login import current_user
 from diary import growth, growth_report, units
 from diary.growth_report import DAYS_PER_MONTH, Point, Sample, Trend
 from diary.models import Child
-from webapp.i18n import format_length, format_weight, local_date_text
+from webapp.i18n import current_locale, format_length, format_weight, local_date_text
 
 INDICATORS = growth_report.CHART_INDICATORS
 TITLES = {"wfa": _l("Weight for age"), "lhfa": _l("Length/height for age"),
@@ -58,7 +58,9 @@ def format_percentile(p: float) -> str:
     if p > 99:
         return gettext("above the 99th percentile")
     n = int(round(p))
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = ""  # English ordinals only; other languages' catalogues place the number alone
+    if current_locale() == "en":
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return gettext("%(n)d%(suffix)s percentile", n=n, suffix=suffix)
 
 
