@@ -147,9 +147,9 @@ def panel(child: Child, indicator: str, rows: list[Sample]) -> Panel:
                           percentile=format_percentile(t.latest.percentile))
         if t.change is not None and t.days:
             sign = "+" if t.change >= 0 else "−"
-            change = gettext("%(sign)s%(amount)s since the measurement %(days)d days before.",
-                             sign=sign, amount=format_value(indicator, abs(t.change)),
-                             days=t.days)
+            change = ngettext("%(sign)s%(amount)s since the measurement %(num)d day before.",
+                              "%(sign)s%(amount)s since the measurement %(num)d days before.",
+                              t.days, sign=sign, amount=format_value(indicator, abs(t.change)))
         if t.velocity is not None:
             velocity = _velocity_text(indicator, t.velocity)
         if t.crossed_lines >= 2 and t.crossed_since is not None:
