@@ -98,4 +98,18 @@ def make_session_factory(engine: Engine, **kwargs: Any) -> sessionmaker:
 
 def load_all_models() -> None:
     """Import every package's models so `Base.metadata` is complete (Alembic, tests)."""
+    import content.models  # noqa: F401
     import diary.models  # noqa: F401
+
+
+#: Search structures made by hand in migrations (SQLite FTS5 tables, PostgreSQL GIN indexes),
+#: which the models do not describe; Alembic's autogenerate must leave them alone.
+HAND_MADE_TABLE_PREFIXES = ("entry_fts", "content_fts")
+HAND_MADE_INDEXES = ("ix_entries_search", "ix_content_search")
+
+
+def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool,
+                            compare_to: Any) -> bool:
+    if type_ == "table" and name and name.startswith(HAND_MADE_TABLE_PREFIXES):
+        return False
+    return not (type_ == "index" and name in HAND_MADE_INDEXES)

@@ -42,18 +42,11 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite",
-                      include_object=_include)
+                      include_object=db.include_in_autogenerate)
     with context.begin_transaction():
         context.run_migrations()
 
 
-def _include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    """Leave SQLite's FTS5 shadow tables and the PostgreSQL search index to hand-written ops."""
-    if type_ == "table" and name and name.startswith("entry_fts"):
-        return False
-    if type_ == "index" and name == "ix_entries_search":
-        return False
-    return True
 
 
 if context.is_offline_mode():

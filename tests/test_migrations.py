@@ -9,16 +9,12 @@ import db
 from webapp.cli import alembic_config
 
 
-def _include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if type_ == "table" and name and name.startswith("entry_fts"):
-        return False
-    return not (type_ == "index" and name == "ix_entries_search")
 
 
 def test_models_and_migrations_agree(engine):
     db.load_all_models()
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": _include,
+        context = MigrationContext.configure(conn, opts={"include_object": db.include_in_autogenerate,
                                                          "compare_type": True})
         assert compare_metadata(context, db.Base.metadata) == []
 

@@ -18,6 +18,7 @@ class StaffRole(str, enum.Enum):
     """Staff accounts are ordinary users with a role; parents have none."""
 
     MARKETER = "marketer"
+    REVIEWER = "reviewer"  # approves content before it is published
     ANALYST = "analyst"
     ADMIN = "admin"
 

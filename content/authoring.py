@@ -1,0 +1,315 @@
+"""Writing content: validation, saving as versions, history, diff and revert.
+
+Every save is a new `Version` snapshot. A save is applied to the live item at once, unless
+the item is live, review is required and the author may not publish: then the version waits
+(`pending_review`) and readers keep seeing the approved text until a reviewer approves.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from content import search
+from content.errors import N_, Conflict, NotFound, ValidationError
+from content.models import KINDS, LOCALES, ContentItem, Status, Translation, Version
+from content.rendering import plain_text, render_markdown
+from content.stages import UNIT_RANGES
+from diary.accounts import INTERESTS
+from diary.models import User
+
+TOPICS = ("fetal-development", "prenatal-care", "feelings", "birth-prep", "nutrition", "senses",
+          "sleep", "feeding", "crying", "temperature", "illness-signs", "skin-care",
+          "development", "play", "bathing", "safety", "vaccination")
+CATEGORIES = {
+    "reminder": ("checkup", "vaccination", "tip", "preparation"),
+    "product": ("bath", "cotton_buds", "nappies", "wipes", "bibs", "powder_lotion", "skin_care",
+                "bottles", "feeding", "sleep", "maternity", "toys", "health", "clothing"),
+    "faq": ("account", "privacy", "pregnancy", "baby", "growth", "emails", "products"),
+}
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
+_LINK = re.compile(r"\]\(([^)\s]+)")
+
+
+@dataclass
+class TextInput:
+    title: str
+    summary: str = ""
+    body: str = ""
+
+
+@dataclass
+class ItemInput:
+    kind: str
+    key: str
+    translations: dict[str, TextInput]
+    window_unit: str | None = None
+    window_from: int | None = None
+    window_to: int | None = None
+    topics: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    category: str | None = None
+    source: str = ""
+    reviewed_by: str | None = None
+    review_date: date | None = None
+    image_key: str | None = None
+    price_minor: int | None = None
+    currency: str | None = None
+    buy_url: str | None = None
+    active: bool = True
+    position: int = 0
+    publish_at: datetime | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["review_date"] = self.review_date.isoformat() if self.review_date else None
+        data["publish_at"] = self.publish_at.isoformat() if self.publish_at else None
+        return data
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> ItemInput:
+        values = dict(data)
+        values["translations"] = {k: TextInput(**v) for k, v in data["translations"].items()}
+        values["review_date"] = date.fromisoformat(data["review_date"]) \
+            if data.get("review_date") else None
+        values["publish_at"] = datetime.fromisoformat(data["publish_at"]) \
+            if data.get("publish_at") else None
+        return cls(**values)
+
+    @classmethod
+    def from_item(cls, item: ContentItem) -> ItemInput:
+        return cls(
+            kind=item.kind, key=item.key,
+            translations={t.locale: TextInput(t.title, t.summary, t.body_md)
+                          for t in item.translations},
+            window_unit=item.window_unit, window_from=item.window_from,
+            window_to=item.window_to, topics=list(item.topics or []),
+            interests=list(item.interests or []), tags=list(item.tags or []),
+            category=item.category, source=item.source, reviewed_by=item.reviewed_by,
+            review_date=item.review_date, image_key=item.image_key,
+            price_minor=item.price_minor, currency=item.currency, buy_url=item.buy_url,
+            active=item.active, position=item.position, publish_at=item.publish_at)
+
+
+def validate(data: ItemInput) -> None:
+    """Raise ValidationError naming the first problem a marketer must fix."""
+    if data.kind not in KINDS:
+        raise ValidationError(N_("Unknown kind of content."), "kind")
+    pattern = SKU if data.kind == "product" else SLUG
+    if not pattern.match(data.key or ""):
+        raise ValidationError(
+            N_("Use capital letters, digits and hyphens for the SKU (e.g. BJ-BATH-001).")
+            if data.kind == "product" else
+            N_("Use lowercase letters, digits and hyphens for the slug (e.g. week-12-scan)."),
+            "key")
+    for locale in LOCALES:
+        text = data.translations.get(locale)
+        if text is None or not text.title.strip():
+            raise ValidationError(N_("The %(locale)s title is missing."), f"title_{locale}",
+                                  locale=locale)
+        if data.kind in ("article", "faq") and not text.body.strip():
+            raise ValidationError(N_("The %(locale)s text is missing."), f"body_{locale}",
+                                  locale=locale)
+        if len(text.title) > 200:
+            raise ValidationError(N_("Keep titles under 200 characters."), f"title_{locale}")
+        for url in _LINK.findall(text.body) + _LINK.findall(text.summary):
+            if not _good_link(url):
+                raise ValidationError(N_("This link does not look right: %(url)s"),
+                                      f"body_{locale}", url=url)
+    _validate_window(data)
+    unknown = set(data.topics) - set(TOPICS)
+    if unknown:
+        raise ValidationError(N_("Unknown topics: %(names)s."), "topics",
+                              names=", ".join(sorted(unknown)))
+    unknown = set(data.interests) - set(INTERESTS)
+    if unknown:
+        raise ValidationError(N_("Unknown interests: %(names)s."), "interests",
+                              names=", ".join(sorted(unknown)))
+    if data.kind in CATEGORIES and data.category not in CATEGORIES[data.kind]:
+        raise ValidationError(N_("Please choose a category."), "category")
+    if data.kind == "product":
+        _validate_product(data)
+
+
+def _good_link(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "mailto":
+        return "@" in parts.path
+    return parts.scheme in ("http", "https") and "." in parts.netloc
+
+
+def _validate_window(data: ItemInput) -> None:
+    if data.kind == "faq":
+        return
+    if data.window_unit not in UNIT_RANGES:
+        raise ValidationError(N_("Choose who this is for: pregnancy weeks, baby weeks or baby "
+                                 "months."), "window_unit")
+    low, high = UNIT_RANGES[data.window_unit]
+    if data.window_from is None or data.window_to is None:
+        raise ValidationError(N_("Enter both ends of the window."), "window_from")
+    if data.window_from > data.window_to:
+        raise ValidationError(N_("The window is empty: its start comes after its end."),
+                              "window_from")
+    if data.window_from < low or data.window_to > high:
+        raise ValidationError(N_("This window must stay between %(low)d and %(high)d."),
+                              "window_from", low=low, high=high)
+
+
+def _validate_product(data: ItemInput) -> None:
+    if data.price_minor is None or data.price_minor < 0:
+        raise ValidationError(N_("Enter the price."), "price")
+    if not re.fullmatch(r"[A-Z]{3}", data.currency or ""):
+        raise ValidationError(N_("Use a three-letter currency code such as CNY."), "currency")
+    if data.buy_url and not (_good_link(data.buy_url) and data.buy_url.startswith("https://")):
+        raise ValidationError(N_("The shop link must start with https://"), "buy_url")
+
+
+def overlapping(session: Session, data: ItemInput, item_id: int | None = None
+                ) -> list[ContentItem]:
+    """Other items of the same kind whose window overlaps (a warning, not an error)."""
+    if data.window_unit is None:
+        return []
+    return list(session.scalars(
+        select(ContentItem).where(
+            ContentItem.kind == data.kind, ContentItem.window_unit == data.window_unit,
+            ContentItem.window_from <= data.window_to, ContentItem.window_to >= data.window_from,
+            ContentItem.id != (item_id or 0), ContentItem.status != Status.ARCHIVED.value)))
+
+
+def find(session: Session, kind: str, key: str) -> ContentItem | None:
+    return session.scalar(select(ContentItem).where(ContentItem.kind == kind,
+                                                    ContentItem.key == key))
+
+
+def get(session: Session, item_id: int) -> ContentItem:
+    item = session.get(ContentItem, item_id)
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def create(session: Session, data: ItemInput, author: User | None, note: str = "") -> ContentItem:
+    validate(data)
+    if find(session, data.kind, data.key) is not None:
+        raise Conflict(N_("Another item already uses %(key)s."), "key", key=data.key)
+    item = KINDS[data.kind](key=data.key, status=Status.DRAFT.value, topics=[], interests=[],
+                            tags=[])
+    session.add(item)
+    session.flush()
+    _record(session, item, data, author, note, apply=True)
+    return item
+
+
+def save(session: Session, item: ContentItem, data: ItemInput, author: User | None,
+         can_publish: bool, note: str = "") -> Version:
+    """A new version; applied now unless it must wait for review (see module docstring)."""
+    data.kind = item.kind
+    validate(data)
+    other = find(session, item.kind, data.key)
+    if other is not None and other.id != item.id:
+        raise Conflict(N_("Another item already uses %(key)s."), "key", key=data.key)
+    waits = item.status == Status.PUBLISHED.value and not can_publish
+    return _record(session, item, data, author, note, apply=not waits)
+
+
+def _record(session: Session, item: ContentItem, data: ItemInput, author: User | None,
+            note: str, apply: bool) -> Version:
+    number = (session.scalar(select(func.max(Version.number))
+                             .where(Version.item_id == item.id)) or 0) + 1
+    version = Version(item_id=item.id, number=number, snapshot=data.snapshot(), note=note[:200],
+                      created_by_id=author.id if author else None)
+    session.add(version)
+    if apply:
+        apply_snapshot(session, item, data, number)
+        item.pending_review = False
+    else:
+        item.pending_review = True
+    item.updated_by_id = author.id if author else None
+    session.flush()
+    return version
+
+
+def apply_snapshot(session: Session, item: ContentItem, data: ItemInput, number: int) -> None:
+    """Make `data` the live content of `item` (fields, rendered HTML, search words)."""
+    for name in ("key", "window_unit", "window_from", "window_to", "category", "source",
+                 "reviewed_by", "review_date", "image_key", "price_minor", "currency",
+                 "buy_url", "active", "position", "publish_at"):
+        setattr(item, name, getattr(data, name))
+    item.topics, item.interests, item.tags = list(data.topics), list(data.interests), \
+        list(data.tags)
+    existing = {t.locale: t for t in item.translations}
+    for locale, text in data.translations.items():
+        row = existing.get(locale) or Translation(locale=locale)
+        row.title = plain_text(text.title)
+        row.summary = plain_text(text.summary)
+        row.body_md = text.body
+        row.body_html = render_markdown(text.body)
+        row.search_text = search.words(row.title, row.summary, row.body_md)
+        if locale not in existing:
+            item.translations.append(row)
+    for locale, row in existing.items():
+        if locale not in data.translations:
+            item.translations.remove(row)
+    item.version = number
+    session.flush()
+    search.reindex(session, item)
+
+
+def latest_version(session: Session, item: ContentItem) -> Version | None:
+    return session.scalar(select(Version).where(Version.item_id == item.id)
+                          .order_by(Version.number.desc()).limit(1))
+
+
+def versions(session: Session, item: ContentItem) -> list[Version]:
+    return list(session.scalars(select(Version).where(Version.item_id == item.id)
+                                .order_by(Version.number.desc())))
+
+
+def version(session: Session, item: ContentItem, number: int) -> Version:
+    found = session.scalar(select(Version).where(Version.item_id == item.id,
+                                                 Version.number == number))
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def working_copy(session: Session, item: ContentItem) -> ItemInput:
+    """What the editor should show: the newest version, even if it is still waiting."""
+    latest = latest_version(session, item)
+    return ItemInput.from_snapshot(latest.snapshot) if latest else ItemInput.from_item(item)
+
+
+def diff(old: Version, new: Version) -> list[tuple[str, list[str]]]:
+    """Per field, unified-diff lines between two versions (only fields that changed)."""
+    def flat(snapshot: dict[str, Any]) -> dict[str, str]:
+        out = {k: str(v) for k, v in snapshot.items() if k != "translations"}
+        for locale, text in snapshot["translations"].items():
+            for name, value in text.items():
+                out[f"{name} ({locale})"] = value or ""
+        return out
+
+    a, b = flat(old.snapshot), flat(new.snapshot)
+    changes = []
+    for name in sorted(set(a) | set(b)):
+        if a.get(name, "") != b.get(name, ""):
+            lines = list(difflib.unified_diff(
+                a.get(name, "").splitlines(), b.get(name, "").splitlines(),
+                f"v{old.number}", f"v{new.number}", lineterm="", n=1))
+            changes.append((name, lines[2:] if len(lines) > 2 else lines))
+    return changes
+
+
+def revert(session: Session, item: ContentItem, number: int, author: User | None,
+           can_publish: bool) -> Version:
+    """Save an old version again as the newest one (history is never rewritten)."""
+    old = version(session, item, number)
+    return save(session, item, ItemInput.from_snapshot(old.snapshot), author, can_publish,
+                note=f"Revert to version {number}")

@@ -1,0 +1,158 @@
+"""What readers see: live content for a stage, topics, search, related items, saves."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from content import search
+from content.models import Article, ContentItem, Faq, Product, Reminder, SavedItem, Status
+from content.stages import Stage, stage_of
+from db import utcnow
+from diary.models import Child, User
+
+
+def live(now: datetime | None = None) -> ColumnElement[bool]:
+    now = now or utcnow()
+    return and_(ContentItem.status == Status.PUBLISHED.value,
+                or_(ContentItem.publish_at.is_(None), ContentItem.publish_at <= now))
+
+
+def _in_stage(stage: Stage) -> ColumnElement[bool]:
+    return and_(ContentItem.window_unit == stage.unit, ContentItem.window_from <= stage.value,
+                ContentItem.window_to >= stage.value)
+
+
+def _ranked(items: list[ContentItem], interests: list[str]) -> list[ContentItem]:
+    """Items matching the family's interests first, then the most specific windows."""
+    wanted = set(interests)
+
+    def key(item: ContentItem) -> tuple[int, int, int, str]:
+        overlap = len(wanted & set(item.interests or []))
+        width = (item.window_to or 0) - (item.window_from or 0)
+        return (-overlap, width, item.position, item.key)
+
+    return sorted(items, key=key)
+
+
+def for_stage(session: Session, kind: type[ContentItem], stage: Stage,
+              interests: list[str] = (), limit: int | None = None,
+              now: datetime | None = None) -> list[ContentItem]:
+    stmt = select(kind).where(live(now), _in_stage(stage)).options(
+        selectinload(ContentItem.translations))
+    if kind is Product:
+        stmt = stmt.where(ContentItem.active.is_(True))
+    items = _ranked(list(session.scalars(stmt)), list(interests))
+    return items[:limit] if limit else items
+
+
+@dataclass
+class ThisWeek:
+    child: Child
+    stage: Stage | None
+    articles: list[ContentItem] = field(default_factory=list)
+    reminders: list[ContentItem] = field(default_factory=list)
+    products: list[ContentItem] = field(default_factory=list)
+
+
+def this_week(session: Session, child: Child, reader: User, on: date,
+              now: datetime | None = None) -> ThisWeek:
+    """The dashboard's "this week for you" for one child, in the reader's interests."""
+    stage = stage_of(child, on)
+    result = ThisWeek(child, stage)
+    if stage is None:
+        return result
+    interests = list(reader.interests or [])
+    result.articles = for_stage(session, Article, stage, interests, 3, now)
+    result.reminders = for_stage(session, Reminder, stage, interests, 4, now)
+    result.products = for_stage(session, Product, stage, interests, 4, now)
+    return result
+
+
+def by_key(session: Session, kind: type[ContentItem], key: str,
+           now: datetime | None = None) -> ContentItem | None:
+    return session.scalar(select(kind).where(ContentItem.key == key, live(now))
+                          .options(selectinload(ContentItem.translations)))
+
+
+def by_topic(session: Session, topic: str, now: datetime | None = None) -> list[ContentItem]:
+    items = session.scalars(select(Article).where(live(now)).options(
+        selectinload(ContentItem.translations)))
+    return sorted((i for i in items if topic in (i.topics or [])),
+                  key=lambda i: (_unit_order(i.window_unit), i.window_from or 0, i.key))
+
+
+def _unit_order(unit: str | None) -> int:
+    return {"pregnancy_week": 0, "week": 1, "month": 2}.get(unit or "", 3)
+
+
+def find(session: Session, query: str, kinds: tuple[type[ContentItem], ...] = (
+        Article, Faq, Product), limit: int = 30, now: datetime | None = None
+         ) -> list[ContentItem]:
+    clause = search.matching_items(session, query)
+    if clause is None:
+        return []
+    stmt = (select(ContentItem).where(live(now), clause,
+                                      ContentItem.kind.in_([k.__mapper__.polymorphic_identity
+                                                            for k in kinds]))
+            .options(selectinload(ContentItem.translations)).limit(limit))
+    return sorted(session.scalars(stmt), key=lambda i: (i.kind != "article", i.key))
+
+
+def related(session: Session, article: ContentItem, limit: int = 3,
+            now: datetime | None = None) -> list[ContentItem]:
+    """Articles sharing a topic, nearest in stage first."""
+    topics = set(article.topics or [])
+    candidates = [a for a in session.scalars(
+        select(Article).where(live(now), ContentItem.id != article.id)
+        .options(selectinload(ContentItem.translations)))
+        if topics & set(a.topics or [])]
+
+    def distance(a: ContentItem) -> tuple[int, int]:
+        same_unit = a.window_unit == article.window_unit
+        return (0 if same_unit else 1, abs((a.window_from or 0) - (article.window_from or 0)))
+
+    return sorted(candidates, key=distance)[:limit]
+
+
+def products_for_article(session: Session, article: ContentItem, limit: int = 3,
+                         now: datetime | None = None) -> list[ContentItem]:
+    if article.window_unit is None:
+        return []
+    stage = Stage(article.window_unit, article.window_from or 0)
+    return for_stage(session, Product, stage, list(article.interests or []), limit, now)
+
+
+def faqs(session: Session, now: datetime | None = None) -> list[ContentItem]:
+    return list(session.scalars(select(Faq).where(live(now))
+                                .order_by(ContentItem.category, ContentItem.position)
+                                .options(selectinload(ContentItem.translations))))
+
+
+def save_for_later(session: Session, user: User, item: ContentItem) -> None:
+    exists = session.scalar(select(SavedItem).where(SavedItem.user_id == user.id,
+                                                    SavedItem.item_id == item.id))
+    if exists is None:
+        session.add(SavedItem(user_id=user.id, item_id=item.id))
+        session.flush()
+
+
+def unsave(session: Session, user: User, item: ContentItem) -> None:
+    saved = session.scalar(select(SavedItem).where(SavedItem.user_id == user.id,
+                                                   SavedItem.item_id == item.id))
+    if saved is not None:
+        session.delete(saved)
+        session.flush()
+
+
+def saved(session: Session, user: User, now: datetime | None = None) -> list[ContentItem]:
+    ids = select(SavedItem.item_id).where(SavedItem.user_id == user.id)
+    return list(session.scalars(select(ContentItem).where(ContentItem.id.in_(ids), live(now))
+                                .options(selectinload(ContentItem.translations))))
+
+
+def is_saved(session: Session, user: User, item: ContentItem) -> bool:
+    return session.scalar(select(SavedItem.id).where(SavedItem.user_id == user.id,
+                                                     SavedItem.item_id == item.id)) is not None

@@ -1,0 +1,71 @@
+"""Stages: where a family is on the journey, as (unit, value), and who a window is for.
+
+Pregnancy weeks 4–40 (completed weeks), then baby weeks 0–12 (completed weeks of age, the
+first 91 days), then baby months 3–60 (completed calendar months). Babies born before 37
+weeks use their corrected age until 24 months, like everywhere else on the site.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from diary import age as agemath
+from diary.models import Child
+
+UNITS = ("pregnancy_week", "week", "month")
+UNIT_RANGES = {"pregnancy_week": (4, 42), "week": (0, 12), "month": (3, 60)}
+WEEK_STAGE_LAST_DAY = 90  # days 0–90 are baby weeks 0–12
+
+
+@dataclass(frozen=True, order=True)
+class Stage:
+    unit: str
+    value: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.unit}:{self.value}"
+
+    @classmethod
+    def parse(cls, key: str) -> Stage | None:
+        unit, _, raw = key.partition(":")
+        if unit not in UNITS or not raw.lstrip("-").isdigit():
+            return None
+        low, high = UNIT_RANGES[unit]
+        value = int(raw)
+        return cls(unit, value) if low <= value <= high else None
+
+
+def coverage_stages() -> list[Stage]:
+    """The stages the shipped content must cover (the coverage report's rows)."""
+    return ([Stage("pregnancy_week", w) for w in range(4, 41)]
+            + [Stage("week", w) for w in range(0, 13)]
+            + [Stage("month", m) for m in range(3, 37)])
+
+
+def stage_for_age_days(days: int, months: int) -> Stage:
+    if days <= WEEK_STAGE_LAST_DAY:
+        return Stage("week", days // 7)
+    return Stage("month", min(60, max(3, months)))
+
+
+def stage_of(child: Child, on: date) -> Stage | None:
+    """The child's stage on a date; None before week 4 of pregnancy or after 5 years."""
+    if child.birth_date is None or on < child.birth_date:
+        if child.due_date is None:
+            return None
+        gestation = agemath.FULL_TERM_DAYS - (child.due_date - on).days
+        weeks = gestation // 7
+        if weeks < 4:
+            return None
+        return Stage("pregnancy_week", min(42, weeks))
+    age = agemath.effective_age_on(child.birth_date, child.gestational_weeks_at_birth,
+                                   child.gestational_days_at_birth, on)
+    if age.months > 60:
+        return None
+    return stage_for_age_days(age.days, age.months)
+
+
+def in_window(unit: str | None, low: int | None, high: int | None, stage: Stage) -> bool:
+    return unit == stage.unit and low is not None and high is not None and \
+        low <= stage.value <= high
