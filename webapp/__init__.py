@@ -21,12 +21,13 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from diary import passwords
     passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
 
-    from webapp import database, errors, extensions, i18n, security, services
+    from webapp import content_format, database, errors, extensions, i18n, security, services
     database.init_app(app, session_factory)
     services.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
+    content_format.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
@@ -42,7 +43,8 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.family.routes import bp as family
     from webapp.blueprints.growth.routes import bp as growth
+    from webapp.blueprints.library.routes import bp as library
     from webapp.blueprints.main.routes import bp as main
 
-    for blueprint in (main, auth, account, family, diary, growth):
+    for blueprint in (main, auth, account, family, diary, growth, library):
         app.register_blueprint(blueprint)

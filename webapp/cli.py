@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(content_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
@@ -60,10 +61,15 @@ def demo_load() -> None:
     from webapp.database import get_session
     from webapp.services import photo_store
 
+    from content import packs
+
     session = get_session()
     with session.begin():
         report = demo.load(session, photo_store())
     click.echo(report.summary())
+    with session.begin():
+        pack = packs.import_pack(session, packs.DEFAULT_PACK, None, content_store())
+    click.echo(f"Content pack: {pack.summary()}.")
 
 
 @click.group("staff", cls=AppGroup, help="Staff accounts (marketer, analyst, admin).")
@@ -88,3 +94,63 @@ def staff_create(email: str, role: str, name: str, password: str) -> None:
     except DiaryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{user.email} is now {role} (member {user.member_no}).")
+
+
+def content_store():  # type: ignore[no-untyped-def]
+    from diary.photos import PhotoStore
+    return PhotoStore(current_app.config["UPLOAD_DIR"] / "content")
+
+
+@click.group("content", cls=AppGroup, help="Content: coverage report and content packs.")
+def content_cli() -> None:
+    pass
+
+
+@content_cli.command("coverage", help="Stages × locales × kinds with no content (gaps).")
+@click.option("--json", "as_json", is_flag=True, help="Print {\"gaps\": [...], \"counts\": {...}}.")
+@click.option("--include-drafts", is_flag=True, help="Count drafts and items in review too.")
+def content_coverage(as_json: bool, include_drafts: bool) -> None:
+    import json
+
+    from content import coverage
+    from webapp.database import get_session
+
+    report = coverage.report(get_session(), include_drafts=include_drafts)
+    if as_json:
+        click.echo(json.dumps({"gaps": report["gaps"], "counts": report["counts"],
+                               "thin": report["thin"]}, ensure_ascii=False))
+        return
+    click.echo(f"{len(report['stages'])} stages, {len(report['gaps'])} gaps, "
+               f"{len(report['thin'])} thin spots (one article only).")
+    for gap in report["gaps"]:
+        click.echo(f"  gap: {gap['kind']:8} {gap['locale']:5} {gap['stage']}")
+
+
+@content_cli.command("export", help="Write every item (and its images) to a pack zip.")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def content_export(path: str) -> None:
+    from content import packs
+    from webapp.database import get_session
+
+    data = packs.export_pack(get_session(), content_store())
+    Path(path).write_bytes(data)
+    click.echo(f"Wrote {path} ({len(data) // 1024} KB).")
+
+
+@content_cli.command("import", help="Import a pack (zip or folder); validated, idempotent.")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--draft", is_flag=True, help="Import as drafts instead of publishing.")
+def content_import(path: str, draft: bool) -> None:
+    from content import packs
+    from webapp.database import get_session
+
+    session = get_session()
+    try:
+        with session.begin():
+            report = packs.import_pack(session, Path(path), None, content_store(),
+                                       publish=not draft)
+    except packs.PackError as error:
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(f"Nothing was imported: {len(error.problems)} problems.")
+    click.echo(f"Imported {path}: {report.summary()}.")

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from content import library
 from diary import book as baby_book
 from diary import entries as entry_service
 from diary import families, growth_report
@@ -65,6 +66,8 @@ def child_home(child_id: int) -> Any:
     child, membership = families.child_access(s, current_user, child_id)
     siblings = families.children_of(s, current_user)
     return render_template("diary/child_home.html", child=child, siblings=siblings,
+                           this_week=library.this_week(s, child, current_user,
+                                                       child_today(child)),
                            can_write=membership.can_write,
                            latest=entry_service.latest_entries(s, child, 5),
                            kinds=kinds_for(child), quick_kinds=_quick_kinds(child),

@@ -1,0 +1,1 @@
+"""Readers: the library by stage and topic, articles, products, help, saves."""

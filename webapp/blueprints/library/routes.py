@@ -1,0 +1,139 @@
+"""The library: articles by stage and topic, search, products, help centre, saved items."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_login import current_user, login_required
+
+from content import library
+from content.authoring import TOPICS
+from content.models import Article, Product, Reminder
+from content.stages import Stage, coverage_stages, stage_of
+from diary import families
+from webapp.blueprints.family.forms import ConfirmForm
+from webapp.database import get_session, transaction
+from webapp.i18n import child_today
+from webapp.security import safe_next
+
+bp = Blueprint("library", __name__)
+
+
+def _my_stages() -> list[tuple[Any, Stage]]:
+    """(child, stage) for the signed-in parent's children, to start the library there."""
+    if not current_user.is_authenticated:
+        return []
+    pairs = []
+    for child in families.children_of(get_session(), current_user):
+        stage = stage_of(child, child_today(child))
+        if stage is not None:
+            pairs.append((child, stage))
+    return pairs
+
+
+def _interests() -> list[str]:
+    return list(current_user.interests or []) if current_user.is_authenticated else []
+
+
+@bp.route("/library")
+def index() -> Any:
+    stages = coverage_stages()
+    return render_template("library/index.html", mine=_my_stages(), topics=TOPICS,
+                           pregnancy=[s for s in stages if s.unit == "pregnancy_week"],
+                           weeks=[s for s in stages if s.unit == "week"],
+                           months=[s for s in stages if s.unit == "month"])
+
+
+@bp.route("/library/stage/<stage_key>")
+def stage(stage_key: str) -> Any:
+    chosen = Stage.parse(stage_key)
+    if chosen is None:
+        abort(404)
+    s = get_session()
+    return render_template(
+        "library/stage.html", stage=chosen,
+        articles=library.for_stage(s, Article, chosen, _interests()),
+        reminders=library.for_stage(s, Reminder, chosen, _interests()),
+        products=library.for_stage(s, Product, chosen, _interests(), limit=8))
+
+
+@bp.route("/library/topic/<topic>")
+def topic(topic: str) -> Any:
+    if topic not in TOPICS:
+        abort(404)
+    return render_template("library/topic.html", topic=topic,
+                           articles=library.by_topic(get_session(), topic))
+
+
+@bp.route("/search")
+def search() -> Any:
+    query = (request.args.get("q") or "").strip()[:100]
+    results = library.find(get_session(), query) if query else []
+    return render_template("library/search.html", query=query, results=results)
+
+
+@bp.route("/articles/<slug>")
+def article(slug: str) -> Any:
+    s = get_session()
+    item = library.by_key(s, Article, slug)
+    if item is None:
+        abort(404)
+    saved = current_user.is_authenticated and library.is_saved(s, current_user, item)
+    return render_template("library/article.html", item=item, saved=saved,
+                           related=library.related(s, item),
+                           products=library.products_for_article(s, item),
+                           form=ConfirmForm())
+
+
+@bp.route("/articles/<slug>/save", methods=["POST"])
+@login_required
+def toggle_save(slug: str) -> Any:
+    s = get_session()
+    item = library.by_key(s, Article, slug)
+    if item is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        with transaction() as tx:
+            if library.is_saved(tx, current_user, item):
+                library.unsave(tx, current_user, item)
+                flash(gettext("Removed from your saved articles."), "info")
+            else:
+                library.save_for_later(tx, current_user, item)
+                flash(gettext("Saved for later."), "success")
+    return redirect(safe_next(request.form.get("next"), "library.saved")
+                    if request.form.get("next") else url_for("library.article", slug=slug))
+
+
+@bp.route("/saved")
+@login_required
+def saved() -> Any:
+    return render_template("library/saved.html",
+                           items=library.saved(get_session(), current_user))
+
+
+@bp.route("/products")
+def products() -> Any:
+    """Products for a stage: the chosen one, else the parent's first child's stage."""
+    mine = _my_stages()
+    chosen = Stage.parse(request.args.get("stage", "")) or (mine[0][1] if mine else None)
+    items = library.for_stage(get_session(), Product, chosen, _interests()) if chosen else []
+    return render_template("library/products.html", stage=chosen, items=items, mine=mine,
+                           stages=coverage_stages())
+
+
+@bp.route("/products/<sku>")
+def product(sku: str) -> Any:
+    item = library.by_key(get_session(), Product, sku)
+    if item is None:
+        abort(404)
+    return render_template("library/product.html", item=item)
+
+
+@bp.route("/help")
+def help_centre() -> Any:
+    items = library.faqs(get_session())
+    groups: dict[str, list[Any]] = {}
+    for item in items:
+        groups.setdefault(item.category or "", []).append(item)
+    return render_template("library/help.html", groups=groups)
