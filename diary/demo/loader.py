@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from config import PRIVACY_POLICY_VERSION
 from db import utcnow
-from diary import accounts, families, invitations, registration
+from diary import accounts, families, invitations, milestones, registration
 from diary import age as agemath
 from diary.demo import pictures
 from diary.demo.stories import (
     EXPECTING_FEELINGS, EXPECTING_NOTES, NEWBORN_FEELINGS, NEWBORN_NOTES, PRETERM_CHECKUPS,
-    PRETERM_ILLNESS, PRETERM_MILESTONES, PRETERM_NICU_GROWTH, PRETERM_NOTES, PRETERM_PHOTOS,
-    TWIN_ILLNESS, TWIN_MILESTONES, TWIN_NOTES, TWIN_PHOTOS, WHO_MEDIANS)
+    PRETERM_ILLNESS, PRETERM_MILESTONES, PRETERM_NICU_GROWTH, PRETERM_NOTED, PRETERM_NOTES,
+    PRETERM_PHOTOS, TWIN_ILLNESS, TWIN_MILESTONES, TWIN_NOTED, TWIN_NOTES, TWIN_PHOTOS,
+    WHO_MEDIANS)
 from diary.entries import create_entry
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.models import Child, User
@@ -124,6 +125,14 @@ class _Book:
                      EntryInput(kind, when, title, body, data or {}, measurement), photos)
         self.ctx.report.entries[self.key] += 1
 
+    def tick(self, child: Child, author: User, milestone_id: str, when: datetime,
+             locale: str) -> None:
+        """Tick a checklist milestone, as the parent's ✓ button does, but at `when`."""
+        if when > self.ctx.now:
+            return
+        milestones.tick(self.ctx.session, child, author, milestone_id, when, locale)
+        self.ctx.report.entries[self.key] += 1
+
     def care_logs(self, child: Child, start: datetime, end: datetime, gap: tuple[float, float],
                   feed: Callable[[random.Random, datetime], dict],
                   author_for: Callable[[int], User], diapers: float = 0.8) -> None:
@@ -165,6 +174,82 @@ def _months_before(d: date, months: int) -> date:
 
 def _kid(kids: dict[str, Child], who: str) -> list[Child]:
     return list(kids.values()) if who == "both" else [kids[who]]
+
+
+# --- the milestone checklist ----------------------------------------------------------------
+
+def _checklist_months(child: Child, day: date) -> int:
+    """Whole months of age as the checklist counts them (`milestones._age_months`): corrected
+    for a preterm baby until 24 months chronological, and 0 before the due date."""
+    assert child.birth_date is not None
+    corrected = agemath.corrected_age_on(child.birth_date, child.gestational_weeks_at_birth,
+                                         child.gestational_days_at_birth, day)
+    if corrected is not None:
+        return max(corrected.months, 0)
+    return agemath.age_on(child.birth_date, day).months
+
+
+def _checkpoints_reached(child: Child, today: date) -> dict[int, date]:
+    """The checklist checkpoints the child has reached by `today`, each with the day it was."""
+    assert child.birth_date is not None
+    reached: dict[int, date] = {}
+    day = child.birth_date
+    while day <= today:
+        months = _checklist_months(child, day)
+        for checkpoint in milestones.CHECKPOINTS:
+            if checkpoint <= months:
+                reached.setdefault(checkpoint, day)
+        day += timedelta(days=1)
+    return reached
+
+
+def _tick_checklist(book: _Book, child: Child, authors: Sequence[User], today: date,
+                    locale: str, told: dict[str, datetime],
+                    noted: dict[str, datetime] | None = None) -> None:
+    """Tick what the child does, checkpoint by checkpoint, as parents fill in the checklist.
+
+    Every checkpoint reached by `today` (by the corrected age for a preterm baby) gets its
+    milestones ticked on evenings in the weeks before that age was reached or just after,
+    except one or two of the current checkpoint (not there yet, or not noticed yet). `told`
+    are ticked already by a story's own milestone entry, at that time; `noted` are ticked at
+    the time given, the evening a note tells of them. Both keep the rest in order: nothing of
+    an earlier checkpoint in the same domain is ticked after them (no "walks alone" after
+    "runs"). Ticks alternate between `authors`, oldest first; none is today or later.
+    """
+    birth = child.birth_date
+    assert birth is not None
+    noted = noted or {}
+    rng = random.Random(f"{book.key}-{child.name}-checklist-{book.anchor}")
+    reached = _checkpoints_reached(child, today)
+    if not reached:
+        return
+    current = max(reached)
+    due = birth
+    if agemath.is_preterm(child.gestational_weeks_at_birth, child.gestational_days_at_birth):
+        due += timedelta(days=agemath.FULL_TERM_DAYS - agemath.gestation_days_at_birth(
+            child.gestational_weeks_at_birth or 0, child.gestational_days_at_birth or 0))
+    tz = book.tz.key
+    stories = [(milestones.by_id(mid), agemath.local_date(when, tz))
+               for mid, when in (*told.items(), *noted.items())]
+    last = today - timedelta(days=1)  # a whole day earlier: never ahead of the clock
+    plan: list[tuple[datetime, str]] = [(when, mid) for mid, when in noted.items()]
+    previous = due
+    for checkpoint in sorted(reached):
+        start = previous + (reached[checkpoint] - previous) * 2 // 5
+        end = max(start, min(reached[checkpoint] + timedelta(days=10), last))
+        items = milestones.for_checkpoint(checkpoint)
+        free = [m for m in items if m.id not in told and m.id not in noted]
+        left = rng.choice((1, 2)) if checkpoint == current else 0
+        for m in sorted(rng.sample(free, len(free) - min(left, len(free))), key=free.index):
+            bound = min((day for later, day in stories
+                         if later.domain == m.domain and later.month > m.month), default=end)
+            low, high = min(start, bound), min(end, bound)
+            day = low + timedelta(days=rng.randint(0, (high - low).days))
+            day = max(min(day, last), birth)
+            plan.append((book.at(day, rng.uniform(19, 22.5)), m.id))
+        previous = reached[checkpoint]
+    for i, (when, mid) in enumerate(sorted(plan)):
+        book.tick(child, authors[i % len(authors)], mid, when, locale)
 
 
 # --- the four families ----------------------------------------------------------------------
@@ -271,9 +356,14 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
     on = book.on
     for offset, author, title, body in PRETERM_NOTES:
         book.add(child, who[author], "note", on(offset, rng.uniform(12, 22)), title, body)
-    for offset, author, title, body, motif in PRETERM_MILESTONES:
-        book.add(child, who[author], "milestone", on(offset, rng.uniform(9, 19)), title, body,
+    told: dict[str, datetime] = {}  # checklist milestones the stories tick, and when
+    for offset, author, title, body, motif, milestone_id in PRETERM_MILESTONES:
+        when = on(offset, rng.uniform(9, 19))
+        book.add(child, who[author], "milestone", when, title, body,
+                 data={"milestone_id": milestone_id} if milestone_id else None,
                  picture=(motif, "") if motif else None)
+        if milestone_id:
+            told[milestone_id] = when
     for offset, author, motif, caption, title in PRETERM_PHOTOS:
         book.add(child, who[author], "photo", on(offset, rng.uniform(10, 17)), title, "",
                  picture=(motif, caption))
@@ -306,6 +396,8 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
         return dad if hour >= 21 or hour < 6 or rng.random() < 0.25 else mum.user
     book.care_logs(child, book.at(day0 - timedelta(10), 6.5), book.at(day0 + timedelta(1), 0),
                    (2.8, 4.0), feed, author, diapers=0.7)
+    _tick_checklist(book, child, (mum.user, dad), day0, "zh_CN", told,
+                    {mid: on(offset, 21.5) for mid, offset in PRETERM_NOTED.items()})
 
 
 def _twins(ctx: _Ctx, today: date | None) -> None:
@@ -326,9 +418,16 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
     for month, who, title, body in TWIN_NOTES:
         for child in _kid(kids, who):
             book.add(child, me, "note", on(month, rng.uniform(13, 22)), title, body)
-    for month, who, title, body in TWIN_MILESTONES:
-        for child in _kid(kids, who):
-            book.add(child, me, "milestone", on(month, rng.uniform(9, 19)), title, body)
+    told: dict[str, dict[str, datetime]] = {"g": {}, "b": {}}  # what the stories tick, when
+    for month, who, title, body, milestone_id in TWIN_MILESTONES:
+        for letter, child in kids.items():
+            if who not in (letter, "both"):
+                continue
+            when = on(month, rng.uniform(9, 19))
+            book.add(child, me, "milestone", when, title, body,
+                     data={"milestone_id": milestone_id} if milestone_id else None)
+            if milestone_id:
+                told[letter][milestone_id] = when
     for month, motif, caption, title in TWIN_PHOTOS:
         for child in kids.values():
             book.add(child, me, "photo", on(month + rng.choice((0, 0.1)), rng.uniform(10, 17)),
@@ -351,6 +450,10 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
             book.add(child, me, "measurement", on(month, 10), f"{month}-month check-up",
                      measure=(round(weight * rng.uniform(0.985, 1.015), 2), round(length, 1),
                               round(head, 1)))
+    for letter, child in kids.items():
+        noted = {mid: on(month, 22.5) for (who, mid), month in TWIN_NOTED.items()
+                 if who in (letter, "both")}
+        _tick_checklist(book, child, (me,), day0, "en", told[letter], noted)
 
 
 def load(session: Session, store: PhotoStore, today: date | None = None) -> DemoReport:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import db
-from diary import accounts, age, demo, passwords
+from diary import accounts, age, demo, milestones, passwords
 from diary.models import Child, Entry, Family, Membership, Photo, User
 from diary.photos import PhotoStore
 
@@ -171,6 +171,47 @@ def test_growth_only_goes_up_in_length_and_head(loaded):
         heads = [m.head_cm for m in rows]
         assert lengths == sorted(lengths) and heads == sorted(heads)
         assert 9.5 < rows[-1].weight_kg < 13.5 and 82 < lengths[-1] < 92
+
+
+def test_born_children_have_ticked_their_milestone_checklists(loaded):
+    session = loaded.session
+    [newborn] = _children(session, "demo.newborn@example.com")
+    assert milestones.achieved(session, newborn) == {}  # two weeks old: no checkpoint yet
+    [preterm] = _children(session, "demo.preterm@example.com")
+    twins = _children(session, "demo.twins@example.com")
+    now = datetime.now(timezone.utc)
+    for child in (preterm, *twins):
+        done = milestones.achieved(session, child)
+        assert done, child.name
+        for tick in done.values():
+            assert tick.occurred_at <= now
+            assert child.birth_date <= age.local_date(tick.occurred_at, child.family.timezone) \
+                <= TODAY, (child.name, tick)
+        # Every checkpoint passed is ticked, the current one all but one or two, none later.
+        checklist = milestones.checklist(session, child, TODAY)
+        for checkpoint in milestones.CHECKPOINTS:
+            ids = {m.id for m in milestones.for_checkpoint(checkpoint)}
+            missing = ids - done.keys()
+            if checkpoint < checklist.current:
+                assert not missing, (child.name, checkpoint, missing)
+            elif checkpoint == checklist.current:
+                assert 1 <= len(missing) <= 2, (child.name, checkpoint, missing)
+            else:
+                assert not ids & done.keys(), (child.name, checkpoint)
+        # One entry per event: a story's own milestone is the tick, never a second entry.
+        ticked = [e.data["milestone_id"] for e in session.scalars(
+            select(Entry).where(Entry.child_id == child.id, Entry.kind == "milestone"))
+            if "milestone_id" in (e.data or {})]
+        assert len(ticked) == len(set(ticked)) == len(done)
+    assert milestones.checklist(session, preterm, TODAY).current == 6  # corrected: 6 months
+    assert milestones.checklist(session, preterm, TODAY).corrected
+    assert [milestones.checklist(session, twin, TODAY).current for twin in twins] == [24, 24]
+    for twin in twins:
+        smile = session.get(Entry, milestones.achieved(session, twin)["m02-social-smiles"].entry_id)
+        assert smile.title == "First smile" and smile.body
+    authors = set(session.scalars(select(User.email).join(Entry, Entry.author_id == User.id).where(
+        Entry.id.in_([t.entry_id for t in milestones.achieved(session, preterm).values()]))))
+    assert authors == {"demo.preterm@example.com", "demo.preterm.dad@example.com"}
 
 
 def _counts(session: Session) -> list[int]:
