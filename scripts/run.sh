@@ -25,7 +25,8 @@ cat <<MSG
     newborn, 2 weeks .......... demo.newborn@example.com
     preterm (32 wk), 8 months . demo.preterm@example.com
     twins, 2 years ............ demo.twins@example.com
-    staff: marketer@example.com, analyst@example.com, admin@example.com
+    staff (content studio at /studio): marketer@example.com, reviewer@example.com,
+           analyst@example.com, admin@example.com
 
   Press Ctrl-C to stop.
 MSG

@@ -40,6 +40,7 @@ PARENTS = {  # email: what the login shows
     "demo.twins@example.com": "Sarah Chen: twins, girl and boy, 2 years old (English, Shanghai)",
 }
 STAFF = (("marketer@example.com", "marketer", "Mia Market"),
+         ("reviewer@example.com", "reviewer", "Rui Reviewer"),
          ("analyst@example.com", "analyst", "Alex Analyst"),
          ("admin@example.com", "admin", "Ada Admin"))
 
