@@ -65,6 +65,9 @@ class Config:
 
     TIMELINE_PAGE_SIZE: int = 30
 
+    #: Content: edits to live items wait for a reviewer; when False, marketers publish too.
+    CONTENT_REVIEW_REQUIRED: bool = _bool("CONTENT_REVIEW_REQUIRED", True)
+
     @classmethod
     def validate(cls) -> None:
         """Called by the app factory; subclasses tighten it."""

@@ -204,7 +204,7 @@ def create(session: Session, data: ItemInput, author: User | None, note: str = "
                             tags=[])
     session.add(item)
     session.flush()
-    _record(session, item, data, author, note, apply=True)
+    record(session, item, data, author, note, apply=True)
     return item
 
 
@@ -217,10 +217,10 @@ def save(session: Session, item: ContentItem, data: ItemInput, author: User | No
     if other is not None and other.id != item.id:
         raise Conflict(N_("Another item already uses %(key)s."), "key", key=data.key)
     waits = item.status == Status.PUBLISHED.value and not can_publish
-    return _record(session, item, data, author, note, apply=not waits)
+    return record(session, item, data, author, note, apply=not waits)
 
 
-def _record(session: Session, item: ContentItem, data: ItemInput, author: User | None,
+def record(session: Session, item: ContentItem, data: ItemInput, author: User | None,
             note: str, apply: bool) -> Version:
     number = (session.scalar(select(func.max(Version.number))
                              .where(Version.item_id == item.id)) or 0) + 1
@@ -290,7 +290,8 @@ def working_copy(session: Session, item: ContentItem) -> ItemInput:
 def diff(old: Version, new: Version) -> list[tuple[str, list[str]]]:
     """Per field, unified-diff lines between two versions (only fields that changed)."""
     def flat(snapshot: dict[str, Any]) -> dict[str, str]:
-        out = {k: str(v) for k, v in snapshot.items() if k != "translations"}
+        out = {k: ", ".join(v) if isinstance(v, list) else "" if v is None else str(v)
+               for k, v in snapshot.items() if k != "translations"}
         for locale, text in snapshot["translations"].items():
             for name, value in text.items():
                 out[f"{name} ({locale})"] = value or ""

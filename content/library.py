@@ -48,6 +48,10 @@ def for_stage(session: Session, kind: type[ContentItem], stage: Stage,
     return items[:limit] if limit else items
 
 
+#: How many of each kind the dashboard shows (the studio's preview uses the same numbers).
+THIS_WEEK_LIMITS = {"article": 3, "reminder": 4, "product": 4}
+
+
 @dataclass
 class ThisWeek:
     child: Child
@@ -65,9 +69,10 @@ def this_week(session: Session, child: Child, reader: User, on: date,
     if stage is None:
         return result
     interests = list(reader.interests or [])
-    result.articles = for_stage(session, Article, stage, interests, 3, now)
-    result.reminders = for_stage(session, Reminder, stage, interests, 4, now)
-    result.products = for_stage(session, Product, stage, interests, 4, now)
+    limits = THIS_WEEK_LIMITS
+    result.articles = for_stage(session, Article, stage, interests, limits["article"], now)
+    result.reminders = for_stage(session, Reminder, stage, interests, limits["reminder"], now)
+    result.products = for_stage(session, Product, stage, interests, limits["product"], now)
     return result
 
 

@@ -6,6 +6,7 @@ get a new version. Export writes the same format, so a pack round-trips.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -132,10 +133,14 @@ def import_pack(session: Session, source: Path | bytes, author: User | None, sto
     for data, image in items:
         if image:
             if image not in images:
-                try:
-                    images[image] = store.save(process_upload(files[image]))
-                except DiaryError as error:
-                    raise PackError([f"{image}: {error}"]) from None
+                # The key is the file's hash, so importing the same image again reuses it.
+                key = hashlib.sha256(files[image]).hexdigest()[:32]
+                if not store.path(key).exists():
+                    try:
+                        store.save(process_upload(files[image]), key=key)
+                    except DiaryError as error:
+                        raise PackError([f"{image}: {error}"]) from None
+                images[image] = key
             data.image_key = images[image]
         label = f"{data.kind}:{data.key}"
         item = authoring.find(session, data.kind, data.key)
@@ -143,7 +148,8 @@ def import_pack(session: Session, source: Path | bytes, author: User | None, sto
             item = authoring.create(session, data, author, note="Imported")
             report.created.append(label)
         else:
-            current = authoring.working_copy(session, item)
+            # Compare with what readers see (exports write the live text, not waiting edits).
+            current = authoring.ItemInput.from_item(item)
             data.image_key = data.image_key or current.image_key
             if current.snapshot() == data.snapshot() and item.status != Status.ARCHIVED.value:
                 report.unchanged.append(label)

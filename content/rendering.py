@@ -1,6 +1,8 @@
 """Markdown written by marketers → sanitised HTML (markdown-it-py, then nh3)."""
 from __future__ import annotations
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -22,5 +24,8 @@ def render_markdown(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """Untrusted short text (titles, summaries) with every tag removed."""
-    return nh3.clean(text or "", tags=set()).strip()
+    """Untrusted short text (titles, summaries) with tags removed, stored unescaped.
+
+    Templates escape it on output; storing `&amp;` would show "Tom &amp; Jerry".
+    """
+    return html.unescape(nh3.clean(text or "", tags=set())).strip()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from content.authoring import ItemInput, apply_snapshot, latest_version
+from content.authoring import ItemInput, apply_snapshot, latest_version, record
 from content.errors import N_, PermissionDenied, ValidationError
 from content.models import ContentItem, Status
 from db import utcnow
@@ -68,12 +68,17 @@ def publish_reviewed(session: Session, item: ContentItem, at: datetime | None = 
     item.published_at = utcnow()
 
 
-def reject(item: ContentItem, user: User, review_required: bool) -> None:
-    """Send back to the author: an in-review draft returns to draft; a waiting edit stays."""
+def reject(session: Session, item: ContentItem, user: User, review_required: bool) -> None:
+    """Send back to the author: an in-review draft returns to draft; a waiting edit to a live
+    item is set aside by saving the live text again as the newest version, so a later
+    publish cannot put the rejected text live (it stays in the history)."""
     if not can_publish(user, review_required):
-        raise PermissionDenied()
+        raise PermissionDenied(N_("Only a reviewer can send content back."))
     if item.status == Status.IN_REVIEW.value:
         item.status = Status.DRAFT.value
+    if item.pending_review:
+        record(session, item, ItemInput.from_item(item), user, note="Sent back by reviewer",
+               apply=True)
     item.pending_review = False
 
 

@@ -106,8 +106,9 @@ class PhotoStore:
             raise ValueError("bad photo key or size")
         return self.root / key[:2] / f"{key}.{size}.jpg"
 
-    def save(self, processed: ProcessedPhoto) -> str:
-        key = secrets.token_hex(16)
+    def save(self, processed: ProcessedPhoto, key: str | None = None) -> str:
+        """Write both sizes; a random key unless the caller names one (content packs)."""
+        key = key or secrets.token_hex(16)
         for size, data in (("full", processed.full), ("thumb", processed.thumb)):
             path = self.path(key, size)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.growth.routes import bp as growth
     from webapp.blueprints.library.routes import bp as library
     from webapp.blueprints.main.routes import bp as main
+    from webapp.blueprints.studio.routes import bp as studio
 
-    for blueprint in (main, auth, account, family, diary, growth, library):
+    for blueprint in (main, auth, account, family, diary, growth, library, studio):
         app.register_blueprint(blueprint)

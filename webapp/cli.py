@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from config import BASE_DIR
+from webapp.services import content_store
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -72,14 +73,14 @@ def demo_load() -> None:
     click.echo(f"Content pack: {pack.summary()}.")
 
 
-@click.group("staff", cls=AppGroup, help="Staff accounts (marketer, analyst, admin).")
+@click.group("staff", cls=AppGroup, help="Staff accounts (marketer, reviewer, analyst, admin).")
 def staff_cli() -> None:
     pass
 
 
 @staff_cli.command("create", help="Create a staff account, or give an existing one a role.")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["marketer", "analyst", "admin"]))
+@click.option("--role", required=True, type=click.Choice(["marketer", "reviewer", "analyst", "admin"]))
 @click.option("--name", default="Staff")
 @click.password_option()
 def staff_create(email: str, role: str, name: str, password: str) -> None:
@@ -94,11 +95,6 @@ def staff_create(email: str, role: str, name: str, password: str) -> None:
     except DiaryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{user.email} is now {role} (member {user.member_no}).")
-
-
-def content_store():  # type: ignore[no-untyped-def]
-    from diary.photos import PhotoStore
-    return PhotoStore(current_app.config["UPLOAD_DIR"] / "content")
 
 
 @click.group("content", cls=AppGroup, help="Content: coverage report and content packs.")

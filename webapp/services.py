@@ -1,6 +1,8 @@
 """Per-app services the views use: the mailer and the photo store."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, current_app, url_for
 
 from diary.photos import PhotoStore
@@ -11,6 +13,7 @@ def init_app(app: Flask) -> None:
     if "mailer" not in app.extensions:
         app.extensions["mailer"] = _make_mailer(app)
     app.extensions["photo_store"] = PhotoStore(app.config["UPLOAD_DIR"])
+    app.extensions["content_store"] = PhotoStore(Path(app.config["UPLOAD_DIR"]) / "content")
 
 
 def _make_mailer(app: Flask) -> Mailer:
@@ -36,3 +39,8 @@ def external_url(endpoint: str, **values: object) -> str:
 
 def photo_store() -> PhotoStore:
     return current_app.extensions["photo_store"]
+
+
+def content_store() -> PhotoStore:
+    """Images of articles and products, beside the diary's photos in their own folder."""
+    return current_app.extensions["content_store"]

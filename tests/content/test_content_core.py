@@ -210,3 +210,21 @@ def test_library_ranks_interests_and_searches_chinese(session, tmp_path, store):
     products = library.for_stage(session, Product, Stage("week", 2))
     assert [p.key for p in products] == ["BJ-TEST-001"]
     assert library.for_stage(session, Reminder, Stage("week", 8)) == []
+
+
+def test_titles_keep_ampersands_and_lose_tags():
+    from content.rendering import plain_text
+    assert plain_text("Tom & Jerry <b>bold</b> 1 < 2") == "Tom & Jerry bold 1 < 2"
+
+
+def test_pack_images_are_stored_once_and_reimport_is_unchanged(session, tmp_path, store):
+    from tests.web.helpers import png_bytes
+    folder = _pack(tmp_path, [], [], [{**PRODUCT, "image": "images/wash.png"}])
+    (folder / "images").mkdir()
+    (folder / "images" / "wash.png").write_bytes(png_bytes((300, 300)))
+    packs.import_pack(session, folder, None, store)
+    item = authoring.find(session, "product", "BJ-TEST-001")
+    assert item.image_key and store.path(item.image_key).exists()
+    again = packs.import_pack(session, folder, None, store)
+    assert again.unchanged == ["product:BJ-TEST-001"]
+    assert len(list(store.root.rglob("*.full.jpg"))) == 1

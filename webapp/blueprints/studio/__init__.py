@@ -1,0 +1,1 @@
+"""The content studio (staff): list, editors, workflow, versions, previews, coverage, packs."""

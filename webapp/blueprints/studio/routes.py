@@ -1,0 +1,574 @@
+"""The content studio: marketers write, reviewers approve, analysts read the coverage.
+
+Thin views over content.authoring / workflow / library / coverage / packs. Every page is
+staff-only (parents get a 404) except `/content-images/…`, which serves the image of a
+*live* item to anyone, so the public library can show it.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_currency
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
+    send_file, url_for
+from flask_babel import gettext, ngettext
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from content import authoring, coverage, library, packs, search, workflow
+from content.errors import Conflict, PermissionDenied, ValidationError
+from content.models import KINDS, LOCALES, ContentItem, Status, Translation, Version
+from content.rendering import render_markdown
+from content.stages import Stage, coverage_stages, stage_of
+from db import utcnow
+from diary import age as agemath
+from diary.accounts import INTERESTS
+from diary.errors import DiaryError
+from diary.models import Child, User
+from diary.photos import PhotoStore, process_upload
+from webapp.blueprints.auth.forms import INTEREST_CHOICES
+from webapp.blueprints.studio.forms import CATEGORY_NAMES, KIND_NAMES, KIND_PLURALS, \
+    KIND_TEXT, STATUS_NAMES, TOPIC_NAMES, UNIT_NAMES, FamilyPreviewForm, ImportForm, \
+    ItemForm, ScheduleForm, field_map, to_local, to_utc
+from webapp.database import get_session, transaction
+from webapp.forms_common import apply_error
+from webapp.i18n import local_datetime, translate_error
+from webapp.security import staff_required
+from webapp.services import content_store
+
+bp = Blueprint("studio", __name__)
+
+EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
+PAGE_SIZE = 50
+STATUS_FILTERS = ("draft", "in_review", "needs_review", "published", "scheduled", "archived",
+                  "all")
+
+
+# --- helpers shared by the templates -------------------------------------------------------
+
+def review_required() -> bool:
+    return bool(current_app.config.get("CONTENT_REVIEW_REQUIRED", True))
+
+
+def can_publish() -> bool:
+    return workflow.can_publish(current_user, review_required())
+
+
+def window_text(unit: str | None, low: int | None, high: int | None) -> str:
+    """"Pregnancy week 12–14", "Baby week 0–4", "Month 3–6" (or one value when equal)."""
+    if unit is None or low is None or high is None:
+        return ""
+    if low == high:
+        return {"pregnancy_week": gettext("Pregnancy week %(num)d", num=low),
+                "week": gettext("Baby week %(num)d", num=low),
+                "month": gettext("Month %(num)d", num=low)}.get(unit, f"{unit} {low}")
+    return {"pregnancy_week": gettext("Pregnancy week %(low)d–%(high)d", low=low, high=high),
+            "week": gettext("Baby week %(low)d–%(high)d", low=low, high=high),
+            "month": gettext("Month %(low)d–%(high)d", low=low, high=high)
+            }.get(unit, f"{unit} {low}–{high}")
+
+
+def stage_text(stage: Stage | str) -> str:
+    if isinstance(stage, str):
+        parsed = Stage.parse(stage)
+        if parsed is None:
+            return stage
+        stage = parsed
+    return window_text(stage.unit, stage.value, stage.value)
+
+
+def price_text(item: ContentItem, locale: str = "en") -> str:
+    if item.price_minor is None or not item.currency:
+        return ""
+    from babel.numbers import get_currency_precision
+    try:
+        digits = get_currency_precision(item.currency)
+        return format_currency(Decimal(item.price_minor).scaleb(-digits), item.currency,
+                               locale=locale)
+    except Exception:  # noqa: BLE001 - an odd code still shows something
+        return f"{item.currency} {item.price_minor}"
+
+
+def status_of(item: ContentItem) -> str:
+    return workflow.status_label(item, utcnow())
+
+
+def diff_label(kind: str, name: str) -> str:
+    """"title (zh_CN)" → "Product name · 简体中文"; plain fields get their form label."""
+    base, _, locale = name.partition(" (")
+    locale = locale.rstrip(")")
+    labels = {"key": gettext("SKU") if kind == "product" else gettext("Slug"),
+              "window_unit": gettext("For"), "window_from": gettext("From"),
+              "window_to": gettext("To"), "topics": gettext("Topics"),
+              "interests": gettext("Interests"), "tags": gettext("Tags"),
+              "category": gettext("Category"), "source": gettext("Sources"),
+              "reviewed_by": gettext("Reviewed by"), "review_date": gettext("Review date"),
+              "image_key": gettext("Image"), "price_minor": gettext("Price (minor units)"),
+              "currency": gettext("Currency"), "buy_url": gettext("Shop link"),
+              "active": gettext("On sale"), "position": gettext("Position"),
+              "publish_at": gettext("Publish on (UTC)"), "kind": gettext("Kind")}
+    if locale:
+        text = KIND_TEXT.get(kind, {}).get(base)
+        language = {"en": "English", "zh_CN": "简体中文"}.get(locale, locale)
+        return f"{text or base} · {language}"
+    return labels.get(base, base)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return dict(window_text=window_text, stage_text=stage_text, price_text=price_text,
+                status_of=status_of, KIND_NAMES=KIND_NAMES, KIND_PLURALS=KIND_PLURALS,
+                STATUS_NAMES=STATUS_NAMES, TOPIC_NAMES=TOPIC_NAMES, UNIT_NAMES=UNIT_NAMES,
+                CATEGORY_NAMES=CATEGORY_NAMES, KINDS=tuple(KINDS), LOCALES=LOCALES,
+                INTEREST_NAMES=dict(INTEREST_CHOICES),
+                can_edit_content=current_user.is_authenticated
+                and current_user.staff_role in EDITORS + ("admin",))
+
+
+def _flash_error(error: DiaryError) -> None:
+    flash(translate_error(error), "warning" if isinstance(error, PermissionDenied)
+          else "danger")
+
+
+def _user() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+# --- the list ------------------------------------------------------------------------------
+
+def _filtered(args: Any) -> tuple[Any, dict[str, str]]:
+    s = get_session()
+    now = utcnow()
+    chosen = {name: (args.get(name) or "").strip()[:100]
+              for name in ("q", "type", "status", "missing", "stage", "topic")}
+    stmt = select(ContentItem)
+    query = chosen["q"]
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        by_key = ContentItem.key.ilike(f"%{escaped}%", escape="\\")
+        by_text = search.matching_items(s, query)
+        stmt = stmt.where(or_(by_key, by_text) if by_text is not None else by_key)
+    if chosen["type"] in KINDS:
+        stmt = stmt.where(ContentItem.kind == chosen["type"])
+    else:
+        chosen["type"] = ""
+    status = chosen["status"]
+    if status == "draft" or status == "in_review" or status == "archived":
+        stmt = stmt.where(ContentItem.status == status)
+    elif status == "needs_review":
+        stmt = stmt.where(or_(ContentItem.status == Status.IN_REVIEW.value,
+                              ContentItem.pending_review.is_(True)))
+    elif status == "published":
+        stmt = stmt.where(library.live(now))
+    elif status == "scheduled":
+        stmt = stmt.where(ContentItem.status == Status.PUBLISHED.value,
+                          ContentItem.publish_at > now)
+    elif status != "all":
+        chosen["status"] = ""
+        stmt = stmt.where(ContentItem.status != Status.ARCHIVED.value)
+    if chosen["missing"] in LOCALES:
+        stmt = stmt.where(~ContentItem.translations.any(and_(
+            Translation.locale == chosen["missing"], Translation.title != "")))
+    else:
+        chosen["missing"] = ""
+    stage = Stage.parse(chosen["stage"]) if chosen["stage"] else None
+    if stage is not None:  # the SQL form of content.stages.in_window
+        stmt = stmt.where(ContentItem.window_unit == stage.unit,
+                          ContentItem.window_from <= stage.value,
+                          ContentItem.window_to >= stage.value)
+    elif chosen["stage"]:
+        flash(gettext("Use a stage such as pregnancy_week:12, week:3 or month:6."), "warning")
+        chosen["stage"] = ""
+    if chosen["topic"] in TOPIC_NAMES:
+        # topics is a JSON list of slugs; its text form holds "topic" in quotes on both
+        # SQLite and PostgreSQL
+        stmt = stmt.where(cast(ContentItem.topics, String).like(f'%"{chosen["topic"]}"%'))
+    else:
+        chosen["topic"] = ""
+    return stmt, chosen
+
+
+@bp.route("/studio")
+@staff_required(*EDITORS)
+def index() -> Any:
+    s = get_session()
+    stmt, chosen = _filtered(request.args)
+    total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    items = list(s.scalars(stmt.options(selectinload(ContentItem.translations))
+                           .order_by(ContentItem.updated_at.desc(), ContentItem.id.desc())
+                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    editor_ids = {i.updated_by_id for i in items if i.updated_by_id}
+    editors = {u.id: u for u in s.scalars(select(User).where(User.id.in_(editor_ids)))} \
+        if editor_ids else {}
+    filters = {k: v for k, v in chosen.items() if v}
+
+    def page_url(number: int) -> str:
+        return url_for("studio.index", **filters, page=number)
+
+    return render_template("studio/index.html", items=items, total=total, page=page,
+                           pages=pages, page_url=page_url, chosen=chosen, editors=editors,
+                           first=(page - 1) * PAGE_SIZE + 1 if total else 0,
+                           last=min(page * PAGE_SIZE, total), filtered=bool(filters),
+                           stages=_stage_groups(), status_filters=STATUS_FILTERS)
+
+
+def _stage_groups(extra_months: bool = False) -> list[tuple[str, list[Stage]]]:
+    stages = coverage_stages()
+    if extra_months:
+        stages += [Stage("month", m) for m in range(37, 61)]
+    return [(str(UNIT_NAMES[unit]), [st for st in stages if st.unit == unit])
+            for unit in ("pregnancy_week", "week", "month")]
+
+
+# --- the editor ----------------------------------------------------------------------------
+
+@bp.route("/studio/new/<kind>", methods=["GET", "POST"])
+@staff_required(*EDITORS)
+def new(kind: str) -> Any:
+    if kind not in KINDS:
+        abort(404)
+    return _editor(kind, None)
+
+
+@bp.route("/studio/<int:item_id>/edit", methods=["GET", "POST"])
+@staff_required(*EDITORS)
+def edit(item_id: int) -> Any:
+    item = authoring.get(get_session(), item_id)
+    return _editor(item.kind, item)
+
+
+def _shown_schedule(item: ContentItem, working: authoring.ItemInput) -> datetime | None:
+    """The publication time to show: the waiting version's, else the item's; only future."""
+    when = working.publish_at if item.pending_review else item.publish_at
+    return when if when is not None and when > utcnow() else None
+
+
+def _editor(kind: str, item: ContentItem | None) -> Any:
+    s = get_session()
+    tz = current_user.timezone
+    form = ItemForm(kind)
+    working = authoring.working_copy(s, item) if item is not None else None
+    if request.method == "GET" and working is not None and item is not None:
+        form.fill(working, _shown_schedule(item, working), tz)
+    if form.validate_on_submit():
+        saved = _save(form, item, working)
+        if saved is not None:
+            return redirect(url_for("studio.edit", item_id=saved.id))
+    overlaps: list[ContentItem] = []
+    if working is not None and item is not None and request.method == "GET":
+        overlaps = authoring.overlapping(s, working, item.id)[:12]
+    previews = {locale: Markup(render_markdown(getattr(form, f"body_{locale}").data or ""))
+                for locale in LOCALES}
+    latest = authoring.latest_version(s, item) if item is not None else None
+    return render_template(
+        "studio/editor.html", form=form, kind=kind, item=item, working=working,
+        overlaps=overlaps, previews=previews, latest=latest, can_publish=can_publish(),
+        review_required=review_required(), schedule_form=ScheduleForm(),
+        image_key=working.image_key if working else None, tz=tz,
+        default_schedule=to_local(item.publish_at, tz) if item and item.publish_at
+        and item.publish_at > utcnow() else None,
+    ), 400 if request.method == "POST" else 200
+
+
+def _save(form: ItemForm, item: ContentItem | None,
+          working: authoring.ItemInput | None) -> ContentItem | None:
+    """Validate the image, build the input, store the image, save — or show the error."""
+    store = content_store()
+    stored: str | None = None
+    try:
+        image_key = None if form.remove_image.data else (working.image_key if working else None)
+        upload = form.image.data
+        processed = None
+        if form.has_image and upload is not None and getattr(upload, "filename", ""):
+            processed = process_upload(upload.read())
+        data = form.to_input(current_user.timezone, image_key)
+        if processed is not None:
+            stored = data.image_key = store.save(processed)
+        note = (form.note.data or "").strip()
+        with transaction() as tx:
+            if item is None:
+                item = authoring.create(tx, data, _user(), note=note)
+                number = 1
+            else:
+                number = authoring.save(tx, item, data, _user(), can_publish=can_publish(),
+                                        note=note).number
+    except DiaryError as error:
+        if stored:
+            store.delete([stored])
+        apply_error(form, error, field_map(form.kind))
+        return None
+    except BaseException:
+        if stored:
+            store.delete([stored])
+        raise
+    if item.pending_review:
+        flash(gettext("Saved as version %(number)d. Families keep seeing version %(live)d "
+                      "until a reviewer approves the change.", number=number,
+                      live=item.version), "info")
+    else:
+        flash(gettext("Saved as version %(number)d.", number=number), "success")
+    return item
+
+
+@bp.route("/studio/preview", methods=["POST"])
+@staff_required(*EDITORS)
+def preview() -> Any:
+    """htmx: the sanitised HTML of one locale's body, for the live preview pane."""
+    locale = request.form.get("locale", "en")
+    if locale not in LOCALES:
+        locale = "en"
+    text = request.form.get(f"body_{locale}", request.form.get("body", ""))[:50000]
+    return render_template("studio/_preview.html", html=Markup(render_markdown(text)),
+                           locale=locale)
+
+
+# --- workflow ------------------------------------------------------------------------------
+
+@bp.route("/studio/<int:item_id>/workflow/"
+          "<any(submit, publish, publish_now, schedule, reject, archive, restore):action>",
+          methods=["POST"])
+@staff_required(*EDITORS)
+def act(item_id: int, action: str) -> Any:
+    s = get_session()
+    item = authoring.get(s, item_id)
+    back = redirect(url_for("studio.edit", item_id=item.id))
+    at = None
+    if action == "schedule":
+        form = ScheduleForm()
+        if not form.validate():
+            flash(gettext("Choose the date and time it should go live."), "danger")
+            return back
+        at = to_utc(form.publish_at.data, current_user.timezone)
+        if at is None or at <= utcnow():
+            flash(gettext("Choose a time in the future."), "danger")
+            return back
+    elif action == "publish_now":
+        at = utcnow()
+    try:
+        with transaction() as tx:
+            if action == "submit":
+                workflow.submit(item, _user())
+            elif action in ("publish", "publish_now", "schedule"):
+                workflow.publish(tx, item, _user(), review_required(), at=at)
+            elif action == "reject":
+                workflow.reject(tx, item, _user(), review_required())
+            elif action == "archive":
+                workflow.archive(item, _user(), review_required())
+            else:
+                workflow.restore(item, _user())
+    except (ValidationError, PermissionDenied, Conflict) as error:
+        _flash_error(error)
+        return back
+    flash(_done_message(action, item), "success")
+    return back
+
+
+def _done_message(action: str, item: ContentItem) -> str:
+    if action in ("publish", "publish_now", "schedule"):
+        if item.publish_at is not None and item.publish_at > utcnow():
+            return gettext("Approved. It goes live on %(when)s.",
+                           when=local_datetime(item.publish_at))
+        return gettext("Published: families can see it now.")
+    return {"submit": gettext("Sent for review."),
+            "reject": gettext("Sent back to the author."),
+            "archive": gettext("Archived: families no longer see it."),
+            "restore": gettext("Restored as a draft.")}[action]
+
+
+# --- versions ------------------------------------------------------------------------------
+
+@bp.route("/studio/<int:item_id>/versions")
+@staff_required(*EDITORS)
+def versions(item_id: int) -> Any:
+    s = get_session()
+    item = authoring.get(s, item_id)
+    history = authoring.versions(s, item)
+    ids = {v.created_by_id for v in history if v.created_by_id}
+    authors = {u.id: u for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return render_template("studio/versions.html", item=item, history=history,
+                           authors=authors, can_publish=can_publish())
+
+
+@bp.route("/studio/<int:item_id>/versions/<int:number>")
+@staff_required(*EDITORS)
+def version_diff(item_id: int, number: int) -> Any:
+    s = get_session()
+    item = authoring.get(s, item_id)
+    new_version = authoring.version(s, item, number)
+    old_version = authoring.version(s, item, number - 1) if number > 1 else \
+        Version(number=0, snapshot={"translations": {}})  # transient: "everything is new"
+    changes = [(diff_label(item.kind, name), lines)
+               for name, lines in authoring.diff(old_version, new_version)]
+    author = s.get(User, new_version.created_by_id) if new_version.created_by_id else None
+    return render_template("studio/diff.html", item=item, new=new_version, old=old_version,
+                           changes=changes, author=author,
+                           newest=authoring.latest_version(s, item))
+
+
+@bp.route("/studio/<int:item_id>/versions/<int:number>/revert", methods=["POST"])
+@staff_required(*EDITORS)
+def revert(item_id: int, number: int) -> Any:
+    s = get_session()
+    item = authoring.get(s, item_id)
+    authoring.version(s, item, number)  # 404 for a version that does not exist
+    try:
+        with transaction() as tx:
+            created = authoring.revert(tx, item, number, _user(), can_publish())
+    except (ValidationError, PermissionDenied, Conflict) as error:
+        _flash_error(error)
+        return redirect(url_for("studio.versions", item_id=item.id))
+    flash(gettext("Version %(new)d brings back the content of version %(old)d.",
+                  new=created.number, old=number), "success")
+    if item.pending_review:
+        flash(gettext("Families keep seeing version %(live)d until a reviewer approves it.",
+                      live=item.version), "info")
+    return redirect(url_for("studio.versions", item_id=item.id))
+
+
+# --- previews as a family ------------------------------------------------------------------
+
+@bp.route("/studio/preview-as-family")
+@staff_required(*EDITORS)
+def family_preview() -> Any:
+    form = FamilyPreviewForm(formdata=request.args if request.args else None)
+    groups = _stage_groups(extra_months=True)
+    form.stage.choices = {label: [(st.key, stage_text(st)) for st in stages]
+                          for label, stages in groups}
+    if not request.args:
+        form.stage.data = "pregnancy_week:12"
+    else:
+        form.validate()
+    today = agemath.local_today(current_user.timezone)
+    on = form.on.data or today
+    stage: Stage | None
+    if form.birth_date.data or form.due_date.data:
+        child = Child(name="", birth_date=form.birth_date.data, due_date=form.due_date.data,
+                      gestational_weeks_at_birth=None, gestational_days_at_birth=None)
+        stage = stage_of(child, on)
+        if stage is None:
+            flash(gettext("On that day there is no stage: before week 4 of pregnancy or after "
+                          "five years."), "warning")
+    else:
+        stage = Stage.parse(form.stage.data or "")
+    locale = form.locale.data if form.locale.data in LOCALES else "en"
+    interests = [i for i in (form.interests.data or []) if i in INTERESTS]
+    results: dict[str, list[ContentItem]] = {}
+    if stage is not None:
+        s = get_session()
+        now = utcnow()
+        for kind, limit in library.THIS_WEEK_LIMITS.items():
+            results[kind] = library.for_stage(s, KINDS[kind], stage, interests, limit, now)
+    return render_template("studio/family_preview.html", form=form, stage=stage,
+                           locale=locale, results=results, interests=interests, on=on)
+
+
+# --- coverage ------------------------------------------------------------------------------
+
+@bp.route("/studio/coverage")
+@staff_required("marketer", "reviewer", "analyst")
+def coverage_page() -> Any:
+    drafts = request.args.get("drafts") == "1"
+    report = coverage.report(get_session(), include_drafts=drafts)
+    known = set(report["stages"])
+    groups = [(label, [st for st in stages if st.key in known])
+              for label, stages in _stage_groups()]
+    columns = [(kind, locale) for kind in coverage.COVERED_KINDS for locale in LOCALES]
+    gaps_by_kind = {kind: sum(1 for g in report["gaps"] if g["kind"] == kind)
+                    for kind in coverage.COVERED_KINDS}
+    return render_template("studio/coverage.html", report=report, groups=groups,
+                           columns=columns, drafts=drafts, gaps_by_kind=gaps_by_kind)
+
+
+# --- packs ---------------------------------------------------------------------------------
+
+def _can_import() -> bool:
+    return current_user.staff_role in ("reviewer", "admin")
+
+
+@bp.route("/studio/packs")
+@staff_required(*EDITORS)
+def packs_page() -> Any:
+    return render_template("studio/packs.html", form=ImportForm(), can_import=_can_import(),
+                           report=None, problems=None)
+
+
+@bp.route("/studio/packs/export", methods=["POST"])
+@staff_required(*EDITORS)
+def export_pack() -> Any:
+    data = packs.export_pack(get_session(), content_store())
+    name = f"content-pack-{date.today().isoformat()}.zip"
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=name, max_age=0)
+
+
+@bp.route("/studio/packs/import", methods=["POST"])
+@staff_required("reviewer")
+def import_pack() -> Any:
+    form = ImportForm()
+    report, problems = None, None
+    if form.validate_on_submit():
+        upload = form.pack.data
+        data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
+        if not data:
+            problems = [gettext("Choose a pack (.zip) to import.")]
+        else:
+            try:
+                with transaction() as tx:
+                    report = packs.import_pack(tx, data, _user(), content_store(),
+                                               publish=bool(form.publish.data))
+            except packs.PackError as error:
+                problems = error.problems
+    if report is not None:
+        flash(gettext("The pack is imported: %(summary)s.", summary=_summary(report)),
+              "success")
+    return render_template("studio/packs.html", form=form, can_import=True, report=report,
+                           problems=problems), 400 if problems else 200
+
+
+def _summary(report: packs.ImportReport) -> str:
+    return ", ".join((ngettext("%(num)d created", "%(num)d created", len(report.created)),
+                      ngettext("%(num)d updated", "%(num)d updated", len(report.updated)),
+                      ngettext("%(num)d unchanged", "%(num)d unchanged",
+                               len(report.unchanged))))
+
+
+# --- images --------------------------------------------------------------------------------
+
+def _send_image(key: str, size: str, cache: str) -> Any:
+    try:
+        path = content_store().path(key, size)
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=3600)
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+@bp.route("/studio/images/<key>/<any(full, thumb):size>")
+@staff_required(*EDITORS)
+def staff_image(key: str, size: str) -> Any:
+    """Any content image, also of drafts and waiting versions: staff only."""
+    return _send_image(key, size, "private, max-age=3600")
+
+
+@bp.route("/content-images/<key>/<any(full, thumb):size>")
+def content_image(key: str, size: str) -> Any:
+    """Public: only images that belong to a live item (drafts' images stay private)."""
+    if not key.isalnum():
+        abort(404)
+    owner = get_session().scalar(select(ContentItem.id).where(
+        ContentItem.image_key == key, library.live()).limit(1))
+    if owner is None:
+        abort(404)
+    return _send_image(key, size, "public, max-age=3600")
+
