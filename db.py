@@ -79,7 +79,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # Writers that read first (the scheduler's jobs) ask for the write lock up front with
+        # execution_options(sqlite_begin="immediate"): a deferred BEGIN could not upgrade
+        # while another writer holds the lock and would fail instead of waiting.
+        immediate = connection.get_execution_options().get("sqlite_begin") == "immediate"
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -88,6 +92,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def writer_engine(engine: Engine) -> Engine:
+    """The same engine, for batch writers (scheduler jobs): immediate transactions on SQLite."""
+    return engine.execution_options(sqlite_begin="immediate")
 
 
 def make_session_factory(engine: Engine, **kwargs: Any) -> sessionmaker:
@@ -100,6 +109,7 @@ def load_all_models() -> None:
     """Import every package's models so `Base.metadata` is complete (Alembic, tests)."""
     import content.models  # noqa: F401
     import diary.models  # noqa: F401
+    import journeys.models  # noqa: F401
 
 
 #: Search structures made by hand in migrations (SQLite FTS5 tables, PostgreSQL GIN indexes),

@@ -1,0 +1,189 @@
+"""The stage engine: enrol children, compute their journey stage, push the stage's content.
+
+A child's stage is a pure function of the child and a date (`journey_stage`), so it can be
+recomputed at any time and never drifts. `tick_batch` handles one batch of enrolments in the
+caller's transaction; pushes go through the ledger (`ledger.push`), so running it twice, or
+in two schedulers at once, pushes nothing twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from content import library
+from content.models import KINDS as CONTENT_KINDS
+from content.models import ContentItem
+from content.stages import Stage, stage_of
+from diary import age as agemath
+from diary.models import Child, Family, Membership, User
+from journeys import ledger
+from journeys.models import Enrolment, Journey, JourneyStage
+
+
+def default_journey(session: Session) -> Journey | None:
+    return session.scalar(select(Journey).where(Journey.is_default.is_(True))
+                          .options(selectinload(Journey.stages)))
+
+
+def enrol(session: Session, child: Child, journey: Journey | None = None) -> Enrolment | None:
+    """Put a child on a journey (the default one unless named); idempotent."""
+    journey = journey or default_journey(session)
+    if journey is None:
+        return None
+    existing = session.scalar(select(Enrolment).where(Enrolment.journey_id == journey.id,
+                                                      Enrolment.child_id == child.id))
+    if existing is not None:
+        return existing
+    enrolment = Enrolment(journey_id=journey.id, child_id=child.id, status="active")
+    session.add(enrolment)
+    session.flush()
+    return enrolment
+
+
+def journey_stage(journey: Journey, child: Child, on: date) -> tuple[JourneyStage | None,
+                                                                     Stage | None]:
+    """(the journey's stage, the content stage) for the child on a date."""
+    stage = stage_of(child, on)
+    if stage is None:
+        return None, None
+    for js in journey.stages:
+        if js.window_unit == stage.unit and js.window_from <= stage.value <= js.window_to:
+            return js, stage
+    return None, stage
+
+
+def is_past_journey(journey: Journey, stage: Stage | None, child: Child, on: date) -> bool:
+    """Exit rule: older than the last stage (or past five years)."""
+    if stage is None:
+        return child.birth_date is not None and on > child.birth_date
+    last = max(journey.stages, key=lambda s: s.position, default=None)
+    order = {"pregnancy_week": 0, "week": 1, "month": 2}
+    return last is not None and (order[stage.unit], stage.value) > (
+        order[last.window_unit], last.window_to)
+
+
+def allowed(journey: Journey, child: Child, members: list[User]) -> bool:
+    """Entry rules: expecting/born only, interests, region."""
+    rule = journey.entry_rule or {}
+    if rule.get("stage") == "expecting" and child.is_born:
+        return False
+    if rule.get("stage") == "born" and not child.is_born:
+        return False
+    wanted = set(rule.get("interests") or [])
+    if wanted and not any(wanted & set(m.interests or []) for m in members):
+        return False
+    region = rule.get("region")
+    return not region or any(m.region_province == region for m in members)
+
+
+@dataclass
+class BatchResult:
+    processed: int = 0
+    pushed: int = 0
+    exited: int = 0
+    last_id: int = 0
+    done: bool = False
+
+
+@dataclass
+class _ContentCache:
+    """Content lookups are shared by every child at the same stage within a tick."""
+
+    now: datetime
+    cache: dict[tuple[Any, ...], list[ContentItem]] = field(default_factory=dict)
+
+    def items(self, session: Session, kind: str, stage: Stage, interests: tuple[str, ...],
+              limit: int) -> list[ContentItem]:
+        key = (kind, stage, interests, limit)
+        if key not in self.cache:
+            self.cache[key] = library.for_stage(session, CONTENT_KINDS[kind], stage,
+                                                list(interests), limit, self.now)
+        return self.cache[key]
+
+
+def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: int = 500,
+               cache: _ContentCache | None = None) -> BatchResult:
+    """Advance up to `batch_size` active enrolments with id > after_id and push what is due."""
+    cache = cache or _ContentCache(now)
+    stmt = (select(Enrolment).where(Enrolment.status == "active", Enrolment.id > after_id)
+            .order_by(Enrolment.id).limit(batch_size))
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)  # a second scheduler takes other rows
+    enrolments = list(session.scalars(stmt))
+    result = BatchResult(last_id=enrolments[-1].id if enrolments else after_id,
+                         done=len(enrolments) < batch_size)
+    if not enrolments:
+        return result
+    children = _children(session, [e.child_id for e in enrolments])
+    journeys = _journeys(session, {e.journey_id for e in enrolments})
+    rows: list[dict[str, Any]] = []
+    for enrolment in enrolments:
+        result.processed += 1
+        child = children.get(enrolment.child_id)
+        journey = journeys.get(enrolment.journey_id)
+        if child is None or journey is None or journey.status != "active":
+            continue
+        members = [m.user for m in child.family.memberships if m.user.is_active]
+        today = agemath.local_date(now, child.family.timezone)
+        js, stage = journey_stage(journey, child, today)
+        if js is None:
+            if is_past_journey(journey, stage, child, today):
+                enrolment.status, enrolment.exit_reason = "exited", "completed"
+                result.exited += 1
+            continue
+        if not allowed(journey, child, members):
+            continue
+        if enrolment.stage_key != js.key:
+            enrolment.stage_key, enrolment.stage_entered_on = js.key, today
+        enrolment.last_tick_at = now
+        rows.extend(_due_pushes(session, cache, journey, js, stage, child, members,
+                                enrolment.stage_entered_on or today, today))
+    result.pushed = ledger.push(session, rows)
+    session.flush()
+    return result
+
+
+def _due_pushes(session: Session, cache: _ContentCache, journey: Journey, js: JourneyStage,
+                stage: Stage, child: Child, members: list[User], entered: date,
+                today: date) -> list[dict[str, Any]]:
+    rows = []
+    for index, step in enumerate(js.steps or []):
+        if today < entered + timedelta(days=int(step.get("delay_days") or 0)):
+            continue  # a delayed step: due later in the stage
+        wanted = step.get("when_interest")
+        limit = int(step.get("limit") or 2)
+        for kind in step.get("push") or []:
+            if wanted:  # a branch: only items written for that interest
+                items = [i for i in cache.items(session, kind, stage, (wanted,), limit + 5)
+                         if wanted in (i.interests or [])][:limit]
+            else:  # the stage's own content, the same for every family at this stage
+                items = cache.items(session, kind, stage, (), limit)
+            for member in members:
+                if wanted and wanted not in (member.interests or []):
+                    continue
+                for item in items:
+                    for channel in step.get("channels") or ["inbox"]:
+                        # Occurrence is the journey, not the stage or its version: an item
+                        # reaches a person once per journey, however the journey is edited.
+                        rows.append(ledger.row(
+                            user_id=member.id, child_id=child.id, item=item, channel=channel,
+                            occurrence=f"j{journey.id}", journey_id=journey.id,
+                            stage_key=js.key, step=index))
+    return rows
+
+
+def _children(session: Session, ids: list[int]) -> dict[int, Child]:
+    children = session.scalars(
+        select(Child).where(Child.id.in_(ids)).options(
+            selectinload(Child.family).selectinload(Family.memberships)
+            .selectinload(Membership.user)))
+    return {c.id: c for c in children}
+
+
+def _journeys(session: Session, ids: set[int]) -> dict[int, Journey]:
+    return {j.id: j for j in session.scalars(select(Journey).where(Journey.id.in_(ids))
+                                             .options(selectinload(Journey.stages)))}

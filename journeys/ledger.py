@@ -1,0 +1,61 @@
+"""The delivery ledger: insert-once rows, and the inbox messages that only winners create.
+
+`push` inserts rows with ON CONFLICT DO NOTHING ... RETURNING (SQLite ≥ 3.35 and
+PostgreSQL), so the rows returned are exactly the pushes this caller owns. Inbox messages are
+created for those rows in the same transaction, which makes inbox delivery exactly-once: a
+crash before commit loses both, a crash after commit has both. Email rows stay "pending" for
+the outbox sender.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from content.models import ContentItem
+from db import utcnow
+from journeys.models import Delivery, InboxMessage
+
+UNIQUE_KEY = ["user_id", "child_id", "item_key", "channel", "occurrence"]
+CHUNK = 500
+
+
+def row(*, user_id: int, child_id: int, item: ContentItem | None, channel: str,
+        occurrence: str, journey_id: int | None = None, stage_key: str | None = None,
+        item_key: str | None = None, **payload: Any) -> dict[str, Any]:
+    data = {"item_id": item.id if item else None, "stage_key": stage_key, **payload}
+    return {"user_id": user_id, "child_id": child_id, "channel": channel,
+            "item_key": item_key or (f"{item.kind}:{item.key}" if item else ""),
+            "occurrence": occurrence, "journey_id": journey_id, "payload": data,
+            "status": "pending"}
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery)
+
+
+def push(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert ledger rows; create inbox messages for the ones this call won. Returns count."""
+    won = 0
+    now = utcnow()
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        for r in chunk:
+            r.setdefault("created_at", now)
+            if r["channel"] == "inbox":
+                r["status"], r["sent_at"] = "sent", now
+        stmt = _insert(session).values(chunk).on_conflict_do_nothing(
+            index_elements=UNIQUE_KEY).returning(Delivery.id, Delivery.user_id,
+                                                 Delivery.child_id, Delivery.channel,
+                                                 Delivery.payload)
+        inserted = session.execute(stmt).all()
+        won += len(inserted)
+        inbox = [{"user_id": r.user_id, "child_id": r.child_id or None, "delivery_id": r.id,
+                  "item_id": (r.payload or {}).get("item_id"),
+                  "stage_key": (r.payload or {}).get("stage_key"), "created_at": now}
+                 for r in inserted if r.channel == "inbox"]
+        if inbox:
+            session.execute(InboxMessage.__table__.insert(), inbox)
+    return won

@@ -1,0 +1,161 @@
+"""Journeys, enrolments, the delivery ledger (outbox), inbox messages, email preferences.
+
+Exactly-once is a property of the schema: every push is first a `Delivery` row whose unique
+key is (recipient, child, item, channel, occurrence). Whoever inserts the row owns the push;
+a second scheduler, a retry or a re-run hits the unique key and does nothing.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, \
+    UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import Base, UTCDateTime, utcnow
+
+
+class Journey(Base):
+    __tablename__ = "journeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
+    #: Who may enter: {"stage": "any"|"expecting"|"born", "interests": [...], "region": "..."}
+    entry_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    stages: Mapped[list[JourneyStage]] = relationship(
+        back_populates="journey", cascade="all, delete-orphan", order_by="JourneyStage.position")
+
+
+class JourneyStage(Base):
+    """A window of pregnancy weeks or (corrected) baby weeks/months, and what it pushes.
+
+    `steps` is a list of {"push": ["article", "reminder", "product"], "channels": ["inbox"],
+    "delay_days": 0, "when_interest": "skin_care" | None, "limit": 2}.
+    """
+
+    __tablename__ = "journey_stages"
+    __table_args__ = (UniqueConstraint("journey_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))  # stable name used in ledger occurrences
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    window_unit: Mapped[str] = mapped_column(String(16))
+    window_from: Mapped[int] = mapped_column(Integer)
+    window_to: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    journey: Mapped[Journey] = relationship(back_populates="stages")
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolments"
+    __table_args__ = (UniqueConstraint("journey_id", "child_id"),
+                      Index("ix_enrolments_active", "status", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"),
+                                          index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | exited
+    stage_key: Mapped[str | None] = mapped_column(String(40))
+    stage_entered_on: Mapped[date | None] = mapped_column(Date)
+    exit_reason: Mapped[str | None] = mapped_column(String(40))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """The ledger and the outbox in one: the unique key makes every push happen once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "child_id", "item_key", "channel", "occurrence",
+                         name="uq_deliveries_once"),
+        Index("ix_deliveries_outbox", "channel", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(Integer, default=0)  # 0 for per-user messages
+    item_key: Mapped[str] = mapped_column(String(120))  # "article:slug", "digest:2026-W48" …
+    channel: Mapped[str] = mapped_column(String(16))  # inbox | email
+    occurrence: Mapped[str] = mapped_column(String(80))  # "j3:pw-20", "2026-11-23" …
+    journey_id: Mapped[int | None] = mapped_column(Integer)
+    #: pending → sent | failed (will retry) → dead | suppressed (not sent, on purpose)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboxMessage(Base):
+    __tablename__ = "inbox_messages"
+    __table_args__ = (Index("ix_inbox_user_unread", "user_id", "read_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"),
+                                             unique=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id",
+                                                           ondelete="SET NULL"))
+    stage_key: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EmailPreference(Base):
+    """How and when a parent wants email (one row per user, created on first change)."""
+
+    __tablename__ = "email_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(8), default="weekly")  # weekly | daily
+    send_hour: Mapped[int] = mapped_column(Integer, default=9)  # local hour
+    quiet_start: Mapped[int] = mapped_column(Integer, default=21)
+    quiet_end: Mapped[int] = mapped_column(Integer, default=8)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty = all
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Suppression(Base):
+    """Addresses we must not email: hard bounces and complaints (unsubscribes are consents)."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TickRun(Base):
+    """Progress of a scheduler tick, so a crash resumes and staff can see what ran."""
+
+    __tablename__ = "tick_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # journeys | digests | outbox
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(200), default="")
