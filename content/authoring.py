@@ -33,6 +33,7 @@ CATEGORIES = {
                 "bottles", "feeding", "sleep", "maternity", "toys", "health", "clothing"),
     "faq": ("account", "privacy", "pregnancy", "baby", "growth", "emails", "products"),
 }
+LOCALE_NAMES = {"en": N_("English"), "zh_CN": N_("Chinese")}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
 _LINK = re.compile(r"\]\(([^)\s]+)")
@@ -114,10 +115,10 @@ def validate(data: ItemInput) -> None:
         text = data.translations.get(locale)
         if text is None or not text.title.strip():
             raise ValidationError(N_("The %(locale)s title is missing."), f"title_{locale}",
-                                  locale=locale)
+                                  locale=LOCALE_NAMES[locale])
         if data.kind in ("article", "faq") and not text.body.strip():
             raise ValidationError(N_("The %(locale)s text is missing."), f"body_{locale}",
-                                  locale=locale)
+                                  locale=LOCALE_NAMES[locale])
         if len(text.title) > 200:
             raise ValidationError(N_("Keep titles under 200 characters."), f"title_{locale}")
         for url in _LINK.findall(text.body) + _LINK.findall(text.summary):

@@ -109,7 +109,7 @@ def test_bad_pack_lists_every_problem_and_writes_nothing(session, tmp_path, stor
         packs.import_pack(session, folder, None, store)
     problems = "\n".join(caught.value.problems)
     assert len(caught.value.problems) == 5
-    for words in ("lowercase letters", "window is empty", "zh_CN title is missing",
+    for words in ("lowercase letters", "window is empty", "Chinese title is missing",
                   "does not look right", "must start with https://"):
         assert words in problems
     assert session.scalar(select(func.count(ContentItem.id))) == 0

@@ -114,3 +114,30 @@ def test_products_search_and_help(client, pack):
     results = client.get("/search?q=过半").get_data(as_text=True)
     assert "1 result" in results
     assert "What is corrected age?" in client.get("/help").get_data(as_text=True)
+
+
+def test_preview_as_a_family_shows_what_a_real_family_sees(client, pack, make_family, login_as,
+                                                          session):
+    """The studio preview for a stage lists the same items as a family's child page."""
+    import re
+
+    from diary import accounts
+    today = agemath.local_today("Asia/Shanghai")
+    parent, baby = make_family(birth_date=today - timedelta(days=100))  # month 3
+    parent.interests = ["play"]
+    session.commit()
+    login_as(parent)
+    family_page = client.get(f"/children/{baby.id}").get_data(as_text=True)
+    this_week = family_page.split('id="this-week"')[1].split("</section>")[0]
+    seen = re.findall(r'href="/articles/([\w-]+)"', this_week)
+    staff = accounts.create_staff(session, "m@example.com", "marketer-pass", "marketer", "M")
+    session.commit()
+    login_as(staff, password="marketer-pass")
+    preview = client.get("/studio/preview-as-family",
+                         query_string={"stage": "month:3", "interests": ["play"],
+                                       "locale": "en"}).get_data(as_text=True)
+    previewed = re.findall(r'href="/studio/\d+/edit">([^<]+)</a>', preview)
+    assert seen == ["month-3-play", "month-3-sleep"]  # the play article first: her interest
+    titles = re.findall(r'href="/articles/[\w-]+">([^<]+)</a>', this_week)
+    assert titles == ["Month 3: play", "Month 3: sleep"]
+    assert [t for t in previewed if t.startswith("Month 3")] == titles

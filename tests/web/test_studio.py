@@ -353,7 +353,7 @@ def test_product_price_is_stored_in_minor_units(client, session, login_as, marke
 @pytest.mark.parametrize("kind, fields, message", [
     ("article", {"window_from": "14", "window_to": "12"},
      "The window is empty: its start comes after its end."),
-    ("article", {"title_zh_CN": ""}, "The zh_CN title is missing."),
+    ("article", {"title_zh_CN": ""}, "The Chinese title is missing."),
     ("article", {"key": "Week 12!"}, "Use lowercase letters, digits and hyphens"),
     ("article", {"window_from": "2", "window_to": "3"}, "This window must stay between 4 and 42."),
     ("product", {"key": "bj bath"}, "Use capital letters, digits and hyphens for the SKU"),
