@@ -159,3 +159,42 @@ class TickRun(Base):
     created: Mapped[int] = mapped_column(Integer, default=0)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CampaignSend(Base):
+    """A life-moment campaign's decision for one recipient: sent, or held out (for lift).
+
+    One row per (campaign, user, child, occurrence) — e.g. ("baby_birthday", 7, 3, "2027") —
+    so a campaign reaches each person once per occasion; `holdout` rows are the control group.
+    """
+
+    __tablename__ = "campaign_sends"
+    __table_args__ = (UniqueConstraint("campaign", "user_id", "child_id", "occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(Integer, default=0)
+    occurrence: Mapped[str] = mapped_column(String(32))
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id",
+                                                              ondelete="SET NULL"))
+    goal: Mapped[str] = mapped_column(String(32))  # "visit" | "product_click"
+    goal_days: Mapped[int] = mapped_column(Integer, default=7)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EmailClick(Base):
+    """A click on a signed tracking link in an email (the recommender/CRM read these)."""
+
+    __tablename__ = "email_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id",
+                                                              ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                                index=True)
+    item_key: Mapped[str | None] = mapped_column(String(120))
+    url: Mapped[str] = mapped_column(String(500))
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

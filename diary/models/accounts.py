@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db import Base, UTCDateTime, utcnow
@@ -39,6 +39,9 @@ class User(Base):
     region_province: Mapped[str | None] = mapped_column(String(80))
     region_city: Mapped[str | None] = mapped_column(String(80))
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    birthday: Mapped[date | None] = mapped_column(Date)  # optional: for a birthday greeting
+    #: Last time the parent opened the site (for "we miss you"); updated at most hourly.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     digest_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_role: Mapped[str | None] = mapped_column(String(16))
