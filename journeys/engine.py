@@ -187,3 +187,14 @@ def _children(session: Session, ids: list[int]) -> dict[int, Child]:
 def _journeys(session: Session, ids: set[int]) -> dict[int, Journey]:
     return {j.id: j for j in session.scalars(select(Journey).where(Journey.id.in_(ids))
                                              .options(selectinload(Journey.stages)))}
+
+
+def start(session: Session, child: Child, now: datetime) -> Enrolment | None:
+    """Enrol a new child on the default journey and push the current stage right away,
+    so a family's inbox is not empty until the scheduler's next tick."""
+    from journeys.defaults import ensure_default_journey
+
+    enrolment = enrol(session, child, ensure_default_journey(session))
+    if enrolment is not None and enrolment.status == "active":
+        tick_batch(session, now, after_id=enrolment.id - 1, batch_size=1)
+    return enrolment

@@ -43,9 +43,10 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.family.routes import bp as family
     from webapp.blueprints.growth.routes import bp as growth
+    from webapp.blueprints.inbox.routes import bp as inbox
     from webapp.blueprints.library.routes import bp as library
     from webapp.blueprints.main.routes import bp as main
     from webapp.blueprints.studio.routes import bp as studio
 
-    for blueprint in (main, auth, account, family, diary, growth, library, studio):
+    for blueprint in (main, auth, account, family, diary, growth, library, inbox, studio):
         app.register_blueprint(blueprint)

@@ -9,7 +9,9 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user, login_user, logout_user
 
 from config import PRIVACY_POLICY_VERSION
+from db import utcnow
 from diary import accounts, invitations, registration
+from journeys import engine as journeys
 from diary.errors import DiaryError
 from mailer import Email
 from webapp.blueprints.auth.forms import ForgotPasswordForm, JoinForm, LoginForm, \
@@ -50,6 +52,7 @@ def register() -> Any:
             with transaction() as s:
                 done = registration.register(s, _registration(form, True),
                                              PRIVACY_POLICY_VERSION)
+                journeys.start(s, done.child, utcnow())  # type: ignore[arg-type]
         except DiaryError as error:
             apply_error(form, error, RegisterForm.CHILD_FIELD_MAP)
         else:

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from content import library
+from journeys import inbox
 from diary import book as baby_book
 from diary import entries as entry_service
 from diary import families, growth_report
@@ -68,6 +69,8 @@ def child_home(child_id: int) -> Any:
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=library.this_week(s, child, current_user,
                                                        child_today(child)),
+                           inbox_entries=inbox.messages(s, current_user, limit=3,
+                                                        child_id=child.id),
                            can_write=membership.can_write,
                            latest=entry_service.latest_entries(s, child, 5),
                            kinds=kinds_for(child), quick_kinds=_quick_kinds(child),

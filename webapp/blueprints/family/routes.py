@@ -7,7 +7,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 
+from db import utcnow
 from diary import families, invitations, privacy
+from journeys import engine as journeys
 from diary.errors import DiaryError, NotFound
 from diary.models import Child, Invitation
 from mailer import Email
@@ -43,6 +45,7 @@ def add_child() -> Any:
                 family = owned[0].family if owned else families.create_family(
                     tx, current_user, "mother")
                 child = families.add_child(tx, family, form.child_details())
+                journeys.start(tx, child, utcnow())
         except DiaryError as error:
             apply_error(form, error, AddChildForm.CHILD_FIELD_MAP)
         else:
