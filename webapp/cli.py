@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(journeys_cli)
+    app.cli.add_command(scheduler_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
@@ -150,3 +152,46 @@ def content_import(path: str, draft: bool) -> None:
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(f"Nothing was imported: {len(error.problems)} problems.")
     click.echo(f"Imported {path}: {report.summary()}.")
+
+
+def _parse_now(value: str | None):  # type: ignore[no-untyped-def]
+    """--now for simulating days passing in development (ISO 8601, UTC if no offset)."""
+    from datetime import datetime, timezone
+
+    from db import utcnow
+
+    if not value:
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@click.group("journeys", cls=AppGroup, help="Journeys: move families along their stages.")
+def journeys_cli() -> None:
+    pass
+
+
+@journeys_cli.command("tick", help="Run one journeys tick now (or as of --now).")
+@click.option("--now", "now_text", help="Pretend it is this time (ISO 8601).")
+def journeys_tick(now_text: str | None) -> None:
+    from journeys import jobs
+    from webapp.scheduler import writer_factory
+
+    summary = jobs.run_journeys_tick(writer_factory(current_app), _parse_now(now_text))
+    click.echo(f"enrolled {summary.enrolled}, processed {summary.processed}, "
+               f"pushed {summary.pushed}, exited {summary.exited}")
+
+
+@click.group("scheduler", cls=AppGroup, help="The scheduler process.")
+def scheduler_cli() -> None:
+    pass
+
+
+@scheduler_cli.command("run", help="Run the scheduler (APScheduler) until stopped.")
+def scheduler_run() -> None:
+    from webapp import scheduler
+
+    scheduler.run(current_app)
