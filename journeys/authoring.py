@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from content.models import ContentItem
@@ -229,19 +229,16 @@ def set_steps(stage: JourneyStage, steps: list[dict[str, Any]]) -> JourneyStage:
 
 
 def add_step(stage: JourneyStage, step: dict[str, Any]) -> JourneyStage:
-    return set_steps(stage, [*(stage.steps or []), step])
+    steps = list(stage.steps or [])
+    return set_steps(stage, [*steps, validate_step(step, len(steps))])
 
 
 def update_step(stage: JourneyStage, index: int, step: dict[str, Any]) -> JourneyStage:
     steps = list(stage.steps or [])
     if not 0 <= index < len(steps):
         raise NotFound()
-    steps[index] = step
-    try:
-        return set_steps(stage, steps)
-    except StepError as error:  # the edited step is the only one that can be wrong
-        raise StepError(index, error.message, error.field,
-                        **{k: v for k, v in error.params.items() if k != "step"}) from None
+    steps[index] = validate_step(step, index)
+    return set_steps(stage, steps)
 
 
 def remove_step(stage: JourneyStage, index: int) -> JourneyStage:
@@ -485,7 +482,6 @@ def _renumber(journey: Journey) -> None:
     """Positions follow time order: pregnancy weeks, baby weeks, baby months."""
     ordered = sorted(journey.stages, key=lambda s: (UNIT_ORDER.get(s.window_unit, 99),
                                                     s.window_from, s.window_to))
-    # Two passes so no two stages hold the same position at any flush in between.
     for index, stage in enumerate(ordered):
         stage.position = index
     journey.stages.sort(key=lambda s: s.position)
@@ -494,7 +490,7 @@ def _renumber(journey: Journey) -> None:
 def _slug(value: str, name: str, max_length: int) -> str:
     text = (value or "").strip().lower()
     if not text:
-        raise ValidationError(N_("Enter a key: lowercase letters, digits and hyphens."), name)
+        raise ValidationError(N_("Required: use lowercase letters, digits and hyphens."), name)
     if len(text) > max_length or not _SLUG.match(text):
         raise ValidationError(N_("Use up to %(num)d lowercase letters, digits and hyphens, "
                                  "such as “pw-20”."), name, num=max_length)
@@ -582,9 +578,3 @@ def _step_int(value: Any, index: int, name: str, bounds: tuple[int, int], messag
         raise StepError(index, message, name, low=low, high=high)
     return number
 
-
-__all__ = ["CHANNELS", "ENTRY_STAGES", "PUSH_KINDS", "STANDARD_STEPS", "StepError",
-           "add_stage", "add_step", "create_journey", "family_journey", "find_member",
-           "journey_list", "journey_view", "last_tick", "move_stage", "pause", "remove_stage",
-           "remove_step", "resume", "set_steps", "update_journey", "update_stage",
-           "update_step", "validate_entry_rule", "validate_steps", "or_"]

@@ -54,7 +54,9 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
         won += len(inserted)
         inbox = [{"user_id": r.user_id, "child_id": r.child_id or None, "delivery_id": r.id,
                   "item_id": (r.payload or {}).get("item_id"),
-                  "stage_key": (r.payload or {}).get("stage_key"), "created_at": now}
+                  "stage_key": (r.payload or {}).get("stage_key"),
+                  "title": (r.payload or {}).get("title"), "body": (r.payload or {}).get("body"),
+                  "created_at": now}
                  for r in inserted if r.channel == "inbox"]
         if inbox:
             session.execute(InboxMessage.__table__.insert(), inbox)

@@ -114,6 +114,9 @@ class InboxMessage(Base):
     item_id: Mapped[int | None] = mapped_column(ForeignKey("content_items.id",
                                                            ondelete="SET NULL"))
     stage_key: Mapped[str | None] = mapped_column(String(40))
+    #: Text of messages that are not content items (campaign greetings), per locale.
+    title: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
