@@ -154,7 +154,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = user.last_seen_at = utcnow()  # signing in is a visit
     return user
 
 

@@ -1,6 +1,7 @@
 """Sign-in wiring, safe redirects, role checks and security headers."""
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -8,8 +9,9 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, request, url_for
 from flask_login import current_user, login_required
 
+from db import utcnow
 from diary.models import User
-from webapp.database import get_session
+from webapp.database import get_session, transaction
 from webapp.extensions import login_manager
 
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
@@ -20,6 +22,20 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.after_request(_security_headers)
+    app.before_request(_note_visit)
+
+
+SEEN_EVERY = timedelta(hours=1)
+
+
+def _note_visit() -> None:
+    """Remember when a parent last came (for "we miss you"), at most once an hour."""
+    if not current_user.is_authenticated or request.endpoint == "static":
+        return
+    now = utcnow()
+    if current_user.last_seen_at is None or now - current_user.last_seen_at > SEEN_EVERY:
+        with transaction():
+            current_user.last_seen_at = now
 
 
 @login_manager.user_loader

@@ -113,3 +113,22 @@ def test_public_pages_render_in_both_languages(client, path):
         client.post("/language", data={"lang": lang})
         response = client.get(path)
         assert response.status_code == 200 and marker in response.get_data(as_text=True)
+
+
+def test_visits_are_noted_at_most_hourly(client, make_family, login_as, session):
+    from datetime import timedelta
+
+    from db import utcnow
+    user, child = make_family()
+    login_as(user)
+    session.expire_all()
+    first = user.last_seen_at
+    assert first is not None and utcnow() - first < timedelta(minutes=1)
+    client.get(f"/children/{child.id}")
+    session.expire_all()
+    assert user.last_seen_at == first  # not rewritten within the hour
+    user.last_seen_at = utcnow() - timedelta(hours=2)
+    session.commit()
+    client.get(f"/children/{child.id}")
+    session.expire_all()
+    assert utcnow() - user.last_seen_at < timedelta(minutes=1)
