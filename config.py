@@ -42,6 +42,12 @@ class Config:
     #: Links in emails are built on this, never on the request's Host header (which an
     #: attacker could set to send a password-reset link to their own site).
     SITE_URL: str = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    #: Digests and other marketing email: at most this many per person per rolling 7 days.
+    DIGEST_MAX_EMAILS_PER_7_DAYS: int = int(os.environ.get("DIGEST_MAX_EMAILS_PER_7_DAYS", "3"))
+    #: The outbox retries a failed email with exponential backoff, then gives up ("dead").
+    OUTBOX_MAX_ATTEMPTS: int = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    #: Shared secret of the mail provider's bounce webhook (`POST /e/bounce`); unset = off.
+    BOUNCE_WEBHOOK_SECRET: str | None = os.environ.get("BOUNCE_WEBHOOK_SECRET") or None
 
     TIMEZONE: str = os.environ.get("TIMEZONE", "Asia/Shanghai")
     LANGUAGES: tuple[str, ...] = ("en", "zh_CN")

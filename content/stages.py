@@ -7,7 +7,7 @@ weeks use their corrected age until 24 months, like everywhere else on the site.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from diary import age as agemath
 from diary.models import Child
@@ -69,3 +69,37 @@ def stage_of(child: Child, on: date) -> Stage | None:
 def in_window(unit: str | None, low: int | None, high: int | None, stage: Stage) -> bool:
     return unit == stage.unit and low is not None and high is not None and \
         low <= stage.value <= high
+
+
+def next_change(child: Child, on: date) -> date | None:
+    """The first date after `on` on which the child's stage may differ (None: never again).
+
+    Lets the scheduler skip children until something can happen: candidates are the next
+    pregnancy week, the next baby week or month counted from the birth and from the
+    corrected birth date, day 91, and the end of age correction at 24 months.
+    """
+    current = stage_of(child, on)
+    candidates: set[date] = set()
+    if child.due_date is not None and (child.birth_date is None or on < child.birth_date):
+        start = child.due_date - timedelta(days=agemath.FULL_TERM_DAYS)
+        candidates.add(start + timedelta(days=7 * ((on - start).days // 7 + 1)))
+    if child.birth_date is not None:
+        bases = [child.birth_date]
+        if agemath.is_preterm(child.gestational_weeks_at_birth, child.gestational_days_at_birth):
+            early = agemath.FULL_TERM_DAYS - agemath.gestation_days_at_birth(
+                child.gestational_weeks_at_birth or 0, child.gestational_days_at_birth or 0)
+            bases.append(child.birth_date + timedelta(days=early))
+            candidates.add(agemath.add_months(child.birth_date,
+                                              agemath.CORRECTION_UNTIL_MONTHS))
+        for base in bases:
+            candidates.add(base)
+            if on >= base:
+                days = (on - base).days
+                candidates.add(base + timedelta(days=7 * (days // 7 + 1)))
+                candidates.add(base + timedelta(days=WEEK_STAGE_LAST_DAY + 1))
+                candidates.add(agemath.add_months(base, agemath.age_on(base, on).months + 1))
+    for candidate in sorted(c for c in candidates if c > on):
+        if stage_of(child, candidate) != current:
+            return candidate
+    later = [c for c in candidates if c > on]
+    return min(later) if later else None

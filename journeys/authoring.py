@@ -554,8 +554,8 @@ def _choices(value: Any, allowed: tuple[str, ...], index: int, name: str) -> lis
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
-        raise StepError(index, N_("Step %(step)d: %(field)s must be a list."), name,
-                        field=name)
+        raise StepError(index, N_("Step %(step)d: %(setting)s must be a list."), name,
+                        setting=name)
     bad = [v for v in value if v not in allowed]
     if bad:
         raise StepError(index, N_("Step %(step)d: unknown choices %(names)s (allowed: "

@@ -8,16 +8,17 @@ in two schedulers at once, pushes nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from content import library
 from content.models import KINDS as CONTENT_KINDS
 from content.models import ContentItem
-from content.stages import Stage, stage_of
+from content.stages import Stage, next_change, stage_of
 from diary import age as agemath
 from diary.models import Child, Family, Membership, User
 from journeys import ledger
@@ -109,8 +110,10 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
                cache: _ContentCache | None = None) -> BatchResult:
     """Advance up to `batch_size` active enrolments with id > after_id and push what is due."""
     cache = cache or _ContentCache(now)
-    stmt = (select(Enrolment).where(Enrolment.status == "active", Enrolment.id > after_id)
-            .order_by(Enrolment.id).limit(batch_size))
+    stmt = (select(Enrolment).where(
+        Enrolment.status == "active", Enrolment.id > after_id,
+        or_(Enrolment.next_check_at.is_(None), Enrolment.next_check_at <= now))
+        .order_by(Enrolment.id).limit(batch_size))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # a second scheduler takes other rows
     enrolments = list(session.scalars(stmt))
@@ -134,17 +137,51 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
             if is_past_journey(journey, stage, child, today):
                 enrolment.status, enrolment.exit_reason = "exited", "completed"
                 result.exited += 1
+            else:  # between the journey's stages (or before week 4): wait for the next one
+                enrolment.next_check_at = _local_midnight(
+                    next_change(child, today) or today + timedelta(days=7),
+                    child.family.timezone)
             continue
         if not allowed(journey, child, members):
             continue
         if enrolment.stage_key != js.key:
             enrolment.stage_key, enrolment.stage_entered_on = js.key, today
         enrolment.last_tick_at = now
+        entered = enrolment.stage_entered_on or today
         rows.extend(_due_pushes(session, cache, journey, js, stage, child, members,
-                                enrolment.stage_entered_on or today, today))
+                                entered, today))
+        enrolment.next_check_at = _next_check(js, child, entered, today)
     result.pushed = ledger.push(session, rows)
     session.flush()
     return result
+
+
+def _next_check(js: JourneyStage, child: Child, entered: date, today: date) -> datetime:
+    """The next local midnight when a stage change or a delayed step can be due."""
+    dates = [entered + timedelta(days=int(step.get("delay_days") or 0))
+             for step in js.steps or []]
+    dates = [d for d in dates if d > today]
+    change = next_change(child, today)
+    if change is not None:
+        dates.append(change)
+    return _local_midnight(min(dates) if dates else today + timedelta(days=30),
+                           child.family.timezone)
+
+
+def _local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time()).replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def recheck(session: Session, child: Child) -> None:
+    """Something about the child changed (born, dates edited): look again at the next tick."""
+    session.execute(update(Enrolment).where(Enrolment.child_id == child.id)
+                    .values(next_check_at=None))
+
+
+def recheck_journey(session: Session, journey: Journey) -> None:
+    """The journey's stages or steps changed: every enrolment is looked at again."""
+    session.execute(update(Enrolment).where(Enrolment.journey_id == journey.id)
+                    .values(next_check_at=None))
 
 
 def _due_pushes(session: Session, cache: _ContentCache, journey: Journey, js: JourneyStage,

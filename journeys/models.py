@@ -60,7 +60,8 @@ class JourneyStage(Base):
 class Enrolment(Base):
     __tablename__ = "enrolments"
     __table_args__ = (UniqueConstraint("journey_id", "child_id"),
-                      Index("ix_enrolments_active", "status", "id"))
+                      Index("ix_enrolments_active", "status", "id"),
+                      Index("ix_enrolments_due", "status", "next_check_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journeys.id", ondelete="CASCADE"))
@@ -72,6 +73,9 @@ class Enrolment(Base):
     exit_reason: Mapped[str | None] = mapped_column(String(40))
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When something can next happen (a new stage or a delayed step): ticks skip the
+    #: enrolment until then, so an idle tick over 100,000 children touches almost nothing.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Delivery(Base):

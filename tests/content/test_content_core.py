@@ -228,3 +228,23 @@ def test_pack_images_are_stored_once_and_reimport_is_unchanged(session, tmp_path
     again = packs.import_pack(session, folder, None, store)
     assert again.unchanged == ["product:BJ-TEST-001"]
     assert len(list(store.root.rglob("*.full.jpg"))) == 1
+
+
+@pytest.mark.parametrize("child, on", [
+    (FakeChild(due=date(2026, 6, 1)), date(2026, 1, 15)),
+    (FakeChild(birth=date(2026, 1, 31)), date(2026, 1, 31)),
+    (FakeChild(birth=date(2026, 1, 31)), date(2026, 5, 10)),
+    (FakeChild(birth=date(2024, 2, 29), ga=30), date(2024, 3, 1)),
+    (FakeChild(birth=date(2024, 2, 29), ga=30), date(2025, 12, 30)),
+    (FakeChild(birth=date(2022, 1, 1)), date(2026, 12, 31)),
+])
+def test_next_change_is_exactly_the_next_day_the_stage_differs(child, on):
+    """Brute force: walk day by day and compare with the analytic answer."""
+    from content.stages import next_change
+    expected, day, current = None, on, stage_of(child, on)
+    for _ in range(800):
+        day += timedelta(days=1)
+        if stage_of(child, day) != current:
+            expected = day
+            break
+    assert next_change(child, on) == expected

@@ -64,8 +64,9 @@ def edit_child(child_id: int) -> Any:
         form.fill_from_child(child)
     if form.validate_on_submit():
         try:
-            with transaction():
+            with transaction() as tx:
                 families.update_child(child, form.child_details())
+                journeys.recheck(tx, child)  # new dates may mean a new stage
         except DiaryError as error:
             apply_error(form, error, AddChildForm.CHILD_FIELD_MAP)
         else:
@@ -88,8 +89,9 @@ def arrived(child_id: int) -> Any:
     form.status.data = "born"
     if form.validate_on_submit():
         try:
-            with transaction():
+            with transaction() as tx:
                 families.record_birth(child, form.child_details())
+                journeys.recheck(tx, child)  # the journey moves on to the baby stages now
         except DiaryError as error:
             apply_error(form, error, ArrivedForm.CHILD_FIELD_MAP)
         else:

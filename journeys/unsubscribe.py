@@ -1,0 +1,92 @@
+"""Leaving email: one-click unsubscribe links (RFC 8058) and bounced addresses.
+
+An unsubscribe link carries a signed token naming the person; the signature is the proof, so
+it works without signing in and without a CSRF token (mail clients POST to it directly).
+Unsubscribing withdraws both email consents (recorded, like every consent change) and cancels
+email that is queued but not sent yet. The links never expire: an unsubscribe link in a
+months-old email must still work.
+
+Hard bounces and complaints put the address on the suppression list; the outbox checks it
+again just before each send.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import PRIVACY_POLICY_VERSION
+from diary import accounts, tokens
+from diary.errors import DiaryError, N_, ValidationError
+from diary.models import Consent, User
+from journeys.models import Suppression
+from journeys.preferences import cancel_pending
+
+PURPOSE = "email-unsubscribe"
+SOURCE = "unsubscribe-link"
+BOUNCE_TYPES = ("hard", "soft")
+
+
+def make_token(secret: str, user_id: int) -> str:
+    return tokens.make_token(secret, PURPOSE, {"uid": user_id})
+
+
+def user_for_token(session: Session, secret: str, token: str) -> User:
+    """The person an unsubscribe link was made for; ValidationError if the link is bad."""
+    try:
+        payload = tokens.read_token(secret, PURPOSE, token, max_age=None)  # type: ignore[arg-type]
+    except DiaryError:
+        raise ValidationError(N_("This link is not valid. Please ask for a new one.")) from None
+    uid = payload.get("uid") if isinstance(payload, dict) else None
+    user = session.get(User, uid) if isinstance(uid, int) else None
+    if user is None:
+        raise ValidationError(N_("This link is not valid. Please ask for a new one."))
+    return user
+
+
+def unsubscribe(session: Session, user: User, source: str = SOURCE,
+                policy_version: str = PRIVACY_POLICY_VERSION) -> bool:
+    """Withdraw digest and marketing consent now and cancel queued email.
+
+    Returns False when there was nothing to withdraw (a repeated click), in which case no
+    new consent records are written.
+    """
+    changed = bool(user.digest_opt_in or user.marketing_opt_in)
+    if changed:
+        for kind in (Consent.DIGEST, Consent.MARKETING):
+            accounts.record_consent(session, user, kind, False, source, policy_version)
+    cancel_pending(session, user.id, "unsubscribed")
+    session.flush()
+    return changed
+
+
+def is_suppressed(session: Session, email: str) -> bool:
+    return session.scalar(select(Suppression.id).where(
+        Suppression.email == email.strip().lower())) is not None
+
+
+def suppress(session: Session, email: str, reason: str = "hard-bounce") -> bool:
+    """Put an address on the suppression list (idempotent); cancels its queued email.
+
+    Returns True when the address was newly suppressed.
+    """
+    email = accounts.normalise_email(email)
+    new = not is_suppressed(session, email)
+    if new:
+        session.add(Suppression(email=email, reason=reason[:32]))
+    user = accounts.find_user_by_email(session, email)
+    if user is not None:
+        cancel_pending(session, user.id, "suppressed")
+    session.flush()
+    return new
+
+
+def record_bounce(session: Session, email: str, bounce_type: str) -> bool:
+    """A bounce report from the mail provider: hard → suppressed; soft → nothing (the
+    outbox's retries handle a full mailbox). Returns True when the address was suppressed."""
+    if bounce_type not in BOUNCE_TYPES:
+        raise ValidationError(N_("type must be \"hard\" or \"soft\"."), "type")
+    email = accounts.normalise_email(email)
+    if bounce_type == "hard":
+        suppress(session, email, "hard-bounce")
+        return True
+    return False

@@ -1,0 +1,113 @@
+"""Journey forms: a journey's settings, a stage, one step; and the read-only family search.
+
+The forms only parse; `journeys.authoring` validates (ranges, overlaps, known kinds), and its
+errors are shown next to the field they name.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from content.stages import UNITS
+from journeys.authoring import CHANNELS, PUSH_KINDS
+from journeys.models import Journey, JourneyStage
+from webapp.blueprints.auth.forms import INTEREST_CHOICES, MultiCheckboxField
+from webapp.blueprints.studio.forms import UNIT_NAMES
+
+ENTRY_STAGE_CHOICES = [("any", _l("Every family")), ("expecting", _l("Expecting families")),
+                       ("born", _l("Families whose baby is born"))]
+PUSH_CHOICES = [("article", _l("Articles")), ("reminder", _l("Reminders")),
+                ("product", _l("Products"))]
+CHANNEL_CHOICES = [("inbox", _l("Inbox")), ("email", _l("Email"))]
+assert [c for c, _ in PUSH_CHOICES] == list(PUSH_KINDS)
+assert [c for c, _ in CHANNEL_CHOICES] == list(CHANNELS)
+
+
+class JourneySettingsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
+    entry_stage = SelectField(_l("Who may enter"), choices=ENTRY_STAGE_CHOICES, default="any")
+    interests = MultiCheckboxField(
+        _l("Only families interested in"), choices=INTEREST_CHOICES,
+        description=_l("Leave empty for everyone; with several, one of them is enough."))
+    region = StringField(_l("Only families in the province"),
+                         validators=[Optional(), Length(max=80)],
+                         description=_l("Leave empty for every region."))
+
+    def entry_rule(self) -> dict[str, Any]:
+        return {"stage": self.entry_stage.data or "any",
+                "interests": list(self.interests.data or []),
+                "region": (self.region.data or "").strip()}
+
+    def fill(self, journey: Journey) -> None:
+        rule = journey.entry_rule or {}
+        self.name.data = journey.name
+        self.entry_stage.data = rule.get("stage") or "any"
+        self.interests.data = list(rule.get("interests") or [])
+        self.region.data = rule.get("region") or ""
+
+
+class NewJourneyForm(JourneySettingsForm):
+    slug = StringField(_l("Slug"), validators=[InputRequired(), Length(max=80)],
+                       description=_l("Lowercase letters, digits and hyphens, e.g. "
+                                      "first-year-skin-care. It never changes."))
+
+
+class StageWindowForm(FlaskForm):
+    name = StringField(_l("Stage name"), validators=[InputRequired(), Length(max=120)])
+    window_unit = SelectField(_l("Counted in"), choices=[(u, UNIT_NAMES[u]) for u in UNITS],
+                              default="pregnancy_week")
+    window_from = IntegerField(_l("From"), validators=[InputRequired()])
+    window_to = IntegerField(_l("To"), validators=[InputRequired()])
+
+    def fill(self, stage: JourneyStage) -> None:
+        self.name.data = stage.name
+        self.window_unit.data = stage.window_unit
+        self.window_from.data, self.window_to.data = stage.window_from, stage.window_to
+
+
+class NewStageForm(StageWindowForm):
+    key = StringField(_l("Key"), validators=[InputRequired(), Length(max=40)],
+                      description=_l("Lowercase letters, digits and hyphens, e.g. pw-20. "
+                                     "It names the stage in the delivery ledger and can never "
+                                     "change."))
+    standard_steps = BooleanField(_l("Start with the standard steps (the stage's article and "
+                                     "reminders on entry, products after 3 days, a skin-care "
+                                     "branch)"), default=True)
+
+
+class StepForm(FlaskForm):
+    push = MultiCheckboxField(_l("Push"), choices=PUSH_CHOICES)
+    channels = MultiCheckboxField(_l("To"), choices=CHANNEL_CHOICES, default=["inbox"])
+    delay_days = IntegerField(_l("Days after entering the stage"), default=0,
+                              validators=[InputRequired()],
+                              description=_l("0 = on entry; at most 60."))
+    limit = IntegerField(_l("How many of each kind"), default=1, validators=[InputRequired()],
+                         description=_l("1 to 5."))
+    when_interest = SelectField(_l("Only for families interested in"),
+                                choices=[("", _l("Everyone (no branch)"))] + INTEREST_CHOICES,
+                                default="")
+
+    def to_step(self) -> dict[str, Any]:
+        return {"push": list(self.push.data or []), "channels": list(self.channels.data or []),
+                "delay_days": self.delay_days.data, "limit": self.limit.data,
+                "when_interest": self.when_interest.data or None}
+
+    def fill(self, step: dict[str, Any]) -> None:
+        self.push.data = list(step.get("push") or [])
+        self.channels.data = list(step.get("channels") or ["inbox"])
+        self.delay_days.data = step.get("delay_days") or 0
+        self.limit.data = step.get("limit") or 2
+        self.when_interest.data = step.get("when_interest") or ""
+
+
+class FamilySearchForm(FlaskForm):
+    """Read-only (GET) form: no CSRF token needed, the page changes nothing."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Member number or email"), validators=[Optional(), Length(max=254)])
