@@ -8,6 +8,7 @@ stage's skin-care reading as a branch.
 from __future__ import annotations
 
 from sqlalchemy import insert, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.stages import coverage_stages
@@ -29,9 +30,18 @@ KEY_PREFIX = {"pregnancy_week": "pw", "week": "bw", "month": "bm"}
 
 
 def ensure_default_journey(session: Session) -> Journey:
+    """The default journey, created on first use; two schedulers racing both end up with it."""
     journey = session.scalar(select(Journey).where(Journey.slug == SLUG))
     if journey is not None:
         return journey
+    try:
+        with session.begin_nested():
+            return _create_default(session)
+    except IntegrityError:  # another process created it first
+        return session.scalars(select(Journey).where(Journey.slug == SLUG)).one()
+
+
+def _create_default(session: Session) -> Journey:
     journey = Journey(slug=SLUG, name="Pregnancy to age 3", status="active", is_default=True,
                       entry_rule={"stage": "any"})
     for position, stage in enumerate(coverage_stages()):
@@ -52,5 +62,5 @@ def enrol_everyone(session: Session, journey: Journey) -> int:
     result = session.execute(insert(Enrolment).from_select(
         ["journey_id", "child_id", "status", "enrolled_at"],
         select(literal(journey.id), ids.c.id, literal("active"),
-               literal(utcnow(), UTCDateTime()))))
-    return result.rowcount or 0
+               literal(utcnow(), UTCDateTime()))).returning(Enrolment.id))
+    return len(result.all())  # rowcount is -1 for INSERT … SELECT on some drivers

@@ -57,3 +57,24 @@ def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
                 break
     log.info("journeys tick as of %s: %s", now.isoformat(), summary)
     return summary
+
+
+def run_campaigns(factory: sessionmaker, now: datetime | None = None,
+                  we_miss_you_days: int | None = None):  # type: ignore[no-untyped-def]
+    """Life-moment campaigns: record and send what is due (one transaction), then measure
+    conversions (another). Hourly is enough: birthdays start at local midnight in each zone.
+    Returns `campaigns.RunStats` with `converted` filled in."""
+    from journeys import campaigns
+
+    now = now or utcnow()
+    days = campaigns.WE_MISS_YOU_DAYS if we_miss_you_days is None else we_miss_you_days
+    with factory() as session:
+        with session.begin():
+            stats = campaigns.run(session, now, days)
+            session.add(TickRun(kind="campaigns", as_of=now, processed=stats.eligible,
+                                created=stats.pushed, finished_at=utcnow(),
+                                note=f"recorded {stats.recorded}, held out {stats.held_out}"))
+        with session.begin():
+            stats.converted = campaigns.measure_conversions(session, now)
+    log.info("campaigns as of %s: %s", now.isoformat(), stats)
+    return stats

@@ -42,10 +42,12 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
     now = utcnow()
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        for r in chunk:
+        for r in chunk:  # every row needs the same keys in one multi-row INSERT
             r.setdefault("created_at", now)
             if r["channel"] == "inbox":
                 r["status"], r["sent_at"] = "sent", now
+            else:
+                r.setdefault("sent_at", None)
         stmt = _insert(session).values(chunk).on_conflict_do_nothing(
             index_elements=UNIQUE_KEY).returning(Delivery.id, Delivery.user_id,
                                                  Delivery.child_id, Delivery.channel,

@@ -34,6 +34,8 @@ def build(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
     scheduler.add_job(jobs.run_journeys_tick, "interval", minutes=5, args=[factory],
                       id="journeys-tick", next_run_time=utcnow())
+    scheduler.add_job(jobs.run_campaigns, "interval", hours=1, args=[factory],
+                      id="campaigns", next_run_time=utcnow())
     for job in extra_jobs(app, factory):
         scheduler.add_job(**job)
     return scheduler

@@ -1,0 +1,372 @@
+"""Life-moment campaigns: the baby's birthday, the parent's birthday, "we miss you".
+
+Each campaign has a holdout group and a conversion goal, so its lift can be measured:
+
+1. `eligible(session, now)` finds who is due right now (birthdays are local days: the
+   family's time zone for a baby, the user's own for a parent).
+2. `run(session, now)` records one `CampaignSend` per (campaign, user, child, occurrence) with
+   INSERT … ON CONFLICT DO NOTHING; only the rows this call inserted go on. A fixed,
+   deterministic share (`in_holdout`) is held out: the row is written with holdout=True and
+   nothing is pushed. The others are pushed through the delivery ledger (`ledger.push`), so a
+   re-run, a retry or a second scheduler sends nothing twice.
+3. `measure_conversions(session, now)` marks rows whose goal happened within `goal_days` of
+   the send, holdout rows the same way — lift = conversion(sent) − conversion(holdout).
+4. `report(session)` gives those numbers per campaign.
+
+Like the rest of the domain, nothing here commits: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import and_, case, extract, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from diary import age as agemath
+from diary.models import Child, Family, Membership, User
+from journeys import ledger
+from journeys.models import CampaignSend, Delivery, EmailClick
+
+WE_MISS_YOU_DAYS = 30
+#: How long after its window a send is still looked at by `measure_conversions` (catches up
+#: after missed job runs without rescanning every old row forever).
+SETTLE_GRACE_DAYS = 30
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    goal: str  # "visit" | "product_click"
+    goal_days: int
+    holdout_share: float = 0.10
+    channels: tuple[str, ...] = ("inbox", "email")
+
+
+CAMPAIGNS: dict[str, Campaign] = {
+    # A birthday is a new stage: the greeting points to what is new for the age.
+    "baby_birthday": Campaign("baby_birthday", goal="product_click", goal_days=14),
+    "parent_birthday": Campaign("parent_birthday", goal="visit", goal_days=7),
+    "we_miss_you": Campaign("we_miss_you", goal="visit", goal_days=14),
+}
+GOALS = ("visit", "product_click")
+
+
+class Eligible(NamedTuple):
+    campaign: str
+    user: User
+    child: Child | None
+    occurrence: str  # the year for birthdays, the date of the last visit for "we miss you"
+
+
+@dataclass
+class RunStats:
+    eligible: int = 0
+    recorded: int = 0  # new CampaignSend rows (sent + held out)
+    held_out: int = 0
+    pushed: int = 0  # ledger rows won (inbox + email)
+    converted: int = 0  # filled by the job after `measure_conversions`
+    by_campaign: dict[str, int] = field(default_factory=dict)  # new rows per campaign
+
+
+# --- holdout ---------------------------------------------------------------------------------
+
+def in_holdout(campaign: str, user_id: int, occurrence: str, share: float) -> bool:
+    """Deterministic control group: the same (campaign, user, occurrence) always lands on the
+    same side, and about `share` of recipients are held out. The occurrence is part of the key,
+    so nobody is held out of every birthday."""
+    if share <= 0:
+        return False
+    if share >= 1:
+        return True
+    digest = hashlib.sha256(f"{campaign}:{user_id}:{occurrence}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64 < share
+
+
+# --- who is due ------------------------------------------------------------------------------
+
+def birthday_in(born: date, year: int) -> date:
+    """The birthday in `year` (Feb 29 → Feb 28 in non-leap years)."""
+    return agemath.add_months(born, 12 * (year - born.year))
+
+
+def _candidate_days(now: datetime) -> list[tuple[int, int]]:
+    """(month, day) pairs that are "today" somewhere on Earth (UTC−12 … UTC+14) at `now`,
+    plus Feb 29 when one of them is Feb 28 of a non-leap year."""
+    utc_day = agemath.local_date(now, "UTC")
+    pairs: set[tuple[int, int]] = set()
+    for offset in (-1, 0, 1):
+        day = utc_day + timedelta(days=offset)
+        pairs.add((day.month, day.day))
+        if (day.month, day.day) == (2, 28) and (day + timedelta(days=1)).month == 3:
+            pairs.add((2, 29))
+    return sorted(pairs)
+
+
+def _month_day_filter(column: Any, now: datetime) -> Any:
+    """Coarse SQL filter (exact per-zone checks happen in Python)."""
+    return or_(*(and_(extract("month", column) == m, extract("day", column) == d)
+                 for m, d in _candidate_days(now)))
+
+
+def _is_birthday(born: date | None, today: date) -> bool:
+    return born is not None and today.year > born.year and birthday_in(born, today.year) == today
+
+
+def _baby_birthdays(session: Session, now: datetime) -> list[Eligible]:
+    latest_year = agemath.local_date(now, "UTC").year + 1
+    children = session.scalars(
+        select(Child).where(Child.birth_date.is_not(None),
+                            Child.birth_date < date(latest_year, 1, 1),
+                            _month_day_filter(Child.birth_date, now))
+        .options(selectinload(Child.family).selectinload(Family.memberships)
+                 .selectinload(Membership.user))
+        .order_by(Child.id))
+    found = []
+    for child in children:
+        today = agemath.local_date(now, child.family.timezone)
+        if not _is_birthday(child.birth_date, today):
+            continue
+        for membership in sorted(child.family.memberships, key=lambda m: m.user_id):
+            if _recipient(membership.user):
+                found.append(Eligible("baby_birthday", membership.user, child, str(today.year)))
+    return found
+
+
+def _parent_birthdays(session: Session, now: datetime) -> list[Eligible]:
+    users = session.scalars(
+        select(User).where(User.birthday.is_not(None), User.is_active.is_(True),
+                           User.staff_role.is_(None), _month_day_filter(User.birthday, now))
+        .order_by(User.id))
+    found = []
+    for user in users:
+        today = agemath.local_date(now, user.timezone)
+        if _is_birthday(user.birthday, today):
+            found.append(Eligible("parent_birthday", user, None, str(today.year)))
+    return found
+
+
+def _we_miss_you(session: Session, now: datetime, days: int) -> list[Eligible]:
+    last_visit = func.coalesce(User.last_seen_at, User.created_at)
+    # This absence was already handled if a send was recorded after the last visit.
+    handled = select(CampaignSend.id).where(
+        CampaignSend.campaign == "we_miss_you", CampaignSend.user_id == User.id,
+        CampaignSend.created_at > last_visit).exists()
+    users = session.scalars(
+        select(User).where(User.is_active.is_(True), User.staff_role.is_(None),
+                           last_visit < now - timedelta(days=days), ~handled)
+        .order_by(User.id))
+    return [Eligible("we_miss_you", user, None,
+                     agemath.local_date(user.last_seen_at or user.created_at,
+                                        user.timezone).isoformat())
+            for user in users]
+
+
+def _recipient(user: User) -> bool:
+    return user.is_active and user.staff_role is None
+
+
+def eligible(session: Session, now: datetime,
+             we_miss_you_days: int = WE_MISS_YOU_DAYS) -> list[Eligible]:
+    """Everyone a campaign is due for at `now` (whether or not it was already recorded)."""
+    return (_baby_birthdays(session, now) + _parent_birthdays(session, now)
+            + _we_miss_you(session, now, we_miss_you_days))
+
+
+# --- messages --------------------------------------------------------------------------------
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def message(found: Eligible) -> tuple[str, str]:
+    """(title, body) in the recipient's locale (zh_CN, otherwise English)."""
+    zh = (found.user.locale or "").startswith("zh")
+    name = found.user.display_name
+    if found.campaign == "baby_birthday":
+        assert found.child is not None
+        child, years = found.child.name, int(found.occurrence) - found.child.birth_date.year
+        if zh:
+            return (f"{child} {years} 岁生日快乐！🎂",
+                    f"陪伴 {child} 走过的第 {years} 年，每一天都值得珍藏。记得在日记里留一张今天的"
+                    f"生日照片，也来看看 {years} 岁宝宝的新阶段有哪些好物吧。")
+        return (f"Happy {_ordinal(years)} birthday, {child}! 🎂",
+                f"{years} {'year' if years == 1 else 'years'} of firsts with {child} — every "
+                "one worth keeping. Add a birthday photo to the diary, and take a look at "
+                "what's new for this next stage.")
+    if found.campaign == "parent_birthday":
+        if zh:
+            return (f"{name}，生日快乐！🎉",
+                    "今天的主角是你。谢谢你为家人付出的所有爱，愿你今天也被好好宠爱。")
+        return (f"Happy birthday, {name}! 🎉",
+                "Today is all about you. Thank you for all the love you give your family — "
+                "we hope someone spoils you a little today.")
+    if found.campaign == "we_miss_you":
+        if zh:
+            return (f"{name}，好久不见 💛",
+                    "好久没见到你啦！回来看看宝宝这个阶段的新内容，也在日记里记下最近的小瞬间吧。")
+        return (f"We miss you, {name} 💛",
+                "It's been a while! Drop by to see what's new for your little one's stage, "
+                "and jot down a moment or two in the diary.")
+    raise KeyError(found.campaign)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def _key(campaign: str, user_id: int, child_id: int, occurrence: str) -> tuple[str, int, int, str]:
+    return campaign, user_id, child_id, occurrence
+
+
+def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAYS) -> RunStats:
+    """Record and send every due campaign; only rows this call inserted are acted on."""
+    found = eligible(session, now, we_miss_you_days)
+    stats = RunStats(eligible=len(found))
+    due: dict[tuple[str, int, int, str], Eligible] = {}
+    for e in found:
+        due.setdefault(_key(e.campaign, e.user.id, e.child.id if e.child else 0, e.occurrence), e)
+    if not due:
+        return stats
+    rows = []
+    for (name, user_id, child_id, occurrence) in due:
+        campaign = CAMPAIGNS[name]
+        rows.append({"campaign": name, "user_id": user_id, "child_id": child_id,
+                     "occurrence": occurrence, "goal": campaign.goal,
+                     "goal_days": campaign.goal_days, "created_at": now,
+                     "holdout": in_holdout(name, user_id, occurrence, campaign.holdout_share)})
+    won = []
+    for start in range(0, len(rows), CHUNK):
+        stmt = _insert(session, CampaignSend).values(rows[start:start + CHUNK]) \
+            .on_conflict_do_nothing(index_elements=["campaign", "user_id", "child_id",
+                                                    "occurrence"]) \
+            .returning(CampaignSend.id, CampaignSend.campaign, CampaignSend.user_id,
+                       CampaignSend.child_id, CampaignSend.occurrence, CampaignSend.holdout)
+        won.extend(session.execute(stmt).all())
+    stats.recorded = len(won)
+    pushes, send_ids = [], {}
+    for w in won:
+        stats.by_campaign[w.campaign] = stats.by_campaign.get(w.campaign, 0) + 1
+        if w.holdout:
+            stats.held_out += 1
+            continue
+        e = due[_key(w.campaign, w.user_id, w.child_id, w.occurrence)]
+        send_ids[(w.user_id, w.child_id, f"campaign:{w.campaign}",
+                  f"{w.campaign}:{w.occurrence}")] = w.id
+        pushes.extend(_ledger_rows(e, w.child_id))
+    stats.pushed = ledger.push(session, pushes)
+    _link_inbox_deliveries(session, send_ids)
+    session.flush()
+    return stats
+
+
+def _ledger_rows(found: Eligible, child_id: int) -> list[dict[str, Any]]:
+    title, body = message(found)
+    locale = "zh_CN" if (found.user.locale or "").startswith("zh") else "en"
+    rows = []
+    for channel in CAMPAIGNS[found.campaign].channels:
+        if channel == "inbox":
+            payload = {"title": title, "body": body}
+        elif channel == "email":
+            if not found.user.marketing_opt_in:
+                continue
+            payload = {"kind": "campaign", "campaign": found.campaign, "title": title,
+                       "body": body, "locale": locale}
+        else:
+            raise ValueError(f"unknown channel {channel!r}")
+        r = ledger.row(user_id=found.user.id, child_id=child_id, item=None, channel=channel,
+                       item_key=f"campaign:{found.campaign}",
+                       occurrence=f"{found.campaign}:{found.occurrence}", **payload)
+        # `ledger.push` adds sent_at to inbox rows only; a multi-row INSERT needs the same
+        # keys in every row, so email rows carry an explicit None.
+        r.setdefault("sent_at", None)
+        rows.append(r)
+    return rows
+
+
+def _link_inbox_deliveries(session: Session,
+                           send_ids: dict[tuple[int, int, str, str], int]) -> None:
+    """Store each send's inbox delivery id (looked up by the ledger's unique key)."""
+    keys = list(send_ids)
+    updates = []
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        found = session.execute(select(
+            Delivery.id, Delivery.user_id, Delivery.child_id, Delivery.item_key,
+            Delivery.occurrence).where(
+            Delivery.channel == "inbox",
+            Delivery.user_id.in_({k[0] for k in chunk}),
+            Delivery.item_key.in_({k[2] for k in chunk}),
+            Delivery.occurrence.in_({k[3] for k in chunk})))
+        for d in found:
+            send_id = send_ids.get((d.user_id, d.child_id, d.item_key, d.occurrence))
+            if send_id is not None:
+                updates.append({"id": send_id, "delivery_id": d.id})
+    if updates:
+        session.execute(update(CampaignSend), updates)
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+def measure_conversions(session: Session, now: datetime) -> int:
+    """Set `converted_at` on sends (and holdout rows) whose goal happened within goal_days.
+
+    "visit": the user's last_seen_at is after the send and within the window. last_seen_at
+    keeps only the latest visit, so this must run often (the job runs it every time): a visit
+    inside the window followed by another after it, both before a measurement, is missed —
+    equally for sent and holdout rows. "product_click": the first EmailClick on a "product:"
+    item after the send, within the window.
+    """
+    horizon = now - timedelta(days=max(c.goal_days for c in CAMPAIGNS.values())
+                              + SETTLE_GRACE_DAYS)
+    open_ = and_(CampaignSend.converted_at.is_(None), CampaignSend.created_at >= horizon)
+    visits = session.execute(
+        select(CampaignSend.id, CampaignSend.created_at, CampaignSend.goal_days,
+               User.last_seen_at.label("evidence"))
+        .join(User, User.id == CampaignSend.user_id)
+        .where(open_, CampaignSend.goal == "visit", User.last_seen_at > CampaignSend.created_at,
+               User.last_seen_at <= now))
+    clicks = session.execute(
+        select(CampaignSend.id, CampaignSend.created_at, CampaignSend.goal_days,
+               func.min(EmailClick.clicked_at).label("evidence"))
+        .join(EmailClick, and_(EmailClick.user_id == CampaignSend.user_id,
+                               EmailClick.item_key.like("product:%"),
+                               EmailClick.clicked_at > CampaignSend.created_at,
+                               EmailClick.clicked_at <= now))
+        .where(open_, CampaignSend.goal == "product_click")
+        .group_by(CampaignSend.id, CampaignSend.created_at, CampaignSend.goal_days))
+    updates = [{"id": r.id, "converted_at": r.evidence}
+               for r in [*visits, *clicks]
+               if r.evidence <= r.created_at + timedelta(days=r.goal_days)]
+    if updates:
+        session.execute(update(CampaignSend), updates)
+    return len(updates)
+
+
+def report(session: Session) -> dict[str, dict[str, Any]]:
+    """Per campaign: sent / holdout counts, conversions, and lift (None without both groups)."""
+    out: dict[str, dict[str, Any]] = {
+        name: {"sent": 0, "holdout": 0, "sent_converted": 0, "holdout_converted": 0}
+        for name in CAMPAIGNS}
+    converted = func.sum(case((CampaignSend.converted_at.is_not(None), 1), else_=0))
+    for name, holdout, n, conv in session.execute(
+            select(CampaignSend.campaign, CampaignSend.holdout, func.count(), converted)
+            .group_by(CampaignSend.campaign, CampaignSend.holdout)):
+        entry = out.setdefault(name, {"sent": 0, "holdout": 0, "sent_converted": 0,
+                                      "holdout_converted": 0})
+        group = "holdout" if holdout else "sent"
+        entry[group] += n
+        entry[f"{group}_converted"] += int(conv or 0)
+    for entry in out.values():
+        entry["lift"] = (entry["sent_converted"] / entry["sent"]
+                         - entry["holdout_converted"] / entry["holdout"]
+                         if entry["sent"] and entry["holdout"] else None)
+    return out
