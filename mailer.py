@@ -49,6 +49,10 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     return message
 
 
+class MailerUnavailable(Exception):
+    """The mail server could not be reached or refused the session (connect, TLS, login)."""
+
+
 class Connection(Protocol):
     def send(self, email: Email) -> None: ...
 
@@ -106,15 +110,18 @@ class SMTPConnection:
 
     def _connect(self) -> smtplib.SMTP:
         m = self.mailer
-        smtp = smtplib.SMTP(m.host, m.port, timeout=m.timeout)
+        try:
+            smtp = smtplib.SMTP(m.host, m.port, timeout=m.timeout)
+        except (OSError, smtplib.SMTPException) as error:
+            raise MailerUnavailable(f"{m.host}:{m.port}: {error}") from error
         try:
             if m.use_tls:
                 smtp.starttls(context=ssl.create_default_context())
             if m.username:
                 smtp.login(m.username, m.password or "")
-        except BaseException:
+        except (OSError, smtplib.SMTPException) as error:
             _close_quietly(smtp)
-            raise
+            raise MailerUnavailable(f"{m.host}:{m.port}: {error}") from error
         self.sessions += 1
         return smtp
 

@@ -17,7 +17,9 @@ Two promises the rest of the system relies on:
   position follows.
 
 Every change bumps `journey.version` (pausing and resuming too), so staff can see that a
-journey changed and the flow view can show which version they are looking at.
+journey changed and the flow view can show which version they are looking at; and every
+change asks the engine to look at the journey's enrolments again at the next tick
+(`engine.recheck_journey`), so a new step or a moved window takes effect at once.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from content.models import ContentItem
 from content.stages import UNIT_RANGES, UNITS, Stage
@@ -364,7 +366,7 @@ def last_tick(session: Session) -> TickRun | None:
                           .order_by(TickRun.started_at.desc(), TickRun.id.desc()).limit(1))
 
 
-# --- reading: one family -----------------------------------------------------------------------
+# --- reading: one family ---------------------------------------------------------------------
 
 def find_member(session: Session, query: str) -> User | None:
     """A parent by member number (BJ12345678, any case) or by email address."""
@@ -474,8 +476,13 @@ def _journey(session: Session, cache: dict[int, Journey], journey_id: int) -> Jo
 # --- helpers ---------------------------------------------------------------------------------
 
 def _bump(journey: Journey) -> None:
+    """A new version, and every enrolment is looked at again by the next tick (the engine
+    skips enrolments until their `next_check_at`, computed from the old definition)."""
     journey.version = (journey.version or 1) + 1
     journey.updated_at = utcnow()
+    session = object_session(journey)
+    if session is not None and journey.id is not None:
+        engine.recheck_journey(session, journey)
 
 
 def _renumber(journey: Journey) -> None:

@@ -9,11 +9,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from db import utcnow
 from journeys import defaults, engine
-from journeys.models import TickRun
+from journeys.models import Journey, TickRun
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,11 @@ def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
     summary = TickSummary()
     with factory() as session:
         with session.begin():
-            journey = defaults.ensure_default_journey(session)
-            summary.enrolled = defaults.enrol_everyone(session, journey)
+            defaults.ensure_default_journey(session)
+            # Every journey takes every child (a paused one just pushes nothing); its entry
+            # rules decide, tick by tick, whether anything is pushed to a family.
+            for journey in session.scalars(select(Journey)):
+                summary.enrolled += defaults.enrol_everyone(session, journey)
             run = TickRun(kind="journeys", as_of=now)
             session.add(run)
         cache = engine._ContentCache(now)

@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(journeys_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(emails_cli)
+    app.cli.add_command(digests_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
@@ -195,3 +197,81 @@ def scheduler_run() -> None:
     from webapp import scheduler
 
     scheduler.run(current_app)
+
+
+# --- email: digests, outbox, bounces ----------------------------------------------------------
+
+def _email_job_factory():  # type: ignore[no-untyped-def]
+    """Sessions for the email jobs: the app's own database, with immediate write transactions
+    on SQLite (tests hand the app a connection-bound factory, used as it is)."""
+    import db
+    from sqlalchemy.engine import Engine
+
+    factory = current_app.extensions["session_factory"]
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine):
+        return db.make_session_factory(db.writer_engine(bind))
+    return factory
+
+
+@click.group("emails", cls=AppGroup, help="Email: bounces and unsubscribes.")
+def emails_cli() -> None:
+    pass
+
+
+@emails_cli.command("bounce", help="Record a hard bounce: EMAIL gets no more email.")
+@click.argument("email")
+def emails_bounce(email: str) -> None:
+    from diary.errors import DiaryError
+    from journeys import unsubscribe
+    from webapp.database import get_session
+
+    session = get_session()
+    try:
+        with session.begin():
+            new = unsubscribe.suppress(session, email, "hard-bounce")
+    except DiaryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{email.strip().lower()} is {'now' if new else 'already'} suppressed.")
+
+
+@emails_cli.command("unsubscribe", help="Unsubscribe EMAIL from digests and offers (e.g. a "
+                                        "request that came by mail to unsubscribe@…).")
+@click.argument("email")
+def emails_unsubscribe(email: str) -> None:
+    from config import PRIVACY_POLICY_VERSION
+    from diary import accounts
+    from journeys import unsubscribe
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        user = accounts.find_user_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"No account with the email {email}.")
+        changed = unsubscribe.unsubscribe(session, user, "unsubscribe-mail",
+                                          PRIVACY_POLICY_VERSION)
+    click.echo(f"{user.email} is {'now' if changed else 'already'} unsubscribed.")
+
+
+@click.group("digests", cls=AppGroup, help="Email digests.")
+def digests_cli() -> None:
+    pass
+
+
+@digests_cli.command("send", help="Schedule the digests that are due, then send the outbox "
+                                  "once (as of --now).")
+@click.option("--now", "now_text", help="Pretend it is this time (ISO 8601, UTC if no offset).")
+@click.option("--batch", default=100, show_default=True, help="Emails per outbox batch.")
+def digests_send(now_text: str | None, batch: int) -> None:
+    from journeys import digests, outbox
+    from webapp.services import mailer
+
+    now = _parse_now(now_text)
+    factory = _email_job_factory()
+    settings = outbox.EmailSettings.from_config(current_app.config)
+    summary = digests.run_schedule(factory, now, cap=settings.digest_cap)
+    stats = outbox.send_due(factory, mailer, now, batch, settings)
+    click.echo(f"scheduled {summary.scheduled} (capped {summary.capped}) of "
+               f"{summary.processed} people; sent {stats.sent}, failed {stats.failed}, "
+               f"dead {stats.dead}, suppressed {stats.suppressed}, deferred {stats.deferred}")

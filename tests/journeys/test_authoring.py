@@ -24,7 +24,7 @@ def journey(session):
     return j
 
 
-# --- journeys ----------------------------------------------------------------------------------
+# --- journeys --------------------------------------------------------------------------------
 
 def test_new_journeys_start_paused_at_version_one_with_a_clean_entry_rule(session):
     j = authoring.create_journey(session, " Skin-Club ", "Skin club",
@@ -71,7 +71,7 @@ def test_every_change_bumps_the_version_and_a_non_change_does_not(session, journ
     assert journey.version == v + 7
 
 
-# --- stages --------------------------------------------------------------------------------------
+# --- stages ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("unit, low, high, field", [
     ("year", 1, 2, "window_unit"),
@@ -129,7 +129,7 @@ def test_positions_follow_time_order(session, journey):
         authoring.get_stage(session, j, 987654)
 
 
-# --- steps ---------------------------------------------------------------------------------------
+# --- steps -----------------------------------------------------------------------------------
 
 def test_steps_are_normalised(session, journey):
     stage = journey.stages[1]
@@ -189,7 +189,7 @@ def test_single_step_helpers(session, journey):
         authoring.remove_step(stage, 5)
 
 
-# --- with the engine: the real, committed database --------------------------------------------
+# --- with the engine: the real, committed database -------------------------------------------
 
 def _inbox(factory):
     with factory() as s:
@@ -211,6 +211,8 @@ def test_editing_an_active_journey_never_re_sends_what_was_delivered(world):
     first = jobs.run_journeys_tick(factory, now)
     assert first.pushed == 4 and _inbox(factory) == 4
     delivered = set(_ledger(factory))
+    with factory() as s:
+        assert s.scalar(select(Enrolment.next_check_at)) is not None  # idle until then
     with factory() as s, s.begin():
         journey = _default(s)
         assert journey.status == "active"
@@ -226,6 +228,8 @@ def test_editing_an_active_journey_never_re_sends_what_was_delivered(world):
              "limit": 1},
             {"push": ["product"], "channels": ["inbox"], "delay_days": 3, "limit": 2}])
         assert journey.version == version + 4
+    with factory() as s:  # every edit asks the engine to look at the journey again
+        assert s.scalar(select(Enrolment.next_check_at)) is None
     again = jobs.run_journeys_tick(factory, now)
     assert again.processed == 1 and again.pushed == 0 and _inbox(factory) == 4
     # A bigger limit makes more items due: only those new ones go out, nothing twice.

@@ -18,13 +18,13 @@ from flask_wtf import FlaskForm
 
 from content.stages import UNITS
 from db import utcnow
-from diary.errors import N_, Conflict, DiaryError, ValidationError
+from diary.errors import N_, Conflict, DiaryError, NotFound
 from diary.models import User
 from journeys import authoring
 from journeys.models import Journey, JourneyStage
 from webapp.blueprints.auth.forms import INTEREST_CHOICES
-from webapp.blueprints.journeys_admin.forms import ENTRY_STAGE_CHOICES, CHANNEL_CHOICES, \
-    FamilySearchForm, NewJourneyForm, NewStageForm, JourneySettingsForm, StageWindowForm, \
+from webapp.blueprints.journeys_admin.forms import CHANNEL_CHOICES, ENTRY_STAGE_CHOICES, \
+    FamilySearchForm, JourneySettingsForm, NewJourneyForm, NewStageForm, StageWindowForm, \
     StepForm
 from webapp.blueprints.studio.forms import KIND_NAMES, STATUS_NAMES, UNIT_NAMES
 from webapp.blueprints.studio.routes import window_text
@@ -40,7 +40,7 @@ READERS = EDITORS + ("analyst",)
 OPEN_ALL_UP_TO = 12  # journeys with more stages show their groups collapsed
 
 
-# --- words for the flow view -------------------------------------------------------------------
+# --- words for the flow view -----------------------------------------------------------------
 
 def _kind_count(kind: str, n: int) -> str:
     if kind == "article":
@@ -99,7 +99,7 @@ def _helpers() -> dict[str, Any]:
                 can_edit_journeys=can_edit)
 
 
-# --- the list ----------------------------------------------------------------------------------
+# --- the list --------------------------------------------------------------------------------
 
 @bp.route("/studio/journeys")
 @staff_required(*READERS)
@@ -128,7 +128,7 @@ def journey_new() -> Any:
         400 if request.method == "POST" else 200
 
 
-# --- one journey: the flow view ------------------------------------------------------------------
+# --- one journey: the flow view --------------------------------------------------------------
 
 FIELD_MAP = {"steps": "push"}
 
@@ -176,11 +176,12 @@ def _detail(journey: Journey, edit_id: int | None = None,
               "delivered": sum(v.counts.delivered for v in views)}
     return render_template("journeys_admin/detail.html", journey=journey, views=views,
                            groups=groups, editing=editing, forms=forms, can_edit=can_edit,
-                           totals=totals, settings_open="settings" in (forms or {}) and
-                           bool(forms["settings"].errors or forms["settings"].form_errors),
-                           add_open=bool(forms.get("add") and (forms["add"].errors or
-                                                               forms["add"].form_errors))
-                           ), status
+                           totals=totals, settings_open=_has_errors(forms.get("settings")),
+                           add_open=_has_errors(forms.get("add"))), status
+
+
+def _has_errors(form: FlaskForm | None) -> bool:
+    return form is not None and bool(form.errors or form.form_errors)
 
 
 def _change(journey: Journey, form: FlaskForm, change: Callable[[Any], None]) -> bool:
@@ -193,6 +194,8 @@ def _change(journey: Journey, form: FlaskForm, change: Callable[[Any], None]) ->
                                   "(it is now version %(version)d). Check it and save "
                                   "again."), version=journey.version)
             change(tx)
+    except NotFound:
+        raise  # a stage or step that is not there: the 404 page
     except DiaryError as error:
         apply_error(form, error, FIELD_MAP)
         return False
@@ -343,7 +346,7 @@ def step_remove(journey_id: int, stage_id: int, index: int) -> Any:
     return _back(journey, stage)
 
 
-# --- one family ------------------------------------------------------------------------------------
+# --- one family ------------------------------------------------------------------------------
 
 @bp.route("/studio/families")
 @staff_required(*READERS)
@@ -365,9 +368,5 @@ def families() -> Any:
                                                                 locale=current_locale())
                                        for child in family.children]))
     return render_template("journeys_admin/families.html", form=form, query=query,
-                           member=member, found=found), 404 if query and member is None \
-        else 200
+                           member=member, found=found)
 
-
-def _unused() -> None:  # keep the validation error class imported for type checkers
-    _ = ValidationError

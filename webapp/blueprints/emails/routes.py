@@ -1,0 +1,339 @@
+"""Email links and settings.
+
+- `/e/c/<token>`: a signed click-tracking link from an email; logs an `EmailClick` and
+  redirects to the path it names, on this site only.
+- `/e/u/<token>`: unsubscribe. GET shows a confirmation; POST is RFC 8058 one-click: no
+  sign-in and no CSRF token (the signed token is the proof), effective at once.
+- `/preferences`: the preference centre (signed in).
+- `/e/bounce`: the mail provider's bounce webhook (shared secret header).
+- `/studio/outbox`: staff see the `.eml` files the file mailer wrote and the failed/dead
+  deliveries of the ledger.
+"""
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser, BytesParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, \
+    render_template, request, url_for
+from flask_babel import force_locale, gettext
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from config import PRIVACY_POLICY_VERSION
+from db import utcnow
+from diary.errors import DiaryError
+from diary.models import User
+from journeys import digests, outbox, preferences, unsubscribe
+from journeys.models import Delivery, EmailClick, EmailPreference
+from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, \
+    UnsubscribeForm
+from webapp.database import get_session, transaction
+from webapp.errors import render_error
+from webapp.extensions import csrf
+from webapp.forms_common import apply_error
+from webapp.i18n import translate_error
+from webapp.security import staff_required
+
+bp = Blueprint("emails", __name__)
+
+#: The HTML part of a stored email is shown in a sandboxed iframe, with nothing allowed to
+#: load: no scripts, no remote images (tracking pixels), no forms.
+EMAIL_HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                  "frame-ancestors 'self'")
+OUTBOX_LIST_LIMIT = 200
+_EML_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.eml$")
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _bad_link() -> Any:
+    return render_error(404, gettext("This link is not valid. Please ask for a new one."))
+
+
+# --- click tracking -------------------------------------------------------------------------
+
+@bp.route("/e/c/<token>")
+def click(token: str) -> Any:
+    try:
+        found = digests.read_click_token(_secret(), token)
+    except digests.BadClick:
+        return _bad_link()
+    if found.fresh:
+        with transaction() as s:
+            delivery_id = found.delivery_id if found.delivery_id is not None and \
+                s.get(Delivery, found.delivery_id) is not None else None
+            user_id = found.user_id if found.user_id is not None and \
+                s.get(User, found.user_id) is not None else None
+            s.add(EmailClick(delivery_id=delivery_id, user_id=user_id,
+                             item_key=found.item_key or None, url=found.path,
+                             clicked_at=utcnow()))
+    # A relative Location: the browser stays on this site whatever the Host header said.
+    return redirect(found.path, 302)
+
+
+# --- unsubscribe ----------------------------------------------------------------------------
+
+def _masked(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}{'•' * max(1, min(len(name) - 1, 6))}@{domain}"
+
+
+@bp.route("/e/u/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail clients POST here without a session; the token is the proof
+def unsubscribe_link(token: str) -> Any:
+    session = get_session()
+    try:
+        user = unsubscribe.user_for_token(session, _secret(), token)
+    except DiaryError as error:
+        return render_error(404, translate_error(error))
+    if request.method == "GET":
+        with force_locale(user.locale or "en"):
+            return render_template("emails_pages/unsubscribe.html", token=token,
+                                   email=_masked(user.email), form=UnsubscribeForm(),
+                                   done=False)
+    with transaction() as s:
+        unsubscribe.unsubscribe(s, user, unsubscribe.SOURCE, PRIVACY_POLICY_VERSION)
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        return Response("", status=200, mimetype="text/plain")  # the mail client's POST
+    with force_locale(user.locale or "en"):
+        return render_template("emails_pages/unsubscribe.html", token=token,
+                               email=_masked(user.email), form=None, done=True)
+
+
+# --- preference centre ----------------------------------------------------------------------
+
+def _local_today() -> Any:
+    return digests.local_today(current_user, utcnow())
+
+
+def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = None,
+            status: int = 200) -> Any:
+    session = get_session()
+    pref = session.get(EmailPreference, current_user.id)
+    schedule = preferences.Schedule.of(pref)
+    if form is None:
+        form = PreferencesForm(data={
+            "digest_opt_in": current_user.digest_opt_in,
+            "marketing_opt_in": current_user.marketing_opt_in,
+            "frequency": schedule.frequency, "send_hour": schedule.send_hour,
+            "quiet_start": schedule.quiet_start, "quiet_end": schedule.quiet_end,
+            "topics": list(schedule.topics)})
+    paused = schedule.paused_until if schedule.is_paused(_local_today()) else None
+    return render_template(
+        "emails_pages/preferences.html", form=form, pause_form=pause_form or PauseForm(),
+        resume_form=ResumeForm(), paused_until=paused, schedule=schedule,
+        moved=schedule.effective_send_hour != schedule.send_hour), status
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences_centre() -> Any:
+    if request.method == "GET":
+        return _centre()
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as s:
+                preferences.save(s, current_user, preferences.Choices(
+                    digest=bool(form.digest_opt_in.data),
+                    marketing=bool(form.marketing_opt_in.data),
+                    frequency=form.frequency.data or "weekly",
+                    send_hour=int(form.send_hour.data), quiet_start=int(form.quiet_start.data),
+                    quiet_end=int(form.quiet_end.data), topics=list(form.topics.data or [])),
+                    "preferences", PRIVACY_POLICY_VERSION)
+        except DiaryError as error:
+            apply_error(form, error)
+        else:
+            flash(gettext("Your choices are saved."), "success")
+            return redirect(url_for("emails.preferences_centre"))
+    return _centre(form=form, status=400)
+
+
+@bp.route("/preferences/pause", methods=["POST"])
+@login_required
+def pause() -> Any:
+    form = PauseForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as s:
+                until = preferences.pause(s, current_user, int(form.weeks.data),
+                                          _local_today())
+        except DiaryError as error:
+            apply_error(form, error, {"weeks": "weeks"})
+        else:
+            flash(gettext("Email is paused until %(date)s. Your inbox on the site keeps "
+                          "everything meanwhile.", date=until.isoformat()), "success")
+            return redirect(url_for("emails.preferences_centre"))
+    return _centre(pause_form=form, status=400)
+
+
+@bp.route("/preferences/resume", methods=["POST"])
+@login_required
+def resume() -> Any:
+    form = ResumeForm()
+    if form.validate_on_submit():
+        with transaction() as s:
+            preferences.resume(s, current_user)
+        flash(gettext("Email is back on."), "success")
+    return redirect(url_for("emails.preferences_centre"))
+
+
+# --- bounces --------------------------------------------------------------------------------
+
+@bp.route("/e/bounce", methods=["POST"])
+@csrf.exempt  # a server-to-server webhook: authenticated by the shared secret header
+def bounce() -> Any:
+    """`{"email": "...", "type": "hard"|"soft"}` with `X-Webhook-Secret`; hard → suppressed."""
+    secret = current_app.config.get("BOUNCE_WEBHOOK_SECRET")
+    if not secret:
+        abort(404)  # not configured: the endpoint does not exist
+    given = request.headers.get("X-Webhook-Secret", "")
+    if not hmac.compare_digest(given.encode(), str(secret).encode()):
+        return jsonify(error="missing or wrong X-Webhook-Secret"), 403
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="expected a JSON object: {\"email\": ..., \"type\": "
+                             "\"hard\"|\"soft\"}"), 400
+    email, kind = data.get("email"), data.get("type")
+    if not isinstance(email, str) or not email.strip():
+        return jsonify(error="\"email\" is required"), 400
+    if kind not in unsubscribe.BOUNCE_TYPES:
+        return jsonify(error="\"type\" must be \"hard\" or \"soft\""), 400
+    try:
+        with transaction() as s:
+            suppressed = unsubscribe.record_bounce(s, email, kind)
+    except DiaryError as error:
+        return jsonify(error=str(error)), 400
+    return jsonify(email=email.strip().lower(), type=kind, suppressed=suppressed), 200
+
+
+# --- staff: the outbox ----------------------------------------------------------------------
+
+@dataclass
+class StoredEmail:
+    name: str
+    subject: str
+    to: str
+    sender: str
+    date: datetime | None
+    size: int
+
+
+def _outbox_dir() -> Path:
+    return Path(current_app.config["MAIL_OUTBOX_DIR"])
+
+
+def _header_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _stored_emails(limit: int = OUTBOX_LIST_LIMIT) -> tuple[list[StoredEmail], int]:
+    folder = _outbox_dir()
+    if not folder.is_dir():
+        return [], 0
+    files = [p for p in folder.iterdir() if p.is_file() and _EML_NAME.match(p.name)]
+    files.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)  # newest first
+    parser = BytesHeaderParser(policy=policy.default)
+    found = []
+    for path in files[:limit]:
+        with path.open("rb") as handle:
+            headers = parser.parse(handle)
+        found.append(StoredEmail(path.name, str(headers.get("subject", "")),
+                                 str(headers.get("to", "")), str(headers.get("from", "")),
+                                 _header_date(headers.get("date")), path.stat().st_size))
+    return found, len(files)
+
+
+def _load_email(name: str) -> EmailMessage:
+    if not _EML_NAME.match(name):
+        abort(404)
+    folder = _outbox_dir().resolve()
+    path = (folder / name).resolve()
+    if path.parent != folder or not path.is_file():
+        abort(404)
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _part(message: EmailMessage, subtype: str) -> str | None:
+    body = message.get_body(preferencelist=(subtype,))
+    if body is None:
+        return None
+    try:
+        return str(body.get_content())
+    except (LookupError, ValueError):
+        return None
+
+
+@bp.route("/studio/outbox")
+@staff_required("marketer")
+def outbox_index() -> Any:
+    emails, total = _stored_emails()
+    session = get_session()
+    problems = outbox.problems(session)
+    counts = {status: n for status, n in session.execute(
+        select(Delivery.status, func.count()).where(Delivery.channel == "email")
+        .group_by(Delivery.status))}
+    emails_of = {uid: email for uid, email in session.execute(select(User.id, User.email).where(
+        User.id.in_({d.user_id for d in problems})))} if problems else {}
+    return render_template("emails_pages/outbox.html", emails=emails, total=total,
+                           folder=str(_outbox_dir()), problems=problems, counts=counts,
+                           emails_of=emails_of, retry_form=UnsubscribeForm())
+
+
+@bp.route("/studio/outbox/<name>")
+@staff_required("marketer")
+def outbox_message(name: str) -> Any:
+    message = _load_email(name)
+    headers = [(k, str(v)) for k, v in message.items()
+               if k.lower() in ("from", "to", "subject", "date", "message-id",
+                                "list-unsubscribe", "list-unsubscribe-post", "list-id")]
+    return render_template("emails_pages/outbox_message.html", name=name, headers=headers,
+                           subject=str(message.get("subject", "")),
+                           text=_part(message, "plain"),
+                           has_html=_part(message, "html") is not None)
+
+
+@bp.route("/studio/outbox/<name>/html")
+@staff_required("marketer")
+def outbox_message_html(name: str) -> Any:
+    html = _part(_load_email(name), "html")
+    if html is None:
+        abort(404)
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = EMAIL_HTML_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/studio/outbox/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@staff_required("marketer")
+def outbox_retry(delivery_id: int) -> Any:
+    form = UnsubscribeForm()  # an empty form: the CSRF token only
+    if form.validate_on_submit():
+        with transaction() as s:
+            done = outbox.retry(s, delivery_id)
+        if done:
+            flash(gettext("The email is queued again."), "success")
+        else:
+            flash(gettext("Only failed or dead emails can be retried."), "warning")
+    return redirect(url_for("emails.outbox_index"))
