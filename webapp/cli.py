@@ -196,7 +196,7 @@ def scheduler_cli() -> None:
 def scheduler_run() -> None:
     from webapp import scheduler
 
-    scheduler.run(current_app)
+    scheduler.run(current_app._get_current_object())  # jobs run in other threads
 
 
 # --- email: digests, outbox, bounces ----------------------------------------------------------

@@ -1,0 +1,27 @@
+"""The scheduler's email jobs: queue digests that are due, then send what the outbox holds."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.orm import sessionmaker
+
+from journeys import digests, outbox
+from webapp.scheduler import writer_factory
+
+_factories: dict[int, sessionmaker] = {}
+
+
+def _factory(app: Flask) -> sessionmaker:
+    return _factories.setdefault(id(app), writer_factory(app))
+
+
+def digest_job(app: Flask) -> None:
+    with app.app_context():
+        settings = outbox.EmailSettings.from_config(app.config)
+        digests.run_schedule(_factory(app), cap=settings.digest_cap)
+
+
+def outbox_job(app: Flask) -> None:
+    with app.app_context():
+        mailer = app.extensions["mailer"]
+        outbox.send_due(_factory(app), lambda: mailer, None, 100,
+                        outbox.EmailSettings.from_config(app.config))
