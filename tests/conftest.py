@@ -29,6 +29,13 @@ from webapp import create_app, fragments
 from webapp.cli import alembic_config
 
 PASSWORD = "correct horse battery"
+
+
+def local_today(tz: str = "Asia/Shanghai") -> date:
+    """Today where the test families live (not the machine's UTC date: after 16:00 UTC it is
+    already tomorrow in Shanghai, and ages are counted in the family's zone)."""
+    from diary import age as agemath
+    return agemath.local_today(tz)
 passwords.use_fast_hashing(True)  # every account made by the suite uses cheap Argon2 settings
 
 
@@ -153,12 +160,12 @@ def make_family(session: Session) -> Callable[..., tuple[User, Child]]:
         email = email or f"parent-{secrets.token_hex(4)}@example.com"
         if born:
             details = families.ChildDetails(
-                name=child.pop("name", "Mia"), birth_date=birth_date or date.today()
+                name=child.pop("name", "Mia"), birth_date=birth_date or local_today(tz)
                 - timedelta(days=100), sex=child.pop("sex", "female"), **child)
         else:
             details = families.ChildDetails(
                 name=child.pop("name", "Bean"),
-                due_date=due_date or date.today() + timedelta(days=140), **child)
+                due_date=due_date or local_today(tz) + timedelta(days=140), **child)
         done = registration.register(session, registration.Registration(
             email=email, password=PASSWORD,
             profile=accounts.Profile(display_name=email.split("@")[0], timezone=tz),

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import local_today
 from diary import milestones
 from diary.age import add_months
 from diary.entries import EntryInput, update_entry
@@ -17,7 +18,7 @@ from diary.models import Entry
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 LONG_LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
-TODAY = date.today()
+TODAY = local_today()  # the families' (Shanghai) date, not the machine's
 
 
 def _birth(years_ago: int) -> date:

@@ -7,18 +7,19 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from diary.models import Child, Invitation, Membership, User
+from tests.conftest import local_today
 
 
 def _child_form(**overrides):
     data = {"child_name": "Twin B", "status": "born", "sex": "male",
-            "birth_date": (date.today() - timedelta(days=10)).isoformat(),
+            "birth_date": (local_today() - timedelta(days=10)).isoformat(),
             "birth_weight_unit": "kg", "birth_length_unit": "cm", "birth_head_unit": "cm"}
     data.update(overrides)
     return data
 
 
 def test_add_a_second_baby_to_the_same_family(make_family, login_as, client, session):
-    user, child = make_family(name="Twin A", birth_date=date.today() - timedelta(days=10))
+    user, child = make_family(name="Twin A", birth_date=local_today() - timedelta(days=10))
     login_as(user)
     response = client.post("/children/new", data=_child_form())
     assert response.status_code == 302
@@ -41,11 +42,11 @@ def test_add_child_bad_input_is_a_form_error(make_family, login_as, client):
 
 
 def test_the_baby_has_arrived(make_family, login_as, client, session):
-    due = date.today() + timedelta(days=3)
+    due = local_today() + timedelta(days=3)
     user, child = make_family(born=False, due_date=due)
     login_as(user)
     assert "Week 39 of pregnancy" in client.get(f"/children/{child.id}").get_data(as_text=True)
-    birth = date.today() - timedelta(days=1)
+    birth = local_today() - timedelta(days=1)
     response = client.post(f"/children/{child.id}/arrived", data=_child_form(
         child_name="Bean", sex="female", birth_date=birth.isoformat(), birth_weight="3.1"))
     assert response.status_code == 302
@@ -143,7 +144,7 @@ def test_delete_child_removes_the_book(make_family, login_as, client, session):
     owner, child = make_family()
     login_as(owner)
     client.post(f"/children/{child.id}/entries/new?kind=note",
-                data={"occurred_date": date.today().isoformat(), "occurred_time": "00:01",
+                data={"occurred_date": local_today().isoformat(), "occurred_time": "00:01",
                       "body": "hello"})
     assert client.get(f"/children/{child.id}/delete").status_code == 200
     assert client.post(f"/children/{child.id}/delete").status_code == 302

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from diary.models import Child, Consent, Family, Membership, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, local_today
 
 
 def _form(**overrides):
@@ -15,7 +15,7 @@ def _form(**overrides):
         "display_name": "Lin Wei", "email": "lin@example.com", "password": "a-long-password",
         "confirm": "a-long-password", "timezone": "Asia/Shanghai", "locale": "en",
         "relationship": "mother", "child_name": "Doudou", "status": "expecting",
-        "due_date": (date.today() + timedelta(days=100)).isoformat(), "sex": "",
+        "due_date": (local_today() + timedelta(days=100)).isoformat(), "sex": "",
         "birth_weight_unit": "kg", "birth_length_unit": "cm", "birth_head_unit": "cm",
         "child_data_consent": "y", "digest_opt_in": "y", "interests": ["sleep", "feeding"],
     }
@@ -44,7 +44,7 @@ def test_register_expecting_creates_family_child_and_consents(client, session):
 
 def test_register_born_baby_with_imperial_units(client, session):
     response = client.post("/register", data=_form(
-        status="born", due_date="", birth_date=(date.today() - timedelta(days=30)).isoformat(),
+        status="born", due_date="", birth_date=(local_today() - timedelta(days=30)).isoformat(),
         sex="male", ga_weeks="35", ga_days="4", birth_weight="5", birth_weight_oz="8",
         birth_weight_unit="lb", birth_length="19", birth_length_unit="in"))
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -65,7 +65,7 @@ def test_register_without_child_data_consent_creates_nothing(client, session):
 
 def test_register_with_future_birth_date_shows_field_error(client, session):
     response = client.post("/register", data=_form(
-        status="born", birth_date=(date.today() + timedelta(days=3)).isoformat(), sex="female"))
+        status="born", birth_date=(local_today() + timedelta(days=3)).isoformat(), sex="female"))
     body = response.get_data(as_text=True)
     assert "The birth date cannot be in the future." in body
     assert session.scalar(select(func.count(User.id))) == 0
