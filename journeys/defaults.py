@@ -7,7 +7,8 @@ stage's skin-care reading as a branch.
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import literal, select, true
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,8 +60,14 @@ def enrol_everyone(session: Session, journey: Journey) -> int:
     missing = select(Child.id).where(~Child.id.in_(
         select(Enrolment.child_id).where(Enrolment.journey_id == journey.id)))
     ids = missing.subquery()
-    result = session.execute(insert(Enrolment).from_select(
+    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    result = session.execute(dialect_insert(Enrolment).from_select(
         ["journey_id", "child_id", "status", "enrolled_at"],
+        # (SQLite needs a WHERE on the SELECT to parse INSERT … SELECT … ON CONFLICT)
         select(literal(journey.id), ids.c.id, literal("active"),
-               literal(utcnow(), UTCDateTime()))).returning(Enrolment.id))
-    return len(result.all())  # rowcount is -1 for INSERT … SELECT on some drivers
+               literal(utcnow(), UTCDateTime())).where(true())).on_conflict_do_nothing(
+        index_elements=["journey_id", "child_id"]).returning(Enrolment.id))
+    # rowcount is -1 for INSERT … SELECT on some drivers; another scheduler may have enrolled
+    # some of the same children a moment ago (ON CONFLICT DO NOTHING).
+    return len(result.all())

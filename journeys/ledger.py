@@ -33,7 +33,7 @@ def row(*, user_id: int, child_id: int, item: ContentItem | None, channel: str,
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
     dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery.__table__)
 
 
 def push(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -48,11 +48,13 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
                 r["status"], r["sent_at"] = "sent", now
             else:
                 r.setdefault("sent_at", None)
-        stmt = _insert(session).values(chunk).on_conflict_do_nothing(
+        # executemany of one compiled statement (SQLAlchemy batches it into multi-row
+        # INSERT … RETURNING itself); building .values(chunk) compiled a new statement each time.
+        stmt = _insert(session).on_conflict_do_nothing(
             index_elements=UNIQUE_KEY).returning(Delivery.id, Delivery.user_id,
                                                  Delivery.child_id, Delivery.channel,
                                                  Delivery.payload)
-        inserted = session.execute(stmt).all()
+        inserted = session.execute(stmt, chunk).all()
         won += len(inserted)
         inbox = [{"user_id": r.user_id, "child_id": r.child_id or None, "delivery_id": r.id,
                   "item_id": (r.payload or {}).get("item_id"),
