@@ -8,6 +8,7 @@ in two schedulers at once, pushes nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 from typing import Any
@@ -97,6 +98,35 @@ class _ContentCache:
     now: datetime
     cache: dict[tuple[Any, ...], list[ContentItem]] = field(default_factory=dict)
 
+    stages: dict[tuple[Any, ...], tuple[JourneyStage | None, Stage | None]] = field(
+        default_factory=dict)
+    changes: dict[tuple[Any, ...], date | None] = field(default_factory=dict)
+    days: dict[str, date] = field(default_factory=dict)
+
+    def today(self, tz: str) -> date:
+        if tz not in self.days:
+            self.days[tz] = agemath.local_date(self.now, tz)
+        return self.days[tz]
+
+    @staticmethod
+    def _dates(child: Child, on: date) -> tuple[Any, ...]:
+        return (child.due_date, child.birth_date, child.gestational_weeks_at_birth,
+                child.gestational_days_at_birth, on)
+
+    def stage(self, journey: Journey, child: Child, on: date
+              ) -> tuple[JourneyStage | None, Stage | None]:
+        """Children born (or due) on the same day share their stage: compute it once."""
+        key = (journey.id, *self._dates(child, on))
+        if key not in self.stages:
+            self.stages[key] = journey_stage(journey, child, on)
+        return self.stages[key]
+
+    def next_change(self, child: Child, on: date) -> date | None:
+        key = self._dates(child, on)
+        if key not in self.changes:
+            self.changes[key] = next_change(child, on)
+        return self.changes[key]
+
     def items(self, session: Session, kind: str, stage: Stage, interests: tuple[str, ...],
               limit: int) -> list[ContentItem]:
         key = (kind, stage, interests, limit)
@@ -131,15 +161,15 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
         if child is None or journey is None or journey.status != "active":
             continue
         members = [m.user for m in child.family.memberships if m.user.is_active]
-        today = agemath.local_date(now, child.family.timezone)
-        js, stage = journey_stage(journey, child, today)
+        today = cache.today(child.family.timezone)
+        js, stage = cache.stage(journey, child, today)
         if js is None:
             if is_past_journey(journey, stage, child, today):
                 enrolment.status, enrolment.exit_reason = "exited", "completed"
                 result.exited += 1
             else:  # between the journey's stages (or before week 4): wait for the next one
                 enrolment.next_check_at = _local_midnight(
-                    next_change(child, today) or today + timedelta(days=7),
+                    cache.next_change(child, today) or today + timedelta(days=7),
                     child.family.timezone)
             continue
         if not allowed(journey, child, members):
@@ -150,24 +180,26 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
         entered = enrolment.stage_entered_on or today
         rows.extend(_due_pushes(session, cache, journey, js, stage, child, members,
                                 entered, today))
-        enrolment.next_check_at = _next_check(js, child, entered, today)
+        enrolment.next_check_at = _next_check(js, entered, today,
+                                              cache.next_change(child, today),
+                                              child.family.timezone)
     result.pushed = ledger.push(session, rows)
     session.flush()
     return result
 
 
-def _next_check(js: JourneyStage, child: Child, entered: date, today: date) -> datetime:
+def _next_check(js: JourneyStage, entered: date, today: date, change: date | None,
+                tz: str) -> datetime:
     """The next local midnight when a stage change or a delayed step can be due."""
     dates = [entered + timedelta(days=int(step.get("delay_days") or 0))
              for step in js.steps or []]
     dates = [d for d in dates if d > today]
-    change = next_change(child, today)
     if change is not None:
         dates.append(change)
-    return _local_midnight(min(dates) if dates else today + timedelta(days=30),
-                           child.family.timezone)
+    return _local_midnight(min(dates) if dates else today + timedelta(days=30), tz)
 
 
+@lru_cache(maxsize=4096)
 def _local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time()).replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
 
