@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from content import library
@@ -136,56 +136,120 @@ class _ContentCache:
         return self.cache[key]
 
 
+@dataclass
+class _Member:
+    id: int
+    interests: list[str]
+    region_province: str | None
+
+
+@dataclass
+class _Family:
+    timezone: str
+
+
+@dataclass
+class _ChildRow:
+    """What the tick needs of a child, read as plain rows (ORM objects cost 10x more here)."""
+
+    id: int
+    due_date: date | None
+    birth_date: date | None
+    gestational_weeks_at_birth: int | None
+    gestational_days_at_birth: int | None
+    family_id: int
+    family: _Family
+    members: list[_Member] = field(default_factory=list)
+
+    @property
+    def is_born(self) -> bool:
+        return self.birth_date is not None
+
+
+_ENROLMENTS = Enrolment.__table__
+_UPDATE = (update(_ENROLMENTS).where(_ENROLMENTS.c.id == bindparam("b_id")).values(
+    status=bindparam("b_status"), exit_reason=bindparam("b_exit"),
+    stage_key=bindparam("b_stage"), stage_entered_on=bindparam("b_entered"),
+    last_tick_at=bindparam("b_tick"), next_check_at=bindparam("b_next")))
+
+
 def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: int = 500,
                cache: _ContentCache | None = None) -> BatchResult:
-    """Advance up to `batch_size` active enrolments with id > after_id and push what is due."""
+    """Advance up to `batch_size` due enrolments with id > after_id and push what is due."""
     cache = cache or _ContentCache(now)
-    stmt = (select(Enrolment).where(
+    stmt = (select(Enrolment.id, Enrolment.child_id, Enrolment.journey_id, Enrolment.stage_key,
+                   Enrolment.stage_entered_on, Enrolment.last_tick_at).where(
         Enrolment.status == "active", Enrolment.id > after_id,
         or_(Enrolment.next_check_at.is_(None), Enrolment.next_check_at <= now))
         .order_by(Enrolment.id).limit(batch_size))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)  # a second scheduler takes other rows
-    enrolments = list(session.scalars(stmt))
+    enrolments = session.execute(stmt).all()
     result = BatchResult(last_id=enrolments[-1].id if enrolments else after_id,
                          done=len(enrolments) < batch_size)
     if not enrolments:
         return result
-    children = _children(session, [e.child_id for e in enrolments])
+    children = _child_rows(session, [e.child_id for e in enrolments])
     journeys = _journeys(session, {e.journey_id for e in enrolments})
     rows: list[dict[str, Any]] = []
-    for enrolment in enrolments:
+    updates: list[dict[str, Any]] = []
+    for e in enrolments:
         result.processed += 1
-        child = children.get(enrolment.child_id)
-        journey = journeys.get(enrolment.journey_id)
+        child = children.get(e.child_id)
+        journey = journeys.get(e.journey_id)
         if child is None or journey is None or journey.status != "active":
             continue
-        members = [m.user for m in child.family.memberships if m.user.is_active]
+        change = {"b_id": e.id, "b_status": "active", "b_exit": None, "b_stage": e.stage_key,
+                  "b_entered": e.stage_entered_on, "b_tick": e.last_tick_at, "b_next": None}
+        updates.append(change)
         today = cache.today(child.family.timezone)
         js, stage = cache.stage(journey, child, today)
         if js is None:
             if is_past_journey(journey, stage, child, today):
-                enrolment.status, enrolment.exit_reason = "exited", "completed"
+                change["b_status"], change["b_exit"] = "exited", "completed"
                 result.exited += 1
             else:  # between the journey's stages (or before week 4): wait for the next one
-                enrolment.next_check_at = _local_midnight(
+                change["b_next"] = _local_midnight(
                     cache.next_change(child, today) or today + timedelta(days=7),
                     child.family.timezone)
             continue
-        if not allowed(journey, child, members):
+        if not allowed(journey, child, child.members):
             continue
-        if enrolment.stage_key != js.key:
-            enrolment.stage_key, enrolment.stage_entered_on = js.key, today
-        enrolment.last_tick_at = now
-        entered = enrolment.stage_entered_on or today
-        rows.extend(_due_pushes(session, cache, journey, js, stage, child, members,
-                                entered, today))
-        enrolment.next_check_at = _next_check(js, entered, today,
-                                              cache.next_change(child, today),
-                                              child.family.timezone)
+        if e.stage_key != js.key:
+            change["b_stage"], change["b_entered"] = js.key, today
+        change["b_tick"] = now
+        entered = change["b_entered"] or today
+        rows.extend(_due_pushes(session, cache, journey, js, stage, child,
+                                child.members, entered, today))
+        change["b_next"] = _next_check(js, entered, today,
+                                       cache.next_change(child, today),
+                                       child.family.timezone)
     result.pushed = ledger.push(session, rows)
-    session.flush()
+    if updates:
+        session.execute(_UPDATE, updates)
     return result
+
+
+def _child_rows(session: Session, ids: list[int]) -> dict[int, _ChildRow]:
+    children = {}
+    for r in session.execute(
+            select(Child.id, Child.due_date, Child.birth_date, Child.gestational_weeks_at_birth,
+                   Child.gestational_days_at_birth, Child.family_id, Family.timezone)
+            .join(Family, Family.id == Child.family_id).where(Child.id.in_(ids))):
+        children[r.id] = _ChildRow(r.id, r.due_date, r.birth_date, r.gestational_weeks_at_birth,
+                                   r.gestational_days_at_birth, r.family_id, _Family(r.timezone))
+    by_family: dict[int, list[_Member]] = {}
+    family_ids = {c.family_id for c in children.values()}
+    for r in session.execute(
+            select(Membership.family_id, User.id, User.interests, User.region_province)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.family_id.in_(family_ids), User.is_active.is_(True))
+            .order_by(Membership.id)):
+        by_family.setdefault(r.family_id, []).append(
+            _Member(r.id, list(r.interests or []), r.region_province))
+    for child in children.values():
+        child.members = by_family.get(child.family_id, [])
+    return children
 
 
 def _next_check(js: JourneyStage, entered: date, today: date, change: date | None,
@@ -244,13 +308,6 @@ def _due_pushes(session: Session, cache: _ContentCache, journey: Journey, js: Jo
                             stage_key=js.key, step=index))
     return rows
 
-
-def _children(session: Session, ids: list[int]) -> dict[int, Child]:
-    children = session.scalars(
-        select(Child).where(Child.id.in_(ids)).options(
-            selectinload(Child.family).selectinload(Family.memberships)
-            .selectinload(Membership.user)))
-    return {c.id: c for c in children}
 
 
 def _journeys(session: Session, ids: set[int]) -> dict[int, Journey]:
