@@ -8,8 +8,10 @@ the outbox sender.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,8 +38,49 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery.__table__)
 
 
+_PG_PUSH = text("""
+WITH won AS (
+    INSERT INTO deliveries (user_id, child_id, item_key, channel, occurrence, journey_id,
+                            payload, status, attempts, created_at, sent_at)
+    SELECT r.user_id, r.child_id, r.item_key, r.channel, r.occurrence, r.journey_id,
+           r.payload::json, r.status, 0, :now,
+           CASE WHEN r.channel = 'inbox' THEN CAST(:now AS timestamptz) END
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        user_id int, child_id int, item_key text, channel text, occurrence text,
+        journey_id int, payload jsonb, status text)
+    ON CONFLICT ON CONSTRAINT uq_deliveries_once DO NOTHING
+    RETURNING id, user_id, child_id, channel, payload
+), inbox AS (
+    INSERT INTO inbox_messages (user_id, child_id, delivery_id, item_id, stage_key, title,
+                                body, created_at)
+    SELECT user_id, NULLIF(child_id, 0), id, (payload->>'item_id')::int,
+           payload->>'stage_key', payload->>'title', payload->>'body', :now
+    FROM won WHERE channel = 'inbox'
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM won) + 0 * (SELECT count(*) FROM inbox)
+""")
+
+
+def _push_postgresql(session: Session, rows: list[dict[str, Any]]) -> int:
+    """PostgreSQL: each chunk is one statement — ledger rows and the winners' inbox messages
+    are written together inside the database (half the time of two round trips)."""
+    now = utcnow()
+    won = 0
+    for start in range(0, len(rows), CHUNK * 4):
+        chunk = [{**r, "status": "sent" if r["channel"] == "inbox" else r.get("status", "pending")}
+                 for r in rows[start:start + CHUNK * 4]]
+        won += session.execute(_PG_PUSH, {"rows": json.dumps(chunk, default=str),
+                                          "now": now}).scalar_one()
+    return won
+
+
 def push(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert ledger rows; create inbox messages for the ones this call won. Returns count."""
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        return _push_postgresql(session, rows)
     won = 0
     now = utcnow()
     for start in range(0, len(rows), CHUNK):
