@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,20 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served on 127.0.0.1 at a free port; yields its base URL."""
-    root = tmp_path_factory.mktemp("live")
+@dataclass(frozen=True)
+class LiveSite:
+    base: str  # http://127.0.0.1:PORT
+    database: str  # the site's own database URL (tests may write to it directly)
+    secret: str  # the app's SECRET_KEY (to make signed links)
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[LiveSite]:
+    """The app on 127.0.0.1 at a free port, against a new migrated database under `root`.
+
+    Modules that need to reach the database (staff accounts, signed links) start their own
+    with this and override `live_server`; the rest share the session-wide one below.
+    """
     url, drop = migrated_database_url(root)
     app = create_app("testing", DATABASE_URL=url, WTF_CSRF_ENABLED=True,
                      UPLOAD_DIR=root / "uploads", MAIL_OUTBOX_DIR=root / "outbox",
@@ -48,7 +60,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield LiveSite(f"http://127.0.0.1:{server.server_port}", url, app.config["SECRET_KEY"])
     finally:
         server.shutdown()
         server.server_close()
@@ -58,6 +70,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if bind is not None:
             bind.dispose()
         drop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served on 127.0.0.1 at a free port; yields its base URL."""
+    with serve(tmp_path_factory.mktemp("live")) as site:
+        yield site.base
 
 
 @pytest.fixture(scope="session")

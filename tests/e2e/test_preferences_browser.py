@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 import db
 from diary.models import Consent, User
 from journeys import unsubscribe
-from tests.conftest import migrated_database_url
-from webapp import create_app
+from tests.e2e.conftest import serve
 
 pytestmark = pytest.mark.browser
 
@@ -44,25 +40,8 @@ MARKETING = "input[name=marketing_opt_in]"
 @pytest.fixture(scope="module")
 def prefs_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A live app of this module's own: its base URL, database URL and secret."""
-    root: Path = tmp_path_factory.mktemp("prefs-live")
-    url, drop = migrated_database_url(root)
-    app = create_app("testing", DATABASE_URL=url, WTF_CSRF_ENABLED=True,
-                     UPLOAD_DIR=root / "uploads", MAIL_OUTBOX_DIR=root / "outbox",
-                     PASSWORD_HASH_FAST=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="prefs-live", daemon=True)
-    thread.start()
-    try:
-        yield {"base": f"http://127.0.0.1:{server.server_port}", "database": url,
-               "secret": app.config["SECRET_KEY"]}
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        bind = app.extensions["session_factory"].kw.get("bind")
-        if bind is not None:
-            bind.dispose()
-        drop()
+    with serve(tmp_path_factory.mktemp("prefs-live")) as site:
+        yield {"base": site.base, "database": site.database, "secret": site.secret}
 
 
 @pytest.fixture(scope="module")

@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 import db
 from diary import accounts
-from tests.conftest import migrated_database_url
-from webapp import create_app
+from tests.e2e.conftest import serve
 
 pytestmark = pytest.mark.browser
 
@@ -48,24 +44,8 @@ PUBLISH_REFUSED = "A reviewer must approve this before it is published."
 @pytest.fixture(scope="module")
 def studio_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, database URL) of a live app of this module's own."""
-    root: Path = tmp_path_factory.mktemp("studio-live")
-    url, drop = migrated_database_url(root)
-    app = create_app("testing", DATABASE_URL=url, WTF_CSRF_ENABLED=True,
-                     UPLOAD_DIR=root / "uploads", MAIL_OUTBOX_DIR=root / "outbox",
-                     PASSWORD_HASH_FAST=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="studio-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        bind = app.extensions["session_factory"].kw.get("bind")
-        if bind is not None:
-            bind.dispose()
-        drop()
+    with serve(tmp_path_factory.mktemp("studio-live")) as site:
+        yield site.base, site.database
 
 
 @pytest.fixture(scope="module")
