@@ -25,7 +25,7 @@ def _in_stage(stage: Stage) -> ColumnElement[bool]:
                 ContentItem.window_to >= stage.value)
 
 
-def _ranked(items: list[ContentItem], interests: list[str]) -> list[ContentItem]:
+def ranked(items: list[ContentItem], interests: list[str]) -> list[ContentItem]:
     """Items matching the family's interests first, then the most specific windows."""
     wanted = set(interests)
 
@@ -44,7 +44,7 @@ def for_stage(session: Session, kind: type[ContentItem], stage: Stage,
         selectinload(ContentItem.translations))
     if kind is Product:
         stmt = stmt.where(ContentItem.active.is_(True))
-    items = _ranked(list(session.scalars(stmt)), list(interests))
+    items = ranked(list(session.scalars(stmt)), list(interests))
     return items[:limit] if limit else items
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -267,10 +268,16 @@ def stage_text(stage: Stage, locale: str) -> str:
 
 
 def _price(item: ContentItem, locale: str) -> str:
-    if item.price_minor is None or not item.currency:
+    return _price_text(item.price_minor, item.currency, locale)
+
+
+@lru_cache(maxsize=4096)
+def _price_text(minor: int | None, currency: str | None, locale: str) -> str:
+    """Babel re-parses the locale on every call: a digest run formats the same few prices."""
+    if minor is None or not currency:
         return ""
-    amount = Decimal(item.price_minor).scaleb(-get_currency_precision(item.currency))
-    return format_currency(amount, item.currency, locale=locale)
+    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=locale)
 
 
 # --- click-tracking links -------------------------------------------------------------------
@@ -375,19 +382,26 @@ def _text(item: ContentItem, locale: str) -> tuple[str, str]:
     return (tr.title, tr.summary or "") if tr is not None else (item.key, "")
 
 
-#: Content lookups shared by every email of one outbox run: {(kind, stage, interests): items}.
+#: Content lookups shared by every email of one outbox run: {(kind, stage): items}.
 ContentCache = dict[tuple[Any, ...], list[ContentItem]]
 
 
 def _stage_items(session: Session, kind: type[ContentItem], stage: Stage,
                  interests: list[str], limit: int | None, now: datetime,
                  cache: ContentCache | None) -> list[ContentItem]:
-    key = (kind.__name__, stage, tuple(sorted(interests)), limit)
+    """The stage's items ranked for this parent's interests, as `library.for_stage` would.
+
+    The query is cached by stage only (a few hundred keys per run, not one per combination
+    of interests); ranking a handful of items per parent in Python is cheap."""
+    key = (kind.__name__, stage)
     if cache is None:
-        return library.for_stage(session, kind, stage, interests, limit, now)
-    if key not in cache:
-        cache[key] = library.for_stage(session, kind, stage, interests, limit, now)
-    return cache[key]
+        items = library.for_stage(session, kind, stage, [], None, now)
+    else:
+        if key not in cache:
+            cache[key] = library.for_stage(session, kind, stage, [], None, now)
+        items = cache[key]
+    ranked = library.ranked(items, interests) if interests else items
+    return ranked[:limit] if limit else ranked
 
 
 def _block(session: Session, child: Child, stage: Stage, locale: str, interests: list[str],
