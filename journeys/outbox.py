@@ -171,6 +171,7 @@ def _prepare(session: Session, rows: list[Delivery], now: datetime, settings: Em
         Suppression.email.in_(emails)))) if emails else set()
     prefs = {p.user_id: p for p in session.scalars(select(EmailPreference).where(
         EmailPreference.user_id.in_(user_ids)))}
+    digests.preload(session, user_ids, prefs, cache)
     jobs: list[_Job] = []
     broken: list[tuple[int, int, str]] = []
     for row in rows:
