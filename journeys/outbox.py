@@ -248,11 +248,12 @@ def _record(session: Session, jobs: list[_Job], broken: list[tuple[int, int, str
             max_attempts: int, stats: OutboxStats) -> None:
     attempts = {j.id: j.attempts for j in jobs} | {i: a for i, a, _ in broken}
     errors = {i: e for i, _, e in broken} | {i: e for i, e in outcome.items() if e}
-    for job in jobs:
-        if outcome.get(job.id, "not sent") is None:
-            session.execute(update(Delivery).where(Delivery.id == job.id).values(
-                status="sent", sent_at=now, claimed_until=None, last_error=None))
-            stats.sent += 1
+    sent = [job.id for job in jobs if outcome.get(job.id, "not sent") is None]
+    if sent:  # one statement for the batch; nothing in the session needs refreshing
+        session.execute(update(Delivery).where(Delivery.id.in_(sent)).values(
+            status="sent", sent_at=now, claimed_until=None, last_error=None)
+            .execution_options(synchronize_session=False))
+        stats.sent += len(sent)
     for delivery_id, error in errors.items():
         tries = attempts[delivery_id] + 1
         dead = tries >= max_attempts or delivery_id in permanent
