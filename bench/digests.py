@@ -47,11 +47,9 @@ import os
 import platform
 import pstats
 import random
-import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -63,6 +61,16 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _common import (  # noqa: E402
+    BenchError,
+    create_database,
+    log,
+    make_password_hash,
+    migrate,
+    on_sigterm,
+    read_server_version,
+)
 
 TARGET_RENDERED_PER_MINUTE_MIN = 100_000
 TARGET_DELIVERED_PER_MINUTE_MIN = 20_000
@@ -78,53 +86,10 @@ INTEREST_SETS = ([], ["skin_care"], ["feeding", "sleep"], ["skin_care", "bathing
 PROVINCES = (None, "Shanghai", "Beijing", "Guangdong", "Zhejiang")
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not produce a meaningful measurement."""
-
 
 # --------------------------------------------------------------------------------------------
 # Database: create, migrate (the same approach as bench/journeys_tick.py)
 # --------------------------------------------------------------------------------------------
-
-def create_database(tmp: Path, database_url: str | None) -> tuple[str, str, Callable[[], None]]:
-    """A new empty database; returns (url, dialect name, dropper)."""
-    if not database_url:
-        return f"sqlite:///{tmp / 'bench.db'}", "sqlite", (lambda: None)
-    import db
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(database_url)
-    if not base.drivername.startswith("postgresql"):
-        raise BenchError("--database-url must point at a PostgreSQL server "
-                         "(postgresql+psycopg://user@host:port/dbname)")
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = db.make_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    log(f"created PostgreSQL database {name}")
-
-    def drop() -> None:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped PostgreSQL database {name}")
-        finally:
-            admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), "postgresql", drop
-
-
-def migrate(url: str) -> None:
-    from alembic import command
-
-    from webapp.cli import alembic_config
-
-    command.upgrade(alembic_config(url), "head")
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,12 +102,6 @@ def bench_now(real_now: datetime) -> datetime:
     candidate = datetime(monday.year, monday.month, monday.day, 12, tzinfo=timezone.utc)
     return candidate if candidate <= real_now else candidate - timedelta(days=7)
 
-
-def _password_hash() -> str:
-    """One real Argon2id hash (cheap parameters) shared by every bench parent."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("bench-password-123")
 
 
 def _child_row(rng: random.Random, child_id: int, family_id: int, today: date,
@@ -203,7 +162,7 @@ def seed(url: str, tmp: Path, users: int, now: datetime) -> dict[str, Any]:
     from journeys.models import EmailPreference
 
     rng = random.Random(20261123)
-    password_hash = _password_hash()
+    password_hash = make_password_hash()
     today = now.date()
     engine = db.make_engine(url)
     factory = db.make_session_factory(engine)
@@ -563,16 +522,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _on_sigterm(_signum: int, _frame: Any) -> None:
-    raise SystemExit(143)
-
-
-def _server_version(engine: Any) -> str:
-    if engine.dialect.name == "sqlite":
-        return sqlite3.sqlite_version
-    with engine.connect() as conn:
-        return str(conn.exec_driver_sql("SHOW server_version").scalar())
-
 
 def per_minute(count: int, seconds: float) -> int:
     return int(count * 60 / seconds) if seconds > 0 else 0
@@ -582,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     load_before = os.getloadavg()[0]
@@ -608,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         writer = db.make_session_factory(db.writer_engine(engine))  # the scheduler's jobs
         problems: list[str] = []
         try:
-            server_version = _server_version(engine)
+            server_version = read_server_version(engine)
             log(f"scheduling digests as of {now.isoformat()} (run_schedule)")
             t0 = time.perf_counter()
             schedule = digests.run_schedule(writer, now, cap=settings.digest_cap)

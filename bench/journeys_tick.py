@@ -44,7 +44,6 @@ import platform
 import pstats
 import queue
 import random
-import secrets
 import shutil
 import signal
 import sqlite3
@@ -60,6 +59,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import (  # noqa: E402
+    BenchError,
+    create_database,
+    dropper,
+    log,
+    make_password_hash,
+    migrate,
+    on_sigterm,
+    read_server_version,
+)
+
 TARGET_FIRST_TICK_S_MAX = 20.0
 TARGET_IDLE_TICK_S_MAX = 2.0
 TARGET_DUPLICATES = 0
@@ -71,52 +81,10 @@ INTEREST_SETS = ([], ["skin_care"], ["feeding", "sleep"], ["skin_care", "bathing
 PROVINCES = (None, "Shanghai", "Beijing", "Guangdong", "Zhejiang")
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not produce a meaningful measurement."""
-
 
 # --------------------------------------------------------------------------------------------
 # Database: create, migrate, copy (the same approach as bench/timeline.py)
 # --------------------------------------------------------------------------------------------
-
-def create_database(tmp: Path, database_url: str | None,
-                    name: str = "bench.db") -> tuple[str, str, Callable[[], None]]:
-    """A new empty database; returns (url, dialect name, dropper)."""
-    if not database_url:
-        return f"sqlite:///{tmp / name}", "sqlite", (lambda: None)
-    import db
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(database_url)
-    if not base.drivername.startswith("postgresql"):
-        raise BenchError("--database-url must point at a PostgreSQL server "
-                         "(postgresql+psycopg://user@host:port/dbname)")
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = db.make_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    log(f"created PostgreSQL database {name}")
-    return url, "postgresql", _dropper(admin, name)
-
-
-def _dropper(admin: Any, name: str) -> Callable[[], None]:
-    from sqlalchemy import text
-
-    def drop() -> None:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped PostgreSQL database {name}")
-        finally:
-            admin.dispose()
-
-    return drop
 
 
 def copy_database(tmp: Path, url: str, database_url: str | None
@@ -140,26 +108,13 @@ def copy_database(tmp: Path, url: str, database_url: str | None
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"'))
     log(f"copied PostgreSQL database {source_name} to {name}")
     return (make_url(url).set(database=name).render_as_string(hide_password=False),
-            _dropper(admin, name))
+            dropper(admin, name))
 
-
-def migrate(url: str) -> None:
-    from alembic import command
-
-    from webapp.cli import alembic_config
-
-    command.upgrade(alembic_config(url), "head")
 
 
 # --------------------------------------------------------------------------------------------
 # Seeding
 # --------------------------------------------------------------------------------------------
-
-def _password_hash() -> str:
-    """One real Argon2id hash (cheap parameters) shared by every bench parent."""
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("bench-password-123")
 
 
 def _child_row(rng: random.Random, i: int, today: date, oldest: date,
@@ -205,7 +160,7 @@ def seed(url: str, tmp: Path, children: int, now: datetime) -> dict[str, Any]:
     from journeys import defaults
 
     rng = random.Random(20261123)
-    password_hash = _password_hash()
+    password_hash = make_password_hash()
     # Each family's own "today" (Shanghai is a day ahead of UTC from 16:00 UTC): stages are
     # computed in the family's zone, so a due date "40 weeks + 6 days today" stays in week 40.
     # Born children are at most 36 months old minus two days: the last stage is month 36.
@@ -456,22 +411,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _on_sigterm(_signum: int, _frame: Any) -> None:
-    raise SystemExit(143)
-
-
-def _server_version(engine: Any) -> str:
-    if engine.dialect.name == "sqlite":
-        return sqlite3.sqlite_version
-    with engine.connect() as conn:
-        return str(conn.exec_driver_sql("SHOW server_version").scalar())
-
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     load_before = os.getloadavg()[0]
@@ -499,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         factory = db.make_session_factory(db.writer_engine(engine))
         counter = StatementCounter(engine)
         try:
-            server_version = _server_version(engine)
+            server_version = read_server_version(engine)
             log(f"first tick over {args.children} children (batch size {args.batch_size})")
             first_s, first = timed_tick(factory, counter, now, args.batch_size, args.profile)
             log(f"  first tick: {first_s:.2f} s, {first}")

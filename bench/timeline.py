@@ -56,6 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import BenchError, create_database, log, migrate, on_sigterm  # noqa: E402
+
 TARGET_RATIO_MIN = 0.40
 TARGET_P95_MS_MAX = 50.0
 USER_AGENT = "bench-timeline/1.0"  # Flask-Login "strong" sessions are tied to the user agent
@@ -64,54 +66,10 @@ PASSWORD = "bench-password-123"
 HOST = "127.0.0.1"
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not produce a meaningful measurement."""
-
 
 # --------------------------------------------------------------------------------------------
 # Database: create, migrate, seed
 # --------------------------------------------------------------------------------------------
-
-def create_database(tmp: Path, database_url: str | None) -> tuple[str, str, Callable[[], None]]:
-    """A new empty database; returns (url, dialect name, dropper)."""
-    if not database_url:
-        return f"sqlite:///{tmp / 'bench.db'}", "sqlite", (lambda: None)
-    import db
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(database_url)
-    if not base.drivername.startswith("postgresql"):
-        raise BenchError("--database-url must point at a PostgreSQL server "
-                         "(postgresql+psycopg://user@host:port/dbname)")
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = db.make_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    log(f"created PostgreSQL database {name}")
-
-    def drop() -> None:
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            log(f"dropped PostgreSQL database {name}")
-        finally:
-            admin.dispose()
-
-    return url, "postgresql", drop
-
-
-def migrate(url: str) -> None:
-    from alembic import command
-
-    from webapp.cli import alembic_config
-
-    command.upgrade(alembic_config(url), "head")
 
 
 NOTE_TEXTS = [
@@ -574,15 +532,12 @@ def _median_result(results: list[LoadResult]) -> LoadResult:
                       bytes=sum(r.bytes for r in results))
 
 
-def _on_sigterm(_signum: int, _frame: Any) -> None:
-    raise SystemExit(143)
-
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
 
     wrk = shutil.which("wrk") if args.tool in ("auto", "wrk") else None
