@@ -80,3 +80,17 @@ def read_server_version(engine: Any) -> str:
         return sqlite3.sqlite_version
     with engine.connect() as conn:
         return str(conn.exec_driver_sql("SHOW server_version").scalar())
+
+
+def machine_facts(load_before: float, db_version: str | None = None) -> dict[str, Any]:
+    """The machine a result came from; the load shows whether it was shared at the time."""
+    import os
+    import platform
+
+    facts: dict[str, Any] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "platform": platform.platform()}
+    if db_version is not None:
+        facts["db_version"] = db_version
+    facts["load_avg_1m"] = {"before": round(load_before, 2),
+                            "after": round(os.getloadavg()[0], 2)}
+    return facts

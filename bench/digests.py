@@ -44,7 +44,6 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import random
 import shutil
@@ -66,6 +65,7 @@ from _common import (  # noqa: E402
     BenchError,
     create_database,
     log,
+    machine_facts,
     make_password_hash,
     migrate,
     on_sigterm,
@@ -649,10 +649,7 @@ def main(argv: list[str] | None = None) -> int:
             "problems": problems,
             "profiled": str(args.profile) if args.profile else None,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform(), "db_version": server_version,
-                        "load_avg_1m": {"before": round(load_before, 2),
-                                        "after": round(os.getloadavg()[0], 2)}},
+            "machine": machine_facts(load_before, server_version),
         }
         real_stdout.write(json.dumps(report) + "\n")
         real_stdout.flush()

@@ -40,7 +40,6 @@ import io
 import json
 import multiprocessing
 import os
-import platform
 import pstats
 import queue
 import random
@@ -64,6 +63,7 @@ from _common import (  # noqa: E402
     create_database,
     dropper,
     log,
+    machine_facts,
     make_password_hash,
     migrate,
     on_sigterm,
@@ -503,10 +503,7 @@ def main(argv: list[str] | None = None) -> int:
             "warnings": warnings,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "as_of": now.isoformat(),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform(), "db_version": server_version,
-                        "load_avg_1m": {"before": round(load_before, 2),
-                                        "after": round(os.getloadavg()[0], 2)}},
+            "machine": machine_facts(load_before, server_version),
         }
         real_stdout.write(json.dumps(report) + "\n")
         real_stdout.flush()

@@ -32,7 +32,6 @@ import http.client
 import io
 import json
 import os
-import platform
 import random
 import re
 import secrets
@@ -56,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _common import BenchError, create_database, log, migrate, on_sigterm  # noqa: E402
+from _common import BenchError, create_database, log, machine_facts, migrate, on_sigterm  # noqa: E402
 
 TARGET_RATIO_MIN = 0.40
 TARGET_P95_MS_MAX = 50.0
@@ -621,10 +620,7 @@ def main(argv: list[str] | None = None) -> int:
             "meets_targets": meets,
             "problems": problems,
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform(),
-                        "load_avg_1m": {"before": round(load_before, 2),
-                                        "after": round(os.getloadavg()[0], 2)}},
+            "machine": machine_facts(load_before),
         }
         real_stdout.write(json.dumps(report) + "\n")
         real_stdout.flush()
