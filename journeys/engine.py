@@ -92,8 +92,9 @@ class BatchResult:
 
 
 @dataclass
-class _ContentCache:
-    """Content lookups are shared by every child at the same stage within a tick."""
+class TickCache:
+    """What one tick computes once and reuses: content per stage, stages per set of dates,
+    the local date per time zone."""
 
     now: datetime
     cache: dict[tuple[Any, ...], list[ContentItem]] = field(default_factory=dict)
@@ -174,9 +175,9 @@ _UPDATE = (update(_ENROLMENTS).where(_ENROLMENTS.c.id == bindparam("b_id")).valu
 
 
 def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: int = 500,
-               cache: _ContentCache | None = None) -> BatchResult:
+               cache: TickCache | None = None) -> BatchResult:
     """Advance up to `batch_size` due enrolments with id > after_id and push what is due."""
-    cache = cache or _ContentCache(now)
+    cache = cache or TickCache(now)
     stmt = (select(Enrolment.id, Enrolment.child_id, Enrolment.journey_id, Enrolment.stage_key,
                    Enrolment.stage_entered_on, Enrolment.last_tick_at).where(
         Enrolment.status == "active", Enrolment.id > after_id,
@@ -280,7 +281,7 @@ def recheck_journey(session: Session, journey: Journey) -> None:
                     .values(next_check_at=None))
 
 
-def _due_pushes(session: Session, cache: _ContentCache, journey: Journey, js: JourneyStage,
+def _due_pushes(session: Session, cache: TickCache, journey: Journey, js: JourneyStage,
                 stage: Stage, child: Child, members: list[User], entered: date,
                 today: date) -> list[dict[str, Any]]:
     rows = []

@@ -42,7 +42,7 @@ def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
                 summary.enrolled += defaults.enrol_everyone(session, journey)
             run = TickRun(kind="journeys", as_of=now)
             session.add(run)
-        cache = engine._ContentCache(now)
+        cache = engine.TickCache(now)
         after = 0
         while True:
             with session.begin():

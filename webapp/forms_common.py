@@ -46,7 +46,8 @@ def apply_error(form: FlaskForm, error: DiaryError, field_map: dict[str, str] | 
         form.form_errors.append(message)
 
 
-def _float(value: object) -> float | None:
+def optional_float(value: object) -> float | None:
+    """A form number (DecimalField gives Decimal) as float, or None when left empty."""
     return None if value in (None, "") else float(value)  # type: ignore[arg-type]
 
 
@@ -85,9 +86,9 @@ class ChildForm(FlaskForm):
     def child_details(self) -> ChildDetails:
         """Convert to SI; raises ValidationError for impossible unit input."""
         born = self.status.data == "born"
-        weight = _float(self.birth_weight.data)
-        length = _float(self.birth_length.data)
-        head = _float(self.birth_head.data)
+        weight = optional_float(self.birth_weight.data)
+        length = optional_float(self.birth_length.data)
+        head = optional_float(self.birth_head.data)
         return ChildDetails(
             name=self.child_name.data or "",
             due_date=self.due_date.data,
@@ -97,7 +98,7 @@ class ChildForm(FlaskForm):
             gestational_days=self.ga_days.data if born else None,
             birth_weight_kg=None if weight is None or not born else round(units.weight_to_kg(
                 weight, self.birth_weight_unit.data,
-                _float(self.birth_weight_oz.data) or 0.0), 3),
+                optional_float(self.birth_weight_oz.data) or 0.0), 3),
             birth_length_cm=None if length is None or not born else round(units.length_to_cm(
                 length, self.birth_length_unit.data), 1),
             birth_head_cm=None if head is None or not born else round(units.length_to_cm(

@@ -15,7 +15,7 @@ from diary import units
 from diary.entry_kinds import FEEDING_METHODS, EntryInput, MeasurementInput
 from diary.models import Entry
 from webapp.blueprints.auth.forms import MultiCheckboxField
-from webapp.forms_common import LENGTH_UNIT_CHOICES, WEIGHT_UNIT_CHOICES
+from webapp.forms_common import LENGTH_UNIT_CHOICES, WEIGHT_UNIT_CHOICES, optional_float
 
 FEEDING_CHOICES = list(zip(FEEDING_METHODS, [
     _l("Breast (left)"), _l("Breast (right)"), _l("Bottle – breast milk"),
@@ -40,9 +40,6 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "feeling": ("mood", "body"),
 }
 
-
-def _f(value: object) -> float | None:
-    return None if value in (None, "") else float(value)  # type: ignore[arg-type]
 
 
 class EntryForm(FlaskForm):
@@ -88,12 +85,12 @@ class EntryForm(FlaskForm):
         data: dict[str, object] = {}
         measurement = None
         if kind == "measurement":
-            weight = _f(self.weight.data)
-            length = _f(self.length.data)
-            head = _f(self.head.data)
+            weight = optional_float(self.weight.data)
+            length = optional_float(self.length.data)
+            head = optional_float(self.head.data)
             measurement = MeasurementInput(
                 weight_kg=None if weight is None else units.weight_to_kg(
-                    weight, self.weight_unit.data, _f(self.weight_oz.data) or 0.0),
+                    weight, self.weight_unit.data, optional_float(self.weight_oz.data) or 0.0),
                 length_cm=None if length is None else units.length_to_cm(length,
                                                                          self.length_unit.data),
                 head_cm=None if head is None else units.length_to_cm(head, self.head_unit.data))
@@ -106,7 +103,7 @@ class EntryForm(FlaskForm):
         elif kind == "diaper":
             data = {"wet": self.wet.data, "dirty": self.dirty.data}
         elif kind == "temperature":
-            value = _f(self.temperature.data)
+            value = optional_float(self.temperature.data)
             data = {"celsius": None if value is None else
                     units.temperature_to_c(value, self.temperature_unit.data)}
         elif kind == "medication":
