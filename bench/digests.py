@@ -385,8 +385,9 @@ def render_all(factory: Any, now: datetime, settings: Any, limit: int | None = N
                     break
                 ids = {r.user_id for r in rows}
                 users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
-                list(session.scalars(select(EmailPreference).where(
-                    EmailPreference.user_id.in_(ids))))  # into the identity map, as the outbox
+                prefs = {p.user_id: p for p in session.scalars(select(EmailPreference).where(
+                    EmailPreference.user_id.in_(ids)))}
+                digests.preload(session, ids, prefs, cache)  # as the outbox's _prepare does
                 for row in rows:
                     if limit is not None and rendered >= limit:
                         break

@@ -1,22 +1,24 @@
 """The email outbox: send the ledger's pending email rows, with retries and a dead letter.
 
-`send_due(session_factory, mailer_factory, now, batch, settings)` works in three short steps
+`send_due(session_factory, mailer_factory, now, batch, settings)` works in four short steps
 per batch, and never holds a database transaction open while talking to the mail server:
 
 1. **Claim** (one transaction): pending/failed email rows whose `next_attempt_at` has come
    and whose lease is free. On PostgreSQL the rows are locked `FOR UPDATE SKIP LOCKED`, so a
    second sender takes other rows; on SQLite the writer session's `BEGIN IMMEDIATE`
    serialises claimers. Either way each claimed row gets `claimed_until = now + 5 min`.
-   In the same transaction each row is checked again and rendered: a person who unsubscribed,
-   was suppressed (bounce) or paused since scheduling gets "suppressed" and nothing is sent;
+   In the same transaction each row is checked again: a person who unsubscribed, was
+   suppressed (bounce) or paused since scheduling gets "suppressed" and nothing is sent;
    a digest that would land in the person's quiet hours waits until they end.
-2. **Send**, outside any transaction, over one mailer connection for the whole call (one
+2. **Render** the rest in a read-only transaction (a plain, deferred BEGIN on SQLite), so
+   web requests that write are not kept waiting while a batch renders.
+3. **Send**, outside any transaction, over one mailer connection for the whole call (one
    SMTP session, reconnecting once if the server hangs up).
-3. **Record** (one transaction): "sent" with `sent_at`; or "failed" with `attempts + 1`,
+4. **Record** (one transaction): "sent" with `sent_at`; or "failed" with `attempts + 1`,
    `last_error` and `next_attempt_at = now + 2**attempts minutes`; after
    `max_attempts` (or a permanent 5xx refusal) → "dead". Dead rows are on the staff page.
 
-Delivery guarantee: a crash after the claim and before step 3 leaves the rows claimed; once
+Delivery guarantee: a crash after the claim and before step 4 leaves the rows claimed; once
 the lease expires they are sent again. So email is *at-least-once in exactly that window*
 (the mail went out, the "sent" mark did not). Each message's `Message-ID` is the delivery's
 id (`<delivery-123@babyjourney>`), so mail systems can de-duplicate such a repeat. Everywhere
@@ -161,9 +163,19 @@ def claim(session: Session, now: datetime, batch: int, lease: timedelta = LEASE
     return rows
 
 
-def _prepare(session: Session, rows: list[Delivery], now: datetime, settings: EmailSettings,
-             stats: OutboxStats, cache: dict) -> tuple[list[_Job], list[tuple[int, int, str]]]:
-    """Check each claimed row again and render it. Returns (to send, render failures)."""
+@dataclass
+class _Ready:
+    """A claimed row that passed the checks, with what rendering it needs."""
+    row: Delivery
+    user: User
+    kind: Kind
+
+
+def _check(session: Session, rows: list[Delivery], now: datetime, stats: OutboxStats,
+           cache: dict) -> list[_Ready]:
+    """Check each claimed row again (in the claim's transaction): unknown kind → dead;
+    closed account, withdrawn consent, bounced address or pause → suppressed; quiet hours
+    → wait. Loads what rendering the rest needs (users, preferences, children) into `cache`."""
     user_ids = {r.user_id for r in rows}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
     emails = {u.email for u in users.values()}
@@ -172,8 +184,7 @@ def _prepare(session: Session, rows: list[Delivery], now: datetime, settings: Em
     prefs = {p.user_id: p for p in session.scalars(select(EmailPreference).where(
         EmailPreference.user_id.in_(user_ids)))}
     digests.preload(session, user_ids, prefs, cache)
-    jobs: list[_Job] = []
-    broken: list[tuple[int, int, str]] = []
+    ready: list[_Ready] = []
     for row in rows:
         kind = KINDS.get(kind_of(row))
         user = users.get(row.user_id)
@@ -202,15 +213,26 @@ def _prepare(session: Session, rows: list[Delivery], now: datetime, settings: Em
             row.next_attempt_at, row.claimed_until = schedule.quiet_hours_end(local), None
             stats.deferred += 1
             continue
+        assert user is not None
+        ready.append(_Ready(row, user, kind))
+    session.flush()
+    return ready
+
+
+def _render(session: Session, ready: list[_Ready], now: datetime, settings: EmailSettings,
+            cache: dict) -> tuple[list[_Job], list[tuple[int, int, str]]]:
+    """Render the checked rows (reads only). Returns (to send, render failures)."""
+    jobs: list[_Job] = []
+    broken: list[tuple[int, int, str]] = []
+    for item in ready:
+        row = item.row
         try:
-            assert user is not None
-            email = kind.render(session, row, user, now, settings, cache)
+            email = item.kind.render(session, row, item.user, now, settings, cache)
         except Exception as error:  # noqa: BLE001 - one bad row must not stop the batch
             log.exception("rendering delivery %s failed", row.id)
             broken.append((row.id, row.attempts, f"render: {type(error).__name__}: {error}"))
             continue
         jobs.append(_Job(row.id, row.attempts, email))
-    session.flush()
     return jobs, broken
 
 
@@ -281,11 +303,14 @@ def send_due(session_factory: sessionmaker, mailer_factory: Callable[[], Mailer]
         for _ in range(max_batches):
             with session.begin():
                 rows = claim(session, now, batch, lease)
-                jobs, broken = _prepare(session, rows, now, settings, stats, cache)
+                ready = _check(session, rows, now, stats, cache)
             stats.claimed += len(rows)
             stats.batches += 1
             if not rows:
                 break
+            with session.begin():  # reads only: SQLite's write lock is not held meanwhile
+                session.connection(execution_options={"sqlite_begin": "deferred"})
+                jobs, broken = _render(session, ready, now, settings, cache)
             outcome, permanent, down = _send(conn, jobs)
             with session.begin():
                 _record(session, jobs, broken, outcome, permanent, now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 from datetime import datetime, timedelta, timezone
 from email import policy
 from email.parser import BytesParser
@@ -19,7 +20,7 @@ from journeys import digests, ledger, outbox, unsubscribe
 from journeys.models import Delivery, Suppression
 from mailer import Email, SMTPMailer
 from tests.journeys.test_digests import NOW, SECRET, content, digest_rows, make_parent, \
-    schedule, set_pref, settings  # noqa: F401 - content is a fixture
+    schedule, set_pref, settings, world  # noqa: F401 - content and world are fixtures
 
 SENDER = "Baby Journey <hello@babyjourney.example>"
 
@@ -302,3 +303,32 @@ def test_settings_come_from_the_config():
     assert (s.max_attempts, s.digest_cap, s.unsubscribe_mailto) == (
         4, 2, "unsubscribe@babyjourney.example")
     assert digests.message_id(5) == "<delivery-5@babyjourney>"
+
+
+def test_rendering_does_not_hold_the_sqlite_write_lock(world, server, monkeypatch):
+    """The claim commits before rendering starts, so a web request that writes while a batch
+    renders gets the lock at once instead of waiting behind the sender."""
+    url = str(world.kw["bind"].url)
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock; PostgreSQL locks rows")
+    with world() as s, s.begin():
+        digests.schedule_due(s, NOW)
+    database = url.removeprefix("sqlite:///")
+    writes: list[str] = []
+    digest = outbox.KINDS[digests.KIND]
+
+    def render_and_write(*args):  # type: ignore[no-untyped-def]
+        other = sqlite3.connect(database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" if the sender held it
+            other.execute("ROLLBACK")
+            writes.append("ok")
+        finally:
+            other.close()
+        return digest.render(*args)
+
+    monkeypatch.setitem(outbox.KINDS, digests.KIND,
+                        outbox.Kind(render_and_write, digest.consent, digest.quiet_hours))
+    stats = send(world, server)
+    assert (stats.sent, stats.failed) == (6, 0)
+    assert writes == ["ok"] * 6
