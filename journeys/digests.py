@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel.numbers import format_currency, get_currency_precision
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -38,6 +38,7 @@ from content.models import Article, ContentItem, Product, Reminder
 from content.stages import Stage, stage_of
 from db import utcnow
 from diary import age as agemath
+from diary import tokens
 from diary.models import Child, Membership, User
 from journeys import ledger
 from journeys.models import Delivery, EmailPreference, Suppression, TickRun
@@ -284,7 +285,7 @@ def _price_text(minor: int | None, currency: str | None, locale: str) -> str:
 
 def make_click_token(secret: str, delivery_id: int, user_id: int, item_key: str,
                      path: str) -> str:
-    return URLSafeTimedSerializer(secret, salt=CLICK_PURPOSE).dumps(
+    return tokens.serializer(secret, CLICK_PURPOSE).dumps(
         {"d": delivery_id, "u": user_id, "i": item_key, "p": path})
 
 
@@ -318,7 +319,7 @@ class BadClick(Exception):
 
 
 def read_click_token(secret: str, token: str, max_age: int = CLICK_MAX_AGE) -> Click:
-    serializer = URLSafeTimedSerializer(secret, salt=CLICK_PURPOSE)
+    serializer = tokens.serializer(secret, CLICK_PURPOSE)
     fresh = True
     try:
         data = serializer.loads(token, max_age=max_age)
@@ -416,7 +417,15 @@ def _stage_items(session: Session, kind: type[ContentItem], stage: Stage,
         if key not in cache:
             cache[key] = library.for_stage(session, kind, stage, [], None, now)
         items = cache[key]
-    ranked = library.ranked(items, interests) if interests else items
+    if not interests:
+        ranked = items
+    elif cache is None:
+        ranked = library.ranked(items, interests)
+    else:  # parents share a few combinations of interests: rank each once per stage
+        rank_key = ("ranked", kind.__name__, stage, tuple(sorted(interests)))
+        if rank_key not in cache:
+            cache[rank_key] = library.ranked(items, interests)
+        ranked = cache[rank_key]
     return ranked[:limit] if limit else ranked
 
 
