@@ -46,6 +46,8 @@ class Config:
     DIGEST_MAX_EMAILS_PER_7_DAYS: int = int(os.environ.get("DIGEST_MAX_EMAILS_PER_7_DAYS", "3"))
     #: The outbox retries a failed email with exponential backoff, then gives up ("dead").
     OUTBOX_MAX_ATTEMPTS: int = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    #: Threads sharing a journeys tick on PostgreSQL (SQLite always uses one).
+    JOURNEYS_TICK_WORKERS: int = int(os.environ.get("JOURNEYS_TICK_WORKERS", "2"))
     #: Shared secret of the mail provider's bounce webhook (`POST /e/bounce`); unset = off.
     BOUNCE_WEBHOOK_SECRET: str | None = os.environ.get("BOUNCE_WEBHOOK_SECRET") or None
 

@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from config import Config  # noqa: E402
 from _common import (  # noqa: E402
     BenchError,
     create_database,
@@ -245,7 +246,7 @@ class StatementCounter:
 
 
 def timed_tick(factory: Any, counter: StatementCounter, now: datetime, batch_size: int,
-               profile: Path | None = None) -> tuple[float, dict[str, Any]]:
+               workers: int, profile: Path | None = None) -> tuple[float, dict[str, Any]]:
     from journeys import jobs
 
     before = counter.count
@@ -253,7 +254,7 @@ def timed_tick(factory: Any, counter: StatementCounter, now: datetime, batch_siz
     t0 = time.perf_counter()
     if profiler:
         profiler.enable()
-    summary = jobs.run_journeys_tick(factory, now, batch_size)
+    summary = jobs.run_journeys_tick(factory, now, batch_size, workers)
     if profiler:
         profiler.disable()
     elapsed = time.perf_counter() - t0
@@ -387,6 +388,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="families to seed, one parent and one child each (100000)")
     p.add_argument("--batch-size", type=int, default=500,
                    help="enrolments per tick batch, passed to run_journeys_tick (500)")
+    p.add_argument("--workers", type=int, default=Config.JOURNEYS_TICK_WORKERS,
+                   help="tick threads on PostgreSQL, as the scheduler runs it "
+                        "(JOURNEYS_TICK_WORKERS, default 2; SQLite always uses 1)")
     p.add_argument("--database-url", default=None,
                    help="a PostgreSQL server URL; a fresh database is created in it and "
                         "dropped afterwards (default: a SQLite file in the temp folder)")
@@ -446,10 +450,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             server_version = read_server_version(engine)
             log(f"first tick over {args.children} children (batch size {args.batch_size})")
-            first_s, first = timed_tick(factory, counter, now, args.batch_size, args.profile)
+            first_s, first = timed_tick(factory, counter, now, args.batch_size, args.workers,
+                                        args.profile)
             log(f"  first tick: {first_s:.2f} s, {first}")
             log("idle re-tick at the same instant")
-            idle_s, idle = timed_tick(factory, counter, now, args.batch_size)
+            idle_s, idle = timed_tick(factory, counter, now, args.batch_size, args.workers)
             log(f"  idle re-tick: {idle_s:.2f} s, {idle}")
             checks = ledger_checks(factory)
             log(f"  ledger: {checks}")
@@ -484,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             "children": args.children,
             "db": dialect,
             "batch_size": args.batch_size,
+            "workers": args.workers if dialect == "postgresql" else 1,
             "seeded": seeded,
             "seed_s": round(seed_s, 2),
             "first_tick_s": round(first_s, 3),

@@ -7,13 +7,14 @@ in two schedulers at once, pushes nothing twice.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from content import library
@@ -226,9 +227,34 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
                                        cache.next_change(child, today),
                                        child.family.timezone)
     result.pushed = ledger.push(session, rows)
-    if updates:
-        session.execute(_UPDATE, updates)
+    _write_updates(session, updates)
     return result
+
+
+_PG_UPDATE = text("""
+UPDATE enrolments AS e
+SET status = r.b_status, exit_reason = r.b_exit, stage_key = r.b_stage,
+    stage_entered_on = r.b_entered, last_tick_at = r.b_tick, next_check_at = r.b_next
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+    b_id int, b_status text, b_exit text, b_stage text, b_entered date,
+    b_tick timestamptz, b_next timestamptz)
+WHERE e.id = r.b_id
+""")
+
+
+def _write_updates(session: Session, updates: list[dict[str, Any]]) -> None:
+    """The batch's enrolment changes: on PostgreSQL one set-based UPDATE (a 500-statement
+    executemany cost the server twice as much), elsewhere one executemany."""
+    if not updates:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_PG_UPDATE, {"rows": json.dumps(updates, default=_iso)})
+    else:
+        session.execute(_UPDATE, updates)
+
+
+def _iso(value: date) -> str:
+    return value.isoformat()  # dates and aware datetimes (UTC) alike
 
 
 def _child_rows(session: Session, ids: list[int]) -> dict[int, _ChildRow]:

@@ -6,11 +6,13 @@ flight, and the ledger makes the retry harmless.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from db import utcnow
 from journeys import defaults, engine
@@ -29,8 +31,14 @@ class TickSummary:
 
 
 def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
-                      batch_size: int = 500) -> TickSummary:
-    """Enrol new children, then advance every enrolment in batches; returns what it did."""
+                      batch_size: int = 500, workers: int = 1) -> TickSummary:
+    """Enrol new children, then advance every enrolment in batches; returns what it did.
+
+    On PostgreSQL `workers` threads share the batches (`FOR UPDATE SKIP LOCKED` hands each
+    its own rows, the ledger's unique key makes any overlap harmless). Why threads: a batch
+    is about half Python (stage maths, building rows) and half server work (the inserts), so
+    two workers keep both cores busy. SQLite has one writer at a time, so it uses one. Each
+    worker has its own session, so `factory` must be bound to an engine, not a connection."""
     now = now or utcnow()
     summary = TickSummary()
     with factory() as session:
@@ -42,25 +50,75 @@ def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
                 summary.enrolled += defaults.enrol_everyone(session, journey)
             run = TickRun(kind="journeys", as_of=now)
             session.add(run)
-        cache = engine.TickCache(now)
-        after = 0
+        dialect = session.get_bind().dialect.name
+    progress = _Progress(run.id, summary)
+    if dialect != "postgresql":
+        workers = 1
+    if workers <= 1:
+        _advance(factory, now, batch_size, progress)
+    else:
+        _in_threads(workers, lambda: _advance(factory, now, batch_size, progress))
+    with factory() as session, session.begin():
+        session.execute(update(TickRun).where(TickRun.id == run.id)
+                        .values(finished_at=utcnow()))
+    log.info("journeys tick as of %s: %s", now.isoformat(), summary)
+    return summary
+
+
+class _Progress:
+    """The summary the workers add to, and the TickRun row that shows it to staff."""
+
+    def __init__(self, run_id: int, summary: TickSummary) -> None:
+        self.run_id, self.summary = run_id, summary
+        self.lock = threading.Lock()
+
+    def add(self, session: Session, result: engine.BatchResult) -> None:
+        """Counts go into the TickRun row in the batch's own transaction (as increments, so
+        two workers never overwrite each other)."""
+        with self.lock:
+            self.summary.processed += result.processed
+            self.summary.pushed += result.pushed
+            self.summary.exited += result.exited
+            self.summary.batches += 1
+        session.execute(update(TickRun).where(TickRun.id == self.run_id).values(
+            processed=TickRun.processed + result.processed,
+            created=TickRun.created + result.pushed,
+            last_id=case((TickRun.last_id < result.last_id, result.last_id),
+                         else_=TickRun.last_id)))
+
+
+def _advance(factory: sessionmaker, now: datetime, batch_size: int,
+             progress: _Progress) -> None:
+    """One worker: batches of due enrolments, one transaction each, until none is left."""
+    cache = engine.TickCache(now)  # per worker: its ORM content objects stay in its session
+    after = 0
+    with factory() as session:
         while True:
             with session.begin():
                 result = engine.tick_batch(session, now, after, batch_size, cache)
-                summary.processed += result.processed
-                summary.pushed += result.pushed
-                summary.exited += result.exited
-                summary.batches += 1
-                run = session.merge(run)
-                run.processed, run.created, run.last_id = summary.processed, summary.pushed, \
-                    result.last_id
-                if result.done:
-                    run.finished_at = utcnow()
+                progress.add(session, result)
             after = result.last_id
             if result.done:
-                break
-    log.info("journeys tick as of %s: %s", now.isoformat(), summary)
-    return summary
+                return
+
+
+def _in_threads(count: int, work: Callable[[], None]) -> None:
+    """Run `work` in `count` threads; re-raise the first error once all have stopped."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            work()
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, name=f"tick-{n}") for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def run_campaigns(factory: sessionmaker, now: datetime | None = None,

@@ -182,7 +182,8 @@ def journeys_tick(now_text: str | None) -> None:
     from journeys import jobs
     from webapp.scheduler import writer_factory
 
-    summary = jobs.run_journeys_tick(writer_factory(current_app), _parse_now(now_text))
+    summary = jobs.run_journeys_tick(writer_factory(current_app), _parse_now(now_text),
+                                     workers=current_app.config["JOURNEYS_TICK_WORKERS"])
     click.echo(f"enrolled {summary.enrolled}, processed {summary.processed}, "
                f"pushed {summary.pushed}, exited {summary.exited}")
 

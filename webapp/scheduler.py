@@ -33,6 +33,7 @@ def build(app: Flask) -> BlockingScheduler:
     factory = writer_factory(app)
     scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
     scheduler.add_job(jobs.run_journeys_tick, "interval", minutes=5, args=[factory],
+                      kwargs={"workers": app.config["JOURNEYS_TICK_WORKERS"]},
                       id="journeys-tick", next_run_time=utcnow())
     scheduler.add_job(jobs.run_campaigns, "interval", hours=1, args=[factory],
                       id="campaigns", next_run_time=utcnow())

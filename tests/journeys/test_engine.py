@@ -15,7 +15,7 @@ from diary import age as agemath
 from diary.models import Family
 from diary.photos import PhotoStore
 from journeys import defaults, jobs
-from journeys.models import Delivery, Enrolment, InboxMessage
+from journeys.models import Delivery, Enrolment, InboxMessage, TickRun
 from tests.conftest import PASSWORD, migrated_database_url
 
 
@@ -156,3 +156,31 @@ def test_children_past_the_last_stage_exit_and_unborn_ones_wait(world):
     with factory() as s:
         statuses = sorted(s.scalars(select(Enrolment.status)))
     assert statuses == ["active", "exited"]
+
+
+def test_tick_workers_share_the_batches_and_record_one_run(world):
+    """Two worker threads (PostgreSQL: SKIP LOCKED; SQLite falls back to one) process every
+    enrolment once, and the TickRun row adds up both workers' counts."""
+    factory, now = world
+    today = agemath.local_date(now, "Asia/Shanghai")
+    with factory() as s, s.begin():
+        for n in range(6):
+            registration.register(s, registration.Registration(
+                email=f"parent{n}@example.com", password=PASSWORD,
+                profile=accounts.Profile(display_name=f"P{n}"), relationship="mother",
+                child_data_consent=True, digest_opt_in=True, marketing_opt_in=False,
+                child=families.ChildDetails(name=f"B{n}",
+                                            due_date=today + timedelta(days=140 - n))), "test")
+    summary = jobs.run_journeys_tick(factory, now, batch_size=2, workers=2)
+    assert (summary.enrolled, summary.processed) == (7, 7)
+    deliveries = _count(factory, Delivery)
+    assert summary.pushed == deliveries == _count(factory, InboxMessage) == 2 * 2 + 6 * 2
+    with factory() as s:
+        run = s.scalar(select(TickRun).where(TickRun.kind == "journeys"))
+        assert (run.processed, run.created) == (7, deliveries)
+        assert run.last_id == s.scalar(select(func.max(Enrolment.id)))
+        assert run.finished_at is not None
+        assert s.scalar(select(func.count()).select_from(Enrolment)
+                        .where(Enrolment.last_tick_at.is_(None))) == 0
+    again = jobs.run_journeys_tick(factory, now, batch_size=2, workers=2)
+    assert (again.processed, again.pushed) == (0, 0)
