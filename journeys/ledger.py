@@ -94,17 +94,23 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
         # executemany of one compiled statement (SQLAlchemy batches it into multi-row
         # INSERT … RETURNING itself); building .values(chunk) compiled a new statement each time.
         stmt = _insert(session).on_conflict_do_nothing(
-            index_elements=UNIQUE_KEY).returning(Delivery.id, Delivery.user_id,
-                                                 Delivery.child_id, Delivery.channel,
-                                                 Delivery.payload)
+            index_elements=UNIQUE_KEY).returning(Delivery.id, *(
+                Delivery.__table__.c[name] for name in UNIQUE_KEY))
         inserted = session.execute(stmt, chunk).all()
         won += len(inserted)
-        inbox = [{"user_id": r.user_id, "child_id": r.child_id or None, "delivery_id": r.id,
-                  "item_id": (r.payload or {}).get("item_id"),
-                  "stage_key": (r.payload or {}).get("stage_key"),
-                  "title": (r.payload or {}).get("title"), "body": (r.payload or {}).get("body"),
-                  "created_at": now}
-                 for r in inserted if r.channel == "inbox"]
+        # The payloads are still in memory: find them by the unique key instead of having
+        # the database send them back to be JSON-decoded again.
+        payloads = {tuple(r[name] for name in UNIQUE_KEY): r["payload"] or {} for r in chunk
+                    if r["channel"] == "inbox"}
+        inbox = []
+        for r in inserted:
+            if r.channel != "inbox":
+                continue
+            payload = payloads[tuple(r)[1:]]
+            inbox.append({"user_id": r.user_id, "child_id": r.child_id or None,
+                          "delivery_id": r.id, "item_id": payload.get("item_id"),
+                          "stage_key": payload.get("stage_key"), "title": payload.get("title"),
+                          "body": payload.get("body"), "created_at": now})
         if inbox:
             session.execute(InboxMessage.__table__.insert(), inbox)
     return won
