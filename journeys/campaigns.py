@@ -61,6 +61,11 @@ class Eligible(NamedTuple):
     user: User
     child: Child | None
     occurrence: str  # the year for birthdays, the date of the last visit for "we miss you"
+    family_id: int | None = None  # the holdout unit (the child's family, or the user's first)
+
+
+def holdout_unit(found: Eligible) -> str:
+    return f"family:{found.family_id}" if found.family_id else f"user:{found.user.id}"
 
 
 @dataclass
@@ -75,15 +80,17 @@ class RunStats:
 
 # --- holdout ---------------------------------------------------------------------------------
 
-def in_holdout(campaign: str, user_id: int, occurrence: str, share: float) -> bool:
-    """Deterministic control group: the same (campaign, user, occurrence) always lands on the
-    same side, and about `share` of recipients are held out. The occurrence is part of the key,
-    so nobody is held out of every birthday."""
+def in_holdout(campaign: str, unit: str, occurrence: str, share: float) -> bool:
+    """Deterministic control group: the same (campaign, unit, occurrence) always lands on the
+    same side, and about `share` of units are held out. The unit is the family
+    (`holdout_unit`), so both parents of a baby are on the same side and the lift compares
+    families, not halves of them. The occurrence is part of the key, so no family is held out
+    of every birthday."""
     if share <= 0:
         return False
     if share >= 1:
         return True
-    digest = hashlib.sha256(f"{campaign}:{user_id}:{occurrence}".encode()).digest()
+    digest = hashlib.sha256(f"{campaign}:{unit}:{occurrence}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2 ** 64 < share
 
 
@@ -133,7 +140,8 @@ def _baby_birthdays(session: Session, now: datetime) -> list[Eligible]:
             continue
         for membership in sorted(child.family.memberships, key=lambda m: m.user_id):
             if _recipient(membership.user):
-                found.append(Eligible("baby_birthday", membership.user, child, str(today.year)))
+                found.append(Eligible("baby_birthday", membership.user, child, str(today.year),
+                                      child.family_id))
     return found
 
 
@@ -173,8 +181,20 @@ def _recipient(user: User) -> bool:
 def eligible(session: Session, now: datetime,
              we_miss_you_days: int = WE_MISS_YOU_DAYS) -> list[Eligible]:
     """Everyone a campaign is due for at `now` (whether or not it was already recorded)."""
-    return (_baby_birthdays(session, now) + _parent_birthdays(session, now)
-            + _we_miss_you(session, now, we_miss_you_days))
+    parents = _parent_birthdays(session, now) + _we_miss_you(session, now, we_miss_you_days)
+    return _baby_birthdays(session, now) + _with_family(session, parents)
+
+
+def _with_family(session: Session, found: list[Eligible]) -> list[Eligible]:
+    """Campaigns about the parent take the parent's first family as their holdout unit."""
+    ids = {e.user.id for e in found}
+    first: dict[int, int] = {}
+    if ids:
+        for user_id, family_id in session.execute(
+                select(Membership.user_id, func.min(Membership.family_id))
+                .where(Membership.user_id.in_(ids)).group_by(Membership.user_id)):
+            first[user_id] = family_id
+    return [e._replace(family_id=first.get(e.user.id)) for e in found]
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -237,12 +257,13 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
     if not due:
         return stats
     rows = []
-    for (name, user_id, child_id, occurrence) in due:
+    for (name, user_id, child_id, occurrence), e in due.items():
         campaign = CAMPAIGNS[name]
         rows.append({"campaign": name, "user_id": user_id, "child_id": child_id,
                      "occurrence": occurrence, "goal": campaign.goal,
                      "goal_days": campaign.goal_days, "created_at": now,
-                     "holdout": in_holdout(name, user_id, occurrence, campaign.holdout_share)})
+                     "holdout": in_holdout(name, holdout_unit(e), occurrence,
+                                           campaign.holdout_share)})
     won = []
     for start in range(0, len(rows), CHUNK):
         stmt = _insert(session, CampaignSend).values(rows[start:start + CHUNK]) \

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -93,18 +94,22 @@ def _emails(factory, email):
 # --- holdout --------------------------------------------------------------------------------
 
 def test_holdout_is_a_deterministic_share():
-    held = sum(campaigns.in_holdout("baby_birthday", uid, "2027", 0.10) for uid in range(10_000))
+    held = sum(campaigns.in_holdout("baby_birthday", f"family:{n}", "2027", 0.10)
+               for n in range(10_000))
     assert abs(held / 10_000 - 0.10) <= 0.015
-    held = sum(campaigns.in_holdout("we_miss_you", uid, "2026-10-01", 0.25)
-               for uid in range(10_000))
+    held = sum(campaigns.in_holdout("we_miss_you", f"family:{n}", "2026-10-01", 0.25)
+               for n in range(10_000))
     assert abs(held / 10_000 - 0.25) <= 0.015
-    answers = {campaigns.in_holdout("baby_birthday", 7, "2027", 0.5) for _ in range(20)}
+    answers = {campaigns.in_holdout("baby_birthday", "family:7", "2027", 0.5) for _ in range(20)}
     assert len(answers) == 1
-    assert not any(campaigns.in_holdout("x", uid, "o", 0.0) for uid in range(1000))
-    assert all(campaigns.in_holdout("x", uid, "o", 1.0) for uid in range(1000))
-    # the occasion is part of the key: nobody is in the control group every year
-    assert len({campaigns.in_holdout("baby_birthday", 7, str(y), 0.5)
+    assert not any(campaigns.in_holdout("x", f"family:{n}", "o", 0.0) for n in range(1000))
+    assert all(campaigns.in_holdout("x", f"family:{n}", "o", 1.0) for n in range(1000))
+    # the occasion is part of the key: no family is in the control group every year
+    assert len({campaigns.in_holdout("baby_birthday", "family:7", str(y), 0.5)
                 for y in range(2027, 2047)}) == 2
+    # a known answer, so the hash cannot change silently (sha256 of "x:family:1:o")
+    assert campaigns.in_holdout("x", "family:1", "o", 0.5) is (
+        int(hashlib.sha256(b"x:family:1:o").hexdigest()[:16], 16) / 2 ** 64 < 0.5)
 
 
 def test_registry():
@@ -205,15 +210,48 @@ def test_holdout_members_get_a_row_but_no_message(world, monkeypatch):
     assert _run(factory, _utc(2026, 11, 23, 5)).recorded == 0
 
 
-def test_the_real_share_holds_out_the_users_the_hash_names(world, monkeypatch):
+def test_a_family_is_held_out_together_as_its_hash_says(world, monkeypatch):
+    """Both parents of a baby land on the same side: the unit is the family, not the user."""
     factory = world
     _holdout(monkeypatch, "baby_birthday", 0.5)
-    _run(factory, _utc(2026, 11, 23, 4))
     with factory() as s:
-        for send in s.scalars(select(CampaignSend)):
-            assert send.holdout == campaigns.in_holdout("baby_birthday", send.user_id, "2026",
-                                                        0.5)
+        family_id = s.scalar(select(Child.family_id))
+    held = campaigns.in_holdout("baby_birthday", f"family:{family_id}", "2026", 0.5)
+    for year in range(2026, 2030):  # some years held out, some not (the hash decides)
+        _run(factory, _utc(year, 11, 23, 4))
+    with factory() as s:
+        sends = list(s.scalars(select(CampaignSend)))
+        assert len(sends) == 8
+        for year in range(2026, 2030):
+            sides = {c.holdout for c in sends if c.occurrence == str(year)}
+            assert sides == {campaigns.in_holdout("baby_birthday", f"family:{family_id}",
+                                                  str(year), 0.5)}
+        assert {c.holdout for c in sends if c.occurrence == "2026"} == {held}
+        for send in sends:
             assert (send.delivery_id is None) == send.holdout
+        assert {c.holdout for c in sends} == {True, False}
+
+
+def test_parent_campaigns_hold_out_by_the_parents_family(world, monkeypatch):
+    factory = world
+    _holdout(monkeypatch, "parent_birthday", 0.5)
+    with factory() as s, s.begin():
+        mum = s.scalar(select(User).where(User.email == "mum@example.com"))
+        mum.birthday = date(1990, 3, 5)
+        family_id = s.scalar(select(Child.family_id))
+        single = _user(s, "solo@example.com", "Solo", "en", birthday=date(1991, 3, 5))
+        s.flush()
+        solo_id = single.id
+    now = _utc(2027, 3, 5, 4)  # noon on Mar 5 in Shanghai
+    with factory() as s:
+        found = {e.user.email: e for e in campaigns.eligible(s, now)}
+    assert campaigns.holdout_unit(found["mum@example.com"]) == f"family:{family_id}"
+    assert campaigns.holdout_unit(found["solo@example.com"]) == f"user:{solo_id}"
+    _run(factory, now)
+    with factory() as s:
+        mine = s.scalar(select(CampaignSend).where(CampaignSend.user_id == mum.id))
+        assert mine.holdout == campaigns.in_holdout("parent_birthday", f"family:{family_id}",
+                                                    "2027", 0.5)
 
 
 # --- parent birthday ------------------------------------------------------------------------
