@@ -22,7 +22,7 @@ from diary.entries import Cursor
 from diary.entry_kinds import EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
-from diary.models import Child, Entry
+from diary.models import Child, Entry, Membership
 from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, process_upload
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
@@ -30,6 +30,7 @@ from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
+from webapp import fragments
 from webapp.fragments import entry_card
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.services import photo_store
@@ -95,20 +96,34 @@ def timeline(child_id: int) -> Any:
     except DiaryError as error:
         flash(translate_error(error), "warning")
         return redirect(url_for("diary.timeline", child_id=child.id))
-    page = entry_service.timeline(s, child, kinds=kinds or None, query=query or None,
-                                  cursor=cursor,
-                                  limit=current_app.config["TIMELINE_PAGE_SIZE"])
+    page = entry_service.timeline_refs(s, child, kinds=kinds or None, query=query or None,
+                                       cursor=cursor,
+                                       limit=current_app.config["TIMELINE_PAGE_SIZE"])
+    partial = bool(request.headers.get("HX-Request")) and cursor is not None
+    key = fragments.page_key("timeline", child, membership.role, child_today(child),
+                             tuple(page.refs))
+    return fragments.cached_page(key, lambda: _render_timeline(
+        s, child, membership, page, kinds, query, partial))
+
+
+def _render_timeline(s: Session, child: Child, membership: Membership,
+                     page: entry_service.TimelineRefs, kinds: list[str], query: str,
+                     partial: bool) -> str:
     tz = ZoneInfo(child.family.timezone)
-    months = [(key, list(group)) for key, group in
-              groupby(page.entries, key=lambda e: e.occurred_at.astimezone(tz).strftime("%Y-%m"))]
+    pairs = zip(page.refs, fragments.cards(s, page.refs, child))
+    months = []  # (YYYY-MM, the month's first entry time, its cards)
+    for key, group in groupby(pairs, key=lambda p: p[0].occurred_at.astimezone(tz)
+                              .strftime("%Y-%m")):
+        items = list(group)
+        months.append((key, items[0][0].occurred_at, [card for _, card in items]))
     next_url = None
     if page.next_cursor is not None:
         next_url = url_for("diary.timeline", child_id=child.id, kind=kinds, q=query or None,
                            before=page.next_cursor.encode(), month=months[-1][0])
-    context = dict(child=child, months=months, next_url=next_url, kinds=kinds, query=query,
-                   all_kinds=kinds_for(child), previous_month=request.args.get("month"),
-                   can_write=membership.can_write)
-    if request.headers.get("HX-Request") and cursor is not None:
+    context = dict(child=child, months=months, next_url=next_url,
+                   kinds=kinds, query=query, all_kinds=kinds_for(child),
+                   previous_month=request.args.get("month"), can_write=membership.can_write)
+    if partial:
         return render_template("diary/_timeline_page.html", **context)
     return render_template("diary/timeline.html", **context)
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from journeys import inbox
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
+from webapp.viewer import inbox_unread
 
 bp = Blueprint("inbox", __name__)
 
@@ -16,9 +17,7 @@ bp = Blueprint("inbox", __name__)
 @bp.app_context_processor
 def _unread() -> dict[str, Any]:
     """The header's unread badge (one cheap count per page for signed-in parents)."""
-    if current_user.is_authenticated and not current_user.is_staff:
-        return {"inbox_unread": inbox.unread_count(get_session(), current_user)}
-    return {"inbox_unread": 0}
+    return {"inbox_unread": inbox_unread()}
 
 
 @bp.route("/inbox")
