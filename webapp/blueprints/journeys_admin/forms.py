@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
@@ -22,7 +23,8 @@ ENTRY_STAGE_CHOICES = [("any", _l("Every family")), ("expecting", _l("Expecting 
                        ("born", _l("Families whose baby is born"))]
 PUSH_CHOICES = [("article", _l("Articles")), ("reminder", _l("Reminders")),
                 ("product", _l("Products"))]
-CHANNEL_CHOICES = [("inbox", _l("Inbox")), ("email", _l("Email"))]
+#: "Email" the channel, not the address field ("邮件", not "邮箱" in Chinese).
+CHANNEL_CHOICES = [("inbox", _l("Inbox")), ("email", lazy_pgettext("channel", "Email"))]
 assert [c for c, _ in PUSH_CHOICES] == list(PUSH_KINDS)
 assert [c for c, _ in CHANNEL_CHOICES] == list(CHANNELS)
 
@@ -81,7 +83,11 @@ class NewStageForm(StageWindowForm):
 
 class StepForm(FlaskForm):
     push = MultiCheckboxField(_l("Push"), choices=PUSH_CHOICES)
-    channels = MultiCheckboxField(_l("To"), choices=CHANNEL_CHOICES, default=["inbox"])
+    channels = MultiCheckboxField(
+        _l("Send to"), choices=CHANNEL_CHOICES, default=["inbox"],
+        description=_l("Each item reaches a person once per channel. Adding email to a step "
+                       "that has already run also emails its items to families who so far "
+                       "had them only in the inbox."))
     delay_days = IntegerField(_l("Days after entering the stage"), default=0,
                               validators=[InputRequired()],
                               description=_l("0 = on entry; at most 60."))
