@@ -94,3 +94,69 @@ def machine_facts(load_before: float, db_version: str | None = None) -> dict[str
     facts["load_avg_1m"] = {"before": round(load_before, 2),
                             "after": round(os.getloadavg()[0], 2)}
     return facts
+
+
+class Run:
+    """One benchmark run's frame: JSON alone on stdout (libraries' prints go to stderr),
+    Ctrl-C and SIGTERM turned into a clean stop, a temp folder, and clean-up steps that run in
+    reverse order however the run ends. With `keep`, only the steps marked `always` run and
+    the folder stays, for profiling afterwards."""
+
+    def __init__(self, prefix: str, *, keep: bool = False, check: bool = False) -> None:
+        import tempfile
+
+        self.tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        self.keep, self.check = keep, check
+        self._steps: list[tuple[Callable[[], None], bool]] = []
+
+    def on_exit(self, step: Callable[[], None], *, always: bool = False) -> None:
+        self._steps.append((step, always))
+
+    def database(self, database_url: str | None, *, drop_when_kept: bool = False
+                 ) -> tuple[str, str]:
+        """A new, migrated database (a SQLite file in the temp folder, or a new database on
+        the PostgreSQL server at `database_url`), dropped at the end. Returns (url, dialect)."""
+        url, dialect, drop = create_database(self.tmp, database_url)
+        self.on_exit(drop, always=drop_when_kept)
+        log(f"migrating the {dialect} database in {self.tmp}")
+        migrate(url)
+        return url, dialect
+
+    def execute(self, measure: Callable[[], dict[str, Any]]) -> int:
+        """Run `measure`, print its report; exit code 1 when the report lists problems (or,
+        with `check`, misses its targets), 130 on Ctrl-C."""
+        import json
+        import shutil
+        import signal
+
+        real_stdout = sys.stdout
+        sys.stdout = sys.stderr
+        signal.signal(signal.SIGTERM, on_sigterm)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignored
+        try:
+            report = measure()
+            real_stdout.write(json.dumps(report) + "\n")
+            real_stdout.flush()
+            if report.get("problems"):
+                return 1
+            return 1 if self.check and not report.get("meets_targets") else 0
+        except BenchError as error:
+            log(f"error: {error}")
+            return 1
+        except KeyboardInterrupt:
+            log("interrupted")
+            return 130
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            sys.stdout = real_stdout
+            for step, always in reversed(self._steps):
+                if always or not self.keep:
+                    try:
+                        step()
+                    except Exception as error:  # noqa: BLE001 - reported, clean-up goes on
+                        log(f"clean-up step failed: {error}")
+            if self.keep:
+                log(f"kept {self.tmp}")
+            else:
+                shutil.rmtree(self.tmp, ignore_errors=True)

@@ -42,55 +42,37 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
 import pstats
 import random
-import shutil
-import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _seed import SEED_CHUNK, child_row, finish, household, insert_chunk  # noqa: E402
 from _common import (  # noqa: E402
+    Run,
     BenchError,
-    create_database,
     log,
     machine_facts,
     make_password_hash,
-    migrate,
-    on_sigterm,
     read_server_version,
 )
 
 TARGET_RENDERED_PER_MINUTE_MIN = 100_000
 TARGET_DELIVERED_PER_MINUTE_MIN = 20_000
-SEED_CHUNK = 5000
 RENDER_BATCH = 500
 SITE_URL = "https://babyjourney.example"
 SENDER = "Baby Journey <hello@babyjourney.example>"
 SECRET = "bench-digests-secret-key-" + "x" * 32
-TIMEZONES = ("Asia/Shanghai", "Asia/Shanghai", "Europe/London", "America/New_York")
-LOCALES = ("en", "zh_CN")
-INTEREST_SETS = ([], ["skin_care"], ["feeding", "sleep"], ["skin_care", "bathing"],
-                 ["development", "play"], ["health"], ["pregnancy_wellbeing", "skin_care"])
-PROVINCES = (None, "Shanghai", "Beijing", "Guangdong", "Zhejiang")
-
-
-
-# --------------------------------------------------------------------------------------------
-# Database: create, migrate (the same approach as bench/journeys_tick.py)
-# --------------------------------------------------------------------------------------------
-
 
 # --------------------------------------------------------------------------------------------
 # Seeding
@@ -102,37 +84,6 @@ def bench_now(real_now: datetime) -> datetime:
     candidate = datetime(monday.year, monday.month, monday.day, 12, tzinfo=timezone.utc)
     return candidate if candidate <= real_now else candidate - timedelta(days=7)
 
-
-
-def _child_row(rng: random.Random, child_id: int, family_id: int, today: date,
-               now: datetime) -> tuple[dict[str, Any], str]:
-    """One child somewhere on the journey; returns (row, "expecting"|"born"|"preterm")."""
-    row: dict[str, Any] = {
-        "id": child_id, "family_id": family_id, "name": f"Baby {child_id}", "sex": None,
-        "due_date": None, "birth_date": None, "gestational_weeks_at_birth": None,
-        "gestational_days_at_birth": None, "birth_weight_kg": None, "birth_length_cm": None,
-        "birth_head_cm": None, "created_at": now}
-    if rng.random() < 0.40:  # expecting, gestation weeks 4-40 today
-        gestation = rng.randint(4 * 7, 40 * 7 + 6)
-        row["due_date"] = today + timedelta(days=280 - gestation)
-        row["sex"] = rng.choice([None, None, "female", "male"])
-        return row, "expecting"
-    birth = today - timedelta(days=rng.randint(0, 3 * 365))
-    row.update(birth_date=birth, sex=rng.choice(["female", "male"]),
-               birth_weight_kg=round(rng.uniform(2.4, 4.3), 2),
-               birth_length_cm=round(rng.uniform(45, 55), 1),
-               birth_head_cm=round(rng.uniform(32, 36), 1))
-    kind = "born"
-    if rng.random() < 0.10:
-        weeks, days, kind = rng.randint(30, 36), rng.randint(0, 6), "preterm"
-    elif rng.random() < 0.5:
-        weeks, days = rng.randint(37, 41), rng.randint(0, 6)
-    else:
-        weeks = days = None  # gestation not recorded: treated as term
-    if weeks is not None:
-        row.update(gestational_weeks_at_birth=weeks, gestational_days_at_birth=days,
-                   due_date=birth + timedelta(days=280 - (weeks * 7 + days)))
-    return row, kind
 
 
 def _preference_row(rng: random.Random, user_id: int, tz: str, now: datetime
@@ -154,11 +105,7 @@ def _preference_row(rng: random.Random, user_id: int, tz: str, now: datetime
 def seed(url: str, tmp: Path, users: int, now: datetime) -> dict[str, Any]:
     """N parents, families, owner memberships, children, some preferences; the content pack."""
     import db
-    from sqlalchemy import insert, text
-
-    from content import packs
     from diary.models import Child, Family, Membership, User
-    from diary.photos import PhotoStore
     from journeys.models import EmailPreference
 
     rng = random.Random(20261123)
@@ -175,64 +122,32 @@ def seed(url: str, tmp: Path, users: int, now: datetime) -> dict[str, Any]:
                 ids = range(start, min(users, start + SEED_CHUNK - 1) + 1)
                 people, families, memberships, kids, prefs = [], [], [], [], []
                 for i in ids:
-                    tz = TIMEZONES[i % len(TIMEZONES)]
-                    locale = LOCALES[i % 3 == 0]
-                    counts["zh_CN"] += locale == "zh_CN"
-                    people.append({
-                        "id": i, "email": f"parent{i}@bench.example", "password_hash":
-                        password_hash, "display_name": f"Parent {i}",
-                        "member_no": f"BB{i:08d}", "timezone": tz, "locale": locale,
-                        "unit_system": "metric", "phone": None,
-                        "region_province": rng.choice(PROVINCES), "region_city": None,
-                        "interests": list(rng.choice(INTEREST_SETS)), "birthday": None,
-                        "last_seen_at": now - timedelta(days=rng.randint(0, 60)),
-                        "digest_opt_in": True, "marketing_opt_in": rng.random() < 0.3,
-                        "staff_role": None, "is_active": True, "created_at": now,
-                        "last_login_at": None,
-                        "security_stamp": f"{rng.getrandbits(128):032x}"})
-                    families.append({"id": i, "name": f"Family {i}", "timezone": tz,
-                                     "created_at": now})
-                    memberships.append({"id": i, "family_id": i, "user_id": i, "role": "owner",
-                                        "relationship_to_child": rng.choice(["mother",
-                                                                             "father"]),
-                                        "joined_at": now})
+                    user, family, membership = household(rng, i, password_hash, now,
+                                                         digest_opt_in=True)
+                    people.append(user)
+                    families.append(family)
+                    memberships.append(membership)
+                    counts["zh_CN"] += user["locale"] == "zh_CN"
                     for _ in range(2 if rng.random() < 0.15 else 1):
                         child_id += 1
-                        row, kind = _child_row(rng, child_id, i, today, now)
+                        row, kind = child_row(rng, child_id, i, today,
+                                              today - timedelta(days=3 * 365), now)
                         kids.append(row)
                         kinds[kind] = kinds.get(kind, 0) + 1
-                    pref = _preference_row(rng, i, tz, now)
+                    pref = _preference_row(rng, i, user["timezone"], now)
                     if pref:
                         prefs.append(pref)
-                with session.begin():
-                    for model, rows in ((User, people), (Family, families),
-                                        (Membership, memberships), (Child, kids),
-                                        (EmailPreference, prefs)):
-                        if rows:
-                            session.execute(insert(model.__table__), rows)
+                insert_chunk(session, [(User, people), (Family, families),
+                                       (Membership, memberships), (Child, kids),
+                                       (EmailPreference, prefs)])
                 counts["children"] += len(kids)
                 counts["preferences"] += len(prefs)
                 log(f"seeded {ids[-1]}/{users} parents")
-            with session.begin():
-                if engine.dialect.name == "postgresql":  # explicit ids: move the sequences on
-                    for table in ("users", "families", "memberships", "children"):
-                        session.execute(text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"(SELECT coalesce(max(id), 1) FROM {table}))"))
-                report = packs.import_pack(session, packs.DEFAULT_PACK, None,
-                                           PhotoStore(tmp / "uploads"))
-            log(f"content pack: {report.summary()}")
-            if engine.dialect.name == "postgresql":
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.execute(text("ANALYZE"))
-            else:
-                with engine.connect() as conn:
-                    conn.exec_driver_sql("ANALYZE")
-                    conn.commit()
+            done = finish(session, engine, tmp, analyze_sqlite=True)
+            log(f"content pack: {done['content']}")
         return {"children": counts["children"], "kinds": dict(sorted(kinds.items())),
                 "preferences": counts["preferences"], "zh_CN_parents": counts["zh_CN"],
-                "content_items": len(report.created) + len(report.updated)
-                + len(report.unchanged)}
+                "content_items": done["content_items"]}
     finally:
         engine.dispose()
 
@@ -530,150 +445,126 @@ def per_minute(count: int, seconds: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    real_stdout = sys.stdout
-    sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run = Run("bench-digests-", keep=args.keep, check=args.check)
+    return run.execute(lambda: measure(args, run))
 
-    load_before = os.getloadavg()[0]
-    tmp = Path(tempfile.mkdtemp(prefix="bench-digests-"))
-    drop: Callable[[], None] = lambda: None
+
+def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
+    """The measurement itself; returns the report (clean-up steps are registered on `run`)."""
+    load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
+    tmp = run.tmp
+    import db
+    from journeys import digests, outbox
+
+    url, dialect = run.database(args.database_url)
+    now = bench_now(db.utcnow().replace(microsecond=0))
+    t0 = time.perf_counter()
+    seeded = seed(url, tmp, args.users, now)
+    seed_s = time.perf_counter() - t0
+    log(f"seeded {args.users} parents in {seed_s:.1f} s: {seeded}")
+
+    settings = outbox.EmailSettings(site_url=SITE_URL, secret=SECRET,
+                                    unsubscribe_mailto="unsubscribe@babyjourney.example")
+    engine = db.make_engine(url, pool_pre_ping=True)
+    factory = db.make_session_factory(engine)  # readers (the render phase)
+    writer = db.make_session_factory(db.writer_engine(engine))  # the scheduler's jobs
+    problems: list[str] = []
     try:
-        import db
-        from journeys import digests, outbox
-
-        url, dialect, drop = create_database(tmp, args.database_url)
-        log(f"migrating the {dialect} database in {tmp}")
-        migrate(url)
-        now = bench_now(db.utcnow().replace(microsecond=0))
+        server_version = read_server_version(engine)
+        log(f"scheduling digests as of {now.isoformat()} (run_schedule)")
         t0 = time.perf_counter()
-        seeded = seed(url, tmp, args.users, now)
-        seed_s = time.perf_counter() - t0
-        log(f"seeded {args.users} parents in {seed_s:.1f} s: {seeded}")
+        schedule = digests.run_schedule(writer, now, cap=settings.digest_cap)
+        schedule_s = time.perf_counter() - t0
+        queued = pending_email(factory)
+        log(f"  {schedule} in {schedule_s:.2f} s; {queued} pending")
+        if schedule.scheduled != args.users or queued != args.users:
+            problems.append(f"scheduled {schedule.scheduled} and queued {queued} digests "
+                            f"for {args.users} parents")
 
-        settings = outbox.EmailSettings(site_url=SITE_URL, secret=SECRET,
-                                        unsubscribe_mailto="unsubscribe@babyjourney.example")
-        engine = db.make_engine(url, pool_pre_ping=True)
-        factory = db.make_session_factory(engine)  # readers (the render phase)
-        writer = db.make_session_factory(db.writer_engine(engine))  # the scheduler's jobs
-        problems: list[str] = []
-        try:
-            server_version = read_server_version(engine)
-            log(f"scheduling digests as of {now.isoformat()} (run_schedule)")
-            t0 = time.perf_counter()
-            schedule = digests.run_schedule(writer, now, cap=settings.digest_cap)
-            schedule_s = time.perf_counter() - t0
-            queued = pending_email(factory)
-            log(f"  {schedule} in {schedule_s:.2f} s; {queued} pending")
-            if schedule.scheduled != args.users or queued != args.users:
-                problems.append(f"scheduled {schedule.scheduled} and queued {queued} digests "
-                                f"for {args.users} parents")
+        log(f"rendering {queued} digests")
+        rendering = render_all(factory, now, settings)
+        rendered, render_s = rendering["rendered"], rendering["render_s"]
+        log(f"  rendered {rendered} in {render_s:.2f} s "
+            f"({per_minute(rendered, render_s)}/min; "
+            f"{rendering['render_calls_s']:.2f} s inside render())")
+        if rendered != queued:
+            problems.append(f"rendered {rendered} of {queued} digests")
 
-            log(f"rendering {queued} digests")
-            rendering = render_all(factory, now, settings)
-            rendered, render_s = rendering["rendered"], rendering["render_s"]
-            log(f"  rendered {rendered} in {render_s:.2f} s "
-                f"({per_minute(rendered, render_s)}/min; "
-                f"{rendering['render_calls_s']:.2f} s inside render())")
-            if rendered != queued:
-                problems.append(f"rendered {rendered} of {queued} digests")
+        if args.profile:  # before delivery: the rows are still pending
+            log(f"profiling {args.profile_renders} renders")
+            profile_renders(factory, now, settings, args.profile_renders, args.profile,
+                            rendering["cache"])
 
-            if args.profile:  # before delivery: the rows are still pending
-                log(f"profiling {args.profile_renders} renders")
-                profile_renders(factory, now, settings, args.profile_renders, args.profile,
-                                rendering["cache"])
-
-            delivery: dict[str, Any] = {"sent": 0, "deliver_s": 0.0, "errors": []}
-            sink_received = 0
-            sink_info: dict[str, Any] = {}
-            if not args.skip_delivery:
-                with Sink(in_process=args.sink == "thread") as sink:
-                    log(f"delivering (batch {args.batch}, max {args.max_batches} batches a "
-                        "send_due call)")
-                    delivery = deliver_all(writer, sink.port, now, settings, args.batch,
-                                           args.max_batches)
-                    time.sleep(0.2)  # the sink's last 250 is sent before its counter moves
-                    sink_received = sink.received
-                    sink_info = {"where": args.sink, "port": sink.port,
-                                 "received": sink_received, "recipients": sink.recipients,
-                                 "avg_message_bytes": sink.bytes // max(1, sink_received)}
-                    if args.profile:  # after the counts: it sends some digests again
-                        profile_delivery(writer, sink.port, now, settings,
-                                         min(args.profile_renders, args.users), args.batch,
-                                         args.profile.with_name(args.profile.name
-                                                                + ".delivery"))
-                log(f"  {delivery}; sink {sink_info}")
-                left = pending_email(factory)
-                if left:
-                    problems.append(f"{left} digests still pending after delivery")
-                if sink_received != delivery["sent"]:
-                    problems.append(f"the sink received {sink_received} messages, "
-                                    f"the outbox marked {delivery['sent']} sent")
-                if delivery.get("failed") or delivery.get("dead"):
-                    problems.append(f"{delivery['failed']} failed, {delivery['dead']} dead: "
-                                    f"{delivery['errors'][:2]}")
-        finally:
-            engine.dispose()
-
-        deliver_s = delivery["deliver_s"]
-        rendered_pm = per_minute(rendered, render_s)
-        delivered_pm = per_minute(delivery["sent"], deliver_s)
-        meets = (not problems and rendered_pm >= TARGET_RENDERED_PER_MINUTE_MIN
-                 and not args.skip_delivery
-                 and delivered_pm >= TARGET_DELIVERED_PER_MINUTE_MIN)
-        report: dict[str, Any] = {
-            "benchmark": "digests",
-            "users": args.users,
-            "db": dialect,
-            "seeded": seeded,
-            "seed_s": round(seed_s, 2),
-            "as_of": now.isoformat(),
-            "schedule_s": round(schedule_s, 3),
-            "scheduled": schedule.scheduled,
-            "rendered": rendered,
-            "render_s": round(render_s, 3),
-            "render_calls_s": round(rendering["render_calls_s"], 3),
-            "render_cpu_s": round(rendering["render_cpu_s"], 3),
-            "rendered_per_minute": rendered_pm,
-            "rendering": {k: rendering[k] for k in ("without_stage_content", "avg_html_bytes",
-                                                    "avg_text_bytes", "content_cache_keys",
-                                                    "sample")},
-            "delivered": delivery["sent"],
-            "deliver_s": round(deliver_s, 3),
-            "delivered_per_minute": delivered_pm,
-            "delivery": {k: v for k, v in delivery.items() if k not in ("sent", "deliver_s")},
-            "sink_received": sink_received,
-            "sink": sink_info,
-            "targets": {"rendered_per_minute_min": TARGET_RENDERED_PER_MINUTE_MIN,
-                        "delivered_per_minute_min": TARGET_DELIVERED_PER_MINUTE_MIN},
-            "meets_targets": meets,
-            "problems": problems,
-            "profiled": str(args.profile) if args.profile else None,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine_facts(load_before, server_version),
-        }
-        real_stdout.write(json.dumps(report) + "\n")
-        real_stdout.flush()
-        if problems:
-            return 1
-        return 1 if args.check and not meets else 0
-    except BenchError as error:
-        log(f"error: {error}")
-        return 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
+        delivery: dict[str, Any] = {"sent": 0, "deliver_s": 0.0, "errors": []}
+        sink_received = 0
+        sink_info: dict[str, Any] = {}
+        if not args.skip_delivery:
+            with Sink(in_process=args.sink == "thread") as sink:
+                log(f"delivering (batch {args.batch}, max {args.max_batches} batches a "
+                    "send_due call)")
+                delivery = deliver_all(writer, sink.port, now, settings, args.batch,
+                                       args.max_batches)
+                time.sleep(0.2)  # the sink's last 250 is sent before its counter moves
+                sink_received = sink.received
+                sink_info = {"where": args.sink, "port": sink.port,
+                             "received": sink_received, "recipients": sink.recipients,
+                             "avg_message_bytes": sink.bytes // max(1, sink_received)}
+                if args.profile:  # after the counts: it sends some digests again
+                    profile_delivery(writer, sink.port, now, settings,
+                                     min(args.profile_renders, args.users), args.batch,
+                                     args.profile.with_name(args.profile.name
+                                                            + ".delivery"))
+            log(f"  {delivery}; sink {sink_info}")
+            left = pending_email(factory)
+            if left:
+                problems.append(f"{left} digests still pending after delivery")
+            if sink_received != delivery["sent"]:
+                problems.append(f"the sink received {sink_received} messages, "
+                                f"the outbox marked {delivery['sent']} sent")
+            if delivery.get("failed") or delivery.get("dead"):
+                problems.append(f"{delivery['failed']} failed, {delivery['dead']} dead: "
+                                f"{delivery['errors'][:2]}")
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if args.keep:
-            log(f"kept {tmp}" + (" and the PostgreSQL database" if args.database_url else ""))
-        else:
-            try:
-                drop()
-            except Exception as error:  # noqa: BLE001 - reported, clean-up goes on
-                log(f"could not drop the database: {error}")
-            shutil.rmtree(tmp, ignore_errors=True)
+        engine.dispose()
+
+    deliver_s = delivery["deliver_s"]
+    rendered_pm = per_minute(rendered, render_s)
+    delivered_pm = per_minute(delivery["sent"], deliver_s)
+    meets = (not problems and rendered_pm >= TARGET_RENDERED_PER_MINUTE_MIN
+             and not args.skip_delivery
+             and delivered_pm >= TARGET_DELIVERED_PER_MINUTE_MIN)
+    report: dict[str, Any] = {
+        "benchmark": "digests",
+        "users": args.users,
+        "db": dialect,
+        "seeded": seeded,
+        "seed_s": round(seed_s, 2),
+        "as_of": now.isoformat(),
+        "schedule_s": round(schedule_s, 3),
+        "scheduled": schedule.scheduled,
+        "rendered": rendered,
+        "render_s": round(render_s, 3),
+        "render_calls_s": round(rendering["render_calls_s"], 3),
+        "render_cpu_s": round(rendering["render_cpu_s"], 3),
+        "rendered_per_minute": rendered_pm,
+        "rendering": {k: rendering[k] for k in ("without_stage_content", "avg_html_bytes",
+                                                "avg_text_bytes", "content_cache_keys",
+                                                "sample")},
+        "delivered": delivery["sent"],
+        "deliver_s": round(deliver_s, 3),
+        "delivered_per_minute": delivered_pm,
+        "delivery": {k: v for k, v in delivery.items() if k not in ("sent", "deliver_s")},
+        "sink_received": sink_received,
+        "sink": sink_info,
+        "targets": {"rendered_per_minute_min": TARGET_RENDERED_PER_MINUTE_MIN,
+                    "delivered_per_minute_min": TARGET_DELIVERED_PER_MINUTE_MIN},
+        "meets_targets": meets,
+        "problems": problems,
+        "profiled": str(args.profile) if args.profile else None,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_facts(load_before, server_version),
+    }
+    return report
 
 
 if __name__ == "__main__":

@@ -37,17 +37,14 @@ import argparse
 import calendar
 import cProfile
 import io
-import json
 import multiprocessing
 import os
 import pstats
 import queue
 import random
 import shutil
-import signal
 import sqlite3
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
@@ -59,15 +56,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from config import Config  # noqa: E402
+from _seed import SEED_CHUNK, TIMEZONES, child_row, finish, household, insert_chunk  # noqa: E402
 from _common import (  # noqa: E402
-    BenchError,
-    create_database,
+    Run,
     dropper,
     log,
     machine_facts,
     make_password_hash,
-    migrate,
-    on_sigterm,
     read_server_version,
 )
 
@@ -75,11 +70,6 @@ TARGET_FIRST_TICK_S_MAX = 20.0
 TARGET_IDLE_TICK_S_MAX = 2.0
 TARGET_DUPLICATES = 0
 TARGET_CHILDREN = 100_000  # the limits are meant for this size; smaller runs use them as-is
-SEED_CHUNK = 5000
-TIMEZONES = ("Asia/Shanghai", "Asia/Shanghai", "Europe/London", "America/New_York")
-INTEREST_SETS = ([], ["skin_care"], ["feeding", "sleep"], ["skin_care", "bathing"],
-                 ["development", "play"], ["health"], ["pregnancy_wellbeing", "skin_care"])
-PROVINCES = (None, "Shanghai", "Beijing", "Guangdong", "Zhejiang")
 
 
 
@@ -118,47 +108,11 @@ def copy_database(tmp: Path, url: str, database_url: str | None
 # --------------------------------------------------------------------------------------------
 
 
-def _child_row(rng: random.Random, i: int, today: date, oldest: date,
-               now: datetime) -> tuple[dict[str, Any], str]:
-    """One child somewhere on the journey; returns (row, "expecting"|"born"|"preterm")."""
-    row: dict[str, Any] = {
-        "id": i, "family_id": i, "name": f"Baby {i}", "sex": None, "due_date": None,
-        "birth_date": None, "gestational_weeks_at_birth": None,
-        "gestational_days_at_birth": None, "birth_weight_kg": None, "birth_length_cm": None,
-        "birth_head_cm": None, "created_at": now}
-    if rng.random() < 0.40:  # expecting, gestation weeks 4-40 today
-        gestation = rng.randint(4 * 7, 40 * 7 + 6)
-        row["due_date"] = today + timedelta(days=280 - gestation)
-        row["sex"] = rng.choice([None, None, "female", "male"])
-        return row, "expecting"
-    birth = today - timedelta(days=rng.randint(0, (today - oldest).days))
-    row.update(birth_date=birth, sex=rng.choice(["female", "male"]),
-               birth_weight_kg=round(rng.uniform(2.4, 4.3), 2),
-               birth_length_cm=round(rng.uniform(45, 55), 1),
-               birth_head_cm=round(rng.uniform(32, 36), 1))
-    kind = "born"
-    if rng.random() < 0.10:
-        weeks, days, kind = rng.randint(30, 36), rng.randint(0, 6), "preterm"
-    elif rng.random() < 0.5:
-        weeks, days = rng.randint(37, 41), rng.randint(0, 6)
-    else:
-        weeks = days = None  # gestation not recorded: treated as term
-    if weeks is not None:
-        row.update(gestational_weeks_at_birth=weeks, gestational_days_at_birth=days,
-                   due_date=birth + timedelta(days=280 - (weeks * 7 + days)))
-    return row, kind
-
-
 def seed(url: str, tmp: Path, children: int, now: datetime) -> dict[str, Any]:
     """N parents, families, owner memberships and children; the content pack; the journey."""
     import db
-    from sqlalchemy import insert, text
-
-    from content import packs
     from diary import age as agemath
     from diary.models import Child, Family, Membership, User
-    from diary.photos import PhotoStore
-    from journeys import defaults
 
     rng = random.Random(20261123)
     password_hash = make_password_hash()
@@ -178,52 +132,23 @@ def seed(url: str, tmp: Path, children: int, now: datetime) -> dict[str, Any]:
                 ids = range(start, min(children, start + SEED_CHUNK - 1) + 1)
                 users, families, memberships, kids = [], [], [], []
                 for i in ids:
-                    tz = TIMEZONES[i % len(TIMEZONES)]
-                    users.append({
-                        "id": i, "email": f"parent{i}@bench.example", "password_hash":
-                        password_hash, "display_name": f"Parent {i}",
-                        "member_no": f"BB{i:08d}", "timezone": tz,
-                        "locale": "zh_CN" if i % 3 == 0 else "en", "unit_system": "metric", "phone": None,
-                        "region_province": rng.choice(PROVINCES), "region_city": None,
-                        "interests": list(rng.choice(INTEREST_SETS)), "birthday": None,
-                        "last_seen_at": now - timedelta(days=rng.randint(0, 60)),
-                        "digest_opt_in": rng.random() < 0.5,
-                        "marketing_opt_in": rng.random() < 0.3, "staff_role": None,
-                        "is_active": True, "created_at": now, "last_login_at": None,
-                        "security_stamp": f"{rng.getrandbits(128):032x}"})
-                    families.append({"id": i, "name": f"Family {i}", "timezone": tz,
-                                     "created_at": now})
-                    memberships.append({"id": i, "family_id": i, "user_id": i, "role": "owner",
-                                        "relationship_to_child": rng.choice(["mother",
-                                                                             "father"]),
-                                        "joined_at": now})
-                    row, kind = _child_row(rng, i, todays[tz], oldest[tz], now)
+                    user, family, membership = household(
+                        rng, i, password_hash, now, digest_opt_in=rng.random() < 0.5)
+                    users.append(user)
+                    families.append(family)
+                    memberships.append(membership)
+                    tz = family["timezone"]
+                    row, kind = child_row(rng, i, i, todays[tz], oldest[tz], now)
                     kids.append(row)
                     kinds[kind] = kinds.get(kind, 0) + 1
-                with session.begin():
-                    for model, rows in ((User, users), (Family, families),
-                                        (Membership, memberships), (Child, kids)):
-                        session.execute(insert(model.__table__), rows)
+                insert_chunk(session, [(User, users), (Family, families),
+                                       (Membership, memberships), (Child, kids)])
                 log(f"seeded {ids[-1]}/{children} families")
-            with session.begin():
-                if engine.dialect.name == "postgresql":  # explicit ids: move the sequences on
-                    for table in ("users", "families", "memberships", "children"):
-                        session.execute(text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"(SELECT coalesce(max(id), 1) FROM {table}))"))
-                report = packs.import_pack(session, packs.DEFAULT_PACK, None,
-                                           PhotoStore(tmp / "uploads"))
-                journey = defaults.ensure_default_journey(session)
-                stages = len(journey.stages)
-            log(f"content pack: {report.summary()}; journey with {stages} stages")
-            if engine.dialect.name == "postgresql":
-                # Autovacuum would analyse the bulk-loaded tables soon; do it now. (SQLite is
-                # left as the app leaves it: it never runs ANALYZE.)
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.execute(text("ANALYZE"))
-        return {"kinds": dict(sorted(kinds.items())), "journey_stages": stages,
-                "content_items": len(report.created) + len(report.updated)
-                + len(report.unchanged)}
+            done = finish(session, engine, tmp, journey=True)
+            log(f"content pack: {done['content']}; journey with {done['journey_stages']} "
+                "stages")
+        return {"kinds": dict(sorted(kinds.items())), "journey_stages": done["journey_stages"],
+                "content_items": done["content_items"]}
     finally:
         engine.dispose()
 
@@ -418,122 +343,96 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    real_stdout = sys.stdout
-    sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    run = Run("bench-journeys-", keep=args.keep, check=args.check)
+    return run.execute(lambda: measure(args, run))
 
-    load_before = os.getloadavg()[0]
-    tmp = Path(tempfile.mkdtemp(prefix="bench-journeys-"))
-    drops: list[Callable[[], None]] = []
+
+def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
+    """The measurement itself; returns the report (clean-up steps are registered on `run`)."""
+    load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
+    tmp = run.tmp
+    import db
+
+    url, dialect = run.database(args.database_url)
+    now = db.utcnow().replace(microsecond=0)
+    t0 = time.perf_counter()
+    seeded = seed(url, tmp, args.children, now)
+    seed_s = time.perf_counter() - t0
+    log(f"seeded {args.children} children in {seed_s:.1f} s: {seeded['kinds']}")
+    copy_url = None
+    if args.concurrent:
+        copy_url, drop_copy = copy_database(tmp, url, args.database_url)
+        run.on_exit(drop_copy)
+
+    # The scheduler's own session factory: its engine, immediate transactions on SQLite.
+    engine = db.make_engine(url, pool_pre_ping=True)
+    factory = db.make_session_factory(db.writer_engine(engine))
+    counter = StatementCounter(engine)
     try:
-        import db
-
-        url, dialect, drop = create_database(tmp, args.database_url)
-        drops.append(drop)
-        log(f"migrating the {dialect} database in {tmp}")
-        migrate(url)
-        now = db.utcnow().replace(microsecond=0)
-        t0 = time.perf_counter()
-        seeded = seed(url, tmp, args.children, now)
-        seed_s = time.perf_counter() - t0
-        log(f"seeded {args.children} children in {seed_s:.1f} s: {seeded['kinds']}")
-        copy_url = None
-        if args.concurrent:
-            copy_url, drop_copy = copy_database(tmp, url, args.database_url)
-            drops.append(drop_copy)
-
-        # The scheduler's own session factory: its engine, immediate transactions on SQLite.
-        engine = db.make_engine(url, pool_pre_ping=True)
-        factory = db.make_session_factory(db.writer_engine(engine))
-        counter = StatementCounter(engine)
-        try:
-            server_version = read_server_version(engine)
-            log(f"first tick over {args.children} children (batch size {args.batch_size})")
-            first_s, first = timed_tick(factory, counter, now, args.batch_size, args.workers,
-                                        args.profile)
-            log(f"  first tick: {first_s:.2f} s, {first}")
-            log("idle re-tick at the same instant")
-            idle_s, idle = timed_tick(factory, counter, now, args.batch_size, args.workers)
-            log(f"  idle re-tick: {idle_s:.2f} s, {idle}")
-            checks = ledger_checks(factory)
-            log(f"  ledger: {checks}")
-        finally:
-            engine.dispose()
-
-        concurrent = None
-        if copy_url:
-            log("two first ticks at once, in two processes, on the copy")
-            concurrent = run_concurrent(copy_url, now, args.batch_size,
-                                        args.concurrent_enrolled)
-            log(f"  concurrent: {concurrent}")
-
-        problems = []
-        if first["processed"] != args.children or first["enrolled"] != args.children:
-            problems.append(f"first tick processed {first['processed']} and enrolled "
-                            f"{first['enrolled']} of {args.children} children")
-        if first["pushed"] == 0:
-            problems.append("the first tick pushed nothing")
-        if checks["inbox_messages"] != checks["inbox_deliveries"] or \
-                checks["inbox_deliveries_without_message"]:
-            problems.append("inbox messages do not match inbox deliveries one to one")
-        # A concurrent tick that fails (SQLite: "database is locked" after the busy timeout)
-        # is a finding about the app, not an unusable measurement: reported, not fatal.
-        warnings = [f"a concurrent tick failed: {e}" for e in
-                    (concurrent["errors"] if concurrent else [])]
-        duplicates = checks["duplicates"] + (concurrent["duplicates"] if concurrent else 0)
-        meets = (not problems and first_s <= TARGET_FIRST_TICK_S_MAX
-                 and idle_s <= TARGET_IDLE_TICK_S_MAX and duplicates == TARGET_DUPLICATES)
-        report: dict[str, Any] = {
-            "benchmark": "journeys_tick",
-            "children": args.children,
-            "db": dialect,
-            "batch_size": args.batch_size,
-            "workers": args.workers if dialect == "postgresql" else 1,
-            "seeded": seeded,
-            "seed_s": round(seed_s, 2),
-            "first_tick_s": round(first_s, 3),
-            "first_tick": first,
-            "profiled": bool(args.profile),
-            "idle_tick_s": round(idle_s, 3),
-            "idle_tick": idle,
-            **checks,
-            "duplicates": duplicates,
-            "concurrent": concurrent,
-            "targets": {"children": TARGET_CHILDREN,
-                        "first_tick_s_max": TARGET_FIRST_TICK_S_MAX,
-                        "idle_tick_s_max": TARGET_IDLE_TICK_S_MAX,
-                        "duplicates": TARGET_DUPLICATES},
-            "meets_targets": meets,
-            "problems": problems,
-            "warnings": warnings,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "as_of": now.isoformat(),
-            "machine": machine_facts(load_before, server_version),
-        }
-        real_stdout.write(json.dumps(report) + "\n")
-        real_stdout.flush()
-        if problems:
-            return 1
-        return 1 if args.check and not meets else 0
-    except BenchError as error:
-        log(f"error: {error}")
-        return 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
+        server_version = read_server_version(engine)
+        log(f"first tick over {args.children} children (batch size {args.batch_size})")
+        first_s, first = timed_tick(factory, counter, now, args.batch_size, args.workers,
+                                    args.profile)
+        log(f"  first tick: {first_s:.2f} s, {first}")
+        log("idle re-tick at the same instant")
+        idle_s, idle = timed_tick(factory, counter, now, args.batch_size, args.workers)
+        log(f"  idle re-tick: {idle_s:.2f} s, {idle}")
+        checks = ledger_checks(factory)
+        log(f"  ledger: {checks}")
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if args.keep:
-            log(f"kept {tmp}" + (" and the PostgreSQL database(s)" if args.database_url else ""))
-        else:
-            for drop in reversed(drops):
-                try:
-                    drop()
-                except Exception as error:  # noqa: BLE001 - reported, clean-up goes on
-                    log(f"could not drop a database: {error}")
-            shutil.rmtree(tmp, ignore_errors=True)
+        engine.dispose()
+
+    concurrent = None
+    if copy_url:
+        log("two first ticks at once, in two processes, on the copy")
+        concurrent = run_concurrent(copy_url, now, args.batch_size,
+                                    args.concurrent_enrolled)
+        log(f"  concurrent: {concurrent}")
+
+    problems = []
+    if first["processed"] != args.children or first["enrolled"] != args.children:
+        problems.append(f"first tick processed {first['processed']} and enrolled "
+                        f"{first['enrolled']} of {args.children} children")
+    if first["pushed"] == 0:
+        problems.append("the first tick pushed nothing")
+    if checks["inbox_messages"] != checks["inbox_deliveries"] or \
+            checks["inbox_deliveries_without_message"]:
+        problems.append("inbox messages do not match inbox deliveries one to one")
+    # A concurrent tick that fails (SQLite: "database is locked" after the busy timeout)
+    # is a finding about the app, not an unusable measurement: reported, not fatal.
+    warnings = [f"a concurrent tick failed: {e}" for e in
+                (concurrent["errors"] if concurrent else [])]
+    duplicates = checks["duplicates"] + (concurrent["duplicates"] if concurrent else 0)
+    meets = (not problems and first_s <= TARGET_FIRST_TICK_S_MAX
+             and idle_s <= TARGET_IDLE_TICK_S_MAX and duplicates == TARGET_DUPLICATES)
+    report: dict[str, Any] = {
+        "benchmark": "journeys_tick",
+        "children": args.children,
+        "db": dialect,
+        "batch_size": args.batch_size,
+        "workers": args.workers if dialect == "postgresql" else 1,
+        "seeded": seeded,
+        "seed_s": round(seed_s, 2),
+        "first_tick_s": round(first_s, 3),
+        "first_tick": first,
+        "profiled": bool(args.profile),
+        "idle_tick_s": round(idle_s, 3),
+        "idle_tick": idle,
+        **checks,
+        "duplicates": duplicates,
+        "concurrent": concurrent,
+        "targets": {"children": TARGET_CHILDREN,
+                    "first_tick_s_max": TARGET_FIRST_TICK_S_MAX,
+                    "idle_tick_s_max": TARGET_IDLE_TICK_S_MAX,
+                    "duplicates": TARGET_DUPLICATES},
+        "meets_targets": meets,
+        "problems": problems,
+        "warnings": warnings,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "as_of": now.isoformat(),
+        "machine": machine_facts(load_before, server_version),
+    }
+    return report
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import io
-import json
 import os
 import random
 import re
@@ -41,21 +40,20 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _common import BenchError, create_database, log, machine_facts, migrate, on_sigterm  # noqa: E402
+from _common import BenchError, Run, log, machine_facts  # noqa: E402
 
 TARGET_RATIO_MIN = 0.40
 TARGET_P95_MS_MAX = 50.0
@@ -534,118 +532,92 @@ def _median_result(results: list[LoadResult]) -> LoadResult:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    real_stdout = sys.stdout
-    sys.stdout = sys.stderr  # anything printed by libraries goes to stderr; JSON alone on stdout
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
-
     wrk = shutil.which("wrk") if args.tool in ("auto", "wrk") else None
     if args.tool == "wrk" and not wrk:
         log("wrk is not installed (apt-get install -y wrk)")
         return 2
+    run = Run("bench-timeline-", keep=args.keep, check=args.check)
+    return run.execute(lambda: measure(args, run, wrk))
+
+
+def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, Any]:
+    """The measurement itself; returns the report (clean-up steps are registered on `run`)."""
     tool = "wrk" if wrk else "python"
-
     load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
-    tmp = Path(tempfile.mkdtemp(prefix="bench-timeline-"))
-    drop: Callable[[], None] = lambda: None
-    proc: subprocess.Popen | None = None
-    try:
-        url, dialect, drop = create_database(tmp, args.database_url)
-        log(f"migrating the {dialect} database in {tmp}")
-        migrate(url)
-        t0 = time.perf_counter()
-        seeded = seed(url, tmp / "uploads", args.entries, args.photo_entries)
-        log(f"seeded child {seeded.child_id}: {seeded.entries} entries "
-            f"({seeded.photos} photos) in {time.perf_counter() - t0:.1f} s: {seeded.kinds}")
+    tmp = run.tmp
+    # A kept run keeps its SQLite file in the folder, never a database on a server.
+    url, dialect = run.database(args.database_url, drop_when_kept=True)
+    t0 = time.perf_counter()
+    seeded = seed(url, tmp / "uploads", args.entries, args.photo_entries)
+    log(f"seeded child {seeded.child_id}: {seeded.entries} entries "
+        f"({seeded.photos} photos) in {time.perf_counter() - t0:.1f} s: {seeded.kinds}")
 
-        port = free_port()
-        proc, log_path = start_gunicorn(tmp, url, port, args.workers)
-        wait_healthy(proc, port, log_path)
-        cookie = login(port)
-        timeline_path = f"/children/{seeded.child_id}/timeline"
-        page = check_timeline(port, timeline_path, cookie)
-        log(f"signed in; {timeline_path} is {page.bytes} bytes with "
-            f"{page.entries_on_page} entries")
+    port = free_port()
+    proc, log_path = start_gunicorn(tmp, url, port, args.workers)
+    run.on_exit(lambda: stop_gunicorn(proc), always=True)
+    wait_healthy(proc, port, log_path)
+    cookie = login(port)
+    timeline_path = f"/children/{seeded.child_id}/timeline"
+    page = check_timeline(port, timeline_path, cookie)
+    log(f"signed in; {timeline_path} is {page.bytes} bytes with "
+        f"{page.entries_on_page} entries")
 
-        lua = tmp / "bench.lua"
-        lua.write_text(WRK_LUA)
-        endpoints = {"hello": "/hello", "timeline": timeline_path}
+    lua = tmp / "bench.lua"
+    lua.write_text(WRK_LUA)
+    endpoints = {"hello": "/hello", "timeline": timeline_path}
 
-        def load(path: str, seconds: float) -> LoadResult:
-            if wrk:
-                return run_wrk(wrk, lua, f"http://{HOST}:{port}{path}", cookie,
-                               args.connections, seconds)
-            return run_python(port, path, cookie, args.connections, seconds)
+    def load(path: str, seconds: float) -> LoadResult:
+        if wrk:
+            return run_wrk(wrk, lua, f"http://{HOST}:{port}{path}", cookie,
+                           args.connections, seconds)
+        return run_python(port, path, cookie, args.connections, seconds)
 
-        results: dict[str, list[LoadResult]] = {name: [] for name in endpoints}
-        for round_no in range(1, args.rounds + 1):
-            for name, path in endpoints.items():
-                if args.warmup > 0:
-                    load(path, args.warmup)
-                log(f"round {round_no}/{args.rounds}: {name} for {args.duration:g} s with "
-                    f"{args.connections} connections ({tool})")
-                result = load(path, args.duration)
-                log(f"  {name}: {result.req_per_s:.1f} req/s, p95 {result.p95_ms:.1f} ms, "
-                    f"non-200 {result.non_200}, socket errors {result.socket_errors}")
-                results[name].append(result)
+    results: dict[str, list[LoadResult]] = {name: [] for name in endpoints}
+    for round_no in range(1, args.rounds + 1):
+        for name, path in endpoints.items():
+            if args.warmup > 0:
+                load(path, args.warmup)
+            log(f"round {round_no}/{args.rounds}: {name} for {args.duration:g} s with "
+                f"{args.connections} connections ({tool})")
+            result = load(path, args.duration)
+            log(f"  {name}: {result.req_per_s:.1f} req/s, p95 {result.p95_ms:.1f} ms, "
+                f"non-200 {result.non_200}, socket errors {result.socket_errors}")
+            results[name].append(result)
 
-        # The session must still be good after the load (no 302s counted as successes).
-        check_timeline(port, timeline_path, cookie)
-        hello, timeline = (_median_result(results[n]) for n in ("hello", "timeline"))
-        problems = []
-        for name, r in (("hello", hello), ("timeline", timeline)):
-            if r.non_200:
-                problems.append(f"{name}: {r.non_200} answers were not 200")
-            if r.socket_errors:
-                problems.append(f"{name}: {r.socket_errors} socket errors/timeouts")
-        ratio = timeline.req_per_s / hello.req_per_s if hello.req_per_s else 0.0
-        meets = (not problems and ratio >= TARGET_RATIO_MIN
-                 and timeline.p95_ms <= TARGET_P95_MS_MAX)
-        report = {
-            "benchmark": "timeline",
-            "entries": seeded.entries,
-            "photo_entries": seeded.photo_entries,
-            "photos": seeded.photos,
-            "workers": args.workers,
-            "connections": args.connections,
-            "duration_s": args.duration,
-            "rounds": args.rounds,
-            "db": dialect,
-            "tool": tool,
-            "hello": hello.as_dict(),
-            "timeline": {**timeline.as_dict(), "bytes": page.bytes,
-                         "entries_on_page": page.entries_on_page},
-            "ratio": round(ratio, 3),
-            "targets": {"ratio_min": TARGET_RATIO_MIN, "p95_ms_max": TARGET_P95_MS_MAX},
-            "meets_targets": meets,
-            "problems": problems,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine_facts(load_before),
-        }
-        real_stdout.write(json.dumps(report) + "\n")
-        real_stdout.flush()
-        if problems:
-            return 1
-        return 1 if args.check and not meets else 0
-    except BenchError as error:
-        log(f"error: {error}")
-        return 1
-    except KeyboardInterrupt:
-        log("interrupted")
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the clean-up finish
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if proc is not None:
-            stop_gunicorn(proc)
-        try:
-            drop()
-        except Exception as error:  # noqa: BLE001 - reported, clean-up goes on
-            log(f"could not drop the database: {error}")
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+    # The session must still be good after the load (no 302s counted as successes).
+    check_timeline(port, timeline_path, cookie)
+    hello, timeline = (_median_result(results[n]) for n in ("hello", "timeline"))
+    problems = []
+    for name, r in (("hello", hello), ("timeline", timeline)):
+        if r.non_200:
+            problems.append(f"{name}: {r.non_200} answers were not 200")
+        if r.socket_errors:
+            problems.append(f"{name}: {r.socket_errors} socket errors/timeouts")
+    ratio = timeline.req_per_s / hello.req_per_s if hello.req_per_s else 0.0
+    meets = (not problems and ratio >= TARGET_RATIO_MIN
+             and timeline.p95_ms <= TARGET_P95_MS_MAX)
+    report = {
+        "benchmark": "timeline",
+        "entries": seeded.entries,
+        "photo_entries": seeded.photo_entries,
+        "photos": seeded.photos,
+        "workers": args.workers,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "rounds": args.rounds,
+        "db": dialect,
+        "tool": tool,
+        "hello": hello.as_dict(),
+        "timeline": {**timeline.as_dict(), "bytes": page.bytes,
+                     "entries_on_page": page.entries_on_page},
+        "ratio": round(ratio, 3),
+        "targets": {"ratio_min": TARGET_RATIO_MIN, "p95_ms_max": TARGET_P95_MS_MAX},
+        "meets_targets": meets,
+        "problems": problems,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_facts(load_before),
+    }
+    return report
 
 
 if __name__ == "__main__":
