@@ -20,6 +20,7 @@ from content.errors import N_, ValidationError
 from content.models import KINDS, LOCALES
 from content.stages import UNITS
 from webapp.blueprints.auth.forms import INTEREST_CHOICES, MultiCheckboxField
+from webapp.content_format import TOPIC_LABELS
 
 KIND_NAMES = {"article": _l("Article"), "reminder": _l("Reminder"), "product": _l("Product"),
               "faq": _l("FAQ")}
@@ -30,16 +31,8 @@ STATUS_NAMES = {"draft": _l("Draft"), "in_review": _l("In review"),
                 "archived": _l("Archived")}
 UNIT_NAMES = {"pregnancy_week": _l("Pregnancy weeks"), "week": _l("Baby weeks"),
               "month": _l("Baby months")}
-TOPIC_NAMES = {
-    "fetal-development": _l("Baby's development in the womb"),
-    "prenatal-care": _l("Prenatal care"), "feelings": _l("Feelings"),
-    "birth-prep": _l("Getting ready for the birth"), "nutrition": _l("Nutrition"),
-    "senses": _l("Senses"), "sleep": _l("Sleep"), "feeding": _l("Feeding"),
-    "crying": _l("Crying"), "temperature": _l("Temperature"),
-    "illness-signs": _l("Signs of illness"), "skin-care": _l("Skin care"),
-    "development": _l("Development"), "play": _l("Play"), "bathing": _l("Bathing"),
-    "safety": _l("Safety"), "vaccination": _l("Vaccination"),
-}
+#: Topics are named as parents see them (one table for the studio and the site).
+TOPIC_NAMES = TOPIC_LABELS
 CATEGORY_NAMES = {
     "checkup": _l("Check-up"), "vaccination": _l("Vaccination"), "tip": _l("Tip"),
     "preparation": _l("Preparation"), "bath": _l("Bath"), "cotton_buds": _l("Cotton buds"),
