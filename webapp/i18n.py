@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
+from babel.lists import format_list
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
@@ -37,6 +38,13 @@ def current_locale() -> str:
     """Our code for the request's language ("en" / "zh_CN"); Babel itself says zh_Hans_CN."""
     locale = get_locale()
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
+def join_list(parts: list[str], style: str = "standard") -> str:
+    """"a, b and c" in the reader's language ("a、b和c" in Chinese); style "or" for
+    alternatives. Babel knows each language's separators, so no ", " is hard-coded."""
+    return format_list([str(p) for p in parts], style=style, locale=current_locale()) \
+        if parts else ""
 
 
 def select_timezone() -> str:

@@ -355,3 +355,16 @@ class TestWithCsrf:
         assert ok.status_code == 302
         assert client.post(f"{base}/resume", data={"csrf_token": token}).status_code == 302
         assert fresh(session, small.id).status == "active"
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "On entry: push 1 article, 1 reminder, and 1 product to the inbox and by email"),
+    ("zh-CN", "进入阶段时：通过收件箱和邮件推送 1 篇文章、1 条提醒和1 个产品"),
+])
+def test_step_texts_join_lists_the_way_each_language_does(app, language, expected):
+    from webapp.blueprints.journeys_admin.routes import step_text
+
+    step = {"push": ["article", "reminder", "product"], "channels": ["inbox", "email"],
+            "delay_days": 0, "limit": 1}
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert step_text(step) == expected

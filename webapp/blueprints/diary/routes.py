@@ -22,7 +22,7 @@ from diary.entries import Cursor
 from diary.entry_kinds import EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
-from diary.models import Child, Entry, Membership
+from diary.models import Child, Membership
 from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, process_upload
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm

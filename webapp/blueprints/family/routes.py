@@ -11,7 +11,7 @@ from db import utcnow
 from diary import families, invitations, privacy
 from journeys import engine as journeys
 from diary.errors import DiaryError, NotFound
-from diary.models import Child, Invitation
+from diary.models import Invitation
 from mailer import Email
 from webapp.blueprints.family.forms import AddChildForm, ArrivedForm, ConfirmForm, InviteForm, \
     RoleForm

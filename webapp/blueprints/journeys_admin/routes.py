@@ -30,7 +30,7 @@ from webapp.blueprints.studio.forms import KIND_NAMES, STATUS_NAMES, UNIT_NAMES
 from webapp.blueprints.studio.routes import window_text
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
-from webapp.i18n import current_locale
+from webapp.i18n import current_locale, join_list
 from webapp.security import staff_required
 
 bp = Blueprint("journeys_admin", __name__)
@@ -51,9 +51,7 @@ def _kind_count(kind: str, n: int) -> str:
 
 
 def _and(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return gettext("%(first)s and %(last)s", first=", ".join(parts[:-1]), last=parts[-1])
+    return join_list(parts)
 
 
 def step_text(step: dict[str, Any]) -> str:
@@ -82,7 +80,8 @@ def entry_text(rule: dict[str, Any] | None) -> str:
     if rule.get("interests"):
         names = dict(INTEREST_CHOICES)
         parts.append(gettext("interested in %(names)s",
-                             names=", ".join(str(names.get(i, i)) for i in rule["interests"])))
+                             names=join_list([names.get(i, i) for i in rule["interests"]],
+                                             style="or")))
     if rule.get("region"):
         parts.append(gettext("in %(region)s", region=rule["region"]))
     return " · ".join(parts)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_currency
@@ -31,14 +30,14 @@ from diary import age as agemath
 from diary.accounts import INTERESTS
 from diary.errors import DiaryError
 from diary.models import Child, User
-from diary.photos import PhotoStore, process_upload
+from diary.photos import process_upload
 from webapp.blueprints.auth.forms import INTEREST_CHOICES
 from webapp.blueprints.studio.forms import CATEGORY_NAMES, KIND_NAMES, KIND_PLURALS, \
     KIND_TEXT, STATUS_NAMES, TOPIC_NAMES, UNIT_NAMES, FamilyPreviewForm, ImportForm, \
     ItemForm, ScheduleForm, field_map, to_local, to_utc
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
-from webapp.i18n import local_datetime, translate_error
+from webapp.i18n import join_list, local_datetime, translate_error
 from webapp.security import staff_required
 from webapp.services import content_store
 
@@ -534,10 +533,10 @@ def import_pack() -> Any:
 
 
 def _summary(report: packs.ImportReport) -> str:
-    return ", ".join((ngettext("%(num)d created", "%(num)d created", len(report.created)),
+    return join_list([ngettext("%(num)d created", "%(num)d created", len(report.created)),
                       ngettext("%(num)d updated", "%(num)d updated", len(report.updated)),
                       ngettext("%(num)d unchanged", "%(num)d unchanged",
-                               len(report.unchanged))))
+                               len(report.unchanged))])
 
 
 # --- images --------------------------------------------------------------------------------
