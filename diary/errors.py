@@ -2,16 +2,26 @@
 
 Messages are English templates with %(name)s placeholders, marked with `N_` so the
 translation tools find them; the web layer translates the template and then fills it in
-(string parameters marked with `N_` are translated too).
+(parameters marked with `N_` are translated too; everything else is shown as given).
 """
 from __future__ import annotations
 
 from typing import Any
 
 
+class Term(str):
+    """A string marked with `N_`: a message id to translate, not a value someone typed."""
+
+    __slots__ = ()
+
+
 def N_(message: str) -> str:
-    """Mark a string for translation without translating it here (no Flask in domain code)."""
-    return message
+    """Mark a string for translation without translating it here (no Flask in domain code).
+
+    The mark stays visible at run time (`Term`), so an error's parameters are translated
+    only when they are our own words (a field label, a language name), never when they are
+    what a person typed (a slug, a URL, a name)."""
+    return Term(message)
 
 
 class DiaryError(Exception):

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from diary import age as agemath
 from diary import units
-from diary.errors import DiaryError
+from diary.errors import DiaryError, Term
 from diary.models import Child
 from webapp.extensions import babel
 
@@ -66,9 +66,9 @@ def init_app(app: Flask) -> None:
 
 
 def translate_error(error: DiaryError) -> str:
-    """Translate a domain error's template, then its translatable string parameters."""
-    params = {k: gettext(v) if isinstance(v, str) and not v.isdigit() else v
-              for k, v in error.params.items()}
+    """Translate a domain error's template, and those parameters that are our own words
+    (marked with `N_`); values a person typed are shown as they are."""
+    params = {k: gettext(v) if isinstance(v, Term) else v for k, v in error.params.items()}
     return gettext(error.message, **params) if params else gettext(error.message)
 
 

@@ -132,3 +132,16 @@ def test_visits_are_noted_at_most_hourly(client, make_family, login_as, session)
     client.get(f"/children/{child.id}")
     session.expire_all()
     assert utcnow() - user.last_seen_at < timedelta(minutes=1)
+
+
+def test_errors_translate_our_words_but_show_what_people_typed_as_typed(app):
+    """A domain error's parameters marked with N_ are translated; typed values never are,
+    even when they happen to be a word the catalogue knows."""
+    from diary.errors import N_, ValidationError
+    from webapp.i18n import translate_error
+
+    ours = ValidationError(N_("The %(locale)s title is missing."), locale=N_("English"))
+    typed = ValidationError(N_("Unknown time zone %(name)s."), name="English")
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert "英文" in translate_error(ours)
+        assert "English" in translate_error(typed) and "英文" not in translate_error(typed)
