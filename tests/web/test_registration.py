@@ -137,3 +137,18 @@ def test_reset_link_ignores_a_forged_host_header(client, make_family, mailer):
     client.post("/forgot", data={"email": user.email}, headers={"Host": "evil.example"})
     assert "evil.example" not in mailer.sent[0].text
     assert "http://localhost/reset/" in mailer.sent[0].text
+
+
+def test_staff_land_in_the_studio_with_a_staff_menu(client, session):
+    from diary import accounts
+
+    accounts.create_user(session, "marketer@example.com", PASSWORD,
+                         accounts.Profile(display_name="Mia Marketer")).staff_role = "marketer"
+    session.commit()
+    response = client.post("/login", data={"email": "marketer@example.com",
+                                           "password": PASSWORD})
+    assert response.headers["Location"] == "/studio"
+    assert client.get("/").headers["Location"] == "/studio"
+    page = client.get("/studio").get_data(as_text=True)
+    assert "My baby's book" not in page and ">Inbox<" not in page
+    assert 'href="/studio"' in page

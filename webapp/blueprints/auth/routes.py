@@ -115,11 +115,16 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _landing() -> str:
+    """Where signing in leads without a `next`: staff to the studio, parents to their book."""
+    return "studio.index" if current_user.is_staff else "diary.dashboard"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> Any:
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next"), _landing()))
     form = LoginForm()
     if form.validate_on_submit():
         with transaction() as s:
@@ -129,7 +134,7 @@ def login() -> Any:
         else:
             login_user(user, remember=form.remember.data)
             session.pop("lang", None)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), _landing()))
     return render_template("auth/login.html", form=form)
 
 
