@@ -25,12 +25,12 @@ from diary.formatting import render_note
 from diary.models import Child, Membership
 from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, process_upload
+from webapp import fragments
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
-from webapp import fragments
 from webapp.fragments import entry_card
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.services import photo_store
