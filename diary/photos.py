@@ -115,6 +115,16 @@ class PhotoStore:
             path.write_bytes(data)
         return key
 
+    def keys(self, modified_before: float | None = None) -> list[str]:
+        """Every stored key (optionally only those whose file is older than a POSIX time)."""
+        found = []
+        for path in sorted(self.root.glob("*/*.full.jpg")):
+            key = path.name.removesuffix(".full.jpg")
+            if key.isalnum() and (modified_before is None
+                                  or path.stat().st_mtime < modified_before):
+                found.append(key)
+        return found
+
     def delete(self, keys: list[str]) -> None:
         """Remove files; called after the deleting transaction committed."""
         for key in keys:

@@ -156,6 +156,28 @@ def content_import(path: str, draft: bool) -> None:
     click.echo(f"Imported {path}: {report.summary()}.")
 
 
+@content_cli.command("prune-images",
+                     help="Delete stored images no item or version uses any more.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted.")
+@click.option("--min-age-hours", default=24, show_default=True,
+              help="Keep newer files (an upload may still be on its way into a save).")
+def content_prune_images(dry_run: bool, min_age_hours: int) -> None:
+    import time
+
+    from content import images
+    from webapp.database import get_session
+
+    store = content_store()
+    stored = store.keys(modified_before=time.time() - min_age_hours * 3600)
+    unused = images.unreferenced(get_session(), stored)
+    if not dry_run:
+        store.delete(unused)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {len(unused)} of {len(stored)} images older than {min_age_hours} h.")
+    for key in unused:
+        click.echo(f"  {key}")
+
+
 def _parse_now(value: str | None):  # type: ignore[no-untyped-def]
     """--now for simulating days passing in development (ISO 8601, UTC if no offset)."""
     from datetime import datetime, timezone

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import secrets
+import time
 import zipfile
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,6 +19,7 @@ from content.authoring import ItemInput, TextInput
 from content.models import ContentItem, Version
 from db import utcnow
 from diary import accounts
+from diary.photos import process_upload
 from tests.conftest import PASSWORD
 from tests.web.helpers import png_bytes
 
@@ -593,3 +596,35 @@ class TestWithCsrf:
         assert client.post("/studio/new/article", data=article_form()).status_code == 400
         assert client.post("/studio/new/article",
                            data=article_form(csrf_token=token)).status_code == 302
+
+
+def test_prune_images_keeps_what_items_and_versions_use(client, session, login_as, marketer,
+                                                        runner, app):
+    """A replaced image stays while a version names it (a revert brings it back); a file no
+    row names goes, unless it is newer than the minimum age (an upload on its way in)."""
+    login_as(marketer)
+    client.post("/studio/new/article", content_type="multipart/form-data",
+                data=article_form(image=(io.BytesIO(png_bytes()), "first.png")))
+    item = find(session, "article", "week-12-scan")
+    first = item.image_key
+    client.post(f"/studio/{item.id}/edit", content_type="multipart/form-data",
+                data=article_form(image=(io.BytesIO(png_bytes(color=(9, 9, 9))), "second.png")))
+    session.expire_all()
+    second = find(session, "article", "week-12-scan").image_key
+    assert first and second and first != second
+    store = app.extensions["content_store"]
+    old_orphan = store.save(process_upload(png_bytes()))
+    new_orphan = store.save(process_upload(png_bytes()))
+    two_days_ago = time.time() - 48 * 3600
+    for key in (first, second, old_orphan):
+        for size in ("full", "thumb"):
+            os.utime(store.path(key, size), (two_days_ago, two_days_ago))
+
+    dry = runner.invoke(args=["content", "prune-images", "--dry-run"])
+    assert "Would delete 1 of 3 images" in dry.output and old_orphan in dry.output
+    assert store.path(old_orphan).exists()
+    result = runner.invoke(args=["content", "prune-images"])
+    assert result.exit_code == 0 and "Deleted 1 of 3 images" in result.output
+    assert not store.path(old_orphan).exists() and not store.path(old_orphan, "thumb").exists()
+    for kept in (first, second, new_orphan):
+        assert store.path(kept).exists()
