@@ -143,12 +143,6 @@ class TimelineRefs:
     next_cursor: Cursor | None
 
 
-@dataclass(frozen=True)
-class TimelinePage:
-    entries: list[Entry]
-    next_cursor: Cursor | None
-
-
 def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None,
                   query: str | None = None, cursor: Cursor | None = None,
                   limit: int = 30) -> TimelineRefs:
@@ -187,20 +181,5 @@ def entries_by_id(session: Session, child: Child, ids: list[int]) -> dict[int, E
     return {entry.id: entry for entry in session.scalars(stmt).unique()}
 
 
-def timeline(session: Session, child: Child, kinds: list[str] | None = None,
-             query: str | None = None, cursor: Cursor | None = None,
-             limit: int = 30) -> TimelinePage:
-    """Newest first, keyset-paginated, as full entries."""
-    page = timeline_refs(session, child, kinds, query, cursor, limit)
-    found = entries_by_id(session, child, [ref.id for ref in page.refs])
-    return TimelinePage([found[ref.id] for ref in page.refs if ref.id in found],
-                        page.next_cursor)
-
-
-def latest_entries(session: Session, child: Child, limit: int = 5) -> list[Entry]:
-    return timeline(session, child, limit=limit).entries
-
-
 __all__ = ["EntryInput", "MeasurementInput", "create_entry", "update_entry", "delete_entry",
-           "timeline", "timeline_refs", "entries_by_id", "latest_entries", "Cursor",
-           "EntryRef", "TimelinePage", "TimelineRefs"]
+           "timeline_refs", "entries_by_id", "Cursor", "EntryRef", "TimelineRefs"]

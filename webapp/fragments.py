@@ -41,23 +41,11 @@ def _key(ref: EntryRef, child: Child) -> tuple[Any, ...]:
             child.family.timezone, *language_and_units())
 
 
-def _ref(entry: Entry) -> EntryRef:
-    return EntryRef(entry.id, entry.occurred_at, entry.updated_at,
-                    entry.author.display_name if entry.author else None)
-
-
 def _render_card(entry: Entry, child: Child, key: tuple[Any, ...]) -> Markup:
     html = Markup(render_template("diary/_entry_card.html", entry=entry, child=child))
     with _lock:
         _cards[key] = html
     return html
-
-
-def entry_card(entry: Entry, child: Child) -> Markup:
-    key = _key(_ref(entry), child)
-    with _lock:
-        html = _cards.get(key)
-    return html if html is not None else _render_card(entry, child, key)
 
 
 def cards(db: Session, refs: Sequence[EntryRef], child: Child) -> list[Markup]:

@@ -31,12 +31,10 @@ from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
-from webapp.fragments import entry_card
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.services import photo_store
 
 bp = Blueprint("diary", __name__)
-bp.add_app_template_global(entry_card)
 
 BABY_KINDS = ("photo", "note", "milestone", "measurement") + QUICK_LOG_KINDS
 FIELD_MAP = {"occurred_at": "occurred_date", "celsius": "temperature", "name": "med_name",
@@ -73,7 +71,8 @@ def child_home(child_id: int) -> Any:
                            inbox_entries=inbox.messages(s, current_user, limit=3,
                                                         child_id=child.id),
                            can_write=membership.can_write,
-                           latest=entry_service.latest_entries(s, child, 5),
+                           latest=fragments.cards(
+                               s, entry_service.timeline_refs(s, child, limit=5).refs, child),
                            kinds=kinds_for(child), quick_kinds=_quick_kinds(child),
                            today=child_today(child))
 
