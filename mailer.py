@@ -108,10 +108,6 @@ class MailerUnavailable(Exception):
     """The mail server could not be reached or refused the session (connect, TLS, login)."""
 
 
-class Connection(Protocol):
-    def send(self, email: Email) -> None: ...
-
-
 class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
 

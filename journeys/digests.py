@@ -371,10 +371,13 @@ def _pick_articles(items: list[ContentItem], topics: set[str]) -> list[ContentIt
     return chosen + rest[:max(0, ARTICLES_MIN - len(chosen))]
 
 
-def preload(session: Session, user_ids: set[int], prefs: dict[int, EmailPreference],
-            cache: ContentCache) -> None:
-    """Read a whole outbox batch's children (with families) and preferences at once, so
-    rendering each email runs no query of its own."""
+#: What one outbox run shares between emails: stage content {(kind, stage): items}, its
+#: ranking per set of interests, and each batch's preloaded children and preferences.
+ContentCache = dict[tuple[Any, ...], Any]
+
+
+def children_by_user(session: Session, user_ids: set[int]) -> dict[int, list[Child]]:
+    """Each person's children (with their families), oldest record first, in one query."""
     children: dict[int, list[Child]] = {uid: [] for uid in user_ids}
     for user_id, child in session.execute(
             select(Membership.user_id, Child)
@@ -382,25 +385,21 @@ def preload(session: Session, user_ids: set[int], prefs: dict[int, EmailPreferen
             .where(Membership.user_id.in_(user_ids)).order_by(Child.id)
             .options(selectinload(Child.family))):
         children[user_id].append(child)
-    for uid in user_ids:
-        cache[("children", uid)] = children[uid]  # type: ignore[assignment]
-        cache[("pref", uid)] = prefs.get(uid)  # type: ignore[assignment]
+    return children
 
 
-def _children(session: Session, user: User) -> list[Child]:
-    return list(session.scalars(
-        select(Child).join(Membership, Membership.family_id == Child.family_id)
-        .where(Membership.user_id == user.id).order_by(Child.id)
-        .options(selectinload(Child.family))))
+def preload(session: Session, user_ids: set[int], prefs: dict[int, EmailPreference],
+            cache: ContentCache) -> None:
+    """Read a whole outbox batch's children (with families) and preferences at once, so
+    rendering each email runs no query of its own."""
+    for uid, children in children_by_user(session, user_ids).items():
+        cache[("children", uid)] = children
+        cache[("pref", uid)] = prefs.get(uid)
 
 
 def _text(item: ContentItem, locale: str) -> tuple[str, str]:
     tr = item.text(locale)
     return (tr.title, tr.summary or "") if tr is not None else (item.key, "")
-
-
-#: Content lookups shared by every email of one outbox run: {(kind, stage): items}.
-ContentCache = dict[tuple[Any, ...], list[ContentItem]]
 
 
 def _stage_items(session: Session, kind: type[ContentItem], stage: Stage,
@@ -473,12 +472,13 @@ def render(session: Session, delivery: Delivery, user: User, now: datetime, site
         pref = cache[("pref", user.id)]
         children = cache[("children", user.id)]
     else:
-        pref, children = session.get(EmailPreference, user.id), _children(session, user)
-    topics = set(Schedule.of(pref).topics)  # type: ignore[arg-type]
+        pref = session.get(EmailPreference, user.id)
+        children = children_by_user(session, {user.id})[user.id]
+    topics = set(Schedule.of(pref).topics)
     interests = list(user.interests or [])
     link = _linker(site, secret, delivery, user)
     blocks: list[ChildBlock] = []
-    for child in children:  # type: ignore[union-attr]
+    for child in children:
         stage = stage_of(child, agemath.local_date(now, child.family.timezone))
         if stage is not None:
             blocks.append(_block(session, child, stage, locale, interests, topics, now, link,

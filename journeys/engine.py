@@ -248,13 +248,9 @@ def _write_updates(session: Session, updates: list[dict[str, Any]]) -> None:
     if not updates:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_PG_UPDATE, {"rows": json.dumps(updates, default=_iso)})
+        session.execute(_PG_UPDATE, {"rows": json.dumps(updates, default=str)})
     else:
         session.execute(_UPDATE, updates)
-
-
-def _iso(value: date) -> str:
-    return value.isoformat()  # dates and aware datetimes (UTC) alike
 
 
 def _child_rows(session: Session, ids: list[int]) -> dict[int, _ChildRow]:

@@ -116,14 +116,6 @@ class Schedule:
         return wall.astimezone(timezone.utc)
 
 
-def preference(session: Session, user_id: int) -> EmailPreference | None:
-    return session.get(EmailPreference, user_id)
-
-
-def schedule_for(session: Session, user_id: int) -> Schedule:
-    return Schedule.of(preference(session, user_id))
-
-
 def _row(session: Session, user: User) -> EmailPreference:
     pref = session.get(EmailPreference, user.id)
     if pref is None:
