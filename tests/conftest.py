@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,6 +38,27 @@ def local_today(tz: str = "Asia/Shanghai") -> date:
     from diary import age as agemath
     return agemath.local_today(tz)
 passwords.use_fast_hashing(True)  # every account made by the suite uses cheap Argon2 settings
+
+
+def run_at_once(work: Callable[[], Any], count: int = 2) -> list[BaseException]:
+    """Run `work` in `count` threads released together (as schedulers racing each other);
+    returns the errors they raised, so a test can assert there were none."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(count)
+
+    def racer() -> None:
+        try:
+            barrier.wait()
+            work()
+        except BaseException as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=racer) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
 
 
 def _truthy(name: str) -> bool:

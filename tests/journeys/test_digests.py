@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -20,7 +19,7 @@ from diary.photos import PhotoStore
 from journeys import digests, ledger, outbox, preferences
 from journeys.models import Delivery, EmailPreference, Suppression, TickRun
 from mailer import MemoryMailer
-from tests.conftest import PASSWORD, migrated_database_url
+from tests.conftest import PASSWORD, migrated_database_url, run_at_once
 
 SECRET = "test-secret-key"
 SITE = "http://localhost"
@@ -293,21 +292,7 @@ def _schedule_as_the_job(factory):
 
 @pytest.mark.parametrize("run", [_schedule_in_one_transaction, _schedule_as_the_job])
 def test_two_schedulers_at_once_write_one_digest_each(world, run):
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def scheduler() -> None:
-        try:
-            barrier.wait()
-            run(world)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_at_once(lambda: run(world))
     assert errors == []
     with world() as s:
         keys = s.execute(select(Delivery.user_id, Delivery.item_key, Delivery.channel,

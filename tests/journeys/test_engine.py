@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +15,7 @@ from diary.models import Family
 from diary.photos import PhotoStore
 from journeys import defaults, jobs
 from journeys.models import Delivery, Enrolment, InboxMessage, TickRun
-from tests.conftest import PASSWORD, migrated_database_url
+from tests.conftest import PASSWORD, migrated_database_url, run_at_once
 
 
 def _text(title):
@@ -118,19 +117,7 @@ def test_delays_branches_and_the_next_stage(world):
 
 def test_two_schedulers_at_once_push_nothing_twice(world):
     factory, now = world
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            jobs.run_journeys_tick(factory, now, batch_size=1)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_at_once(lambda: jobs.run_journeys_tick(factory, now, batch_size=1))
     assert errors == []
     assert _count(factory, InboxMessage) == 4
     with factory() as s:
