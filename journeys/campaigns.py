@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, extract, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from db import dialect_insert
 from diary import age as agemath
 from diary.models import Child, Family, Membership, User
 from journeys import ledger
@@ -238,11 +238,6 @@ def message(found: Eligible) -> tuple[str, str]:
 
 # --- sending ---------------------------------------------------------------------------------
 
-def _insert(session: Session, model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def _key(campaign: str, user_id: int, child_id: int, occurrence: str) -> tuple[str, int, int, str]:
     return campaign, user_id, child_id, occurrence
 
@@ -266,7 +261,7 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
                                            campaign.holdout_share)})
     won = []
     for start in range(0, len(rows), CHUNK):
-        stmt = _insert(session, CampaignSend).values(rows[start:start + CHUNK]) \
+        stmt = dialect_insert(session, CampaignSend).values(rows[start:start + CHUNK]) \
             .on_conflict_do_nothing(index_elements=["campaign", "user_id", "child_id",
                                                     "occurrence"]) \
             .returning(CampaignSend.id, CampaignSend.campaign, CampaignSend.user_id,

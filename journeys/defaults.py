@@ -8,12 +8,11 @@ stage's skin-care reading as a branch.
 from __future__ import annotations
 
 from sqlalchemy import literal, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.stages import coverage_stages
-from db import UTCDateTime, utcnow
+from db import UTCDateTime, dialect_insert, utcnow
 from diary.models import Child
 from journeys.models import Enrolment, Journey, JourneyStage
 
@@ -60,9 +59,7 @@ def enrol_everyone(session: Session, journey: Journey) -> int:
     missing = select(Child.id).where(~Child.id.in_(
         select(Enrolment.child_id).where(Enrolment.journey_id == journey.id)))
     ids = missing.subquery()
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
-    result = session.execute(dialect_insert(Enrolment).from_select(
+    result = session.execute(dialect_insert(session, Enrolment).from_select(
         ["journey_id", "child_id", "status", "enrolled_at"],
         # (SQLite needs a WHERE on the SELECT to parse INSERT … SELECT … ON CONFLICT)
         select(literal(journey.id), ids.c.id, literal("active"),

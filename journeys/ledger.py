@@ -12,11 +12,10 @@ import json
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from content.models import ContentItem
-from db import utcnow
+from db import dialect_insert, utcnow
 from journeys.models import Delivery, InboxMessage
 
 UNIQUE_KEY = ["user_id", "child_id", "item_key", "channel", "occurrence"]
@@ -31,11 +30,6 @@ def row(*, user_id: int, child_id: int, item: ContentItem | None, channel: str,
             "item_key": item_key or (f"{item.kind}:{item.key}" if item else ""),
             "occurrence": occurrence, "journey_id": journey_id, "payload": data,
             "status": "pending"}
-
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Delivery.__table__)
 
 
 _PG_PUSH = text("""
@@ -93,7 +87,7 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
                 r.setdefault("sent_at", None)
         # executemany of one compiled statement (SQLAlchemy batches it into multi-row
         # INSERT … RETURNING itself); building .values(chunk) compiled a new statement each time.
-        stmt = _insert(session).on_conflict_do_nothing(
+        stmt = dialect_insert(session, Delivery.__table__).on_conflict_do_nothing(
             index_elements=UNIQUE_KEY).returning(Delivery.id, *(
                 Delivery.__table__.c[name] for name in UNIQUE_KEY))
         inserted = session.execute(stmt, chunk).all()
