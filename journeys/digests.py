@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -548,7 +548,3 @@ def compose(delivery: Delivery, user: User, site: str, secret: str, subject: str
 def message_id(delivery_id: int) -> str:
     """Stable per delivery, so a resend after a crash can be recognised as the same mail."""
     return f"<delivery-{delivery_id}@babyjourney>"
-
-
-def local_today(user: User, now: datetime) -> date:
-    return now.astimezone(zone(user.timezone)).date()

@@ -9,13 +9,12 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from db import utcnow
 from diary import accounts
 from diary.models import Consent
 from journeys import digests, ledger, unsubscribe
 from journeys.models import Delivery, EmailClick, EmailPreference, Suppression
 from mailer import Email, FileMailer
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, local_today
 
 SECRET = "test-secret-key"  # TestingConfig.SECRET_KEY
 
@@ -200,7 +199,7 @@ def test_pause_and_resume(client, session, make_family, login_as):
     login_as(user)
     assert client.post("/preferences/pause", data={"weeks": "4"}).status_code == 302
     session.expire_all()
-    today = digests.local_today(user, utcnow())
+    today = local_today("Asia/Shanghai")
     assert session.get(EmailPreference, user.id).paused_until == today + timedelta(days=27)
     assert "Email is paused until" in client.get("/preferences").get_data(as_text=True)
     assert client.post("/preferences/pause", data={"weeks": "3"}).status_code == 400

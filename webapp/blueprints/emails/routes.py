@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
@@ -113,8 +113,9 @@ def unsubscribe_link(token: str) -> Any:
 
 # --- preference centre ----------------------------------------------------------------------
 
-def _local_today() -> Any:
-    return digests.local_today(current_user, utcnow())
+def _local_today() -> date:
+    """The person's date, in their zone as the outbox reads it (unknown zones count as UTC)."""
+    return utcnow().astimezone(preferences.zone(current_user.timezone)).date()
 
 
 def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = None,
