@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from content import search
 from content.models import Article, ContentItem, Faq, Product, Reminder, SavedItem, Status
-from content.stages import Stage, stage_of
+from content.stages import Stage, stage_of, unit_order
 from db import utcnow
 from diary.models import Child, User
 
@@ -86,11 +86,7 @@ def by_topic(session: Session, topic: str, now: datetime | None = None) -> list[
     items = session.scalars(select(Article).where(live(now)).options(
         selectinload(ContentItem.translations)))
     return sorted((i for i in items if topic in (i.topics or [])),
-                  key=lambda i: (_unit_order(i.window_unit), i.window_from or 0, i.key))
-
-
-def _unit_order(unit: str | None) -> int:
-    return {"pregnancy_week": 0, "week": 1, "month": 2}.get(unit or "", 3)
+                  key=lambda i: (unit_order(i.window_unit), i.window_from or 0, i.key))
 
 
 def find(session: Session, query: str, kinds: tuple[type[ContentItem], ...] = (

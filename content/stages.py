@@ -17,6 +17,12 @@ UNIT_RANGES = {"pregnancy_week": (4, 42), "week": (0, 12), "month": (3, 60)}
 WEEK_STAGE_LAST_DAY = 90  # days 0–90 are baby weeks 0–12
 
 
+def unit_order(unit: str | None) -> int:
+    """Where a window unit falls in a child's life (pregnancy, baby weeks, months); unknown
+    units last."""
+    return UNITS.index(unit) if unit in UNITS else len(UNITS)
+
+
 @dataclass(frozen=True, order=True)
 class Stage:
     unit: str

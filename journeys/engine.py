@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from content import library
 from content.models import KINDS as CONTENT_KINDS
 from content.models import ContentItem
-from content.stages import Stage, next_change, stage_of
+from content.stages import Stage, next_change, stage_of, unit_order
 from diary import age as agemath
 from diary.models import Child, Family, Membership, User
 from journeys import ledger
@@ -64,9 +64,8 @@ def is_past_journey(journey: Journey, stage: Stage | None, child: Child, on: dat
     if stage is None:
         return child.birth_date is not None and on > child.birth_date
     last = max(journey.stages, key=lambda s: s.position, default=None)
-    order = {"pregnancy_week": 0, "week": 1, "month": 2}
-    return last is not None and (order[stage.unit], stage.value) > (
-        order[last.window_unit], last.window_to)
+    return last is not None and (unit_order(stage.unit), stage.value) > (
+        unit_order(last.window_unit), last.window_to)
 
 
 def allowed(journey: Journey, child: Child, members: list[User]) -> bool:
