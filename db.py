@@ -27,11 +27,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> datetime:
-    """The current instant, timezone-aware in UTC (the only kind of time we store)."""
-    return datetime.now(timezone.utc)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware.
 

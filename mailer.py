@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from db import utcnow
+from clock import utcnow
 
 
 @dataclass(frozen=True)

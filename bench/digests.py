@@ -453,11 +453,11 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
     """The measurement itself; returns the report (clean-up steps are registered on `run`)."""
     load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
     tmp = run.tmp
-    import db
+    import clock
     from journeys import digests, outbox
 
     url, dialect = run.database(args.database_url)
-    now = bench_now(db.utcnow().replace(microsecond=0))
+    now = bench_now(clock.utcnow().replace(microsecond=0))
     t0 = time.perf_counter()
     seeded = seed(url, tmp, args.users, now)
     seed_s = time.perf_counter() - t0

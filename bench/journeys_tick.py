@@ -351,10 +351,10 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
     """The measurement itself; returns the report (clean-up steps are registered on `run`)."""
     load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
     tmp = run.tmp
-    import db
+    import clock
 
     url, dialect = run.database(args.database_url)
-    now = db.utcnow().replace(microsecond=0)
+    now = clock.utcnow().replace(microsecond=0)
     t0 = time.perf_counter()
     seeded = seed(url, tmp, args.children, now)
     seed_s = time.perf_counter() - t0

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from content import search
 from content.models import Article, ContentItem, Faq, Product, Reminder, SavedItem, Status
 from content.stages import Stage, stage_of, unit_order
-from db import utcnow
+from clock import utcnow
 from diary.models import Child, User
 
 

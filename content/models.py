@@ -14,7 +14,8 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
     UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base, UTCDateTime, utcnow
+from clock import utcnow
+from db import Base, UTCDateTime
 
 LOCALES = ("en", "zh_CN")
 

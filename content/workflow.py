@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from content.authoring import ItemInput, apply_snapshot, latest_version, record
 from content.errors import N_, PermissionDenied, ValidationError
 from content.models import ContentItem, Status
-from db import utcnow
+from clock import utcnow
 from diary.models import User
 
 EDITORS = ("marketer", "reviewer", "admin")

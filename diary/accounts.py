@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from diary import passwords, tokens
 from diary.errors import N_, Conflict, ValidationError
 from diary.models import Consent, StaffRole, User
-from db import utcnow
+from clock import utcnow
 
 LOCALES = ("en", "zh_CN")
 INTERESTS = ("skin_care", "feeding", "sleep", "development", "health", "play", "bathing",

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import clock
 
 PRETERM_WEEKS = 37            # born before 37+0 weeks is preterm
 CORRECTION_UNTIL_MONTHS = 24  # corrected age used until 24 months chronological age
@@ -37,7 +39,7 @@ def local_date(instant: datetime, tz_name: str) -> date:
 
 def local_today(tz_name: str, now: datetime | None = None) -> date:
     """Today's date for a family in `tz_name`; `now` is injectable so callers stay testable."""
-    return local_date(now if now is not None else datetime.now(timezone.utc), tz_name)
+    return local_date(now if now is not None else clock.utcnow(), tz_name)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from diary.entry_kinds import EntryInput, MeasurementInput, clean_data
 from diary.errors import N_, ValidationError
 from diary.models import Child, Entry, Measurement, Photo, User
 from diary.photos import ProcessedPhoto
-from db import utcnow
+from clock import utcnow
 
 MAX_PHOTOS_PER_ENTRY = 10
 FUTURE_TOLERANCE = timedelta(hours=1)

@@ -9,7 +9,7 @@ from diary.accounts import normalise_email
 from diary.errors import N_, Conflict, NotFound, PermissionDenied, ValidationError
 from diary.families import RELATIONSHIPS, ROLES, membership_in
 from diary.models import Family, Invitation, Membership, Role, User
-from db import utcnow
+from clock import utcnow
 
 
 def invite(session: Session, family: Family, inviter: User, email: str, role: str,

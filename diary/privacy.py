@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from diary import invitations, search
 from diary.models import Child, Entry, Family, Membership, User
 from diary.photos import PhotoStore
-from db import utcnow
+from clock import utcnow
 
 ENTRY_COLUMNS = ["entry_id", "child_id", "child_name", "kind", "occurred_at_utc", "title", "body",
                  "author", "weight_kg", "length_cm", "head_cm", "details", "photos"]

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from content.models import ContentItem
 from content.stages import UNIT_RANGES, UNITS, Stage
-from db import utcnow
+from clock import utcnow
 from diary import age as agemath
 from diary.accounts import INTERESTS
 from diary.errors import N_, Conflict, NotFound, ValidationError

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from content.stages import coverage_stages
-from db import UTCDateTime, dialect_insert, utcnow
+from clock import utcnow
+from db import UTCDateTime, dialect_insert
 from diary.models import Child
 from journeys.models import Enrolment, Journey, JourneyStage
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from content import library
 from content.models import Article, ContentItem, Product, Reminder
 from content.stages import Stage, stage_of
-from db import utcnow
+from clock import utcnow
 from diary import age as agemath
 from diary import tokens
 from diary.models import Child, Membership, User

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from content.models import ContentItem
-from db import utcnow
+from clock import utcnow
 from diary.errors import NotFound
 from diary.models import Child, User
 from journeys.models import InboxMessage

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import utcnow
+from clock import utcnow
 from journeys import defaults, engine
 from journeys.models import Journey, TickRun
 

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from content.models import ContentItem
-from db import dialect_insert, utcnow
+from clock import utcnow
+from db import dialect_insert
 from journeys.models import Delivery, InboxMessage
 
 UNIQUE_KEY = ["user_id", "child_id", "item_key", "channel", "occurrence"]

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import utcnow
+from clock import utcnow
 from diary.models import User
 from journeys import digests
 from journeys.models import Delivery, EmailPreference, Suppression

@@ -4,6 +4,8 @@
 #   TEST_DATABASE_URL=...   use that PostgreSQL server instead of starting one
 #   REQUIRE_POSTGRES=1      fail (not skip) when PostgreSQL is missing   (CI sets it)
 #   REQUIRE_BROWSER=1       fail (not skip) when Chromium is missing     (CI sets it)
+#   SHIFTED_CLOCK=WHEN      run the SQLite suite once more with the clock moved to WHEN (CI
+#                           sets it): proves no test depends on the day it runs
 #   PYTEST_ARGS="-k foo"    extra pytest arguments
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,11 @@ run_pytest() {  # pytest's exit code 5 means "no tests ran": that is a failure h
 
 echo "== SQLite suite (unit, web and browser tests) =="
 TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q || status=1
+
+if [ -n "${SHIFTED_CLOCK:-}" ]; then
+  echo "== SQLite suite again, the clock moved to $SHIFTED_CLOCK UTC =="
+  TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q --clock-at "$SHIFTED_CLOCK" || status=1
+fi
 
 echo "== PostgreSQL suite =="
 if [ -n "${TEST_DATABASE_URL:-}" ]; then

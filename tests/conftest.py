@@ -11,7 +11,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import clock
 import db
 from diary import accounts, families, passwords, registration
 from diary.models import Child, User
@@ -35,9 +36,79 @@ PASSWORD = "correct horse battery"
 def local_today(tz: str = "Asia/Shanghai") -> date:
     """Today where the test families live (not the machine's UTC date: after 16:00 UTC it is
     already tomorrow in Shanghai, and ages are counted in the family's zone)."""
-    from diary import age as agemath
-    return agemath.local_today(tz)
+    return clock.today_in(tz)
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier, clamped to the month's end."""
+    import calendar
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
 passwords.use_fast_hashing(True)  # every account made by the suite uses cheap Argon2 settings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at", default=os.environ.get("TEST_CLOCK_AT") or None, metavar="WHEN",
+        help="move the process clock to WHEN (ISO date or date-time, UTC) for the whole run, "
+             "ticking from there; proves that no test depends on the day it runs "
+             "(also TEST_CLOCK_AT)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    when = config.getoption("--clock-at")
+    if when:
+        config.stash[_TRAVELLER] = start_travel(when)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    when = config.getoption("--clock-at")
+    return f"clock: moved to {when} UTC (--clock-at)" if when else "clock: real time"
+
+
+_TRAVELLER = pytest.StashKey[Any]()
+
+
+def start_travel(when: str | datetime, tick: bool = True) -> Any:
+    """Move every clock of the process (datetime, time, in all threads) to `when`, UTC."""
+    import time_machine
+    instant = datetime.fromisoformat(when) if isinstance(when, str) else when
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=timezone.utc)
+    traveller = time_machine.travel(instant, tick=tick)
+    traveller.start()
+    return traveller
+
+
+@pytest.fixture()
+def clock_at() -> Iterator[Callable[[str | datetime], None]]:
+    """Fix the clock for one test: `clock_at("2026-03-01T04:00")` (UTC); it keeps ticking
+    from there and goes back when the test ends."""
+    travellers: list[Any] = []
+    yield lambda when: travellers.append(start_travel(when))
+    for traveller in reversed(travellers):
+        traveller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clock_mark(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`@pytest.mark.clock_at("2026-11-23T04:00")` (on a test or a module): the test runs at
+    that instant (UTC, ticking on), for tests written around fixed dates."""
+    marker = request.node.get_closest_marker("clock_at")
+    if marker is None:
+        yield
+        return
+    traveller = start_travel(marker.args[0])
+    yield
+    traveller.stop()
 
 
 def run_at_once(work: Callable[[], Any], count: int = 2) -> list[BaseException]:

@@ -182,7 +182,7 @@ def _parse_now(value: str | None):  # type: ignore[no-untyped-def]
     """--now for simulating days passing in development (ISO 8601, UTC if no offset)."""
     from datetime import datetime, timezone
 
-    from db import utcnow
+    from clock import utcnow
 
     if not value:
         return utcnow()

@@ -14,7 +14,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 import db
-from db import utcnow
+from clock import utcnow
 
 log = logging.getLogger(__name__)
 

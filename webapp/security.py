@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, request, url_for
 from flask_login import current_user, login_required
 
-from db import utcnow
+from clock import utcnow
 from diary.models import User
 from webapp.database import get_session, transaction
 from webapp.extensions import login_manager

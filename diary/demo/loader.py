@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from config import PRIVACY_POLICY_VERSION
-from db import utcnow
+from clock import utcnow
 from diary import accounts, families, invitations, milestones, registration
 from diary import age as agemath
 from diary.demo import pictures

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base, UTCDateTime, utcnow
+from clock import utcnow
+from db import Base, UTCDateTime
 
 if TYPE_CHECKING:
     from diary.models.family import Membership

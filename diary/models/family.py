@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db import Base, UTCDateTime, utcnow
+from clock import utcnow
+from db import Base, UTCDateTime
 
 if TYPE_CHECKING:
     from diary.models.accounts import User

@@ -185,7 +185,7 @@ def test_scheduled_items_stay_hidden_until_their_time(session, tmp_path, store):
     folder = _pack(tmp_path, [_article("later", "week", 3, 3)])
     packs.import_pack(session, folder, None, store)
     item = authoring.find(session, "article", "later")
-    from db import utcnow
+    from clock import utcnow
     item.publish_at = utcnow() + timedelta(days=2)
     session.flush()
     assert library.for_stage(session, Article, Stage("week", 3)) == []

@@ -21,6 +21,11 @@ from journeys.models import Delivery, EmailPreference, Suppression, TickRun
 from mailer import MemoryMailer
 from tests.conftest import PASSWORD, migrated_database_url, run_at_once
 
+#: These tests are written around fixed dates (NOW): the clock stands there too, so
+#: services that validate against "today" (registration, due dates) agree with them.
+pytestmark = pytest.mark.clock_at("2026-11-23T01:00")
+
+
 SECRET = "test-secret-key"
 SITE = "http://localhost"
 #: Monday 2026-11-23 09:00 in Shanghai (ISO week 48).

@@ -47,12 +47,14 @@ def _pack(folder):
 
 
 @pytest.fixture()
-def world(tmp_path):
-    """A real, committed database (ticks run in their own transactions, like the scheduler)."""
+def world(tmp_path, clock_at):
+    """A real, committed database (ticks run in their own transactions, like the scheduler),
+    on a fixed day: the clock stands at `now` too, so registration's checks agree with it."""
     url, drop = migrated_database_url(tmp_path)
     engine = db.make_engine(url)
     factory = db.make_session_factory(db.writer_engine(engine))
     now = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)  # noon in Shanghai
+    clock_at(now)
     today = agemath.local_date(now, "Asia/Shanghai")
     with factory() as s, s.begin():
         packs.import_pack(s, _pack(tmp_path / "pack"), None, PhotoStore(tmp_path / "img"))

@@ -22,6 +22,11 @@ from mailer import Email, SMTPMailer
 from tests.journeys.test_digests import NOW, SECRET, content, digest_rows, make_parent, \
     schedule, set_pref, settings, world  # noqa: F401 - content and world are fixtures
 
+#: These tests are written around fixed dates (NOW): the clock stands there too, so
+#: services that validate against "today" (registration, due dates) agree with them.
+pytestmark = pytest.mark.clock_at("2026-11-23T01:00")
+
+
 SENDER = "Baby Journey <hello@babyjourney.example>"
 
 

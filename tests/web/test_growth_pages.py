@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from diary import age as agemath
 from diary import growth, invitations
 from diary.models import Entry
+from tests.conftest import months_before
 from tests.web.helpers import entry_form, png_bytes
 
 
@@ -22,6 +23,16 @@ def boy_274(make_family, login_as):
     """A term boy who is 274 days old today (the WHO/anthro reference point)."""
     user, child = make_family(birth_date=_today() - timedelta(days=274), sex="male",
                               name="Leo")
+    login_as(user)
+    return user, child
+
+
+@pytest.fixture()
+def boy_9_months(make_family, login_as):
+    """A boy who is 9 months and 10 days old by the calendar, whatever today is (274 days is
+    8 months on some days: 9 calendar months can be 273 to 276 days)."""
+    birth = months_before(_today(), 9) - timedelta(days=10)
+    user, child = make_family(birth_date=birth, sex="male", name="Leo")
     login_as(user)
     return user, child
 
@@ -97,8 +108,8 @@ def test_expecting_child_has_no_growth_page(client, make_family, login_as):
     assert client.get(f"/children/{child.id}/growth/nope.json").status_code == 404
 
 
-def test_milestones_tick_and_untick(client, boy_274, session):
-    _, child = boy_274
+def test_milestones_tick_and_untick(client, boy_9_months, session):
+    _, child = boy_9_months
     page = client.get(f"/children/{child.id}/milestones").get_data(as_text=True)
     assert "By 9 months, most children" in page and "Coming next: the 12 months checklist" in page
     client.post(f"/children/{child.id}/milestones/m09-social-shy-strangers", data={"action": "tick"})
@@ -116,9 +127,9 @@ def test_milestones_tick_and_untick(client, boy_274, session):
     assert "Unknown milestone." in bad.get_data(as_text=True)
 
 
-def test_book_has_cover_and_month_pages(client, boy_274):
-    _, child = boy_274
-    day = _today() - timedelta(days=100)
+def test_book_has_cover_and_month_pages(client, boy_9_months):
+    _, child = boy_9_months
+    day = agemath.add_months(child.birth_date, 5) + timedelta(days=3)
     form = entry_form(title="Beach", photos=[(io.BytesIO(png_bytes()), "a.png")])
     form["occurred_date"] = day.isoformat()
     client.post(f"/children/{child.id}/entries/new?kind=photo", data=form,
@@ -126,7 +137,7 @@ def test_book_has_cover_and_month_pages(client, boy_274):
     _measure(client, child, weight="8.0")
     page = client.get(f"/children/{child.id}/book").get_data(as_text=True)
     assert "The baby book of" in page and "book-cover-photo" in page
-    assert "5 months old" in page  # 174 days old on that day
+    assert "5 months old" in page  # 5 months and 3 days old on that day
     assert "9 months old" in page and "8 kg" in page
     assert "Print or save as PDF" in page
 

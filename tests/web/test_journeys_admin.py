@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from db import utcnow
+from clock import utcnow
 from diary import age as agemath
 from journeys import authoring, defaults, jobs
 from journeys.models import Delivery, Journey, TickRun

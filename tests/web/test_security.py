@@ -118,7 +118,7 @@ def test_public_pages_render_in_both_languages(client, path):
 def test_visits_are_noted_at_most_hourly(client, make_family, login_as, session):
     from datetime import timedelta
 
-    from db import utcnow
+    from clock import utcnow
     user, child = make_family()
     login_as(user)
     session.expire_all()

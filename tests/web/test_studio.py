@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from content import authoring, coverage, workflow
 from content.authoring import ItemInput, TextInput
 from content.models import ContentItem, Version
-from db import utcnow
+from clock import utcnow
 from diary import accounts
 from diary.photos import process_upload
 from tests.conftest import PASSWORD
@@ -615,10 +615,12 @@ def test_prune_images_keeps_what_items_and_versions_use(client, session, login_a
     store = app.extensions["content_store"]
     old_orphan = store.save(process_upload(png_bytes()))
     new_orphan = store.save(process_upload(png_bytes()))
-    two_days_ago = time.time() - 48 * 3600
-    for key in (first, second, old_orphan):
+    # File times from the (possibly moved) clock, not the disk's real one.
+    just_now, two_days_ago = time.time() - 60, time.time() - 48 * 3600
+    for key, when in ((first, two_days_ago), (second, two_days_ago),
+                      (old_orphan, two_days_ago), (new_orphan, just_now)):
         for size in ("full", "thumb"):
-            os.utime(store.path(key, size), (two_days_ago, two_days_ago))
+            os.utime(store.path(key, size), (when, when))
 
     dry = runner.invoke(args=["content", "prune-images", "--dry-run"])
     assert "Would delete 1 of 3 images" in dry.output and old_orphan in dry.output

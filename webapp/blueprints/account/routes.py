@@ -8,7 +8,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from config import PRIVACY_POLICY_VERSION
-from db import utcnow
+from clock import utcnow
 from diary import accounts, privacy
 from diary.errors import DiaryError
 from diary.models import Consent

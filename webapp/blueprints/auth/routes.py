@@ -9,7 +9,7 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user, login_user, logout_user
 
 from config import PRIVACY_POLICY_VERSION
-from db import utcnow
+from clock import utcnow
 from diary import accounts, invitations, registration
 from journeys import engine as journeys
 from diary.errors import DiaryError

@@ -29,7 +29,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from config import PRIVACY_POLICY_VERSION
-from db import utcnow
+from clock import utcnow
 from diary.errors import DiaryError
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 
-from db import utcnow
+from clock import utcnow
 from diary import families, invitations, privacy
 from journeys import engine as journeys
 from diary.errors import DiaryError, NotFound

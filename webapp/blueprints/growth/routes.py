@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
-from db import utcnow
+from clock import utcnow
 from diary import families, growth_report
 from diary import milestones as milestone_service
 from diary.errors import DiaryError

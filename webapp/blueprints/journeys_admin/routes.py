@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from content.stages import UNITS
-from db import utcnow
+from clock import utcnow
 from diary.errors import N_, Conflict, DiaryError, NotFound
 from diary.models import User
 from journeys import authoring

@@ -25,7 +25,7 @@ from content.errors import Conflict, PermissionDenied, ValidationError
 from content.models import KINDS, LOCALES, ContentItem, Status, Translation, Version
 from content.rendering import render_markdown
 from content.stages import Stage, coverage_stages, stage_of
-from db import utcnow
+from clock import utcnow
 from diary import age as agemath
 from diary.accounts import INTERESTS
 from diary.errors import DiaryError
