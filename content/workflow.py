@@ -13,6 +13,7 @@ from content.authoring import ItemInput, apply_snapshot, latest_version, record
 from content.errors import N_, PermissionDenied, ValidationError
 from content.models import ContentItem, Status
 from clock import utcnow
+from diary import bounds
 from diary.models import User
 
 EDITORS = ("marketer", "reviewer", "admin")
@@ -62,6 +63,7 @@ def publish_reviewed(session: Session, item: ContentItem, at: datetime | None = 
     if at is not None:
         if at.tzinfo is None:
             raise ValueError("publish time must be timezone-aware")
+        bounds.check_instant(at, "publish_at")
         item.publish_at = at
     elif item.publish_at is not None and item.publish_at > utcnow():
         pass  # keep the schedule the author set
