@@ -64,9 +64,10 @@ from content.authoring import TOPICS
 from diary import accounts, entries, families, invitations, milestones
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.photos import process_upload
+from journeys import authoring as journey_authoring
 from journeys import digests, unsubscribe
 from journeys import engine as journeys
-from journeys.models import Delivery, InboxMessage, Journey
+from journeys.models import Delivery, InboxMessage
 from tests.conftest import PASSWORD, local_today
 from tests.web.helpers import png_bytes
 from tests.web.test_studio import make_item
@@ -112,8 +113,9 @@ SHARP: dict[str, list[str]] = {
     "date": ["0001-01-01", "9999-12-31"],
     "datetime-local": ["0001-01-01T00:00", "9999-12-31T23:59"],
     "time": ["24:00"],
-    "param": ["99999999999999999999999", "1_99999999999999999999999", "0001-01-01"],
+    "param": ["99999999999999999999999", "1_99999999999999999999999"],
     "int-path": ["99999999999999999999999"],
+    **{kind: ["x" * 5000] for kind in ("text", "textarea", "email", "search", "url", "tel")},
 }
 TEXT_KINDS = {"text", "textarea", "email", "password", "search", "url", "tel"}
 CHOICE_KINDS = {"select", "radio", "checkbox", "hidden", "submit"}
@@ -201,8 +203,11 @@ def build_world(app: Flask, session: Session, make_family: Any) -> World:
     milestones.tick(session, born, owner, ticked.id, now, "en")
     journeys.start(session, born, now)
     journeys.start(session, expected, now)
+    # A small journey of its own: the default one has a stage per week, a heavy page.
+    journey = journey_authoring.create_journey(session, "hostile", "Hostile", {"stage": "any"})
+    journey_authoring.add_stage(session, journey, "bw-0-4", "Newborn", "week", 0, 4, [
+        {"push": ["article"], "channels": ["inbox"], "delay_days": 0, "limit": 1}])
     session.commit()
-    journey = session.scalars(select(Journey)).first()
     message = session.scalars(select(InboxMessage).where(InboxMessage.user_id == owner.id)
                               ).first()
     delivery = session.scalars(select(Delivery)).first()
@@ -687,6 +692,9 @@ class Attack:
     def run(self, target: Target) -> None:
         if target.method == "POST" and "POST" not in target.rule.methods:
             self.send(target, target.variants[0], "anonymous", {}, [], None, None)  # 405
+            return
+        if target.method == "HEAD":  # the GET view without a body: one mixed example
+            self.run_chaos(target, 1)
             return
         for slot in self.slots(target):
             self.run_slot(target, slot)
