@@ -21,8 +21,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from diary import passwords
     passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
 
-    from webapp import content_format, database, errors, extensions, i18n, params, security, \
-        services
+    from webapp import content_format, database, errors, extensions, i18n, security, services
+    from webapp import params
     database.init_app(app, session_factory)
     params.init_app(app)  # before the blueprints: their `<int:…>` rules use its converter
     services.init_app(app)
