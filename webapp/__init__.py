@@ -22,9 +22,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
 
     from webapp import content_format, database, errors, extensions, i18n, security, services
-    from webapp import params
     database.init_app(app, session_factory)
-    params.init_app(app)  # before the blueprints: their `<int:…>` rules use its converter
     services.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
@@ -32,6 +30,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     content_format.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    from webapp import params  # before the blueprints: their `<int:…>` rules use its converter
+    params.init_app(app)
     _register_blueprints(app)
 
     from webapp import cli

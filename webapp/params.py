@@ -39,10 +39,11 @@ def id_arg(name: str) -> int | None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the bounded `int` converter (before any blueprint adds its rules) and the
-    text check that runs before every view."""
+    """Register the bounded `int` converter (call it before any blueprint adds its rules)
+    and the text check that runs before every view."""
     app.url_map.converters["int"] = IdConverter
-    app.before_request(_refuse_unstorable_text)
+    # First of all before-request functions: nothing else reads the request before it.
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unstorable_text)
 
 
 def _problem(text: str) -> str | None:
