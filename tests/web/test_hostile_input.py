@@ -118,7 +118,6 @@ SHARP: dict[str, list[str]] = {
     "int-path": ["99999999999999999999999"],
     **{kind: ["x" * 5000] for kind in ("text", "textarea", "email", "search", "url", "tel")},
 }
-TEXT_KINDS = {"text", "textarea", "email", "password", "search", "url", "tel"}
 CHOICE_KINDS = {"select", "radio", "checkbox", "hidden", "submit"}
 
 
@@ -448,6 +447,7 @@ class Attack:
         self.recorded: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.logged: list[str] = []
         self.sent = 0
+        db.load_all_models()
         self.tables = [t.name for t in db.Base.metadata.sorted_tables]
         self.baseline: tuple[int, ...] = ()
         app.before_request(self._record)
