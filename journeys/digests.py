@@ -522,7 +522,7 @@ def compose(delivery: Delivery, user: User, site: str, secret: str, subject: str
     """Both parts from the templates, and the headers every marketing email carries."""
     locale = locale_of(user)
     link = _linker(site, secret, delivery, user)
-    unsubscribe_url = f"{site}/e/u/{make_unsubscribe_token(secret, user.id)}"
+    unsubscribe_url = f"{site}/e/u/{make_unsubscribe_token(secret, user)}"
     context = {
         "t": translator(locale), "lang": "zh-CN" if locale == "zh_CN" else "en",
         "subject": subject, "name": user.display_name, "weekly": weekly,
