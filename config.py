@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
@@ -121,8 +122,9 @@ class Config:
     DEMO_DATA_ALLOWED: bool = True
 
     @classmethod
-    def validate(cls) -> None:
-        """Called by the app factory; subclasses tighten it."""
+    def validate(cls, settings: dict[str, Any]) -> None:
+        """Called by the app factory with the app's final settings (this class, then the
+        factory's overrides); subclasses tighten it, and may fill in what is missing."""
 
 
 def _development_secret(instance: Path) -> str:
@@ -143,9 +145,9 @@ class DevelopmentConfig(Config):
     DEBUG = True
 
     @classmethod
-    def validate(cls) -> None:
-        if not cls.SECRET_KEY:
-            cls.SECRET_KEY = _development_secret(cls.INSTANCE_DIR)
+    def validate(cls, settings: dict[str, Any]) -> None:
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _development_secret(Path(settings["INSTANCE_DIR"]))
 
 
 class TestingConfig(Config):
@@ -164,21 +166,24 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 60 * 60)))
     DEMO_DATA_ALLOWED = False
+    #: For benchmarks and single-worker sites: accept per-worker rate-limit counts.
+    ALLOW_PER_WORKER_RATE_LIMITS = _bool("ALLOW_PER_WORKER_RATE_LIMITS", False)
 
     @classmethod
-    def validate(cls) -> None:
+    def validate(cls, settings: dict[str, Any]) -> None:
         problems = []
-        if not cls.SECRET_KEY or len(cls.SECRET_KEY) < 32:
+        key = settings.get("SECRET_KEY")
+        if not key or len(key) < 32:
             problems.append(
                 "SECRET_KEY must be set to a random string of at least 32 characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`).")
-        if not cls.MAIL_SERVER:
+        if not settings.get("MAIL_SERVER"):
             problems.append(
                 "MAIL_SERVER must name an SMTP server: password resets and address checks "
                 "are sent by email (the file outbox is for development only).")
-        if cls.RATELIMIT_STORAGE_URI.startswith("memory://") \
+        if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") \
                 and os.environ.get("WEB_CONCURRENCY", "") != "1" \
-                and not _bool("ALLOW_PER_WORKER_RATE_LIMITS", False):
+                and not settings.get("ALLOW_PER_WORKER_RATE_LIMITS"):
             problems.append(
                 "RATELIMIT_STORAGE_URI must be shared storage (e.g. redis://host:6379) when "
                 "several workers serve the site: memory:// keeps a separate count per worker. "

@@ -244,6 +244,7 @@ def verify_token_payload(token: str, secret: str, max_age: int) -> None:
 class Verified:
     user: User
     previous_email: str | None  # set when the link moved the account to a new address
+    first: bool  # the account's address was proven just now for the first time
 
 
 def verify_email(session: Session, token: str, secret: str, max_age: int) -> Verified:
@@ -266,10 +267,11 @@ def verify_email(session: Session, token: str, secret: str, max_age: int) -> Ver
         account_mail.queue(session, account_mail.ADDRESS_CHANGED, previous, user=user,
                            locale=user.locale, name=user.display_name,
                            new_address=mask_email(email))
-    if user.email_verified_at is None or previous is not None:
+    first = user.email_verified_at is None
+    if first or previous is not None:
         user.email_verified_at = now
     session.flush()
-    return Verified(user, previous)
+    return Verified(user, previous, first and previous is None)
 
 
 def send_address_check(session: Session, user: User) -> None:

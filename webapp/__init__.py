@@ -15,12 +15,12 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
         raise RuntimeError("APP_ENV=testing is the test suite's configuration (no CSRF, no "
                            "rate limits, a published key) and cannot be served. Use "
                            "APP_ENV=development on your machine, production elsewhere.")
-    config_class.validate()
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
                 instance_path=str(config_class.INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config_class)
     session_factory = overrides.pop("SESSION_FACTORY", None)
     app.config.update(overrides)
+    config_class.validate(app.config)
     if app.config["TRUSTED_PROXY_COUNT"] > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
         hops = int(app.config["TRUSTED_PROXY_COUNT"])

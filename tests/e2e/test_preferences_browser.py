@@ -27,6 +27,7 @@ import db
 from diary.models import Consent, User
 from journeys import unsubscribe
 from tests.e2e.conftest import serve
+from tests.e2e.mail import confirm_email
 
 pytestmark = pytest.mark.browser
 
@@ -84,6 +85,7 @@ def _register(page: Any, email: str) -> None:
     page.check(DIGEST)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").last.click()
+    confirm_email(page, email)
     assert re.search(r"/children/\d+$", page.url), page.url
 
 

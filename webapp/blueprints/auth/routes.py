@@ -97,8 +97,12 @@ def verify_email(token: str) -> Any:
             flash(gettext("Your email is now %(email)s. Other devices are signed out.",
                           email=done.user.email), "success")
             return redirect(url_for("account.index"))
-        flash(gettext("Thank you, %(name)s: your address is confirmed.",
-                      name=done.user.display_name), "success")
+        if done.first:
+            flash(gettext("Welcome, %(name)s! Your baby's book is ready.",
+                          name=done.user.display_name), "success")
+        else:
+            flash(gettext("Thank you, %(name)s: your address is confirmed.",
+                          name=done.user.display_name), "success")
         if invitations.open_invitations_for(s, done.user):
             return redirect(url_for("auth.invitations_waiting"))
         return redirect(url_for("diary.dashboard"))
