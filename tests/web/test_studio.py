@@ -74,6 +74,19 @@ def product_form(**fields):
     return data
 
 
+def shown_version(client, item_id):
+    """The version the editor's publish form names (what the signed-in reviewer is shown)."""
+    found = re.search(r'name="version" value="(\d+)"',
+                      page_text(client.get(f"/studio/{item_id}/edit")))
+    return int(found.group(1)) if found else None
+
+
+def publish(client, item_id, action="publish", version=None, **data):
+    """Press a publish button as the editor shows it: open the page, post its version."""
+    data["version"] = shown_version(client, item_id) if version is None else version
+    return client.post(f"/studio/{item_id}/workflow/{action}", data=data)
+
+
 def find(session, kind, key):
     session.expire_all()
     return authoring.find(session, kind, key)
@@ -163,8 +176,8 @@ def test_article_from_draft_to_live_edit_review_diff_and_revert(client, session,
     assert find(session, "article", "week-12-scan").status == "in_review"
 
     login_as(reviewer)
-    response = client.post(f"/studio/{item.id}/workflow/publish", follow_redirects=True)
-    assert "Published" in page_text(response)
+    response = publish(client, item.id)
+    assert "Published" in page_text(client.get(response.headers["Location"]))
     item = find(session, "article", "week-12-scan")
     assert item.status == "published" and item.is_live(utcnow())
 
@@ -181,7 +194,7 @@ def test_article_from_draft_to_live_edit_review_diff_and_revert(client, session,
     client.post(f"/studio/{item.id}/workflow/submit")
 
     login_as(reviewer)
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id)
     item = find(session, "article", "week-12-scan")
     assert item.pending_review is False and item.version == 3
     assert item.text("en").title == "Week 12: the dating scan"
@@ -201,7 +214,9 @@ def test_article_from_draft_to_live_edit_review_diff_and_revert(client, session,
     newest = authoring.latest_version(session, item)
     assert newest.number == 4
     assert newest.snapshot["translations"]["en"]["title"] == "Your dating scan at 12 weeks"
-    assert item.text("en").title == "Your dating scan at 12 weeks"  # a reviewer's revert is live
+    # a revert is the reverter's own edit: families keep version 3 until someone else approves
+    assert item.pending_review and item.version == 3
+    assert item.text("en").title == "Week 12: the dating scan"
 
 
 def test_marketers_publish_when_review_is_not_required(app, client, session, login_as,
@@ -210,7 +225,7 @@ def test_marketers_publish_when_review_is_not_required(app, client, session, log
     login_as(marketer)
     client.post("/studio/new/article", data=article_form())
     item = find(session, "article", "week-12-scan")
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id)
     assert find(session, "article", "week-12-scan").status == "published"
     client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Straight to live"))
     item = find(session, "article", "week-12-scan")
@@ -247,7 +262,7 @@ def test_a_rejected_edit_to_live_content_never_goes_live(client, session, login_
     assert item.version == 3
     page = page_text(client.get(f"/studio/{item.id}/edit"))
     assert 'value="Your 12-week scan"' in page and "Not like this" not in page
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id, version=3)
     assert find(session, "article", item.key).text("en").title == "Your 12-week scan"
     history = page_text(client.get(f"/studio/{item.id}/versions"))
     assert "Sent back by reviewer" in history
@@ -266,21 +281,19 @@ def test_scheduling_in_the_future(client, session, login_as, reviewer):
     item = make_item(session, publish=False)
     login_as(reviewer)
     when = utcnow() + timedelta(days=3)
-    response = client.post(f"/studio/{item.id}/workflow/schedule",
-                           data={"publish_at": local_input(when, reviewer.timezone)},
-                           follow_redirects=True)
-    assert "It goes live on" in page_text(response)
+    response = publish(client, item.id, "schedule",
+                       publish_at=local_input(when, reviewer.timezone))
+    assert "It goes live on" in page_text(client.get(response.headers["Location"]))
     item = find(session, "article", item.key)
     assert workflow.status_label(item, utcnow()) == "scheduled"
     assert abs((item.publish_at - when).total_seconds()) < 60  # typed in Shanghai, kept UTC
     assert not item.is_live(utcnow())
     listing = page_text(client.get("/studio?status=scheduled"))
     assert "studio-status-scheduled" in listing and item.key in listing
-    past = client.post(f"/studio/{item.id}/workflow/schedule",
-                       data={"publish_at": local_input(utcnow() - timedelta(hours=2))},
-                       follow_redirects=True)
-    assert "Choose a time in the future." in page_text(past)
-    client.post(f"/studio/{item.id}/workflow/publish_now")
+    past = publish(client, item.id, "schedule",
+                   publish_at=local_input(utcnow() - timedelta(hours=2)))
+    assert "Choose a time in the future." in page_text(client.get(past.headers["Location"]))
+    publish(client, item.id, "publish_now")
     assert find(session, "article", item.key).is_live(utcnow())
 
 
@@ -418,7 +431,7 @@ def test_hero_image_upload_and_who_may_see_it(client, session, login_as, markete
     assert client.get(f"/content-images/{key}/thumb").status_code == 404  # still a draft
     assert client.get("/content-images/not-a-key/thumb").status_code == 404
     login_as(reviewer)
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id)
     client.post("/logout")
     response = client.get(f"/content-images/{key}/full")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
@@ -547,7 +560,7 @@ def test_export_then_import_round_trips(client, session, login_as, marketer, rev
         content_type="multipart/form-data").status_code == 403  # marketers cannot import
     login_as(reviewer)
     page = page_text(client.post("/studio/packs/import", data={
-        "pack": (io.BytesIO(response.data), "pack.zip"), "publish": "y"},
+        "pack": (io.BytesIO(response.data), "pack.zip")},
         content_type="multipart/form-data"))
     assert "1 unchanged" in page and "0 created" in page and "0 updated" in page
     assert session.scalar(select(func.count(Version.id)).where(Version.item_id == item.id)) == 1
