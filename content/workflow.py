@@ -145,8 +145,9 @@ def publish(session: Session, item: ContentItem, user: User, review_required: bo
     (command-line imports) are nobody's.
 
     An admin may publish their own change only with `override_reason` (None: no override
-    asked for; it must hold a reason); the override is recorded with who, when, which version and why. With review off (`review_required`
-    False) editors publish alone, and who published is still recorded.
+    asked for; it must hold a reason); the override is recorded with who, when, which
+    version and why. With review off (`review_required` False) editors publish alone, and
+    who published is still recorded.
     """
     require_publisher(user, review_required)
     _lock(session, item)

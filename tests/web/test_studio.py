@@ -967,3 +967,18 @@ def test_the_conflict_and_own_edit_messages_are_translated(client, session, logi
     client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Mine now"))
     assert "这个版本有你写的或改的内容，需要由另一位审核人批准。" in page_text(
         client.get(f"/studio/{item.id}/edit"))
+
+
+def test_an_import_that_would_publish_an_archived_item_is_a_clear_400(client, session,
+                                                                      login_as):
+    item = make_item(session)
+    item.status = "archived"
+    session.commit()
+    login_as(make_staff(session, "admin", "Ada Admin"))
+    response = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(_pack_zip()), "pack.zip"), "publish": "y", "reason": "Release"},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Restore this item to a draft before publishing it." in page_text(response)
+    item = find(session, "article", item.key)
+    assert item.status == "archived" and item.version == 1
