@@ -201,7 +201,7 @@ def _check(session: Session, rows: list[Delivery], now: datetime, stats: OutboxS
         elif not getattr(user, kind.consent, False):
             reason = "unsubscribed"
         elif user.email_verified_at is None:
-            reason = "unverified"  # e.g. the account moved to an address not proven yet
+            reason = "unverified"  # a journey step emailed someone whose address is unproven
         elif user.email in suppressed:
             reason = "suppressed"
         elif schedule.is_paused(local.date()):

@@ -226,23 +226,26 @@ def test_unsubscribed_bounced_or_paused_after_scheduling_is_not_sent(
     bounced = make_parent(session, "bounced@example.com")
     paused = make_parent(session, "paused@example.com")
     link = make_parent(session, "link@example.com")
+    moved = make_parent(session, "moved@example.com")
     session.commit()
-    assert schedule(session, NOW) == 4
+    assert schedule(session, NOW) == 5
     # after scheduling: consent withdrawn elsewhere, a bounce, a pause, a one-click link
     accounts.record_consent(session, quit_, Consent.DIGEST, False, "account", "2026-11")
     session.add(Suppression(email=bounced.email, reason="hard-bounce"))
     set_pref(session, paused, paused_until=NOW.date() + timedelta(days=7))
     unsubscribe.unsubscribe(session, link)
+    moved.email_verified_at = None  # as for a parent who never confirmed their address
     session.commit()
     assert digest_rows(session, link)[0].status == "suppressed"  # cancelled at once
     stats = send(session_factory, server)
-    assert (stats.claimed, stats.sent, stats.suppressed) == (3, 0, 3)
+    assert (stats.claimed, stats.sent, stats.suppressed) == (4, 0, 4)
     assert server.handler.messages == []
     reasons = {r.user_id: (r.status, r.payload["reason"]) for r in digest_rows(session)}
     assert reasons == {quit_.id: ("suppressed", "unsubscribed"),
                        bounced.id: ("suppressed", "suppressed"),
                        paused.id: ("suppressed", "paused"),
-                       link.id: ("suppressed", "unsubscribed")}
+                       link.id: ("suppressed", "unsubscribed"),
+                       moved.id: ("suppressed", "unverified")}
 
 
 def test_a_crash_after_the_claim_sends_after_the_lease(session, session_factory, content,
