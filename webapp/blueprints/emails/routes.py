@@ -2,7 +2,8 @@
 
 - `/e/c/<token>`: a signed click-tracking link from an email; logs an `EmailClick` and
   redirects to the path it names, on this site only.
-- `/e/u/<token>`: unsubscribe. GET shows a confirmation; POST is RFC 8058 one-click: no
+- `/e/u/<token>`: unsubscribe. GET (and HEAD, which mail scanners send) shows a
+  confirmation and changes nothing; only POST unsubscribes. POST is RFC 8058 one-click: no
   sign-in and no CSRF token (the signed token is the proof), effective at once.
 - `/preferences`: the preference centre (signed in).
 - `/e/bounce`: the mail provider's bounce webhook (shared secret header).
@@ -83,7 +84,7 @@ def unsubscribe_link(token: str) -> Any:
         user = unsubscribe.user_for_token(session, _secret(), token)
     except DiaryError as error:
         return render_error(404, translate_error(error))
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD (link scanners) only show the question
         with force_locale(user.locale or "en"):
             return render_template("emails_pages/unsubscribe.html", token=token,
                                    email=_masked(user.email), form=UnsubscribeForm(),
@@ -126,7 +127,7 @@ def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = 
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences_centre() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the page; only POST saves
         return _centre()
     form = PreferencesForm()
     if form.validate_on_submit():
