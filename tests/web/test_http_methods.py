@@ -90,6 +90,8 @@ def world(client, session, make_family, login_as, app):
                            data=entry_form(body="First smile"))
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     entry_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert client.post(f"/children/{child.id}/milestones/m02-social-smiles",
+                       data={"action": "tick"}).status_code == 302
     unborn_parent = unborn.family.memberships[0].user
     invitee, _ = make_family(email=f"invitee-{secrets.token_hex(3)}@example.com")
     invitation = invitations.invite(session, child.family, parent, invitee.email, "editor",
@@ -108,6 +110,8 @@ def world(client, session, make_family, login_as, app):
         "diary.new_entry": (parent, f"/children/{child.id}/entries/new?kind=note"),
         "diary.edit_entry": (parent, f"/entries/{entry_id}/edit"),
         "diary.delete_entry": (parent, f"/entries/{entry_id}/delete"),
+        "growth.untick_milestone": (parent,
+                                    f"/children/{child.id}/milestones/m02-social-smiles/untick"),
         "emails.unsubscribe_link": (None, f"/e/u/{unsubscribe.make_token(secret, parent.id)}"),
         "emails.preferences_centre": (parent, "/preferences"),
         "auth.forgot_password": (None, "/forgot"),
