@@ -360,8 +360,9 @@ def record_click(session: Session, click: Click, now: datetime) -> bool:
     stmt = dialect_insert(session, EmailClick.__table__).values(
         click_key=click_key(click.delivery_id, click.user_id, click.item_key, click.path),
         delivery_id=delivery_id, user_id=user_id, item_key=click.item_key or None,
-        url=click.path, clicked_at=now).on_conflict_do_nothing(index_elements=["click_key"])
-    return bool(session.execute(stmt).rowcount)
+        url=click.path, clicked_at=now).on_conflict_do_nothing(
+        index_elements=["click_key"]).returning(EmailClick.id)
+    return session.execute(stmt).scalar() is not None
 
 
 # --- rendering ------------------------------------------------------------------------------
