@@ -5,7 +5,7 @@ has one row: `click_key`, unique. Existing repeats are folded into their earlies
 `clicked_at` is the first click, which is what the campaign reports read).
 
 Revision ID: 0006s
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 10:00:00
 """
 import hashlib
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0006s'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -39,7 +39,7 @@ def test_head_on_the_unsubscribe_link_unsubscribes_nobody(client, session, make_
     user, _ = make_family()
     accounts.record_consent(session, user, Consent.MARKETING, True, "account", "2026-11")
     row = queue_digest(session, user)
-    token = unsubscribe.make_token(SECRET, user.id)
+    token = unsubscribe.make_token(SECRET, user)
     before = snapshot(session)
     kwargs = {"data": body, "content_type": "application/x-www-form-urlencoded"} if body else {}
     response = client.head(f"/e/u/{token}", **kwargs)
@@ -62,7 +62,7 @@ def test_head_on_the_unsubscribe_link_unsubscribes_nobody(client, session, make_
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_other_methods_on_the_unsubscribe_link_are_405(client, session, make_family, method):
     user, _ = make_family()
-    token = unsubscribe.make_token(SECRET, user.id)
+    token = unsubscribe.make_token(SECRET, user)
     response = client.open(f"/e/u/{token}", method=method, data="List-Unsubscribe=One-Click",
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 405
@@ -94,6 +94,7 @@ def world(client, session, make_family, login_as, app):
                        data={"action": "tick"}).status_code == 302
     unborn_parent = unborn.family.memberships[0].user
     invitee, _ = make_family(email=f"invitee-{secrets.token_hex(3)}@example.com")
+    unproven, _ = make_family(email=f"new-{secrets.token_hex(3)}@example.com", verified=False)
     invitation = invitations.invite(session, child.family, parent, invitee.email, "editor",
                                     "father")
     marketer = accounts.create_staff(session, f"m-{secrets.token_hex(3)}@example.com",
@@ -112,12 +113,14 @@ def world(client, session, make_family, login_as, app):
         "diary.delete_entry": (parent, f"/entries/{entry_id}/delete"),
         "growth.untick_milestone": (parent,
                                     f"/children/{child.id}/milestones/m02-social-smiles/untick"),
-        "emails.unsubscribe_link": (None, f"/e/u/{unsubscribe.make_token(secret, parent.id)}"),
+        "emails.unsubscribe_link": (None, f"/e/u/{unsubscribe.make_token(secret, parent)}"),
         "emails.preferences_centre": (parent, "/preferences"),
         "auth.forgot_password": (None, "/forgot"),
         "auth.login": (None, "/login"),
         "auth.register": (None, "/register"),
         "auth.reset_password": (None, f"/reset/{accounts.make_reset_token(parent, secret)}"),
+        "auth.verify_email": (None, "/verify/" + accounts.make_verify_token(
+            unproven, secret, unproven.email)),
         "auth.join": (invitee, f"/join/{invitations.invitation_token(invitation, secret)}"),
         "studio.new": (marketer, "/studio/new/article"),
         "studio.edit": (marketer, f"/studio/{item.id}/edit"),
