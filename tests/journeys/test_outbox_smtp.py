@@ -345,6 +345,7 @@ def test_email_about_withdrawn_content_or_a_left_family_is_not_sent(
     """What the inbox no longer shows is not emailed either, if it changed after queueing."""
     mum = make_parent(session, "mum@example.com", marketing=True)
     helper = make_parent(session, "helper@example.com", marketing=True, name="Own")
+    mum.email_verified_at = helper.email_verified_at = NOW - timedelta(days=1)
     session.flush()
     child = session.scalar(select(Child).join(Membership, Membership.family_id == Child.family_id)
                            .where(Membership.user_id == mum.id))
