@@ -14,7 +14,9 @@ Two steps, like every push:
 Rendering uses Jinja2 directly (no Flask here) with the templates in `templates/emails/`
 and a small string table for English and Simplified Chinese. Every link in a digest is a
 signed click-tracking link `/e/c/<token>` naming the delivery, the person, the item and the
-site path; the web app logs the click and redirects to that path on this site only.
+site path; the web app logs the click and redirects to that path on this site only. A link
+counts one click however often it is fetched (`record_click`): reloads and mail scanners
+are not new clicks, and HEAD requests are not clicks at all.
 """
 from __future__ import annotations
 
@@ -37,11 +39,13 @@ from content import library
 from content.models import Article, ContentItem, Product, Reminder
 from content.stages import Stage, stage_of
 from clock import utcnow
+from db import dialect_insert
 from diary import age as agemath
 from diary import tokens
 from diary.models import Child, Membership, User
 from journeys import ledger
-from journeys.models import Delivery, EmailPreference, Suppression, TickRun
+from journeys.models import Delivery, EmailClick, EmailPreference, Suppression, TickRun, \
+    click_key
 from journeys.preferences import Schedule, zone
 from journeys.unsubscribe import make_token as make_unsubscribe_token
 from mailer import Email
@@ -338,6 +342,27 @@ def read_click_token(secret: str, token: str, max_age: int = CLICK_MAX_AGE) -> C
     d, u = data.get("d"), data.get("u")
     return Click(d if isinstance(d, int) else None, u if isinstance(u, int) else None,
                  str(data.get("i") or "")[:120], data["p"][:500], fresh)
+
+
+def record_click(session: Session, click: Click, now: datetime) -> bool:
+    """Log the first click on a link; True if this was it, False for a repeat (a reload, a
+    second tap, a mail scanner fetching the link again) or an old link, which log nothing.
+
+    The key is the token's delivery and person even when those rows are gone (the stored
+    ids are then NULL), so a link keeps counting once. Two clicks at the same moment race
+    on the unique key: one row wins, the other does nothing."""
+    if not click.fresh:
+        return False
+    delivery_id = click.delivery_id if click.delivery_id is not None and session.scalar(
+        select(Delivery.id).where(Delivery.id == click.delivery_id)) is not None else None
+    user_id = click.user_id if click.user_id is not None and session.scalar(
+        select(User.id).where(User.id == click.user_id)) is not None else None
+    stmt = dialect_insert(session, EmailClick.__table__).values(
+        click_key=click_key(click.delivery_id, click.user_id, click.item_key, click.path),
+        delivery_id=delivery_id, user_id=user_id, item_key=click.item_key or None,
+        url=click.path, clicked_at=now).on_conflict_do_nothing(
+        index_elements=["click_key"]).returning(EmailClick.id)
+    return session.execute(stmt).scalar() is not None
 
 
 # --- rendering ------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from diary import accounts
 from diary.models import Consent
-from journeys import digests, ledger, unsubscribe
-from journeys.models import Delivery, EmailClick, EmailPreference, Suppression
+from clock import utcnow
+from journeys import campaigns, digests, ledger, unsubscribe
+from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, Suppression
 from mailer import Email, FileMailer
 from tests.conftest import PASSWORD, local_today
 
@@ -78,6 +79,100 @@ def test_a_tampered_click_token_is_a_page_not_a_500(client):
         response = client.get(f"/e/c/{bad}")
         assert response.status_code == 404
         assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def _clicks(session):
+    session.expire_all()
+    return session.execute(select(EmailClick.delivery_id, EmailClick.user_id,
+                                  EmailClick.item_key, EmailClick.url, EmailClick.clicked_at)
+                           .order_by(EmailClick.id)).all()
+
+
+def test_a_link_counts_one_click_however_often_it_is_fetched(client, session, make_family,
+                                                             clock_at):
+    clock_at("2026-11-23T04:00")
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    token = digests.make_click_token(SECRET, row.id, user.id, "article:week-20",
+                                     "/articles/week-20?from=email")
+    for method in ("HEAD", "HEAD"):  # link checkers and scanners: not clicks at all
+        response = client.open(f"/e/c/{token}", method=method)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/articles/week-20?from=email"
+    assert _clicks(session) == []
+    first = client.get(f"/e/c/{token}")
+    assert first.status_code == 302
+    [(delivery_id, user_id, item_key, url, clicked_at)] = _clicks(session)
+    assert (delivery_id, user_id, item_key, url) == (row.id, user.id, "article:week-20",
+                                                     "/articles/week-20?from=email")
+    clock_at("2026-11-25T09:00")  # a reload two days later, a second tap, a prefetch
+    for _ in range(3):
+        again = client.get(f"/e/c/{token}")
+        assert again.status_code == 302
+        assert again.headers["Location"] == "/articles/week-20?from=email"
+    client.head(f"/e/c/{token}")
+    assert _clicks(session) == [(row.id, user.id, "article:week-20",
+                                 "/articles/week-20?from=email", clicked_at)]
+    assert clicked_at.date().isoformat() == "2026-11-23"  # the first click's time stays
+
+
+def test_each_item_and_each_email_is_its_own_click(client, session, make_family):
+    user, _ = make_family()
+    week = queue_digest(session, user, status="sent")
+    ledger.push(session, [ledger.row(user_id=user.id, child_id=0, item=None, channel="email",
+                                     item_key="digest:2026-W49", occurrence="2026-W49",
+                                     kind="digest")])
+    session.commit()
+    next_week = session.scalar(select(Delivery).where(Delivery.item_key == "digest:2026-W49"))
+    links = [digests.make_click_token(SECRET, week.id, user.id, "article:a", "/articles/a"),
+             digests.make_click_token(SECRET, week.id, user.id, "product:P-1", "/products/P-1"),
+             digests.make_click_token(SECRET, next_week.id, user.id, "article:a", "/articles/a"),
+             # no item: the path is what was clicked
+             digests.make_click_token(SECRET, week.id, user.id, "", "/library"),
+             digests.make_click_token(SECRET, week.id, user.id, "", "/inbox")]
+    for token in links * 2:
+        assert client.get(f"/e/c/{token}").status_code == 302
+    assert sorted((d, u, i or "") for d, _, i, u, _ in _clicks(session)) == sorted([
+        (week.id, "/articles/a", "article:a"), (week.id, "/products/P-1", "product:P-1"),
+        (next_week.id, "/articles/a", "article:a"), (week.id, "/library", ""),
+        (week.id, "/inbox", "")])
+
+
+def test_a_link_of_a_deleted_email_still_counts_once(client, session):
+    token = digests.make_click_token(SECRET, 999_999, 999_999, "inbox", "/inbox")
+    for _ in range(3):
+        assert client.get(f"/e/c/{token}").status_code == 302
+    assert [(d, u) for d, u, *_ in _clicks(session)] == [(None, None)]
+
+
+def test_an_old_link_redirects_and_counts_nothing(client, session, make_family):
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    token = digests.make_click_token(SECRET, row.id, user.id, "inbox", "/inbox")
+    old = digests.read_click_token(SECRET, token, max_age=-1)
+    assert old.fresh is False
+    assert digests.record_click(session, old, utcnow()) is False
+    fresh = digests.read_click_token(SECRET, token)
+    assert digests.record_click(session, fresh, utcnow()) is True
+    assert digests.record_click(session, fresh, utcnow()) is False
+    assert len(_clicks(session)) == 1
+
+
+def test_repeated_clicks_keep_campaign_conversions_right(client, session, make_family):
+    """The campaign report reads the first click on a product link after the send."""
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    sent_at = utcnow() - timedelta(hours=1)
+    send = CampaignSend(campaign="baby_birthday", user_id=user.id, child_id=0, occurrence="o",
+                        goal="product_click", goal_days=14, created_at=sent_at)
+    session.add(send)
+    session.commit()
+    token = digests.make_click_token(SECRET, row.id, user.id, "product:P-1", "/products/P-1")
+    for _ in range(2):
+        client.get(f"/e/c/{token}")
+    [(*_, first)] = _clicks(session)
+    assert campaigns.measure_conversions(session, utcnow()) == 1
+    assert session.get(CampaignSend, send.id).converted_at == first
 
 
 # --- unsubscribe ----------------------------------------------------------------------------

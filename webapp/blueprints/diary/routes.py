@@ -170,7 +170,7 @@ def new_entry(child_id: int) -> Any:
     if kind not in ENTRY_KINDS:
         abort(404)
     form = EntryForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the form filled in
         now = datetime.now(ZoneInfo(child.family.timezone))
         form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
             second=0, microsecond=0)
@@ -216,7 +216,7 @@ def edit_entry(entry_id: int) -> Any:
     child = entry.child
     form = EntryForm()
     form.remove_photos.choices = [(p.id, str(p.id)) for p in entry.photos]
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the form filled in
         form.fill_from(entry, child.family.timezone)
     if form.validate_on_submit():
         removed = _write_with_photos(form, entry.kind, child, lambda tx, entry_input, saved:

@@ -1,8 +1,10 @@
 """Email links and settings.
 
-- `/e/c/<token>`: a signed click-tracking link from an email; logs an `EmailClick` and
-  redirects to the path it names, on this site only.
-- `/e/u/<token>`: unsubscribe. GET shows a confirmation; POST is RFC 8058 one-click: no
+- `/e/c/<token>`: a signed click-tracking link from an email; logs an `EmailClick` (once
+  per link: repeats and HEAD requests count nothing) and redirects to the path it names,
+  on this site only.
+- `/e/u/<token>`: unsubscribe. GET (and HEAD, which mail scanners send) shows a
+  confirmation and changes nothing; only POST unsubscribes. POST is RFC 8058 one-click: no
   sign-in and no CSRF token (the signed token is the proof), effective at once.
 - `/preferences`: the preference centre (signed in).
 - `/e/bounce`: the mail provider's bounce webhook (shared secret header).
@@ -26,7 +28,7 @@ from clock import utcnow
 from diary.errors import DiaryError
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe
-from journeys.models import Delivery, EmailClick, EmailPreference
+from journeys.models import Delivery, EmailPreference
 from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, \
     UnsubscribeForm
 from webapp.database import get_session, transaction
@@ -55,15 +57,9 @@ def click(token: str) -> Any:
         found = digests.read_click_token(_secret(), token)
     except digests.BadClick:
         return _bad_link()
-    if found.fresh:
+    if request.method == "GET":  # a HEAD (link checkers, scanners) is never a click
         with transaction() as s:
-            delivery_id = found.delivery_id if found.delivery_id is not None and \
-                s.get(Delivery, found.delivery_id) is not None else None
-            user_id = found.user_id if found.user_id is not None and \
-                s.get(User, found.user_id) is not None else None
-            s.add(EmailClick(delivery_id=delivery_id, user_id=user_id,
-                             item_key=found.item_key or None, url=found.path,
-                             clicked_at=utcnow()))
+            digests.record_click(s, found, utcnow())
     # A relative Location: the browser stays on this site whatever the Host header said.
     return redirect(found.path, 302)
 
@@ -83,7 +79,7 @@ def unsubscribe_link(token: str) -> Any:
         user = unsubscribe.user_for_token(session, _secret(), token)
     except DiaryError as error:
         return render_error(404, translate_error(error))
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD (link scanners) only show the question
         with force_locale(user.locale or "en"):
             return render_template("emails_pages/unsubscribe.html", token=token,
                                    email=_masked(user.email), form=UnsubscribeForm(),
@@ -126,7 +122,7 @@ def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = 
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences_centre() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the page; only POST saves
         return _centre()
     form = PreferencesForm()
     if form.validate_on_submit():

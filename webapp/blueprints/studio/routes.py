@@ -259,14 +259,14 @@ def _editor(kind: str, item: ContentItem | None) -> Any:
     tz = current_user.timezone
     form = ItemForm(kind)
     working = authoring.working_copy(s, item) if item is not None else None
-    if request.method == "GET" and working is not None and item is not None:
+    if request.method != "POST" and working is not None and item is not None:
         form.fill(working, _shown_schedule(item, working), tz)
     if form.validate_on_submit():
         saved = _save(form, item, working)
         if saved is not None:
             return redirect(url_for("studio.edit", item_id=saved.id))
     overlaps: list[ContentItem] = []
-    if working is not None and item is not None and request.method == "GET":
+    if working is not None and item is not None and request.method != "POST":
         overlaps = authoring.overlapping(s, working, item.id)[:12]
     previews = {locale: Markup(render_markdown(getattr(form, f"body_{locale}").data or ""))
                 for locale in LOCALES}
