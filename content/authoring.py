@@ -1,8 +1,10 @@
 """Writing content: validation, saving as versions, history, diff and revert.
 
-Every save is a new `Version` snapshot. A save is applied to the live item at once, unless
-the item is live, review is required and the author may not publish: then the version waits
-(`pending_review`) and readers keep seeing the approved text until a reviewer approves.
+Every save is a new `Version` snapshot. A save is applied to the item at once, unless the
+item is published and review is required: then the version waits (`pending_review`) and
+readers keep seeing the approved text until a second person approves it
+(content.workflow.publish). That holds for everyone's saves, reviewers' and admins' too:
+nobody approves their own edit, so nobody's edit reaches families by saving it.
 """
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from content import search
 from content.errors import N_, Conflict, NotFound, ValidationError
-from content.models import KINDS, LOCALES, ContentItem, Status, Translation, Version
+from content.models import KINDS, LOCALES, ContentItem, Publication, PublishMode, \
+    Status, Translation, Version
 from content.rendering import plain_text, render_markdown
 from content.stages import UNIT_RANGES
+from clock import utcnow
 from db import INT_MAX
 from diary import bounds
 from diary.accounts import INTERESTS
@@ -218,15 +222,21 @@ def create(session: Session, data: ItemInput, author: User | None, note: str = "
 
 
 def save(session: Session, item: ContentItem, data: ItemInput, author: User | None,
-         can_publish: bool, note: str = "") -> Version:
-    """A new version; applied now unless it must wait for review (see module docstring)."""
+         review_required: bool, note: str = "") -> Version:
+    """A new version; applied now unless it must wait for review (see module docstring).
+
+    With review off, a save to published content goes live at once, and the history records
+    who published it (a `Publication` of mode "no_review")."""
     data.kind = item.kind
     validate(data)
     other = find(session, item.kind, data.key)
     if other is not None and other.id != item.id:
         raise Conflict(N_("Another item already uses %(key)s."), "key", key=data.key)
-    waits = item.status == Status.PUBLISHED.value and not can_publish
-    return record(session, item, data, author, note, apply=not waits)
+    live = item.status == Status.PUBLISHED.value
+    saved = record(session, item, data, author, note, apply=not (live and review_required))
+    if live and not review_required:
+        record_publication(session, item, saved.number, author, PublishMode.NO_REVIEW)
+    return saved
 
 
 def record(session: Session, item: ContentItem, data: ItemInput, author: User | None,
@@ -318,8 +328,33 @@ def diff(old: Version, new: Version) -> list[tuple[str, list[str]]]:
 
 
 def revert(session: Session, item: ContentItem, number: int, author: User | None,
-           can_publish: bool) -> Version:
-    """Save an old version again as the newest one (history is never rewritten)."""
+           review_required: bool) -> Version:
+    """Save an old version again as the newest one (history is never rewritten).
+
+    A revert is a save like any other, by the person who reverts: on live content it waits
+    for a second person (the old text may never have been approved, e.g. a rejected edit)."""
     old = version(session, item, number)
-    return save(session, item, ItemInput.from_snapshot(old.snapshot), author, can_publish,
+    return save(session, item, ItemInput.from_snapshot(old.snapshot), author, review_required,
                 note=f"Revert to version {number}")
+
+
+def record_publication(session: Session, item: ContentItem, number: int, by: User | None,
+                       mode: PublishMode, reason: str = "") -> Publication:
+    """Write down who made version `number` live, on what authority (the audit trail)."""
+    row = Publication(item_id=item.id, version=number, mode=mode.value, reason=reason[:300],
+                      published_by_id=by.id if by else None,
+                      published_by_name=(by.display_name if by else "")[:80],
+                      live_from=_goes_live(item))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _goes_live(item: ContentItem) -> datetime:
+    now = utcnow()
+    return item.publish_at if item.publish_at is not None and item.publish_at > now else now
+
+
+def publications(session: Session, item: ContentItem) -> list[Publication]:
+    return list(session.scalars(select(Publication).where(Publication.item_id == item.id)
+                                .order_by(Publication.id.desc())))

@@ -141,6 +141,37 @@ class Version(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PublishMode(str, enum.Enum):
+    """On what authority a version was made live (shown on the item's history page)."""
+
+    REVIEW = "review"  # approved by someone who wrote none of the versions it contains
+    OVERRIDE = "override"  # an admin published their own change, with a reason
+    NO_REVIEW = "no_review"  # the site did not require review (CONTENT_REVIEW_REQUIRED off)
+    SYSTEM = "system"  # the command line or seeding (a pack reviewed before it shipped)
+
+
+class Publication(Base):
+    """One approval: who made which version live (or scheduled it), when, and why.
+
+    Append-only, like versions: the audit trail of what families were shown on whose word.
+    `published_by_name` keeps the name even if the staff account is later removed."""
+
+    __tablename__ = "content_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"),
+                                         index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                   ondelete="SET NULL"))
+    published_by_name: Mapped[str] = mapped_column(String(80), default="")
+    #: When it goes (or went) live: a scheduled approval names a future time.
+    live_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SavedItem(Base):
     """A parent's "save for later"."""
 

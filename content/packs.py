@@ -126,7 +126,22 @@ def parse(source: Path | bytes) -> tuple[list[tuple[ItemInput, str | None]], dic
 
 
 def import_pack(session: Session, source: Path | bytes, author: User | None, store: PhotoStore,
-                publish: bool = True) -> ImportReport:
+                publish: bool = True, *, review_required: bool = True,
+                override_reason: str | None = None,
+                reason: str = "Content pack imported from the command line") -> ImportReport:
+    """Import a pack. Who publishes what it brings in follows the review rules:
+
+    * `author` None (the command line, demo data): the operator's pack is published as the
+      system, recorded with `reason` on each item's history.
+    * A person (the studio): they saved the imported versions, so with review required they
+      cannot approve them. Without `publish`, new and changed items are sent for review for a
+      second reviewer; with `publish`, only an admin may, with `override_reason` (recorded
+      per item). With review off, editors publish alone (recorded).
+    * Without `publish`, changes to live items wait for review like any save (review
+      required): an import never changes what families see unapproved.
+    """
+    if publish and author is not None:
+        workflow.check_publish_own(author, review_required, override_reason)
     items, files = parse(source)
     report = ImportReport()
     images: dict[str, str] = {}
@@ -154,10 +169,19 @@ def import_pack(session: Session, source: Path | bytes, author: User | None, sto
             if current.snapshot() == data.snapshot() and item.status != Status.ARCHIVED.value:
                 report.unchanged.append(label)
                 continue
-            authoring.save(session, item, data, author, can_publish=True, note="Imported")
+            authoring.save(session, item, data, author, review_required, note="Imported")
             report.updated.append(label)
-        if publish and (item.status != Status.PUBLISHED.value or item.pending_review):
-            workflow.publish_reviewed(session, item)  # a pack is reviewed before it ships
+        waiting = item.status != Status.PUBLISHED.value or item.pending_review
+        if publish and waiting:
+            if author is None:
+                workflow.publish_reviewed(session, item, reason=reason)
+            else:
+                workflow.publish(session, item, author, review_required,
+                                 version=workflow.under_review(session, item).version,
+                                 override_reason=override_reason)
+        elif author is not None and review_required and (
+                item.status == Status.DRAFT.value or item.pending_review):
+            workflow.submit(item, author)  # a second reviewer approves what was brought in
     return report
 
 

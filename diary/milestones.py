@@ -5,20 +5,29 @@ Ticking a milestone writes an ordinary "milestone" diary entry (titled with the 
 words, `data["milestone_id"]` naming it), so it shows on the timeline with its date and can
 carry photos; the checklist reads those entries back. Nothing else is stored.
 
+Unticking deletes that entry, but never silently once the parent has put something of
+their own in it (photos, a note, their own title, or any edit such as a new date):
+`untick` then raises
+`ConfirmUntick` until the caller passes the `fingerprint` of what the parent was shown
+(`untick_preview`), or is asked to keep the entry and only untick (`keep_entry=True`).
+
 The age is corrected for babies born before 37 weeks until 24 months chronological age, as
 for growth and stages. Plain functions on a Session; never commits.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from diary import age as agemath
+from diary import search
 from diary.entries import EntryInput, create_entry, delete_entry
-from diary.errors import N_, ValidationError
+from diary.errors import N_, DiaryError, ValidationError
 from diary.milestones_data import (ACT_EARLY_EN, ACT_EARLY_ZH, MILESTONES, SOURCE,
                                    SOURCE_ZH)
 from diary.models import Child, Entry, User
@@ -29,7 +38,8 @@ DOMAINS = ("social", "language", "cognitive", "movement")
 
 __all__ = ["CHECKPOINTS", "DOMAINS", "SOURCE", "SOURCE_ZH", "ACT_EARLY_EN", "ACT_EARLY_ZH",
            "Milestone", "Achieved", "Checklist", "all_milestones", "by_id", "is_known",
-           "for_checkpoint", "source", "act_early", "checklist", "achieved", "tick", "untick"]
+           "for_checkpoint", "source", "act_early", "checklist", "achieved", "tick", "untick",
+           "TickedEntry", "UntickPreview", "ConfirmUntick", "untick_preview"]
 
 
 @dataclass(frozen=True)
@@ -173,19 +183,102 @@ def tick(session: Session, child: Child, author: User, milestone_id: str, when: 
         raise ValidationError(N_("The date cannot be before the birth date."), "occurred_at")
     if milestone.id in achieved(session, child):
         raise ValidationError(N_("Already ticked."), "milestone_id")
-    return create_entry(session, child, author, EntryInput(
+    entry = create_entry(session, child, author, EntryInput(
         kind=EntryKind.MILESTONE.value, occurred_at=when, title=milestone.text(locale),
         data={"milestone_id": milestone.id}))
+    # One instant for both stamps: any later save of the entry moves updated_at, which is
+    # how `untick` knows the parent changed it (see TickedEntry.edited).
+    entry.created_at = entry.updated_at = utcnow()
+    session.flush()
+    return entry
 
 
-def untick(session: Session, child: Child, milestone_id: str) -> list[str]:
-    """Delete the entry a tick made; returns photo storage keys to remove after commit."""
+@dataclass(frozen=True)
+class TickedEntry:
+    """A diary entry a tick made, and what the parent has put in it since."""
+
+    entry: Entry
+    photo_count: int
+    note: str
+    title_edited: bool  # not the milestone's words any more (in either language)
+    edited: bool        # saved through the entry's edit form since (a new date, say)
+
+    @property
+    def holds_parent_content(self) -> bool:
+        return bool(self.photo_count or self.note or self.title_edited or self.edited)
+
+
+@dataclass(frozen=True)
+class UntickPreview:
+    """What unticking a milestone would delete (normally one entry; a double tick from a
+    race makes two)."""
+
+    milestone: Milestone
+    entries: list[TickedEntry]
+    #: Names exactly what the parent was shown, taken when the preview was made: any change
+    #: to the entries since (a photo another caregiver added, an edit) gives another value.
+    fingerprint: str
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return any(t.holds_parent_content for t in self.entries)
+
+
+def _fingerprint(entries: list[Entry]) -> str:
+    parts = [(e.id, e.title, e.body, e.occurred_at.isoformat(), e.updated_at.isoformat(),
+              sorted(p.id for p in e.photos)) for e in entries]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+class ConfirmUntick(DiaryError):
+    """Unticking would delete what the parent added to the entry: ask them first."""
+
+    def __init__(self, preview: UntickPreview) -> None:
+        super().__init__(N_("This milestone's diary entry holds photos or words you added. "
+                            "Please choose what to do with it."))
+        self.preview = preview
+
+
+def _ticked_entry(entry: Entry, milestone: Milestone) -> TickedEntry:
+    return TickedEntry(
+        entry=entry, photo_count=len(entry.photos), note=(entry.body or "").strip(),
+        title_edited=(entry.title or "").strip() not in (milestone.en, milestone.zh),
+        # A tick writes both stamps at one instant; every save of the entry's form sets
+        # updated_at. (Entries ticked before that rule have stamps a moment apart: they
+        # ask too, which errs on the safe side.)
+        edited=entry.updated_at != entry.created_at)
+
+
+def untick_preview(session: Session, child: Child, milestone_id: str) -> UntickPreview:
+    """What unticking would delete; ValidationError if the milestone is not ticked."""
     milestone = by_id(milestone_id)
     entries = [e for e in _milestone_entries(session, child)
                if e.data["milestone_id"] == milestone.id]
     if not entries:
         raise ValidationError(N_("That milestone is not ticked."), "milestone_id")
+    return UntickPreview(milestone, [_ticked_entry(e, milestone) for e in entries],
+                         _fingerprint(entries))
+
+
+def untick(session: Session, child: Child, milestone_id: str, *, keep_entry: bool = False,
+           confirmed: str | None = None) -> list[str]:
+    """Untick a milestone; returns photo storage keys to remove after commit.
+
+    `keep_entry=True` keeps the diary entry as it is (it only stops counting as the tick).
+    Otherwise the entry is deleted — at once when it is as the tick made it, and only with
+    `confirmed` equal to the preview's `fingerprint` when the parent has added to it
+    (`ConfirmUntick` otherwise, carrying the preview to show)."""
+    preview = untick_preview(session, child, milestone_id)
+    if keep_entry:
+        for ticked in preview.entries:
+            entry = ticked.entry
+            entry.data = {k: v for k, v in (entry.data or {}).items() if k != "milestone_id"}
+            entry.updated_at = utcnow()
+            search.reindex(session, entry)
+        return []
+    if preview.needs_confirmation and confirmed != preview.fingerprint:
+        raise ConfirmUntick(preview)
     keys: list[str] = []
-    for entry in entries:  # normally one; a double tick from a race is cleared too
-        keys += delete_entry(session, entry)
+    for ticked in preview.entries:  # normally one; a double tick from a race is cleared too
+        keys += delete_entry(session, ticked.entry)
     return keys

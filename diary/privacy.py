@@ -5,14 +5,15 @@ import csv
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from diary import invitations, search
-from diary.models import Child, Entry, Family, Membership, User
+from diary import account_mail, invitations, search
+from diary.models import Child, Entry, Family, Membership, Role, User
 from diary.photos import PhotoStore
 from clock import utcnow
 
@@ -129,23 +130,70 @@ photos/       every photo, by child and entry
 """
 
 
+@dataclass(frozen=True)
+class FamilyFate:
+    """What deleting an account does to one of its families (shown before, done after)."""
+
+    family: Family
+    successor: User | None  # the caregiver who becomes owner; None: nothing changes or …
+    deleted: bool  # … the family goes (its last member leaves)
+
+
+def _successor(family: Family, leaving: User) -> User | None:
+    """Who takes over a family whose only owner leaves: another owner needs nothing; else
+    the longest-standing editor (they already write the book), else the longest-standing
+    viewer; None when nobody else is in the family."""
+    others = [m for m in family.memberships if m.user_id != leaving.id]
+    for role in (Role.EDITOR.value, Role.VIEWER.value):
+        ranked = sorted((m for m in others if m.role == role), key=lambda m: (m.joined_at, m.id))
+        if ranked:
+            return ranked[0].user
+    return None
+
+
+def leaving_plan(session: Session, user: User) -> list[FamilyFate]:
+    """For each family of `user`: kept as is (other owners remain, or they were not an
+    owner), handed to a successor, or deleted (nobody else is in it)."""
+    fates = []
+    for membership in user.memberships:
+        family = membership.family
+        if not membership.is_owner or invitations.owners_count(session, family.id) > 1:
+            fates.append(FamilyFate(family, None, False))
+            continue
+        successor = _successor(family, user)
+        fates.append(FamilyFate(family, successor, successor is None))
+    return fates
+
+
 def delete_account(session: Session, user: User) -> list[str]:
-    """Remove the user. Families whose last owner leaves are removed with all their data.
+    """Remove the user. A family they alone owned passes to another caregiver (who is told
+    by email): the editors' entries and photos are theirs too and must not vanish with the
+    owner. Only a family with nobody else in it is removed with its data.
 
     Returns the photo storage keys to delete from disk once the transaction has committed.
     """
     doomed_keys: list[str] = []
-    for membership in list(user.memberships):
-        family = membership.family
-        if membership.is_owner and invitations.owners_count(session, family.id) <= 1:
-            doomed_keys.extend(_delete_family(session, family))
-        else:
-            session.delete(membership)
+    for fate in leaving_plan(session, user):
+        if fate.deleted:
+            doomed_keys.extend(_delete_family(session, fate.family))
+            continue
+        if fate.successor is not None:
+            _hand_over(session, fate.family, fate.successor, user)
+        mine = next(m for m in fate.family.memberships if m.user_id == user.id)
+        session.delete(mine)
     session.flush()
-    session.expire(user, ["memberships"])  # those rows are gone with their families
+    session.expire(user, ["memberships"])  # those rows are gone (or gone with their families)
     session.delete(user)
     session.flush()
     return doomed_keys
+
+
+def _hand_over(session: Session, family: Family, successor: User, former: User) -> None:
+    membership = next(m for m in family.memberships if m.user_id == successor.id)
+    membership.role = Role.OWNER.value
+    account_mail.queue(session, account_mail.FAMILY_OWNER, successor.email, user=successor,
+                       locale=successor.locale, family=family.name,
+                       former=former.display_name)
 
 
 def _delete_family(session: Session, family: Family) -> list[str]:

@@ -14,7 +14,9 @@ Two steps, like every push:
 Rendering uses Jinja2 directly (no Flask here) with the templates in `templates/emails/`
 and a small string table for English and Simplified Chinese. Every link in a digest is a
 signed click-tracking link `/e/c/<token>` naming the delivery, the person, the item and the
-site path; the web app logs the click and redirects to that path on this site only.
+site path; the web app logs the click and redirects to that path on this site only. A link
+counts one click however often it is fetched (`record_click`): reloads and mail scanners
+are not new clicks, and HEAD requests are not clicks at all.
 """
 from __future__ import annotations
 
@@ -37,11 +39,13 @@ from content import library
 from content.models import Article, ContentItem, Product, Reminder
 from content.stages import Stage, stage_of
 from clock import utcnow
+from db import dialect_insert
 from diary import age as agemath
 from diary import tokens
 from diary.models import Child, Membership, User
 from journeys import ledger
-from journeys.models import Delivery, EmailPreference, Suppression, TickRun
+from journeys.models import Delivery, EmailClick, EmailPreference, Suppression, TickRun, \
+    click_key
 from journeys.preferences import Schedule, zone
 from journeys.unsubscribe import make_token as make_unsubscribe_token
 from mailer import Email
@@ -70,12 +74,14 @@ class BatchResult:
 
 
 def _eligible(session: Session, after_id: int, batch_size: int) -> list[Any]:
-    """Opted-in, active, unsuppressed people with a family, with their email timing."""
+    """Opted-in, active, unsuppressed people with a proven address and a family, with their
+    email timing."""
     stmt = (select(User.id, User.timezone, EmailPreference.frequency, EmailPreference.send_hour,
                    EmailPreference.quiet_start, EmailPreference.quiet_end,
                    EmailPreference.paused_until)
             .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
             .where(User.id > after_id, User.digest_opt_in.is_(True), User.is_active.is_(True),
+                   User.email_verified_at.is_not(None),
                    ~exists().where(Suppression.email == User.email),
                    exists().where(Membership.user_id == User.id))
             .order_by(User.id).limit(batch_size))
@@ -338,6 +344,27 @@ def read_click_token(secret: str, token: str, max_age: int = CLICK_MAX_AGE) -> C
                  str(data.get("i") or "")[:120], data["p"][:500], fresh)
 
 
+def record_click(session: Session, click: Click, now: datetime) -> bool:
+    """Log the first click on a link; True if this was it, False for a repeat (a reload, a
+    second tap, a mail scanner fetching the link again) or an old link, which log nothing.
+
+    The key is the token's delivery and person even when those rows are gone (the stored
+    ids are then NULL), so a link keeps counting once. Two clicks at the same moment race
+    on the unique key: one row wins, the other does nothing."""
+    if not click.fresh:
+        return False
+    delivery_id = click.delivery_id if click.delivery_id is not None and session.scalar(
+        select(Delivery.id).where(Delivery.id == click.delivery_id)) is not None else None
+    user_id = click.user_id if click.user_id is not None and session.scalar(
+        select(User.id).where(User.id == click.user_id)) is not None else None
+    stmt = dialect_insert(session, EmailClick.__table__).values(
+        click_key=click_key(click.delivery_id, click.user_id, click.item_key, click.path),
+        delivery_id=delivery_id, user_id=user_id, item_key=click.item_key or None,
+        url=click.path, clicked_at=now).on_conflict_do_nothing(
+        index_elements=["click_key"]).returning(EmailClick.id)
+    return session.execute(stmt).scalar() is not None
+
+
 # --- rendering ------------------------------------------------------------------------------
 
 _env: Environment | None = None
@@ -522,7 +549,7 @@ def compose(delivery: Delivery, user: User, site: str, secret: str, subject: str
     """Both parts from the templates, and the headers every marketing email carries."""
     locale = locale_of(user)
     link = _linker(site, secret, delivery, user)
-    unsubscribe_url = f"{site}/e/u/{make_unsubscribe_token(secret, user.id)}"
+    unsubscribe_url = f"{site}/e/u/{make_unsubscribe_token(secret, user)}"
     context = {
         "t": translator(locale), "lang": "zh-CN" if locale == "zh_CN" else "en",
         "subject": subject, "name": user.display_name, "weekly": weekly,

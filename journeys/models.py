@@ -6,6 +6,7 @@ a second scheduler, a retry or a re-run hits the unique key and does nothing.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
@@ -193,12 +194,36 @@ class CampaignSend(Base):
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def click_key(delivery_id: int | None, user_id: int | None, item_key: str | None,
+              path: str) -> str:
+    """What makes an email click new: the delivery and person the link was made for, and
+    its item (or its path when it names no item). A digest, so the unique key stays short."""
+    parts = ("" if delivery_id is None else str(delivery_id),
+             "" if user_id is None else str(user_id), item_key or path)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _click_key_of_row(context: Any) -> str:
+    row = context.get_current_parameters()
+    return click_key(row.get("delivery_id"), row.get("user_id"), row.get("item_key"),
+                     row["url"])
+
+
 class EmailClick(Base):
-    """A click on a signed tracking link in an email (the recommender/CRM read these)."""
+    """A click on a signed tracking link in an email (the recommender/CRM read these).
+
+    One row per link: (delivery, person, item — or the path when the link names no item),
+    whose digest is `click_key` (unique; made from the row's own columns unless given). The first GET
+    makes the row and `clicked_at` is that first click; reloads, a second tap and mail
+    scanners fetching the link again are not new clicks, and nothing counts them: no repeat
+    count or last-click time is kept, as what the CRM and the campaign reports ask is
+    whether and when someone first followed a link, and repeats are mostly machines.
+    """
 
     __tablename__ = "email_clicks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    click_key: Mapped[str] = mapped_column(String(64), unique=True, default=_click_key_of_row)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id",
                                                               ondelete="SET NULL"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),

@@ -8,7 +8,9 @@ per batch, and never holds a database transaction open while talking to the mail
    second sender takes other rows; on SQLite the writer session's `BEGIN IMMEDIATE`
    serialises claimers. Either way each claimed row gets `claimed_until = now + 5 min`.
    In the same transaction each row is checked again: a person who unsubscribed, was
-   suppressed (bounce) or paused since scheduling gets "suppressed" and nothing is sent;
+   suppressed (bounce) or paused since scheduling gets "suppressed" and nothing is sent,
+   and so does an email about a content item no longer live ("unavailable") or about a
+   child no longer in the person's families ("not-in-family"), as in the inbox;
    a digest that would land in the person's quiet hours waits until they end.
 2. **Render** the rest in a read-only transaction (a plain, deferred BEGIN on SQLite), so
    web requests that write are not kept waiting while a batch renders.
@@ -42,11 +44,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
-from diary.models import User
+from content.library import live
+from content.models import ContentItem
+from diary.models import Child, Membership, User
 from journeys import digests
 from journeys.models import Delivery, EmailPreference, Suppression
 from journeys.preferences import Schedule, zone
-from mailer import Email, Mailer, MailerUnavailable, connection
+from mailer import Email, Mailer, MailerUnavailable, connection, is_permanent_refusal
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +125,11 @@ def kind_of(delivery: Delivery) -> str:
     return str(payload.get("kind") or ("item" if payload.get("item_id") else ""))
 
 
+def _item_id(delivery: Delivery) -> int | None:
+    item_id = (delivery.payload or {}).get("item_id")
+    return item_id if isinstance(item_id, int) else None
+
+
 @dataclass
 class OutboxStats:
     claimed: int = 0
@@ -175,7 +184,8 @@ def _check(session: Session, rows: list[Delivery], now: datetime, stats: OutboxS
            cache: dict) -> list[_Ready]:
     """Check each claimed row again (in the claim's transaction): unknown kind → dead;
     closed account, withdrawn consent, bounced address or pause → suppressed; quiet hours
-    → wait. Loads what rendering the rest needs (users, preferences, children) into `cache`."""
+    → wait; an item no longer live or a child no longer in the person's families →
+    suppressed. Loads what rendering the rest needs (users, preferences, children) into `cache`."""
     user_ids = {r.user_id for r in rows}
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
     emails = {u.email for u in users.values()}
@@ -184,6 +194,15 @@ def _check(session: Session, rows: list[Delivery], now: datetime, stats: OutboxS
     prefs = {p.user_id: p for p in session.scalars(select(EmailPreference).where(
         EmailPreference.user_id.in_(user_ids)))}
     digests.preload(session, user_ids, prefs, cache)
+    item_ids = {_item_id(r) for r in rows} - {None}
+    live_items = set(session.scalars(select(ContentItem.id).where(
+        ContentItem.id.in_(item_ids), live(now)))) if item_ids else set()
+    child_ids = {r.child_id for r in rows if r.child_id}
+    in_family = {(uid, cid) for uid, cid in session.execute(
+        select(Membership.user_id, Child.id)
+        .join(Child, Child.family_id == Membership.family_id)
+        .where(Child.id.in_(child_ids), Membership.user_id.in_(user_ids)))
+    } if child_ids else set()
     ready: list[_Ready] = []
     for row in rows:
         kind = KINDS.get(kind_of(row))
@@ -200,10 +219,16 @@ def _check(session: Session, rows: list[Delivery], now: datetime, stats: OutboxS
             reason = "no-account"
         elif not getattr(user, kind.consent, False):
             reason = "unsubscribed"
+        elif user.email_verified_at is None:
+            reason = "unverified"  # a journey step emailed someone whose address is unproven
         elif user.email in suppressed:
             reason = "suppressed"
         elif schedule.is_paused(local.date()):
             reason = "paused"
+        elif _item_id(row) is not None and _item_id(row) not in live_items:
+            reason = "unavailable"  # archived, unpublished or deleted since it was queued
+        elif row.child_id and (row.user_id, row.child_id) not in in_family:
+            reason = "not-in-family"  # the person left the family, or the child is gone
         if reason is not None:
             row.status, row.claimed_until = "suppressed", None
             row.payload = {**(row.payload or {}), "reason": reason}
@@ -236,13 +261,6 @@ def _render(session: Session, ready: list[_Ready], now: datetime, settings: Emai
     return jobs, broken
 
 
-def _is_permanent(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return bool(error.recipients) and all(code >= 500 for code, _ in
-                                              error.recipients.values())
-    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
-
-
 def _send(conn: Any, jobs: list[_Job]) -> tuple[dict[int, str | None], dict[int, str], bool]:
     """Send over one connection. Returns (outcome per id: None = sent, else the error),
     {id: error} for permanent refusals, and whether the server was unreachable."""
@@ -259,7 +277,7 @@ def _send(conn: Any, jobs: list[_Job]) -> tuple[dict[int, str | None], dict[int,
             return outcome, permanent, True
         except Exception as error:  # noqa: BLE001 - recorded on the row
             message = f"{type(error).__name__}: {error}"
-            if _is_permanent(error):
+            if is_permanent_refusal(error):
                 permanent[job.id] = message
             outcome[job.id] = message
     return outcome, permanent, False

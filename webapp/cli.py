@@ -68,12 +68,17 @@ def demo_load() -> None:
 
     from content import packs
 
+    if not current_app.config.get("DEMO_DATA_ALLOWED"):
+        raise click.ClickException(
+            "Demo data has accounts with a published password; it is refused in production. "
+            "Use APP_ENV=development on your own machine.")
     session = get_session()
     with session.begin():
         report = demo.load(session, photo_store())
     click.echo(report.summary())
     with session.begin():
-        pack = packs.import_pack(session, packs.DEFAULT_PACK, None, content_store())
+        pack = packs.import_pack(session, packs.DEFAULT_PACK, None, content_store(),
+                                 reason="Default content pack loaded with the demo data")
     click.echo(f"Content pack: {pack.summary()}.")
 
 
@@ -139,20 +144,28 @@ def content_export(path: str) -> None:
 
 @content_cli.command("import", help="Import a pack (zip or folder); validated, idempotent.")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--draft", is_flag=True, help="Import as drafts instead of publishing.")
-def content_import(path: str, draft: bool) -> None:
+@click.option("--draft", is_flag=True, help="Import as drafts instead of publishing; changes "
+              "to live items wait for review.")
+@click.option("--reason", default="Content pack imported from the command line",
+              show_default=True, help="Why it is published without review in the studio "
+              "(shown on each item's history page).")
+def content_import(path: str, draft: bool, reason: str) -> None:
     from content import packs
+    from diary.errors import DiaryError
     from webapp.database import get_session
 
     session = get_session()
     try:
         with session.begin():
             report = packs.import_pack(session, Path(path), None, content_store(),
-                                       publish=not draft)
+                                       publish=not draft, reason=reason.strip()[:300]
+                                       or "Content pack imported from the command line")
     except packs.PackError as error:
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
         raise click.ClickException(f"Nothing was imported: {len(error.problems)} problems.")
+    except DiaryError as error:  # e.g. an archived item the pack would publish
+        raise click.ClickException(f"Nothing was imported: {error}") from None
     click.echo(f"Imported {path}: {report.summary()}.")
 
 

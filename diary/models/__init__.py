@@ -1,9 +1,10 @@
 """Tables of the diary package, re-exported so callers write `from diary.models import Child`."""
-from diary.models.accounts import Consent, StaffRole, User
+from diary.models.accounts import AccountEmail, Consent, StaffRole, User, UserSession
 from diary.models.entries import ENTRY_KINDS, Entry, EntryKind, Measurement, Photo
 from diary.models.family import Child, Family, Invitation, Membership, Relationship, Role
 
 __all__ = [
+    "AccountEmail",
     "ENTRY_KINDS",
     "Child",
     "Consent",
@@ -18,4 +19,5 @@ __all__ = [
     "Role",
     "StaffRole",
     "User",
+    "UserSession",
 ]

@@ -143,8 +143,9 @@ def test_coverage_finds_exactly_the_gaps(session, tmp_path, store):
     assert thin == {("article", "pregnancy_week:11")}
 
 
-def _staff(session, role):
-    user = accounts.create_staff(session, f"{role}@example.com", PASSWORD, role, role.title())
+def _staff(session, role, name=""):
+    user = accounts.create_staff(session, f"{role}{name}@example.com", PASSWORD, role,
+                                 f"{role.title()} {name}".strip())
     session.flush()
     return user
 
@@ -159,25 +160,29 @@ def test_workflow_roles_and_waiting_edits(session, tmp_path, store):
     assert item.status == "draft"
     workflow.submit(item, marketer)
     with pytest.raises(PermissionDenied):
-        workflow.publish(session, item, marketer, review_required=True)
-    workflow.publish(session, item, reviewer, review_required=True)
+        workflow.publish(session, item, marketer, review_required=True, version=1)
+    workflow.publish(session, item, reviewer, review_required=True, version=1)
     assert item.status == "published"
     data.translations["en"].title = "Safe sleep"
-    authoring.save(session, item, data, marketer,
-                   can_publish=workflow.can_publish(marketer, True))
+    authoring.save(session, item, data, marketer, review_required=True)
     assert item.pending_review and item.text("en").title == "Sleep"  # readers see the old one
     workflow.submit(item, marketer)
-    workflow.publish(session, item, reviewer, review_required=True)
+    workflow.publish(session, item, reviewer, review_required=True, version=2)
     assert not item.pending_review and item.text("en").title == "Safe sleep"
     v1, v2 = sorted(authoring.versions(session, item), key=lambda v: v.number)
     assert authoring.diff(v1, v2)[0][0] == "title (en)"
-    authoring.revert(session, item, 1, reviewer, can_publish=True)
+    authoring.revert(session, item, 1, reviewer, review_required=True)
+    assert item.pending_review and item.text("en").title == "Safe sleep"  # waits, like any save
+    with pytest.raises(PermissionDenied):  # the reverter cannot approve their own revert
+        workflow.publish(session, item, reviewer, review_required=True, version=3)
+    second = _staff(session, "reviewer", "second")
+    workflow.publish(session, item, second, review_required=True, version=3)
     assert item.text("en").title == "Sleep" and item.version == 3
     assert session.scalar(select(func.count(Version.id)).where(Version.item_id == item.id)) == 3
     # marketers may publish alone when the site does not require review
     workflow.archive(item, reviewer, True)
     workflow.restore(item, marketer)
-    workflow.publish(session, item, marketer, review_required=False)
+    workflow.publish(session, item, marketer, review_required=False, version=3)
     assert item.status == Status.PUBLISHED.value
 
 

@@ -267,3 +267,55 @@ def test_editing_a_ticked_entry_keeps_the_tick_when_the_id_is_passed(session, ma
         body="At grandma's.", data={"milestone_id": entry.data["milestone_id"]}))
     session.commit()
     assert set(milestones.checklist(session, child, TODAY).achieved) == {"m02-social-smiles"}
+
+
+def test_untick_never_deletes_what_the_parent_added_without_the_fingerprint(session,
+                                                                            make_family):
+    from diary.models import Photo
+    user, child = make_family()
+    entry = milestones.tick(session, child, user, "m04-language-coos", _now(), "en")
+    session.commit()
+    assert milestones.untick_preview(session, child, "m04-language-coos").needs_confirmation \
+        is False
+    entry.photos.append(Photo(storage_key="k" * 32, width=4, height=3, size_bytes=9))
+    session.commit()  # a photo alone (not through the edit form) is enough to ask
+    preview = milestones.untick_preview(session, child, "m04-language-coos")
+    [ticked] = preview.entries
+    assert (ticked.photo_count, ticked.note, ticked.title_edited, ticked.edited) == (
+        1, "", False, False)
+    assert preview.needs_confirmation
+    for confirmed in (None, "", "0" * 32, preview.fingerprint[:-1] + "x"):
+        with pytest.raises(milestones.ConfirmUntick) as asked:
+            milestones.untick(session, child, "m04-language-coos", confirmed=confirmed)
+        assert asked.value.preview.fingerprint == preview.fingerprint
+    assert session.get(Entry, entry.id) is not None
+    update_entry(session, entry, EntryInput(kind="milestone", occurred_at=entry.occurred_at,
+                                            title=entry.title, body="Cooed at the cat."))
+    session.commit()  # what the parent saw has changed: the old fingerprint no longer works
+    with pytest.raises(milestones.ConfirmUntick):
+        milestones.untick(session, child, "m04-language-coos", confirmed=preview.fingerprint)
+    fresh = milestones.untick_preview(session, child, "m04-language-coos")
+    assert fresh.entries[0].note == "Cooed at the cat." and fresh.entries[0].edited
+    assert milestones.untick(session, child, "m04-language-coos",
+                             confirmed=fresh.fingerprint) == ["k" * 32]
+    session.commit()
+    assert session.get(Entry, entry.id) is None
+
+
+def test_untick_keeping_the_entry_only_stops_it_counting(session, make_family):
+    user, child = make_family()
+    entry = milestones.tick(session, child, user, "m04-language-coos", _now(), "zh_CN")
+    session.commit()
+    update_entry(session, entry, EntryInput(kind="milestone", occurred_at=entry.occurred_at,
+                                            title="第一次咕咕叫", body=""))
+    session.commit()
+    [ticked] = milestones.untick_preview(session, child, "m04-language-coos").entries
+    assert ticked.title_edited and ticked.edited and ticked.note == ""
+    assert milestones.untick(session, child, "m04-language-coos", keep_entry=True) == []
+    session.commit()
+    session.expire_all()
+    kept = session.get(Entry, entry.id)
+    assert (kept.title, kept.data) == ("第一次咕咕叫", {})
+    assert milestones.checklist(session, child, TODAY).achieved == {}
+    with pytest.raises(ValidationError, match="not ticked"):
+        milestones.untick_preview(session, child, "m04-language-coos")

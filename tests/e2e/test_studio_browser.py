@@ -23,6 +23,7 @@ import pytest
 import db
 from diary import accounts
 from tests.e2e.conftest import serve
+from tests.e2e.mail import confirm_email
 
 pytestmark = pytest.mark.browser
 
@@ -187,7 +188,8 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
     parent = new_page()
     parent.goto("/register")
     parent.fill("input[name=display_name]", "Mei Parent")
-    parent.fill("input[name=email]", f"expecting-{secrets.token_hex(4)}@example.com")
+    parent_email = f"expecting-{secrets.token_hex(4)}@example.com"
+    parent.fill("input[name=email]", parent_email)
     parent.fill("input[name=password]", PASSWORD)
     parent.fill("input[name=confirm]", PASSWORD)
     parent.select_option("select[name=timezone]", TIMEZONE)
@@ -197,6 +199,7 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
     parent.fill("input[name=due_date]", due.isoformat())
     parent.check("input[name=child_data_consent]")
     _click_and_wait(parent, parent.locator("main form button[type=submit]").last)
+    confirm_email(parent, parent_email)
     assert re.search(r"/children/\d+$", parent.url), parent.url
     child_url = parent.url
     this_week = parent.locator("#this-week")
@@ -220,4 +223,80 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
     assert parent.locator(".article-body h2").inner_text() == HEADING_ZH
     parent.goto(child_url)  # the dashboard, now in Chinese too
     assert parent.locator("#this-week").get_by_role("link", name=TITLE_ZH).is_visible()
+    assert not server_errors, server_errors
+
+
+def test_a_version_saved_after_the_reviewer_opened_it_is_not_published(
+        new_page: Any, staff: dict[str, str], server_errors: list[str]) -> None:
+    """The pen-test's race: the reviewer opens version 1, the marketer saves version 2, the
+    reviewer presses Approve — nothing goes live, the conflict links to the changes. Then the
+    reviewer's own edit to the live article cannot be approved by the reviewer."""
+    slug = "week-30-review-race"
+    first, second = "Week 30: reviewed text", "Week 30: changed later"
+    anonymous = new_page()
+
+    def live_title() -> str | None:
+        response = anonymous.goto(f"/articles/{slug}")
+        assert response is not None and response.status in (200, 404), response.status
+        return anonymous.locator("h1").inner_text() if response.status == 200 else None
+
+    def fill(page: Any, title: str) -> None:
+        page.fill("input[name=title_en]", title)
+        page.fill("input[name=title_zh_CN]", "孕30周")
+        page.fill("textarea[name=body_en]", "Nearly there.")
+        page.fill("textarea[name=body_zh_CN]", "快到了。")
+
+    marketer = new_page()
+    _sign_in(marketer, staff["marketer"])
+    marketer.goto("/studio/new/article")
+    marketer.fill("input[name=key]", slug)
+    marketer.select_option("select[name=window_unit]", "pregnancy_week")
+    marketer.fill("input[name=window_from]", "30")
+    marketer.fill("input[name=window_to]", "30")
+    fill(marketer, first)
+    _click_and_wait(marketer, marketer.locator("#item-form button[type=submit]"))
+    editor_url = marketer.url
+    _click_and_wait(marketer, marketer.get_by_role("button", name="Submit for review"))
+
+    reviewer = new_page()
+    _sign_in(reviewer, staff["reviewer"])
+    reviewer.goto(editor_url)
+    seen = reviewer.locator(".studio-workflow").inner_text()
+
+    marketer.goto(editor_url)  # meanwhile the marketer saves version 2
+    fill(marketer, second)
+    _click_and_wait(marketer, marketer.locator("#item-form button[type=submit]"))
+    assert marketer.get_by_text("Saved as version 2.").is_visible()
+
+    with reviewer.expect_navigation() as navigation:
+        reviewer.get_by_role("button", name="Approve and publish").click()
+    assert navigation.value.status == 409
+    alert = reviewer.locator(".studio-refused")
+    assert ("This item changed since you opened it (version 2 by Browser Marketer). Review "
+            "the new version before publishing.") in alert.inner_text()
+    assert live_title() is None
+    assert "To approve" in seen and "Version 1 · by Browser Marketer" in seen
+    _click_and_wait(reviewer, alert.get_by_role("link", name="See what changed since version 1"))
+    assert reviewer.locator(".diff-add", has_text=second).is_visible()
+    assert reviewer.locator(".diff-del", has_text=first).is_visible()
+
+    reviewer.goto(editor_url)
+    assert "Version 2" in reviewer.locator(".studio-under-review").inner_text()
+    _click_and_wait(reviewer, reviewer.get_by_role("button", name="Approve and publish"))
+    assert reviewer.get_by_text("Published: families can see it now.").is_visible()
+    assert live_title() == second
+
+    # The reviewer's own change to the live article waits, and is not theirs to approve.
+    fill(reviewer, "Week 30: the reviewer's own words")
+    _click_and_wait(reviewer, reviewer.locator("#item-form button[type=submit]"))
+    button = reviewer.locator(".studio-workflow").get_by_role("button",
+                                                             name="Approve and publish")
+    assert button.is_disabled()
+    assert reviewer.locator("#own-edit-reason").inner_text() == (
+        "You wrote or changed this version, so another reviewer must approve it.")
+    assert live_title() == second
+    reviewer.goto(editor_url.replace("/edit", "/versions"))
+    log = reviewer.locator(".studio-publications")
+    assert "Approved by a second person" in log.inner_text()
+    assert "Browser Reviewer" in log.inner_text()
     assert not server_errors, server_errors

@@ -45,10 +45,11 @@ def world(tmp_path, monkeypatch):
 
 
 def _user(s, email, name, locale, marketing=False, tz="Asia/Shanghai", birthday=None,
-          last_seen=None):
+          last_seen=None, verified=True):
     user = accounts.create_user(s, email, PASSWORD,
                                 accounts.Profile(display_name=name, locale=locale, timezone=tz))
     user.marketing_opt_in = marketing
+    user.email_verified_at = _utc(2025, 1, 1) if verified else None
     user.birthday = birthday
     # Recent visitors by default, so "we miss you" stays out of the birthday tests.
     user.last_seen_at = last_seen or _utc(2030, 1, 1)
@@ -429,3 +430,13 @@ def test_the_job_runs_and_measures_in_its_own_transactions(world, monkeypatch):
     assert (again.recorded, again.converted) == (0, 1)
     with factory() as s:
         assert campaigns.report(s)["baby_birthday"]["holdout_converted"] == 1
+
+
+def test_no_campaign_email_to_an_address_never_proven(world):
+    factory = world
+    with factory() as s, s.begin():
+        mum = s.scalar(select(User).where(User.email == "mum@example.com"))
+        mum.email_verified_at = None
+    stats = _run(factory, _utc(2026, 11, 23, 4))
+    assert stats.pushed == 2  # the two inbox greetings; mum's email waits for her address
+    assert _emails(factory, "mum@example.com") == []

@@ -75,8 +75,9 @@ def import_content(session, tmp_path):
 
 
 def make_parent(session, email, *, tz="Asia/Shanghai", locale="en", now=NOW, digest=True,
-                marketing=False, interests=(), name="Bean"):
-    """A parent whose baby is in pregnancy week 20 on `now` (in their zone)."""
+                marketing=False, interests=(), name="Bean", verified=True):
+    """A parent whose baby is in pregnancy week 20 on `now` (in their zone); their address
+    is proven unless `verified=False`."""
     today = agemath.local_date(now, tz)
     done = registration.register(session, registration.Registration(
         email=email, password=PASSWORD,
@@ -85,6 +86,8 @@ def make_parent(session, email, *, tz="Asia/Shanghai", locale="en", now=NOW, dig
         relationship="mother", child_data_consent=True, digest_opt_in=digest,
         marketing_opt_in=marketing,
         child=families.ChildDetails(name=name, due_date=today + timedelta(days=140))), "test")
+    if verified:
+        done.user.email_verified_at = now
     return done.user
 
 
@@ -212,6 +215,7 @@ def test_who_gets_no_digest(session, content):
     set_pref(session, back, paused_until=date(2026, 11, 22))  # the pause ended yesterday
     inactive = make_parent(session, "gone@example.com")
     inactive.is_active = False
+    make_parent(session, "unproven@example.com", verified=False)  # typed in, never confirmed
     session.commit()
     assert schedule(session, NOW) == 1
     assert [r.user_id for r in digest_rows(session)] == [back.id]

@@ -14,8 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from diary import accounts
-from diary.models import Consent
+from content.models import Article
+from diary import accounts, invitations
+from diary.models import Child, Consent, Membership
 from journeys import digests, ledger, outbox, unsubscribe
 from journeys.models import Delivery, Suppression
 from mailer import Email, SMTPMailer
@@ -226,23 +227,26 @@ def test_unsubscribed_bounced_or_paused_after_scheduling_is_not_sent(
     bounced = make_parent(session, "bounced@example.com")
     paused = make_parent(session, "paused@example.com")
     link = make_parent(session, "link@example.com")
+    moved = make_parent(session, "moved@example.com")
     session.commit()
-    assert schedule(session, NOW) == 4
+    assert schedule(session, NOW) == 5
     # after scheduling: consent withdrawn elsewhere, a bounce, a pause, a one-click link
     accounts.record_consent(session, quit_, Consent.DIGEST, False, "account", "2026-11")
     session.add(Suppression(email=bounced.email, reason="hard-bounce"))
     set_pref(session, paused, paused_until=NOW.date() + timedelta(days=7))
     unsubscribe.unsubscribe(session, link)
+    moved.email_verified_at = None  # as for a parent who never confirmed their address
     session.commit()
     assert digest_rows(session, link)[0].status == "suppressed"  # cancelled at once
     stats = send(session_factory, server)
-    assert (stats.claimed, stats.sent, stats.suppressed) == (3, 0, 3)
+    assert (stats.claimed, stats.sent, stats.suppressed) == (4, 0, 4)
     assert server.handler.messages == []
     reasons = {r.user_id: (r.status, r.payload["reason"]) for r in digest_rows(session)}
     assert reasons == {quit_.id: ("suppressed", "unsubscribed"),
                        bounced.id: ("suppressed", "suppressed"),
                        paused.id: ("suppressed", "paused"),
-                       link.id: ("suppressed", "unsubscribed")}
+                       link.id: ("suppressed", "unsubscribed"),
+                       moved.id: ("suppressed", "unverified")}
 
 
 def test_a_crash_after_the_claim_sends_after_the_lease(session, session_factory, content,
@@ -337,3 +341,43 @@ def test_rendering_does_not_hold_the_sqlite_write_lock(world, server, monkeypatc
     stats = send(world, server)
     assert (stats.sent, stats.failed) == (6, 0)
     assert writes == ["ok"] * 6
+
+
+def test_email_about_withdrawn_content_or_a_left_family_is_not_sent(
+        session, session_factory, content, server):
+    """What the inbox no longer shows is not emailed either, if it changed after queueing."""
+    mum = make_parent(session, "mum@example.com", marketing=True)
+    helper = make_parent(session, "helper@example.com", marketing=True, name="Own")
+    mum.email_verified_at = helper.email_verified_at = NOW - timedelta(days=1)
+    session.flush()
+    child = session.scalar(select(Child).join(Membership, Membership.family_id == Child.family_id)
+                           .where(Membership.user_id == mum.id))
+    session.add(Membership(family_id=child.family_id, user_id=helper.id, role="editor",
+                           relationship_to_child="other"))
+    kept, archived = session.scalars(select(Article).order_by(Article.id).limit(2)).all()
+    rows = [ledger.row(user_id=mum.id, child_id=child.id, item=item, channel="email",
+                       occurrence="j1", stage_key="pregnancy_week-20")
+            for item in (kept, archived)]
+    rows += [ledger.row(user_id=u.id, child_id=child.id, item=None, channel="email",
+                        item_key="campaign:baby_birthday", occurrence="baby_birthday:2026",
+                        kind="campaign", title="Happy birthday, Bean!", body="One today.")
+             for u in (mum, helper)]
+    ledger.push(session, rows)
+    session.commit()
+    archived.status = "archived"  # after it was queued
+    invitations.remove_member(session, session.scalar(select(Membership).where(
+        Membership.user_id == helper.id, Membership.family_id == child.family_id)))
+    session.commit()
+    stats = send(session_factory, server, NOW.replace(hour=3))
+    assert (stats.sent, stats.suppressed) == (2, 2)
+    assert sorted((m["To"], m["Subject"]) for m in server.handler.parsed()) == sorted([
+        ("mum@example.com", kept.text("en").title),
+        ("mum@example.com", "Happy birthday, Bean!")])
+    session.expire_all()
+    outcome = {(r.user_id, r.item_key): (r.status, (r.payload or {}).get("reason"))
+               for r in session.scalars(select(Delivery).where(Delivery.channel == "email"))}
+    assert outcome == {
+        (mum.id, f"article:{kept.key}"): ("sent", None),
+        (mum.id, f"article:{archived.key}"): ("suppressed", "unavailable"),
+        (mum.id, "campaign:baby_birthday"): ("sent", None),
+        (helper.id, "campaign:baby_birthday"): ("suppressed", "not-in-family")}

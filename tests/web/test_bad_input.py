@@ -168,8 +168,8 @@ def test_studio_schedule_refuses_absurd_dates(client, session, login_as, when):
     reviewer = make_staff(session, "reviewer")
     item = make_item(session, publish=False)
     login_as(reviewer)
-    response = client.post(f"/studio/{item.id}/workflow/schedule", data={"publish_at": when},
-                           follow_redirects=True)
+    response = client.post(f"/studio/{item.id}/workflow/schedule", follow_redirects=True,
+                           data={"publish_at": when, "version": str(item.version)})
     assert response.status_code == 200
     assert DATE_MESSAGE in _text(response)
     session.expire_all()

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from diary import accounts
 from diary.models import Consent
-from journeys import digests, ledger, unsubscribe
-from journeys.models import Delivery, EmailClick, EmailPreference, Suppression
+from clock import utcnow
+from journeys import campaigns, digests, ledger, unsubscribe
+from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, Suppression
 from mailer import Email, FileMailer
 from tests.conftest import PASSWORD, local_today
 
@@ -80,11 +81,105 @@ def test_a_tampered_click_token_is_a_page_not_a_500(client):
         assert "This link is not valid" in response.get_data(as_text=True)
 
 
+def _clicks(session):
+    session.expire_all()
+    return session.execute(select(EmailClick.delivery_id, EmailClick.user_id,
+                                  EmailClick.item_key, EmailClick.url, EmailClick.clicked_at)
+                           .order_by(EmailClick.id)).all()
+
+
+def test_a_link_counts_one_click_however_often_it_is_fetched(client, session, make_family,
+                                                             clock_at):
+    clock_at("2026-11-23T04:00")
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    token = digests.make_click_token(SECRET, row.id, user.id, "article:week-20",
+                                     "/articles/week-20?from=email")
+    for method in ("HEAD", "HEAD"):  # link checkers and scanners: not clicks at all
+        response = client.open(f"/e/c/{token}", method=method)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/articles/week-20?from=email"
+    assert _clicks(session) == []
+    first = client.get(f"/e/c/{token}")
+    assert first.status_code == 302
+    [(delivery_id, user_id, item_key, url, clicked_at)] = _clicks(session)
+    assert (delivery_id, user_id, item_key, url) == (row.id, user.id, "article:week-20",
+                                                     "/articles/week-20?from=email")
+    clock_at("2026-11-25T09:00")  # a reload two days later, a second tap, a prefetch
+    for _ in range(3):
+        again = client.get(f"/e/c/{token}")
+        assert again.status_code == 302
+        assert again.headers["Location"] == "/articles/week-20?from=email"
+    client.head(f"/e/c/{token}")
+    assert _clicks(session) == [(row.id, user.id, "article:week-20",
+                                 "/articles/week-20?from=email", clicked_at)]
+    assert clicked_at.date().isoformat() == "2026-11-23"  # the first click's time stays
+
+
+def test_each_item_and_each_email_is_its_own_click(client, session, make_family):
+    user, _ = make_family()
+    week = queue_digest(session, user, status="sent")
+    ledger.push(session, [ledger.row(user_id=user.id, child_id=0, item=None, channel="email",
+                                     item_key="digest:2026-W49", occurrence="2026-W49",
+                                     kind="digest")])
+    session.commit()
+    next_week = session.scalar(select(Delivery).where(Delivery.item_key == "digest:2026-W49"))
+    links = [digests.make_click_token(SECRET, week.id, user.id, "article:a", "/articles/a"),
+             digests.make_click_token(SECRET, week.id, user.id, "product:P-1", "/products/P-1"),
+             digests.make_click_token(SECRET, next_week.id, user.id, "article:a", "/articles/a"),
+             # no item: the path is what was clicked
+             digests.make_click_token(SECRET, week.id, user.id, "", "/library"),
+             digests.make_click_token(SECRET, week.id, user.id, "", "/inbox")]
+    for token in links * 2:
+        assert client.get(f"/e/c/{token}").status_code == 302
+    assert sorted((d, u, i or "") for d, _, i, u, _ in _clicks(session)) == sorted([
+        (week.id, "/articles/a", "article:a"), (week.id, "/products/P-1", "product:P-1"),
+        (next_week.id, "/articles/a", "article:a"), (week.id, "/library", ""),
+        (week.id, "/inbox", "")])
+
+
+def test_a_link_of_a_deleted_email_still_counts_once(client, session):
+    token = digests.make_click_token(SECRET, 999_999, 999_999, "inbox", "/inbox")
+    for _ in range(3):
+        assert client.get(f"/e/c/{token}").status_code == 302
+    assert [(d, u) for d, u, *_ in _clicks(session)] == [(None, None)]
+
+
+def test_an_old_link_redirects_and_counts_nothing(client, session, make_family):
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    token = digests.make_click_token(SECRET, row.id, user.id, "inbox", "/inbox")
+    old = digests.read_click_token(SECRET, token, max_age=-1)
+    assert old.fresh is False
+    assert digests.record_click(session, old, utcnow()) is False
+    fresh = digests.read_click_token(SECRET, token)
+    assert digests.record_click(session, fresh, utcnow()) is True
+    assert digests.record_click(session, fresh, utcnow()) is False
+    assert len(_clicks(session)) == 1
+
+
+def test_repeated_clicks_keep_campaign_conversions_right(client, session, make_family):
+    """The campaign report reads the first click on a product link after the send."""
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    sent_at = utcnow() - timedelta(hours=1)
+    send = CampaignSend(campaign="baby_birthday", user_id=user.id, child_id=0, occurrence="o",
+                        goal="product_click", goal_days=14, created_at=sent_at)
+    session.add(send)
+    session.commit()
+    token = digests.make_click_token(SECRET, row.id, user.id, "product:P-1", "/products/P-1")
+    for _ in range(2):
+        client.get(f"/e/c/{token}")
+    [(*_, first)] = _clicks(session)
+    assert campaigns.measure_conversions(session, utcnow()) == 1
+    assert session.get(CampaignSend, send.id).converted_at == first
+
+
 # --- unsubscribe ----------------------------------------------------------------------------
 
 def test_the_unsubscribe_page_asks_first(client, session, make_family):
     user, _ = make_family()
-    token = unsubscribe.make_token(SECRET, user.id)
+    token = unsubscribe.make_token(SECRET, user)
     page = client.get(f"/e/u/{token}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -103,7 +198,7 @@ class TestOneClickWithCsrfOn:
         user, _ = make_family()
         accounts.record_consent(session, user, Consent.MARKETING, True, "account", "2026-11")
         row = queue_digest(session, user)
-        token = unsubscribe.make_token(SECRET, user.id)
+        token = unsubscribe.make_token(SECRET, user)
         response = client.post(f"/e/u/{token}", data="List-Unsubscribe=One-Click",
                                content_type="application/x-www-form-urlencoded")
         assert response.status_code == 200 and response.get_data() == b""
@@ -127,7 +222,7 @@ class TestOneClickWithCsrfOn:
 
 def test_the_button_on_the_page_unsubscribes_too(client, session, make_family):
     user, _ = make_family()
-    token = unsubscribe.make_token(SECRET, user.id)
+    token = unsubscribe.make_token(SECRET, user)
     response = client.post(f"/e/u/{token}", data={})
     assert response.status_code == 200
     assert "You are unsubscribed" in response.get_data(as_text=True)
@@ -137,7 +232,7 @@ def test_the_button_on_the_page_unsubscribes_too(client, session, make_family):
 
 def test_a_tampered_unsubscribe_token_changes_nothing(client, session, make_family):
     user, _ = make_family()
-    token = unsubscribe.make_token(SECRET, user.id)
+    token = unsubscribe.make_token(SECRET, user)
     forged = URLSafeTimedSerializer("wrong-key", salt=unsubscribe.PURPOSE).dumps({"uid": user.id})
     for bad in (token[:-2] + "xx", forged, "nonsense"):
         assert client.get(f"/e/u/{bad}").status_code == 404
@@ -151,7 +246,7 @@ def test_the_unsubscribe_page_speaks_the_readers_language(client, session, make_
     user, _ = make_family()
     user.locale = "zh_CN"
     session.commit()
-    html = client.get(f"/e/u/{unsubscribe.make_token(SECRET, user.id)}").get_data(as_text=True)
+    html = client.get(f"/e/u/{unsubscribe.make_token(SECRET, user)}").get_data(as_text=True)
     assert 'lang="zh-CN"' in html
 
 
@@ -262,13 +357,6 @@ class TestBounceWebhook:
 
 # --- staff outbox ---------------------------------------------------------------------------
 
-def _write_eml(app, subject="Hello <there>", html="<p style='color:red'>Hi</p>"
-               "<script>alert(1)</script>"):
-    FileMailer(app.config["MAIL_OUTBOX_DIR"], app.config["MAIL_FROM"]).send(
-        Email(to="mum@example.com", subject=subject, text="Plain hello", html=html))
-    return sorted(p.name for p in app.config["MAIL_OUTBOX_DIR"].iterdir())[-1]
-
-
 def test_the_outbox_is_for_staff_only(client, make_family, login_as):
     user, _ = make_family()
     assert client.get("/studio/outbox").status_code == 302  # sign in first
@@ -276,37 +364,42 @@ def test_the_outbox_is_for_staff_only(client, make_family, login_as):
     assert client.get("/studio/outbox").status_code == 404  # parents: nothing here
 
 
-def test_staff_see_stored_emails_and_problem_deliveries(app, client, session, make_family,
-                                                        login_as):
-    name = _write_eml(app)
+def test_staff_see_problem_deliveries_but_never_a_message(app, client, session, make_family,
+                                                          login_as, mailer):
+    """Attack (as a marketer): ask a reset for the admin, then read the link on the staff
+    outbox page and take over the admin account. Messages are no longer readable by any
+    member of staff: not the page, not a message URL, not the queue's rows (no token is
+    stored; links are signed when the email is sent)."""
+    from diary.models import AccountEmail
+
     parent, _ = make_family()
     dead = queue_digest(session, parent, status="dead", attempts=6,
                         last_error="MailerUnavailable: 127.0.0.1:25: refused")
-    login_as(make_staff(session))
+    admin = make_staff(session, "admin")
+    FileMailer(app.config["MAIL_OUTBOX_DIR"], app.config["MAIL_FROM"]).send(
+        Email(to="someone@example.com", subject="Reset", text="http://localhost/reset/x"))
+    marketer = make_staff(session)
+    login_as(marketer)
+    client.post("/logout")
+    client.post("/forgot", data={"email": admin.email})
+    [reset] = mailer.sent
+    link = re.search(r"http://localhost(/reset/\S+)", reset.text).group(1)
+    login_as(marketer)
     page = client.get("/studio/outbox").get_data(as_text=True)
-    assert "Hello &lt;there&gt;" in page and "mum@example.com" in page
-    assert f'href="/studio/outbox/{name}"' in page
     assert "MailerUnavailable: 127.0.0.1:25: refused" in page and parent.email in page
-
-    message = client.get(f"/studio/outbox/{name}").get_data(as_text=True)
-    assert "Plain hello" in message and "<iframe sandbox" in message
-    html = client.get(f"/studio/outbox/{name}/html")
-    assert html.status_code == 200 and "<script>alert(1)</script>" in html.get_data(as_text=True)
-    assert html.headers["Content-Security-Policy"].startswith(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-    assert html.headers["X-Frame-Options"] == "SAMEORIGIN"
-    for bad in ("..%2F..%2Fconfig.py", "nope.eml", "x.txt"):
-        assert client.get(f"/studio/outbox/{bad}").status_code == 404
-
-    assert client.post(f"/studio/outbox/deliveries/{dead.id}/retry").status_code == 302
-    session.expire_all()
-    again = session.get(Delivery, dead.id)
-    assert (again.status, again.attempts) == ("pending", 0)
+    assert f"/studio/outbox/deliveries/{dead.id}/retry" in page
+    assert link not in page and "/reset/" not in page and "Reset" not in page
+    for path in ("/studio/outbox/x.eml", "/studio/outbox/x.eml/html",
+                 f"/studio/outbox/{sorted(app.config['MAIL_OUTBOX_DIR'].iterdir())[0].name}"):
+        assert client.get(path).status_code == 404, path
+    row = session.scalar(select(AccountEmail).where(AccountEmail.to_address == admin.email))
+    assert row.kind == "reset_password" and link.rsplit("/", 1)[1] not in str(row.payload)
 
 
-def test_an_empty_outbox_folder_is_fine(client, session, login_as):
+def test_the_outbox_page_is_fine_with_no_problems(client, session, login_as):
     login_as(make_staff(session, "admin"))
-    assert "No emails in the folder" in client.get("/studio/outbox").get_data(as_text=True)
+    page = client.get("/studio/outbox").get_data(as_text=True)
+    assert "None: every email went out or is waiting its turn." in page
 
 
 # --- CLI ------------------------------------------------------------------------------------

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from diary import age as agemath
-from diary import growth, invitations
-from diary.models import Entry
+from diary import growth, invitations, milestones
+from diary.models import Entry, Membership
 from tests.conftest import months_before
 from tests.web.helpers import entry_form, png_bytes
 
@@ -158,3 +161,199 @@ def test_growth_routes_are_private(client, boy_274, make_family, login_as, sessi
     login_as(viewer)
     assert all(client.get(url).status_code == 200 for url in urls)
     assert client.post(f"/children/{child.id}/milestones/m09-social-shy-strangers").status_code == 403
+
+
+# --- unticking asks before it deletes what the parent added ----------------------------------
+
+SHY = "m09-social-shy-strangers"
+
+
+def _tick(client, child, milestone_id=SHY):
+    assert client.post(f"/children/{child.id}/milestones/{milestone_id}",
+                       data={"action": "tick"}).status_code == 302
+
+
+def _ticked_entry(session, child):
+    session.expire_all()
+    return session.scalar(select(Entry).where(Entry.child_id == child.id,
+                                              Entry.kind == "milestone"))
+
+
+def _add_to_entry(client, entry, **fields):
+    """Save the entry's edit form as a parent would (photos, a note, a new title or date)."""
+    local = entry.occurred_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    form = entry_form(title=entry.title, body="", occurred_date=local.date().isoformat(),
+                      occurred_time=local.strftime("%H:%M"))
+    form.update(fields)
+    response = client.post(f"/entries/{entry.id}/edit", data=form,
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+
+
+def _untick(client, child, milestone_id=SHY):
+    return client.post(f"/children/{child.id}/milestones/{milestone_id}",
+                       data={"action": "untick"})
+
+
+def _photo_files(app):
+    return sorted(p.name for p in Path(app.config["UPLOAD_DIR"]).rglob("*.jpg"))
+
+
+def _seen(html):
+    return re.search(r'name="seen"[^>]*value="([0-9a-f]+)"', html).group(1)
+
+
+def test_untick_with_photos_and_a_note_asks_first_and_can_delete(client, boy_9_months,
+                                                                  session, app):
+    _, child = boy_9_months
+    _tick(client, child)
+    entry = _ticked_entry(session, child)
+    _add_to_entry(client, entry, body="Hid behind Dad when Grandma came.",
+                  photos=[(io.BytesIO(png_bytes()), "a.png"),
+                          (io.BytesIO(png_bytes(color=(1, 2, 3))), "b.png")])
+    files = _photo_files(app)
+    assert len(files) == 4  # two photos, full and thumb
+    response = _untick(client, child)
+    assert response.status_code == 303
+    page_url = f"/children/{child.id}/milestones/{SHY}/untick"
+    assert response.headers["Location"] == page_url
+    assert _ticked_entry(session, child).id == entry.id  # nothing deleted yet
+    assert _photo_files(app) == files
+    page = client.get(page_url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Untick this milestone?" in html
+    assert "2 photos" in html and "Hid behind Dad when Grandma came." in html
+    local = entry.occurred_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert str(local.day) in html and str(local.year) in html  # the entry's date
+    assert 'value="delete"' in html and "Delete the entry" in html
+    assert 'value="keep_entry"' in html and "Keep it" in html
+    assert f'href="/children/{child.id}/milestones#m-{SHY}"' in html  # "Keep it": back
+    done = client.post(page_url, data={"seen": _seen(html), "choice": "delete"})
+    assert done.status_code == 302
+    assert done.headers["Location"] == f"/children/{child.id}/milestones#m-{SHY}"
+    assert _ticked_entry(session, child) is None
+    assert _photo_files(app) == []
+    checklist = client.get(f"/children/{child.id}/milestones").get_data(as_text=True)
+    assert "Unticked, and its diary entry is deleted." in checklist
+
+
+def test_untick_can_keep_the_diary_entry(client, boy_9_months, session, app):
+    _, child = boy_9_months
+    _tick(client, child)
+    entry = _ticked_entry(session, child)
+    _add_to_entry(client, entry, photos=[(io.BytesIO(png_bytes()), "a.png")])
+    page_url = f"/children/{child.id}/milestones/{SHY}/untick"
+    assert _untick(client, child).headers["Location"] == page_url
+    html = client.get(page_url).get_data(as_text=True)
+    assert "1 photo" in html and "Your note" not in html
+    done = client.post(page_url, data={"seen": _seen(html), "choice": "keep_entry"})
+    assert done.status_code == 302
+    kept = _ticked_entry(session, child)
+    assert kept.id == entry.id and len(kept.photos) == 1 and kept.data == {}
+    assert len(_photo_files(app)) == 2
+    checklist = client.get(f"/children/{child.id}/milestones").get_data(as_text=True)
+    assert "Unticked. The diary entry stays in the book." in checklist
+    assert "ticked on" not in checklist
+    _tick(client, child)  # ticking again makes a new entry beside the kept one
+    session.expire_all()
+    assert session.scalar(select(func.count(Entry.id)).where(
+        Entry.child_id == child.id, Entry.kind == "milestone")) == 2
+
+
+@pytest.mark.parametrize("change", ["title", "date", "note"])
+def test_an_edited_title_date_or_note_also_asks(client, boy_9_months, session, change):
+    _, child = boy_9_months
+    _tick(client, child)
+    entry = _ticked_entry(session, child)
+    local = entry.occurred_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    edits = {"title": {"title": "Shy with the postman"},
+             "date": {"occurred_date": (local.date() - timedelta(days=3)).isoformat()},
+             "note": {"body": "Only with strangers."}}[change]
+    _add_to_entry(client, entry, **edits)
+    assert _untick(client, child).status_code == 303
+    assert _ticked_entry(session, child) is not None
+    html = client.get(f"/children/{child.id}/milestones/{SHY}/untick").get_data(as_text=True)
+    assert ("Shy with the postman" in html) is (change == "title")
+    assert ("Only with strangers." in html) is (change == "note")
+    assert "No photos" in html
+
+
+def test_an_entry_as_the_tick_made_it_is_unticked_at_once(client, boy_9_months, session):
+    _, child = boy_9_months
+    _tick(client, child)
+    response = _untick(client, child)  # untouched since the tick: nothing to ask about
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/children/{child.id}/milestones#m-{SHY}"
+    assert _ticked_entry(session, child) is None
+
+
+def test_a_change_while_deciding_is_shown_again_not_deleted(client, boy_9_months, session,
+                                                            app):
+    _, child = boy_9_months
+    _tick(client, child)
+    entry = _ticked_entry(session, child)
+    _add_to_entry(client, entry, body="First note.")
+    page_url = f"/children/{child.id}/milestones/{SHY}/untick"
+    seen = _seen(client.get(page_url).get_data(as_text=True))
+    # another caregiver adds a photo meanwhile
+    _add_to_entry(client, _ticked_entry(session, child), body="First note.",
+                  photos=[(io.BytesIO(png_bytes()), "late.png")])
+    stale = client.post(page_url, data={"seen": seen, "choice": "delete"})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    assert "changed while you were deciding" in html and "1 photo" in html
+    assert _ticked_entry(session, child).id == entry.id
+    assert len(_photo_files(app)) == 2
+    # hostile or missing values change nothing either
+    for data in ({"seen": "0" * 32, "choice": "delete"}, {"choice": "delete"},
+                 {"seen": _seen(html), "choice": "burn"}, {"seen": _seen(html)},
+                 {"seen": "x" * 500, "choice": "delete"}):
+        response = client.post(page_url, data=data)
+        assert response.status_code in (400, 409), data
+        assert _ticked_entry(session, child).id == entry.id
+        assert (_ticked_entry(session, child).data or {}).get("milestone_id") == SHY
+    assert client.post(page_url, data={"seen": _seen(html), "choice": "delete"}
+                       ).status_code == 302
+    assert _ticked_entry(session, child) is None and _photo_files(app) == []
+
+
+def test_untick_page_for_viewers_strangers_and_untouched_milestones(
+        client, boy_9_months, session, make_family, login_as):
+    parent, child = boy_9_months
+    _tick(client, child)
+    _add_to_entry(client, _ticked_entry(session, child), body="A note.")
+    page_url = f"/children/{child.id}/milestones/{SHY}/untick"
+    seen = _seen(client.get(page_url).get_data(as_text=True))
+    not_ticked = client.get(f"/children/{child.id}/milestones/m09-language-babbles/untick",
+                            follow_redirects=True)
+    assert "That milestone is not ticked." in not_ticked.get_data(as_text=True)
+    assert client.get(f"/children/{child.id}/milestones/m99-nope/untick").status_code == 302
+    viewer, _ = make_family()
+    session.add(Membership(family_id=child.family_id, user_id=viewer.id, role="viewer",
+                           relationship_to_child="grandparent"))
+    session.commit()
+    stranger, _ = make_family()
+    for user, status in ((viewer, 403), (stranger, 404)):
+        login_as(user)
+        assert client.get(page_url).status_code == status
+        assert client.head(page_url).status_code == status
+        assert client.post(page_url, data={"seen": seen, "choice": "delete"}
+                           ).status_code == status
+        assert client.post(page_url, data={"seen": seen, "choice": "keep_entry"}
+                           ).status_code == status
+        assert _untick(client, child).status_code == status
+    assert _ticked_entry(session, child).data == {"milestone_id": SHY}
+
+
+def test_the_untick_page_speaks_chinese(client, boy_9_months, session):
+    user, child = boy_9_months
+    user.locale = "zh_CN"
+    session.commit()
+    client.post("/language", data={"lang": "zh_CN"})
+    _tick(client, child)
+    _add_to_entry(client, _ticked_entry(session, child), body="看到陌生人就躲。")
+    html = client.get(f"/children/{child.id}/milestones/{SHY}/untick").get_data(as_text=True)
+    assert "取消这个里程碑的打勾吗？" in html and "删除这条记录" in html and "保留不变" in html
+    assert "没有照片" in html and "看到陌生人就躲。" in html
+    assert milestones.by_id(SHY).zh in html

@@ -185,7 +185,7 @@ def build_world(app: Flask, session: Session, make_family: Any) -> World:
                         topics=[TOPICS[0]])
     data = authoring.working_copy(session, article)
     data.translations["en"].body = "Edited **text**."
-    authoring.save(session, article, data, staff["reviewer"], can_publish=True, note="v2")
+    authoring.save(session, article, data, staff["marketer"], False, note="v2")  # version 2
     draft = make_item(session, "article", "a-draft", "A draft", publish=False)
     product = make_item(session, "product", "BJ-BATH-001", "Baby wash", "month", 3, 12,
                         category="bath", price_minor=5990, currency="CNY",

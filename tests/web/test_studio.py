@@ -74,6 +74,19 @@ def product_form(**fields):
     return data
 
 
+def shown_version(client, item_id):
+    """The version the editor's publish form names (what the signed-in reviewer is shown)."""
+    found = re.search(r'name="version" value="(\d+)"',
+                      page_text(client.get(f"/studio/{item_id}/edit")))
+    return int(found.group(1)) if found else None
+
+
+def publish(client, item_id, action="publish", version=None, **data):
+    """Press a publish button as the editor shows it: open the page, post its version."""
+    data["version"] = shown_version(client, item_id) if version is None else version
+    return client.post(f"/studio/{item_id}/workflow/{action}", data=data)
+
+
 def find(session, kind, key):
     session.expire_all()
     return authoring.find(session, kind, key)
@@ -163,8 +176,8 @@ def test_article_from_draft_to_live_edit_review_diff_and_revert(client, session,
     assert find(session, "article", "week-12-scan").status == "in_review"
 
     login_as(reviewer)
-    response = client.post(f"/studio/{item.id}/workflow/publish", follow_redirects=True)
-    assert "Published" in page_text(response)
+    response = publish(client, item.id)
+    assert "Published" in page_text(client.get(response.headers["Location"]))
     item = find(session, "article", "week-12-scan")
     assert item.status == "published" and item.is_live(utcnow())
 
@@ -181,7 +194,7 @@ def test_article_from_draft_to_live_edit_review_diff_and_revert(client, session,
     client.post(f"/studio/{item.id}/workflow/submit")
 
     login_as(reviewer)
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id)
     item = find(session, "article", "week-12-scan")
     assert item.pending_review is False and item.version == 3
     assert item.text("en").title == "Week 12: the dating scan"
@@ -201,7 +214,9 @@ def test_article_from_draft_to_live_edit_review_diff_and_revert(client, session,
     newest = authoring.latest_version(session, item)
     assert newest.number == 4
     assert newest.snapshot["translations"]["en"]["title"] == "Your dating scan at 12 weeks"
-    assert item.text("en").title == "Your dating scan at 12 weeks"  # a reviewer's revert is live
+    # a revert is the reverter's own edit: families keep version 3 until someone else approves
+    assert item.pending_review and item.version == 3
+    assert item.text("en").title == "Week 12: the dating scan"
 
 
 def test_marketers_publish_when_review_is_not_required(app, client, session, login_as,
@@ -210,7 +225,7 @@ def test_marketers_publish_when_review_is_not_required(app, client, session, log
     login_as(marketer)
     client.post("/studio/new/article", data=article_form())
     item = find(session, "article", "week-12-scan")
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id)
     assert find(session, "article", "week-12-scan").status == "published"
     client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Straight to live"))
     item = find(session, "article", "week-12-scan")
@@ -247,7 +262,7 @@ def test_a_rejected_edit_to_live_content_never_goes_live(client, session, login_
     assert item.version == 3
     page = page_text(client.get(f"/studio/{item.id}/edit"))
     assert 'value="Your 12-week scan"' in page and "Not like this" not in page
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id, version=3)
     assert find(session, "article", item.key).text("en").title == "Your 12-week scan"
     history = page_text(client.get(f"/studio/{item.id}/versions"))
     assert "Sent back by reviewer" in history
@@ -266,21 +281,19 @@ def test_scheduling_in_the_future(client, session, login_as, reviewer):
     item = make_item(session, publish=False)
     login_as(reviewer)
     when = utcnow() + timedelta(days=3)
-    response = client.post(f"/studio/{item.id}/workflow/schedule",
-                           data={"publish_at": local_input(when, reviewer.timezone)},
-                           follow_redirects=True)
-    assert "It goes live on" in page_text(response)
+    response = publish(client, item.id, "schedule",
+                       publish_at=local_input(when, reviewer.timezone))
+    assert "It goes live on" in page_text(client.get(response.headers["Location"]))
     item = find(session, "article", item.key)
     assert workflow.status_label(item, utcnow()) == "scheduled"
     assert abs((item.publish_at - when).total_seconds()) < 60  # typed in Shanghai, kept UTC
     assert not item.is_live(utcnow())
     listing = page_text(client.get("/studio?status=scheduled"))
     assert "studio-status-scheduled" in listing and item.key in listing
-    past = client.post(f"/studio/{item.id}/workflow/schedule",
-                       data={"publish_at": local_input(utcnow() - timedelta(hours=2))},
-                       follow_redirects=True)
-    assert "Choose a time in the future." in page_text(past)
-    client.post(f"/studio/{item.id}/workflow/publish_now")
+    past = publish(client, item.id, "schedule",
+                   publish_at=local_input(utcnow() - timedelta(hours=2)))
+    assert "Choose a time in the future." in page_text(client.get(past.headers["Location"]))
+    publish(client, item.id, "publish_now")
     assert find(session, "article", item.key).is_live(utcnow())
 
 
@@ -418,7 +431,7 @@ def test_hero_image_upload_and_who_may_see_it(client, session, login_as, markete
     assert client.get(f"/content-images/{key}/thumb").status_code == 404  # still a draft
     assert client.get("/content-images/not-a-key/thumb").status_code == 404
     login_as(reviewer)
-    client.post(f"/studio/{item.id}/workflow/publish")
+    publish(client, item.id)
     client.post("/logout")
     response = client.get(f"/content-images/{key}/full")
     assert response.status_code == 200 and response.mimetype == "image/jpeg"
@@ -547,7 +560,7 @@ def test_export_then_import_round_trips(client, session, login_as, marketer, rev
         content_type="multipart/form-data").status_code == 403  # marketers cannot import
     login_as(reviewer)
     page = page_text(client.post("/studio/packs/import", data={
-        "pack": (io.BytesIO(response.data), "pack.zip"), "publish": "y"},
+        "pack": (io.BytesIO(response.data), "pack.zip")},
         content_type="multipart/form-data"))
     assert "1 unchanged" in page and "0 created" in page and "0 updated" in page
     assert session.scalar(select(func.count(Version.id)).where(Version.item_id == item.id)) == 1
@@ -630,3 +643,342 @@ def test_prune_images_keeps_what_items_and_versions_use(client, session, login_a
     assert not store.path(old_orphan).exists() and not store.path(old_orphan, "thumb").exists()
     for kept in (first, second, new_orphan):
         assert store.path(kept).exists()
+
+
+# --- review cannot be bypassed (pen-test finding) --------------------------------------------
+
+STALE = ("This item changed since you opened it (version {n} by {who}). Review the new version "
+         "before publishing.")
+OWN_EDIT = "You wrote or changed this version, so another reviewer must approve it."
+BAD_VERSION = ("The version you reviewed is missing or is not a version number. Reload the page "
+               "and try again.")
+
+
+def publications_of(session, item):
+    from content.models import Publication
+    session.expire_all()
+    return list(session.scalars(select(Publication).where(Publication.item_id == item.id)
+                                .order_by(Publication.id)))
+
+
+def test_reviewer_publishing_a_draft_changed_since_they_opened_it_gets_a_conflict(
+        client, session, login_as, marketer, reviewer):
+    """The exact attack: the reviewer opens N, the marketer saves N+1, Publish → 409."""
+    login_as(marketer)
+    client.post("/studio/new/article", data=article_form())
+    item = find(session, "article", "week-12-scan")
+    client.post(f"/studio/{item.id}/workflow/submit")
+    login_as(reviewer)
+    editor = page_text(client.get(f"/studio/{item.id}/edit"))  # the reviewer opens version 1
+    login_as(marketer)  # meanwhile
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Unreviewed title"))
+    login_as(reviewer)
+    for action, extra in (("publish", {}), ("schedule", {
+            "publish_at": local_input(utcnow() + timedelta(days=2), reviewer.timezone)})):
+        response = client.post(f"/studio/{item.id}/workflow/{action}",
+                               data={"version": "1", **extra})
+        assert response.status_code == 409, action
+        page = page_text(response)
+        assert STALE.format(n=2, who="Mia Marketer") in page
+        assert f'href="/studio/{item.id}/versions/2?from=1"' in page
+        item = find(session, "article", "week-12-scan")
+        assert item.status == "in_review" and item.publish_at is None
+        assert not item.is_live(utcnow())
+    assert publications_of(session, item) == []
+    # what the reviewer was shown: the version under review, who wrote it, the hidden field
+    assert 'name="version" value="1"' in editor
+    assert "To approve" in editor and "Version 1" in editor and "by Mia Marketer" in editor
+    diff = page_text(client.get(f"/studio/{item.id}/versions/2?from=1"))
+    assert "Changes from version 1 to version 2" in diff and "+Unreviewed title" in diff
+    assert publish(client, item.id).status_code == 302  # looked again: version 2
+    assert find(session, "article", "week-12-scan").text("en").title == "Unreviewed title"
+
+
+def test_a_waiting_edit_replaced_after_review_keeps_the_old_live_text(
+        client, session, login_as, marketer, reviewer):
+    item = make_item(session)
+    login_as(marketer)
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Reviewed edit"))
+    login_as(reviewer)
+    shown = shown_version(client, item.id)
+    assert shown == 2
+    login_as(marketer)
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Swapped in later"))
+    login_as(reviewer)
+    response = publish(client, item.id, version=shown)
+    assert response.status_code == 409
+    assert STALE.format(n=3, who="Mia Marketer") in page_text(response)
+    item = find(session, "article", item.key)
+    assert item.text("en").title == "Your 12-week scan" and item.version == 1
+    assert item.pending_review
+    assert publish(client, item.id).status_code == 302
+    assert find(session, "article", item.key).text("en").title == "Swapped in later"
+
+
+def test_publish_now_of_a_scheduled_item_with_a_newer_edit_is_a_conflict(
+        client, session, login_as, marketer, reviewer):
+    item = make_item(session, publish=False)
+    login_as(reviewer)
+    publish(client, item.id, "schedule",
+            publish_at=local_input(utcnow() + timedelta(days=3), reviewer.timezone))
+    login_as(marketer)
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Late change"))
+    assert find(session, "article", item.key).pending_review
+    login_as(reviewer)
+    response = publish(client, item.id, "publish_now", version=1)
+    assert response.status_code == 409
+    item = find(session, "article", item.key)
+    assert not item.is_live(utcnow()) and item.text("en").title == "Your 12-week scan"
+
+
+def test_a_reviewer_cannot_publish_their_own_draft(client, session, login_as, reviewer):
+    login_as(reviewer)
+    client.post("/studio/new/article", data=article_form())
+    item = find(session, "article", "week-12-scan")
+    editor = page_text(client.get(f"/studio/{item.id}/edit"))
+    assert OWN_EDIT in editor and "disabled" in editor
+    assert 'name="version"' not in editor  # no publish form to press
+    for action in ("publish", "publish_now", "schedule"):
+        response = client.post(f"/studio/{item.id}/workflow/{action}", data={
+            "version": "1", "override": "y", "reason": "trust me",
+            "publish_at": local_input(utcnow() + timedelta(days=1))}, follow_redirects=True)
+        assert OWN_EDIT in page_text(response), action
+    assert find(session, "article", item.key).status == "draft"
+    second = make_staff(session, "reviewer", "Rex Second")
+    login_as(second)
+    assert OWN_EDIT not in page_text(client.get(f"/studio/{item.id}/edit"))
+    assert publish(client, item.id).status_code == 302
+    assert find(session, "article", item.key).status == "published"
+    history = page_text(client.get(f"/studio/{item.id}/versions"))
+    assert "Approved by a second person" in history and "Rex Second" in history
+
+
+def test_a_reviewers_edit_to_live_content_waits_for_someone_else(client, session, login_as,
+                                                                 reviewer):
+    item = make_item(session)
+    login_as(reviewer)
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Quietly changed"))
+    item = find(session, "article", item.key)
+    assert item.pending_review and item.text("en").title == "Your 12-week scan"
+    response = publish(client, item.id, version=2)
+    assert response.status_code == 302
+    assert find(session, "article", item.key).text("en").title == "Your 12-week scan"
+    # a revert is the reverter's own edit too
+    client.post(f"/studio/{item.id}/versions/1/revert")
+    assert OWN_EDIT in page_text(client.get(f"/studio/{item.id}/edit"))
+    assert find(session, "article", item.key).version == 1
+
+
+def test_an_admin_override_is_explicit_and_logged(client, session, login_as):
+    admin = make_staff(session, "admin", "Ada Admin")
+    login_as(admin)
+    client.post("/studio/new/article", data=article_form())
+    item = find(session, "article", "week-12-scan")
+    editor = page_text(client.get(f"/studio/{item.id}/edit"))
+    assert "Publish with admin override" in editor and 'name="reason"' in editor
+    no_box = client.post(f"/studio/{item.id}/workflow/publish", data={"version": "1"},
+                         follow_redirects=True)
+    assert "tick the admin override and give a reason" in page_text(no_box)
+    no_reason = client.post(f"/studio/{item.id}/workflow/publish",
+                            data={"version": "1", "override": "y", "reason": "  "},
+                            follow_redirects=True)
+    assert "Give a reason for publishing without a second reviewer." in page_text(no_reason)
+    too_long = client.post(f"/studio/{item.id}/workflow/publish",
+                           data={"version": "1", "override": "y", "reason": "x" * 301})
+    assert too_long.status_code == 400
+    assert "Keep the reason under 300 characters." in page_text(too_long)
+    assert find(session, "article", item.key).status == "draft"
+    assert publications_of(session, item) == []
+    response = client.post(f"/studio/{item.id}/workflow/publish", data={
+        "version": "1", "override": "y", "reason": "Urgent <b>safety</b> correction"})
+    assert response.status_code == 302
+    assert find(session, "article", item.key).is_live(utcnow())
+    [row] = publications_of(session, item)
+    assert (row.version, row.mode, row.published_by_id, row.reason) == (
+        1, "override", admin.id, "Urgent <b>safety</b> correction")
+    login_as(make_staff(session, "marketer", "Mo Marketer"))  # any staff sees the log
+    history = page_text(client.get(f"/studio/{item.id}/versions"))
+    assert "Admin override" in history and "Ada Admin" in history
+    assert "Urgent &lt;b&gt;safety&lt;/b&gt; correction" in history
+
+
+def test_with_review_off_marketers_publish_and_it_is_recorded(app, client, session, login_as,
+                                                              marketer):
+    app.config["CONTENT_REVIEW_REQUIRED"] = False
+    login_as(marketer)
+    client.post("/studio/new/article", data=article_form())
+    item = find(session, "article", "week-12-scan")
+    assert OWN_EDIT not in page_text(client.get(f"/studio/{item.id}/edit"))
+    assert publish(client, item.id).status_code == 302
+    history = page_text(client.get(f"/studio/{item.id}/versions"))
+    assert "Published without review (not required)" in history and "Mia Marketer" in history
+
+
+@pytest.mark.parametrize("value", [None, "", "-1", "0", "abc", "1e3", "1.5", "0x1",
+                                   "99999999999999999999", "2147483648", "1; DROP TABLE"])
+@pytest.mark.parametrize("action", ["publish", "publish_now", "schedule"])
+def test_hostile_version_values_are_a_clear_400(client, session, login_as, reviewer, value,
+                                                action):
+    item = make_item(session, publish=False)
+    login_as(reviewer)
+    data = {"publish_at": local_input(utcnow() + timedelta(days=1))}
+    if value is not None:
+        data["version"] = value
+    response = client.post(f"/studio/{item.id}/workflow/{action}", data=data)
+    assert response.status_code == 400
+    assert BAD_VERSION in page_text(response)
+    assert find(session, "article", item.key).status == "draft"
+
+
+def test_a_version_that_does_not_exist_yet_is_a_400(client, session, login_as, reviewer):
+    item = make_item(session, publish=False)
+    login_as(reviewer)
+    response = publish(client, item.id, version=7)
+    assert response.status_code == 400
+    assert "This item has no version 7. Reload the page and try again." in page_text(response)
+
+
+def test_the_diff_link_ignores_odd_from_values(client, session, login_as, marketer):
+    item = make_item(session, publish=False)
+    login_as(marketer)
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Two"))
+    for value in ("abc", "-5", "0", "2", "999", "1e2"):
+        page = page_text(client.get(f"/studio/{item.id}/versions/2?from={value}"))
+        assert "Changes from version 1 to version 2" in page, value
+
+
+PUBLISH_ROUTES = ["workflow/publish", "workflow/publish_now", "workflow/schedule",
+                  "workflow/submit", "workflow/reject", "workflow/archive",
+                  "workflow/restore", "versions/1/revert"]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+def test_parents_and_analysts_never_reach_a_publish_route(client, session, make_family,
+                                                         login_as, method):
+    item = make_item(session, publish=False)
+    urls = [f"/studio/{item.id}/{path}" for path in PUBLISH_ROUTES] + ["/studio/packs/import"]
+    parent, _ = make_family()
+    for user, status in ((parent, 404), (make_staff(session, "analyst"), 403)):
+        login_as(user)
+        for url in urls:
+            response = client.open(url, method=method, data={"version": "1"})
+            assert response.status_code == status, (user.staff_role, method, url)
+    login_as(make_staff(session, "marketer"))
+    assert client.open("/studio/packs/import", method=method).status_code == 403
+    assert find(session, "article", item.key).status == "draft"
+    assert publications_of(session, item) == []
+
+
+def test_staff_get_405_not_an_action_on_get_and_head(client, session, login_as, reviewer):
+    item = make_item(session, publish=False)
+    login_as(reviewer)
+    for method in ("GET", "HEAD"):
+        for path in PUBLISH_ROUTES:
+            assert client.open(f"/studio/{item.id}/{path}", method=method).status_code == 405
+        assert client.open("/studio/packs/import", method=method).status_code == 405
+    assert find(session, "article", item.key).status == "draft"
+
+
+def _pack_zip(title="From the pack", key="week-12-scan"):
+    buffer = io.BytesIO()
+    text = {"title": title, "summary": "s", "body": "body"}
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("articles.json", json.dumps([{
+            "slug": key, "window": {"unit": "pregnancy_week", "from": 12, "to": 12},
+            "translations": {"en": text, "zh_CN": {**text, "title": "来自内容包"}}}]))
+    return buffer.getvalue()
+
+
+def test_pack_import_cannot_publish_the_importers_own_changes(client, session, login_as,
+                                                              reviewer):
+    item = make_item(session)
+    login_as(reviewer)
+    page = page_text(client.get("/studio/packs"))
+    assert "You cannot approve items you import yourself" in page
+    assert 'name="publish"' not in page
+    refused = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(_pack_zip()), "pack.zip"), "publish": "y"},
+        content_type="multipart/form-data")
+    assert refused.status_code == 403
+    assert "so a second reviewer must approve them" in page_text(refused)
+    assert find(session, "article", item.key).version == 1
+    done = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(_pack_zip()), "pack.zip")}, content_type="multipart/form-data")
+    assert done.status_code == 200 and "1 updated" in page_text(done)
+    item = find(session, "article", item.key)
+    assert item.pending_review and item.text("en").title == "Your 12-week scan"
+    assert OWN_EDIT in page_text(client.get(f"/studio/{item.id}/edit"))
+    login_as(make_staff(session, "reviewer", "Rex Second"))
+    assert publish(client, item.id).status_code == 302
+    assert find(session, "article", item.key).text("en").title == "From the pack"
+
+
+def test_an_admin_import_publishes_only_with_a_logged_reason(client, session, login_as):
+    item = make_item(session)
+    login_as(make_staff(session, "admin", "Ada Admin"))
+    page = page_text(client.get("/studio/packs"))
+    assert "admin override" in page and 'name="reason"' in page
+    assert 'name="publish" type="checkbox" value="y">' in page  # never ticked by default
+    no_reason = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(_pack_zip()), "pack.zip"), "publish": "y"},
+        content_type="multipart/form-data")
+    assert no_reason.status_code == 400
+    assert "Give a reason for publishing without a second reviewer." in page_text(no_reason)
+    assert find(session, "article", item.key).version == 1
+    client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(_pack_zip()), "pack.zip"), "publish": "y",
+        "reason": "Checked by the medical team"}, content_type="multipart/form-data")
+    item = find(session, "article", item.key)
+    assert item.text("en").title == "From the pack"
+    row = publications_of(session, item)[-1]
+    assert (row.mode, row.reason, row.version) == ("override", "Checked by the medical team", 2)
+
+
+def test_command_line_import_is_logged_and_drafts_never_touch_live_text(runner, session,
+                                                                        tmp_path):
+    item = make_item(session)
+    pack = tmp_path / "pack.zip"
+    pack.write_bytes(_pack_zip())
+    result = runner.invoke(args=["content", "import", str(pack), "--draft"])
+    assert result.exit_code == 0, result.output
+    item = find(session, "article", item.key)
+    assert item.pending_review and item.text("en").title == "Your 12-week scan"
+    result = runner.invoke(args=["content", "import", str(pack), "--reason", "Release 12"])
+    assert result.exit_code == 0, result.output
+    item = find(session, "article", item.key)
+    assert item.text("en").title == "From the pack"
+    row = publications_of(session, item)[-1]
+    assert (row.mode, row.reason, row.published_by_id) == ("system", "Release 12", None)
+
+
+def test_the_conflict_and_own_edit_messages_are_translated(client, session, login_as,
+                                                           marketer, reviewer):
+    reviewer.locale = "zh_CN"
+    session.commit()
+    item = make_item(session, publish=False)
+    login_as(marketer)
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Changed"))
+    login_as(reviewer)
+    response = publish(client, item.id, version=1)
+    assert response.status_code == 409
+    page = page_text(response)
+    assert "您打开之后，这条内容已有改动（Mia Marketer 保存了版本 2）。" in page
+    assert "查看自版本 1 以来的改动" in page
+    client.post(f"/studio/{item.id}/edit", data=article_form(title_en="Mine now"))
+    assert "这个版本有您写的或改的内容，需要由另一位审核人批准。" in page_text(
+        client.get(f"/studio/{item.id}/edit"))
+
+
+def test_an_import_that_would_publish_an_archived_item_is_a_clear_400(client, session,
+                                                                      login_as):
+    item = make_item(session)
+    item.status = "archived"
+    session.commit()
+    login_as(make_staff(session, "admin", "Ada Admin"))
+    response = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(_pack_zip()), "pack.zip"), "publish": "y", "reason": "Release"},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Restore this item to a draft before publishing it." in page_text(response)
+    item = find(session, "article", item.key)
+    assert item.status == "archived" and item.version == 1

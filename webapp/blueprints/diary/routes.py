@@ -33,6 +33,7 @@ from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.services import photo_store
+from webapp.rate_limits import has_files, limit, per_account
 
 bp = Blueprint("diary", __name__)
 
@@ -160,6 +161,7 @@ def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T]
 
 
 @bp.route("/children/<int:child_id>/entries/new", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @login_required
 def new_entry(child_id: int) -> Any:
     s = get_session()
@@ -168,7 +170,7 @@ def new_entry(child_id: int) -> Any:
     if kind not in ENTRY_KINDS:
         abort(404)
     form = EntryForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the form filled in
         now = datetime.now(ZoneInfo(child.family.timezone))
         form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
             second=0, microsecond=0)
@@ -206,6 +208,7 @@ def show_entry(entry_id: int) -> Any:
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @login_required
 def edit_entry(entry_id: int) -> Any:
     s = get_session()
@@ -213,7 +216,7 @@ def edit_entry(entry_id: int) -> Any:
     child = entry.child
     form = EntryForm()
     form.remove_photos.choices = [(p.id, str(p.id)) for p in entry.photos]
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the form filled in
         form.fill_from(entry, child.family.timezone)
     if form.validate_on_submit():
         removed = _write_with_photos(form, entry.kind, child, lambda tx, entry_input, saved:

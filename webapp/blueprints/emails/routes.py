@@ -1,25 +1,20 @@
 """Email links and settings.
 
-- `/e/c/<token>`: a signed click-tracking link from an email; logs an `EmailClick` and
-  redirects to the path it names, on this site only.
-- `/e/u/<token>`: unsubscribe. GET shows a confirmation; POST is RFC 8058 one-click: no
+- `/e/c/<token>`: a signed click-tracking link from an email; logs an `EmailClick` (once
+  per link: repeats and HEAD requests count nothing) and redirects to the path it names,
+  on this site only.
+- `/e/u/<token>`: unsubscribe. GET (and HEAD, which mail scanners send) shows a
+  confirmation and changes nothing; only POST unsubscribes. POST is RFC 8058 one-click: no
   sign-in and no CSRF token (the signed token is the proof), effective at once.
 - `/preferences`: the preference centre (signed in).
 - `/e/bounce`: the mail provider's bounce webhook (shared secret header).
-- `/studio/outbox`: staff see the `.eml` files the file mailer wrote and the failed/dead
-  deliveries of the ledger.
+- `/studio/outbox`: staff see the failed/dead email deliveries of the ledger (never message
+  contents: those hold personal links).
 """
 from __future__ import annotations
 
 import hmac
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser, BytesParser
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, \
@@ -33,7 +28,7 @@ from clock import utcnow
 from diary.errors import DiaryError
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe
-from journeys.models import Delivery, EmailClick, EmailPreference
+from journeys.models import Delivery, EmailPreference
 from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, \
     UnsubscribeForm
 from webapp.database import get_session, transaction
@@ -44,13 +39,6 @@ from webapp.i18n import translate_error
 from webapp.security import staff_required
 
 bp = Blueprint("emails", __name__)
-
-#: The HTML part of a stored email is shown in a sandboxed iframe, with nothing allowed to
-#: load: no scripts, no remote images (tracking pixels), no forms.
-EMAIL_HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                  "frame-ancestors 'self'")
-OUTBOX_LIST_LIMIT = 200
-_EML_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.eml$")
 
 
 def _secret() -> str:
@@ -69,15 +57,9 @@ def click(token: str) -> Any:
         found = digests.read_click_token(_secret(), token)
     except digests.BadClick:
         return _bad_link()
-    if found.fresh:
+    if request.method == "GET":  # a HEAD (link checkers, scanners) is never a click
         with transaction() as s:
-            delivery_id = found.delivery_id if found.delivery_id is not None and \
-                s.get(Delivery, found.delivery_id) is not None else None
-            user_id = found.user_id if found.user_id is not None and \
-                s.get(User, found.user_id) is not None else None
-            s.add(EmailClick(delivery_id=delivery_id, user_id=user_id,
-                             item_key=found.item_key or None, url=found.path,
-                             clicked_at=utcnow()))
+            digests.record_click(s, found, utcnow())
     # A relative Location: the browser stays on this site whatever the Host header said.
     return redirect(found.path, 302)
 
@@ -97,7 +79,7 @@ def unsubscribe_link(token: str) -> Any:
         user = unsubscribe.user_for_token(session, _secret(), token)
     except DiaryError as error:
         return render_error(404, translate_error(error))
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD (link scanners) only show the question
         with force_locale(user.locale or "en"):
             return render_template("emails_pages/unsubscribe.html", token=token,
                                    email=_masked(user.email), form=UnsubscribeForm(),
@@ -140,7 +122,7 @@ def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = 
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences_centre() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD show the page; only POST saves
         return _centre()
     form = PreferencesForm()
     if form.validate_on_submit():
@@ -221,73 +203,11 @@ def bounce() -> Any:
 
 # --- staff: the outbox ----------------------------------------------------------------------
 
-@dataclass
-class StoredEmail:
-    name: str
-    subject: str
-    to: str
-    sender: str
-    date: datetime | None
-    size: int
-
-
-def _outbox_dir() -> Path:
-    return Path(current_app.config["MAIL_OUTBOX_DIR"])
-
-
-def _header_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _stored_emails(limit: int = OUTBOX_LIST_LIMIT) -> tuple[list[StoredEmail], int]:
-    folder = _outbox_dir()
-    if not folder.is_dir():
-        return [], 0
-    files = [p for p in folder.iterdir() if p.is_file() and _EML_NAME.match(p.name)]
-    files.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)  # newest first
-    parser = BytesHeaderParser(policy=policy.default)
-    found = []
-    for path in files[:limit]:
-        with path.open("rb") as handle:
-            headers = parser.parse(handle)
-        found.append(StoredEmail(path.name, str(headers.get("subject", "")),
-                                 str(headers.get("to", "")), str(headers.get("from", "")),
-                                 _header_date(headers.get("date")), path.stat().st_size))
-    return found, len(files)
-
-
-def _load_email(name: str) -> EmailMessage:
-    if not _EML_NAME.match(name):
-        abort(404)
-    folder = _outbox_dir().resolve()
-    path = (folder / name).resolve()
-    if path.parent != folder or not path.is_file():
-        abort(404)
-    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def _part(message: EmailMessage, subtype: str) -> str | None:
-    body = message.get_body(preferencelist=(subtype,))
-    if body is None:
-        return None
-    try:
-        return str(body.get_content())
-    except (LookupError, ValueError):
-        return None
-
-
 @bp.route("/studio/outbox")
 @staff_required("marketer")
 def outbox_index() -> Any:
-    emails, total = _stored_emails()
+    """Delivery problems of marketing email, never the messages themselves: emails carry
+    sign-in, reset, invitation and unsubscribe links that staff must not be able to read."""
     session = get_session()
     problems = outbox.problems(session)
     counts = {status: n for status, n in session.execute(
@@ -295,35 +215,8 @@ def outbox_index() -> Any:
         .group_by(Delivery.status))}
     emails_of = {uid: email for uid, email in session.execute(select(User.id, User.email).where(
         User.id.in_({d.user_id for d in problems})))} if problems else {}
-    return render_template("emails_pages/outbox.html", emails=emails, total=total,
-                           folder=str(_outbox_dir()), problems=problems, counts=counts,
+    return render_template("emails_pages/outbox.html", problems=problems, counts=counts,
                            emails_of=emails_of, retry_form=UnsubscribeForm())
-
-
-@bp.route("/studio/outbox/<name>")
-@staff_required("marketer")
-def outbox_message(name: str) -> Any:
-    message = _load_email(name)
-    headers = [(k, str(v)) for k, v in message.items()
-               if k.lower() in ("from", "to", "subject", "date", "message-id",
-                                "list-unsubscribe", "list-unsubscribe-post", "list-id")]
-    return render_template("emails_pages/outbox_message.html", name=name, headers=headers,
-                           subject=str(message.get("subject", "")),
-                           text=_part(message, "plain"),
-                           has_html=_part(message, "html") is not None)
-
-
-@bp.route("/studio/outbox/<name>/html")
-@staff_required("marketer")
-def outbox_message_html(name: str) -> Any:
-    html = _part(_load_email(name), "html")
-    if html is None:
-        abort(404)
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = EMAIL_HTML_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/studio/outbox/deliveries/<int:delivery_id>/retry", methods=["POST"])

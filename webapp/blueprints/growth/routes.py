@@ -13,6 +13,7 @@ from diary import milestones as milestone_service
 from diary.errors import DiaryError
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
+from webapp.blueprints.growth.forms import UntickForm
 from webapp.database import get_session, transaction
 from webapp.i18n import child_today, current_locale, translate_error
 from webapp.services import photo_store
@@ -67,9 +68,15 @@ def milestones(child_id: int) -> Any:
                            source=milestone_service.source(current_locale()))
 
 
+def _checklist_url(child_id: int, milestone_id: str) -> str:
+    return url_for("growth.milestones", child_id=child_id) + f"#m-{milestone_id}"
+
+
 @bp.route("/children/<int:child_id>/milestones/<milestone_id>", methods=["POST"])
 @login_required
 def toggle_milestone(child_id: int, milestone_id: str) -> Any:
+    """Tick, or untick: an entry as the tick made it goes at once; one holding the
+    parent's photos or words is only deleted after the question on the untick page."""
     child, _ = families.child_access(get_session(), current_user, child_id, write=True)
     if ConfirmForm().validate_on_submit():
         keys: list[str] = []
@@ -80,8 +87,46 @@ def toggle_milestone(child_id: int, milestone_id: str) -> Any:
                 else:
                     milestone_service.tick(s, child, current_user, milestone_id, utcnow(),
                                            current_locale())
+        except milestone_service.ConfirmUntick:
+            return redirect(url_for("growth.untick_milestone", child_id=child.id,
+                                    milestone_id=milestone_id), 303)
         except DiaryError as error:
             flash(translate_error(error), "warning")
         else:
             photo_store().delete(keys)
-    return redirect(url_for("growth.milestones", child_id=child.id) + f"#m-{milestone_id}")
+    return redirect(_checklist_url(child.id, milestone_id))
+
+
+@bp.route("/children/<int:child_id>/milestones/<milestone_id>/untick",
+          methods=["GET", "POST"])
+@login_required
+def untick_milestone(child_id: int, milestone_id: str) -> Any:
+    """Say what unticking would delete (date, photos, note) and let the parent choose:
+    delete the entry, keep it and only untick, or keep it all ("Keep it": back)."""
+    s = get_session()
+    child, _ = families.child_access(s, current_user, child_id, write=True)
+    try:
+        preview = milestone_service.untick_preview(s, child, milestone_id)
+    except DiaryError as error:
+        flash(translate_error(error), "warning")
+        return redirect(_checklist_url(child.id, milestone_id))
+    form = UntickForm()
+    changed = False
+    if form.validate_on_submit():
+        keep = form.choice.data == "keep_entry"
+        try:
+            with transaction() as tx:
+                keys = milestone_service.untick(tx, child, milestone_id, keep_entry=keep,
+                                                confirmed=form.seen.data)
+        except milestone_service.ConfirmUntick as error:
+            preview, changed = error.preview, True  # it changed while they were deciding
+        else:
+            photo_store().delete(keys)
+            flash(gettext("Unticked. The diary entry stays in the book.") if keep else
+                  gettext("Unticked, and its diary entry is deleted."), "info")
+            return redirect(_checklist_url(child.id, milestone_id))
+    form.seen.data = preview.fingerprint
+    status = 409 if changed else 400 if request.method == "POST" else 200
+    return render_template("growth/untick.html", child=child, preview=preview, form=form,
+                           changed=changed, locale=current_locale(),
+                           back=_checklist_url(child.id, milestone_id)), status

@@ -263,7 +263,20 @@ class ItemForm(FlaskForm):
         self.publish_at.data = to_local(publish_at, tz)
 
 
-class ScheduleForm(FlaskForm):
+#: The largest version number a form may name (the database's INTEGER).
+MAX_VERSION = 2**31 - 1
+
+
+class PublishForm(FlaskForm):
+    """Approve and publish: the version the reviewer was shown (hidden field; anything else
+    is refused as a conflict) and, for an admin's own change, the override and its reason."""
+
+    version = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_VERSION)])
+    override = BooleanField(_l("Publish my own change without a second reviewer"))
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=300)])
+
+
+class ScheduleForm(PublishForm):
     publish_at = DateTimeLocalField(_l("Publish on"), format="%Y-%m-%dT%H:%M",
                                     validators=[InputRequired()])
 
@@ -272,6 +285,8 @@ class ImportForm(FlaskForm):
     pack = FileField(_l("Content pack (.zip)"))
     publish = BooleanField(_l("Publish the imported items (the pack has been reviewed)"),
                            default=True)
+    reason = StringField(_l("Reason for publishing without a second reviewer"),
+                         validators=[Optional(), Length(max=300)])
 
 
 class FamilyPreviewForm(FlaskForm):

@@ -21,8 +21,9 @@ from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from content import authoring, coverage, library, packs, search, workflow
-from content.errors import Conflict, PermissionDenied, ValidationError
-from content.models import KINDS, LOCALES, ContentItem, Status, Translation, Version
+from content.errors import Conflict, PermissionDenied, StaleVersion, ValidationError
+from content.models import KINDS, LOCALES, ContentItem, PublishMode, Status, Translation, \
+    Version
 from content.rendering import render_markdown
 from content.stages import Stage, coverage_stages, stage_of
 from clock import utcnow
@@ -34,12 +35,13 @@ from diary.photos import process_upload
 from webapp.blueprints.auth.forms import INTEREST_CHOICES
 from webapp.blueprints.studio.forms import CATEGORY_NAMES, KIND_NAMES, KIND_PLURALS, \
     KIND_TEXT, STATUS_NAMES, TOPIC_NAMES, UNIT_NAMES, FamilyPreviewForm, ImportForm, \
-    ItemForm, ScheduleForm, field_map, to_local, to_utc
+    ItemForm, PublishForm, ScheduleForm, field_map, to_local, to_utc
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import join_list, local_datetime, translate_error
 from webapp.security import staff_required
 from webapp.services import content_store
+from webapp.rate_limits import has_files, limit, per_account
 
 bp = Blueprint("studio", __name__)
 
@@ -230,6 +232,7 @@ def _stage_groups(extra_months: bool = False) -> list[tuple[str, list[Stage]]]:
 # --- the editor ----------------------------------------------------------------------------
 
 @bp.route("/studio/new/<kind>", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required(*EDITORS)
 def new(kind: str) -> Any:
     if kind not in KINDS:
@@ -238,6 +241,7 @@ def new(kind: str) -> Any:
 
 
 @bp.route("/studio/<int:item_id>/edit", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required(*EDITORS)
 def edit(item_id: int) -> Any:
     item = authoring.get(get_session(), item_id)
@@ -255,22 +259,27 @@ def _editor(kind: str, item: ContentItem | None) -> Any:
     tz = current_user.timezone
     form = ItemForm(kind)
     working = authoring.working_copy(s, item) if item is not None else None
-    if request.method == "GET" and working is not None and item is not None:
+    if request.method != "POST" and working is not None and item is not None:
         form.fill(working, _shown_schedule(item, working), tz)
     if form.validate_on_submit():
         saved = _save(form, item, working)
         if saved is not None:
             return redirect(url_for("studio.edit", item_id=saved.id))
     overlaps: list[ContentItem] = []
-    if working is not None and item is not None and request.method == "GET":
+    if working is not None and item is not None and request.method != "POST":
         overlaps = authoring.overlapping(s, working, item.id)[:12]
     previews = {locale: Markup(render_markdown(getattr(form, f"body_{locale}").data or ""))
                 for locale in LOCALES}
     latest = authoring.latest_version(s, item) if item is not None else None
+    review = workflow.under_review(s, item) if item is not None else None
     return render_template(
         "studio/editor.html", form=form, kind=kind, item=item, working=working,
         overlaps=overlaps, previews=previews, latest=latest, can_publish=can_publish(),
         review_required=review_required(), schedule_form=ScheduleForm(),
+        review=review, review_authors=join_list(_names(review.authors)) if review else "",
+        refusal=workflow.refusal(review, _user(), review_required()) if review else None,
+        needs_override=review is not None
+        and workflow.needs_override(review, _user(), review_required()),
         image_key=working.image_key if working else None, tz=tz,
         default_schedule=to_local(item.publish_at, tz) if item and item.publish_at
         and item.publish_at > utcnow() else None,
@@ -297,7 +306,7 @@ def _save(form: ItemForm, item: ContentItem | None,
                 item = authoring.create(tx, data, _user(), note=note)
                 number = 1
             else:
-                number = authoring.save(tx, item, data, _user(), can_publish=can_publish(),
+                number = authoring.save(tx, item, data, _user(), review_required(),
                                         note=note).number
     except DiaryError as error:
         if stored:
@@ -333,45 +342,90 @@ def preview() -> Any:
 
 @bp.route("/studio/<int:item_id>/workflow/"
           "<any(submit, publish, publish_now, schedule, reject, archive, restore):action>",
-          methods=["POST"])
+          methods=["GET", "HEAD", "POST"])
 @staff_required(*EDITORS)
 def act(item_id: int, action: str) -> Any:
+    _post_only()
     s = get_session()
     item = authoring.get(s, item_id)
     back = redirect(url_for("studio.edit", item_id=item.id))
-    at = None
-    if action == "schedule":
-        form = ScheduleForm()
-        if not form.validate():
-            flash(gettext("Choose the date and time it should go live."), "danger")
-            return back
+    publishing = action in ("publish", "publish_now", "schedule")
+    at, version, override_reason = None, 0, None
+    if publishing:
         try:
-            at = to_utc(form.publish_at.data, current_user.timezone)
-        except ValidationError as error:
+            workflow.require_publisher(_user(), review_required())
+        except PermissionDenied as error:
             _flash_error(error)
             return back
-        if at is None or at <= utcnow():
-            flash(gettext("Choose a time in the future."), "danger")
-            return back
-    elif action == "publish_now":
-        at = utcnow()
+        form = ScheduleForm() if action == "schedule" else PublishForm()
+        form.validate()
+        if form.version.errors:
+            return _refused(item, gettext("The version you reviewed is missing or is not a "
+                                          "version number. Reload the page and try again."),
+                            400)
+        if form.reason.errors:
+            return _refused(item, gettext("Keep the reason under %(max)d characters.",
+                                          max=workflow.REASON_MAX), 400)
+        version = form.version.data
+        override_reason = (form.reason.data or "") if form.override.data else None
+        if action == "schedule":
+            if form.publish_at.errors:
+                flash(gettext("Choose the date and time it should go live."), "danger")
+                return back
+            try:
+                at = to_utc(form.publish_at.data, current_user.timezone)
+            except ValidationError as error:
+                _flash_error(error)
+                return back
+            if at is None or at <= utcnow():
+                flash(gettext("Choose a time in the future."), "danger")
+                return back
+        elif action == "publish_now":
+            at = utcnow()
     try:
         with transaction() as tx:
             if action == "submit":
                 workflow.submit(item, _user())
-            elif action in ("publish", "publish_now", "schedule"):
-                workflow.publish(tx, item, _user(), review_required(), at=at)
+            elif publishing:
+                workflow.publish(tx, item, _user(), review_required(), version=version, at=at,
+                                 override_reason=override_reason)
             elif action == "reject":
                 workflow.reject(tx, item, _user(), review_required())
             elif action == "archive":
                 workflow.archive(item, _user(), review_required())
             else:
                 workflow.restore(item, _user())
+    except StaleVersion as error:
+        return _refused(item, translate_error(error), 409, stale=error)
     except (ValidationError, PermissionDenied, Conflict) as error:
+        if error.field == "version":
+            return _refused(item, translate_error(error), 400)
         _flash_error(error)
         return back
     flash(_done_message(action, item), "success")
     return back
+
+
+def _post_only() -> None:
+    """Actions are POST-only, but GET/HEAD reach the view so the role check answers first:
+    parents see 404 and other staff 403 on every method, never a 405 that names the URL."""
+    if request.method != "POST":
+        abort(405, valid_methods=["POST"])
+
+
+def _refused(item: ContentItem, message: str, status: int,
+             stale: StaleVersion | None = None) -> Any:
+    """Nothing was published: say why, and for a conflict link to what changed."""
+    return render_template("studio/refused.html", item=item, message=message, stale=stale,
+                           status=status), status
+
+
+def _names(user_ids: tuple[int, ...] | set[int]) -> list[str]:
+    if not user_ids:
+        return []
+    found = {u.id: u.display_name for u in get_session().scalars(
+        select(User).where(User.id.in_(user_ids)))}
+    return [found[i] for i in user_ids if i in found]
 
 
 def _done_message(action: str, item: ContentItem) -> str:
@@ -397,7 +451,16 @@ def versions(item_id: int) -> Any:
     ids = {v.created_by_id for v in history if v.created_by_id}
     authors = {u.id: u for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
     return render_template("studio/versions.html", item=item, history=history,
-                           authors=authors, can_publish=can_publish())
+                           authors=authors, can_publish=can_publish(),
+                           publications=authoring.publications(s, item),
+                           mode_names=_mode_names())
+
+
+def _mode_names() -> dict[str, str]:
+    return {PublishMode.REVIEW.value: gettext("Approved by a second person"),
+            PublishMode.OVERRIDE.value: gettext("Admin override"),
+            PublishMode.NO_REVIEW.value: gettext("Published without review (not required)"),
+            PublishMode.SYSTEM.value: gettext("Published by the system")}
 
 
 @bp.route("/studio/<int:item_id>/versions/<int:number>")
@@ -406,7 +469,10 @@ def version_diff(item_id: int, number: int) -> Any:
     s = get_session()
     item = authoring.get(s, item_id)
     new_version = authoring.version(s, item, number)
-    old_version = authoring.version(s, item, number - 1) if number > 1 else \
+    start = request.args.get("from", type=int)  # ?from=N: all changes since version N
+    if start is None or not 1 <= start < number:
+        start = number - 1
+    old_version = authoring.version(s, item, start) if start >= 1 else \
         Version(number=0, snapshot={"translations": {}})  # transient: "everything is new"
     changes = [(diff_label(item.kind, name), lines)
                for name, lines in authoring.diff(old_version, new_version)]
@@ -416,15 +482,17 @@ def version_diff(item_id: int, number: int) -> Any:
                            newest=authoring.latest_version(s, item))
 
 
-@bp.route("/studio/<int:item_id>/versions/<int:number>/revert", methods=["POST"])
+@bp.route("/studio/<int:item_id>/versions/<int:number>/revert",
+          methods=["GET", "HEAD", "POST"])
 @staff_required(*EDITORS)
 def revert(item_id: int, number: int) -> Any:
+    _post_only()
     s = get_session()
     item = authoring.get(s, item_id)
     authoring.version(s, item, number)  # 404 for a version that does not exist
     try:
         with transaction() as tx:
-            created = authoring.revert(tx, item, number, _user(), can_publish())
+            created = authoring.revert(tx, item, number, _user(), review_required())
     except (ValidationError, PermissionDenied, Conflict) as error:
         _flash_error(error)
         return redirect(url_for("studio.versions", item_id=item.id))
@@ -501,8 +569,19 @@ def _can_import() -> bool:
 @bp.route("/studio/packs")
 @staff_required(*EDITORS)
 def packs_page() -> Any:
-    return render_template("studio/packs.html", form=ImportForm(), can_import=_can_import(),
-                           report=None, problems=None)
+    form, options = ImportForm(), _import_options()
+    if not options["may_publish_import"] or options["import_override"]:
+        form.publish.data = False  # an override is ticked on purpose, never by default
+    return render_template("studio/packs.html", form=form, can_import=_can_import(),
+                           report=None, problems=None, **options)
+
+
+def _import_options() -> dict[str, bool]:
+    """Who may tick "publish": with review off, anyone who imports; with review on only an
+    admin, as an override with a reason (the importer wrote what the pack brings in)."""
+    admin = current_user.staff_role == "admin"
+    return {"may_publish_import": not review_required() or admin,
+            "import_override": review_required() and admin}
 
 
 @bp.route("/studio/packs/export", methods=["POST"])
@@ -514,28 +593,38 @@ def export_pack() -> Any:
                      download_name=name, max_age=0)
 
 
-@bp.route("/studio/packs/import", methods=["POST"])
+@bp.route("/studio/packs/import", methods=["GET", "HEAD", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required("reviewer")
 def import_pack() -> Any:
+    _post_only()
     form = ImportForm()
-    report, problems = None, None
-    if form.validate_on_submit():
+    report, problems, status = None, None, 200
+    if not form.validate_on_submit():
+        problems, status = [m for errors in form.errors.values() for m in errors], 400
+    else:
         upload = form.pack.data
         data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
+        publish = bool(form.publish.data)
         if not data:
-            problems = [gettext("Choose a pack (.zip) to import.")]
+            problems, status = [gettext("Choose a pack (.zip) to import.")], 400
         else:
             try:
                 with transaction() as tx:
-                    report = packs.import_pack(tx, data, _user(), content_store(),
-                                               publish=bool(form.publish.data))
+                    report = packs.import_pack(
+                        tx, data, _user(), content_store(), publish=publish,
+                        review_required=review_required(),
+                        override_reason=(form.reason.data or "") if publish else None)
             except packs.PackError as error:
-                problems = error.problems
+                problems, status = error.problems, 400
+            except DiaryError as error:  # publishing one's own import; an archived item
+                problems = [translate_error(error)]
+                status = 403 if isinstance(error, PermissionDenied) else 400
     if report is not None:
         flash(gettext("The pack is imported: %(summary)s.", summary=_summary(report)),
               "success")
     return render_template("studio/packs.html", form=form, can_import=True, report=report,
-                           problems=problems), 400 if problems else 200
+                           problems=problems, **_import_options()), status
 
 
 def _summary(report: packs.ImportReport) -> str:
