@@ -303,3 +303,34 @@ def test_messages_are_translated(client, parent):
     assert "This kind of entry is for the pregnancy" not in page
     response = _post_entry(client, parent[1], "measurement", weight="sNaN")
     assert NUMBER_MESSAGE not in _text(response)
+
+
+# --- found by tests/web/test_hostile_input.py ----------------------------------------------
+
+@pytest.mark.parametrize("stage", ["month:" + "9" * 5000, "week:99999999999999999999999",
+                                   "month:٣", "week:+3", "week: 3"])
+def test_stage_keys_with_odd_numbers_are_no_stage(client, parent, session, login_as, stage):
+    """int() refuses more than 4300 digits (a 500 before) and takes "٣"; a stage is a few
+    ASCII digits."""
+    assert client.get(f"/library/stage/{stage}").status_code == 404
+    response = client.get("/products", query_string={"stage": stage})
+    assert response.status_code == 200
+    login_as(make_staff(session, "marketer"))
+    response = client.get("/studio/preview-as-family", query_string={"stage": stage})
+    assert response.status_code == 200
+
+
+def test_stage_keys_still_parse():
+    from content.stages import Stage
+    assert Stage.parse("week:3") == Stage("week", 3)
+    assert Stage.parse("pregnancy_week:12") == Stage("pregnancy_week", 12)
+    assert Stage.parse("month:61") is None and Stage.parse("month:٣") is None
+
+
+@pytest.mark.parametrize("key", ["b" * 5000, "٣" * 32, "ab"])
+def test_image_keys_that_name_no_file_are_404(client, session, login_as, key):
+    """A 5000-letter key made the file system refuse the name (OSError, a 500)."""
+    login_as(make_staff(session, "marketer"))
+    assert client.get(f"/studio/images/{key}/full").status_code == 404
+    assert client.get(f"/content-images/{key}/thumb").status_code == 404
+
