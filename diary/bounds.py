@@ -20,7 +20,7 @@ from diary.errors import N_, ValidationError
 #: No baby's book, article or schedule is dated outside these days. Far enough from Python's
 #: year 1 and 9999 that converting between any two time zones cannot overflow.
 EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
+LATEST_DATE = date(2200, 12, 31)
 
 DATE_MESSAGE = N_("Please enter a date between %(low)s and %(high)s.")
 NUMBER_MESSAGE = N_("Please enter a number, such as 3.5.")

@@ -18,7 +18,7 @@ from tests.web.test_studio import article_form, make_item, make_staff
 
 NOT_A_NUMBER = ("sNaN", "NaN", "-sNaN", "Infinity", "-inf", "1e999", "1E+999999999")
 NUMBER_MESSAGE = "Please enter a number, such as 3.5."
-DATE_MESSAGE = "Please enter a date between 1900-01-01 and 2100-12-31."
+DATE_MESSAGE = "Please enter a date between 1900-01-01 and 2200-12-31."
 
 
 @pytest.fixture()
