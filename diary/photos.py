@@ -267,7 +267,7 @@ def accepted(header: Header) -> bool:
 def largest_accepted(header: Header) -> tuple[int, int]:
     """The largest size of this shape (aspect ratio, format, mode) that is accepted."""
     width, height = header.size
-    low, high = 1, width
+    low, high = 1, 1 << 16
     while low < high:  # the widest accepted width, the height following the aspect ratio
         mid = (low + high + 1) // 2
         if accepted(header.resized((mid, max(1, mid * height // width)))):
