@@ -287,7 +287,7 @@ def _save(form: ItemForm, item: ContentItem | None,
         upload = form.image.data
         processed = None
         if form.has_image and upload is not None and getattr(upload, "filename", ""):
-            processed = process_upload(upload.read())
+            processed = process_upload(upload.stream)  # size and header before any decode
         data = form.to_input(current_user.timezone, image_key)
         if processed is not None:
             stored = data.image_key = store.save(processed)
@@ -515,21 +515,34 @@ def import_pack() -> Any:
     report, problems = None, None
     if form.validate_on_submit():
         upload = form.pack.data
-        data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
-        if not data:
+        if upload is None or not getattr(upload, "filename", "") or _empty(upload.stream):
             problems = [gettext("Choose a pack (.zip) to import.")]
         else:
-            try:
+            try:  # the zip is read where Werkzeug spooled it, its limits checked first
                 with transaction() as tx:
-                    report = packs.import_pack(tx, data, _user(), content_store(),
+                    report = packs.import_pack(tx, upload.stream, _user(), content_store(),
                                                publish=bool(form.publish.data))
             except packs.PackError as error:
-                problems = error.problems
+                problems = [_problem_text(p) for p in error.problems]
     if report is not None:
         flash(gettext("The pack is imported: %(summary)s.", summary=_summary(report)),
               "success")
     return render_template("studio/packs.html", form=form, can_import=True, report=report,
                            problems=problems), 400 if problems else 200
+
+
+def _empty(stream: Any) -> bool:
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    return end == 0
+
+
+def _problem_text(problem: str | packs.Problem) -> str:
+    """Item problems are shown as the validation wrote them; the pack's own translated."""
+    if isinstance(problem, str):
+        return problem
+    text = translate_error(problem.error)
+    return f"{problem.name}: {text}" if problem.name else text
 
 
 def _summary(report: packs.ImportReport) -> str:
