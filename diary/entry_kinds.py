@@ -31,6 +31,10 @@ class EntryInput:
     photo_count: int = 0  # photos already attached plus those being uploaded
 
 
+#: The kinds that carry photos (the entry form shows a photo field for these only).
+PHOTO_KINDS = frozenset({EntryKind.PHOTO.value, EntryKind.MILESTONE.value, EntryKind.BUMP.value,
+                         EntryKind.SCAN.value})
+
 Validator = Callable[[EntryInput], dict[str, Any]]
 VALIDATORS: dict[str, Validator] = {}
 
