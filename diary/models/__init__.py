@@ -1,12 +1,15 @@
 """Tables of the diary package, re-exported so callers write `from diary.models import Child`."""
 from diary.models.accounts import Consent, StaffRole, User
+from diary.models.audit import StaffAccess, StaffAccessSubject
 from diary.models.entries import ENTRY_KINDS, Entry, EntryKind, Measurement, Photo
 from diary.models.family import Child, Family, Invitation, Membership, Relationship, Role
+from diary.models.privacy import DataExport
 
 __all__ = [
     "ENTRY_KINDS",
     "Child",
     "Consent",
+    "DataExport",
     "Entry",
     "EntryKind",
     "Family",
@@ -16,6 +19,8 @@ __all__ = [
     "Photo",
     "Relationship",
     "Role",
+    "StaffAccess",
+    "StaffAccessSubject",
     "StaffRole",
     "User",
 ]

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from config import PRIVACY_POLICY_VERSION
-from clock import utcnow
 from diary import accounts, privacy
 from diary.errors import DiaryError
 from diary.models import Consent
 from webapp.blueprints.account.forms import ConsentForm, DeleteAccountForm, EmailChangeForm, \
     PasswordChangeForm, ProfileForm
-from webapp.database import get_session, transaction
+from webapp import data_export
+from webapp.database import transaction
 from webapp.forms_common import apply_error
+from webapp.i18n import local_datetime
 from webapp.services import photo_store
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -117,10 +118,16 @@ def consents() -> Any:
 @bp.route("/export", methods=["POST"])
 @login_required
 def export() -> Any:
-    data = privacy.export_zip(get_session(), current_user, photo_store())
-    name = f"baby-journey-{current_user.member_no}-{utcnow():%Y%m%d}.zip"
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    """The zip of `diary.privacy.write_export`, at most `privacy.EXPORT_LIMIT` a day."""
+    try:
+        with transaction() as s:
+            claim = privacy.claim_export(s, current_user)
+    except privacy.ExportLimitReached as error:
+        flash(gettext("You can download your data %(num)d times in 24 hours. You can "
+                      "download it again from %(when)s.", num=error.limit,
+                      when=local_datetime(error.next_at)), "warning")
+        return _page(), 429
+    return data_export.send_export(current_user, claim.id)
 
 
 @bp.route("/delete", methods=["GET", "POST"])

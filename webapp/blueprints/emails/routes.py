@@ -18,7 +18,7 @@ from datetime import date, datetime, timezone
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,12 @@ from sqlalchemy import func, select
 
 from config import PRIVACY_POLICY_VERSION
 from clock import utcnow
+from diary import staff_audit
 from diary.errors import DiaryError
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe
 from journeys.models import Delivery, EmailClick, EmailPreference
+from webapp import audit
 from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, \
     UnsubscribeForm
 from webapp.database import get_session, transaction
@@ -284,17 +286,30 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
         return None
 
 
+def _users_by_address(addresses: list[str]) -> list[User]:
+    """The members behind the addresses of stored emails (for the staff access log)."""
+    wanted = {address.lower() for _, address in getaddresses(addresses) if address}
+    if not wanted:
+        return []
+    return list(get_session().scalars(select(User).where(func.lower(User.email).in_(wanted))))
+
+
 @bp.route("/studio/outbox")
 @staff_required("marketer")
 def outbox_index() -> Any:
+    """Failed/dead emails with their addresses and the stored emails: recorded as a read of
+    every member whose address is on the page."""
     emails, total = _stored_emails()
     session = get_session()
     problems = outbox.problems(session)
     counts = {status: n for status, n in session.execute(
         select(Delivery.status, func.count()).where(Delivery.channel == "email")
         .group_by(Delivery.status))}
-    emails_of = {uid: email for uid, email in session.execute(select(User.id, User.email).where(
-        User.id.in_({d.user_id for d in problems})))} if problems else {}
+    recipients = list(session.scalars(select(User).where(
+        User.id.in_({d.user_id for d in problems})))) if problems else []
+    emails_of = {u.id: u.email for u in recipients}
+    audit.record_read(staff_audit.OUTBOX,
+                      users=recipients + _users_by_address([e.to for e in emails]))
     return render_template("emails_pages/outbox.html", emails=emails, total=total,
                            folder=str(_outbox_dir()), problems=problems, counts=counts,
                            emails_of=emails_of, retry_form=UnsubscribeForm())
@@ -304,6 +319,8 @@ def outbox_index() -> Any:
 @staff_required("marketer")
 def outbox_message(name: str) -> Any:
     message = _load_email(name)
+    audit.record_read(staff_audit.OUTBOX_EMAIL,
+                      users=_users_by_address(message.get_all("to", [])))
     headers = [(k, str(v)) for k, v in message.items()
                if k.lower() in ("from", "to", "subject", "date", "message-id",
                                 "list-unsubscribe", "list-unsubscribe-post", "list-id")]
@@ -316,9 +333,12 @@ def outbox_message(name: str) -> Any:
 @bp.route("/studio/outbox/<name>/html")
 @staff_required("marketer")
 def outbox_message_html(name: str) -> Any:
-    html = _part(_load_email(name), "html")
+    message = _load_email(name)
+    html = _part(message, "html")
     if html is None:
         abort(404)
+    audit.record_read(staff_audit.OUTBOX_EMAIL,
+                      users=_users_by_address(message.get_all("to", [])))
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = EMAIL_HTML_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
