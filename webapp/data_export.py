@@ -36,6 +36,7 @@ def build_registry() -> privacy.ExportRegistry:
 
 def init_app(app: Flask) -> None:
     app.extensions["export_registry"] = build_registry()
+    app.jinja_env.globals["EXPORT_LIMIT"] = privacy.EXPORT_LIMIT  # told on the account page
 
 
 def registry() -> privacy.ExportRegistry:

@@ -14,7 +14,8 @@ WHAT_NAMES = {
     "audit_log": _l("Access log"),
     "audit_export": _l("Access log export"),
 }
-SEARCH_NAMES = {"member_no": _l("by member number"), "email": _l("by email")}
+SEARCH_NAMES = {"member_no": _l("searched by member number"),
+                "email": _l("searched by email")}
 
 
 class AuditFilterForm(FlaskForm):
