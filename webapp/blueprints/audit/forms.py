@@ -14,6 +14,8 @@ WHAT_NAMES = {
     "audit_log": _l("Access log"),
     "audit_export": _l("Access log export"),
 }
+STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
+                    "analyst": _l("Analyst"), "admin": _l("Administrator")}
 SEARCH_NAMES = {"member_no": _l("searched by member number"),
                 "email": _l("searched by email")}
 

@@ -21,7 +21,8 @@ from clock import utcnow
 from diary import staff_audit
 from diary.models import StaffAccess
 from webapp import audit
-from webapp.blueprints.audit.forms import SEARCH_NAMES, WHAT_NAMES, AuditFilterForm
+from webapp.blueprints.audit.forms import SEARCH_NAMES, STAFF_ROLE_NAMES, WHAT_NAMES, \
+    AuditFilterForm
 from webapp.blueprints.studio.forms import KIND_NAMES
 from webapp.database import get_session
 from webapp.security import staff_required
@@ -37,13 +38,14 @@ CSV_CHUNK = 64 * 1024
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return dict(WHAT_NAMES=WHAT_NAMES, SEARCH_NAMES=SEARCH_NAMES, KINDS=tuple(KIND_NAMES),
+                STAFF_ROLE_NAMES=STAFF_ROLE_NAMES,
                 KIND_NAMES=KIND_NAMES, can_edit_content=True)
 
 
-def _form() -> tuple[AuditFilterForm, staff_audit.Filters | None]:
+def _form(staff: list[tuple[int, str, str]]
+          ) -> tuple[AuditFilterForm, staff_audit.Filters | None]:
     """The filters from the query string; None when they are not valid."""
     form = AuditFilterForm(formdata=request.args)
-    staff = staff_audit.staff_in_log(get_session())
     form.staff.choices = [("", gettext("Anyone"))] + [
         (str(uid), f"{name} ({member_no})") for uid, member_no, name in staff]
     if not form.validate():
@@ -70,7 +72,8 @@ def _args(form: AuditFilterForm) -> dict[str, str]:
 @bp.route("/studio/audit")
 @staff_required("admin")
 def index() -> Any:
-    form, filters = _form()
+    staff = staff_audit.staff_in_log(get_session())
+    form, filters = _form(staff)
     if filters is None:
         return render_template("audit/index.html", form=form, page=None, args={}), 400
     page = staff_audit.search(get_session(), filters,
@@ -83,7 +86,8 @@ def index() -> Any:
         return url_for("audit.index", **args, page=number)
 
     return render_template("audit/index.html", form=form, page=page, args=args,
-                           page_url=page_url)
+                           page_url=page_url,
+                           staff_names={uid: name for uid, _, name in staff})
 
 
 def _csv_row(access: StaffAccess) -> dict[str, Any]:
@@ -104,7 +108,7 @@ def _csv_row(access: StaffAccess) -> dict[str, Any]:
 @bp.route("/studio/audit/export.csv")
 @staff_required("admin")
 def export() -> Any:
-    form, filters = _form()
+    form, filters = _form(staff_audit.staff_in_log(get_session()))
     if filters is None:
         abort(400)
     audit.record_read(staff_audit.AUDIT_EXPORT, kind="member_no" if filters.member_no else None,
