@@ -383,3 +383,18 @@ def test_diary_never_imports_journeys_or_content():
             for name in names:
                 assert name.split(".")[0] not in {"journeys", "content", "webapp", "flask"}, \
                     f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_only_a_signed_in_post_exports_and_only_ones_own_families(client, make_family,
+                                                                    login_as, session):
+    response = client.post("/account/export")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    stranger, theirs = make_family(name="Stranger's baby")
+    user, _ = make_family()
+    login_as(user)
+    assert client.get("/account/export").status_code == 405
+    assert client.open("/account/export", method="HEAD").status_code == 405
+    archive = export(client)
+    data = archive.read("data.json").decode()
+    assert "Stranger's baby" not in data and stranger.email not in data
+    assert exports_of(session, stranger) == 0

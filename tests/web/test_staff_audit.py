@@ -366,3 +366,25 @@ def test_the_log_downloads_as_formula_safe_streamed_csv(client, session, login_a
     assert row["path"] == f"/studio/families/members/{mother.id}"
     export = accesses(session)[-1]
     assert (export.what, export.search_term) == ("audit_export", mother.member_no)
+
+
+@pytest.mark.parametrize("args", [
+    {"staff": "abc"}, {"staff": "999999"}, {"since": "2026-13-45"}, {"until": "yesterday"},
+    {"member": "BJ1234567890123"}, {"member": "=cmd|' /C calc'!A0"}, {"what": "everything"},
+])
+def test_hostile_filters_are_refused_and_not_recorded(client, session, login_as, admin, args):
+    login_as(admin)
+    assert client.get("/studio/audit", query_string=args).status_code == 400
+    assert client.get("/studio/audit/export.csv", query_string=args).status_code == 400
+    assert accesses(session) == []
+
+
+def test_odd_pages_and_request_ids_are_harmless(client, session, login_as, admin):
+    login_as(admin)
+    for page in ("-5", "0", "x", "10**9"):
+        assert client.get("/studio/audit", query_string={"page": page}).status_code == 200
+    client.get("/studio/audit", headers={"X-Request-ID": "x" * 500})
+    client.get("/studio/audit", headers={"X-Request-ID": "<script>alert(1)</script>"})
+    rows = accesses(session)
+    assert len(rows) == 6
+    assert all(re.fullmatch(r"[0-9a-f]{32}", a.request_id) for a in rows[-2:])
