@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
+# The app runs as production unless told otherwise; `make run` is development, on purpose.
+run: export APP_ENV := development
 
 .PHONY: run test test-sqlite test-postgres test-browser install translations demo clean bench help
 

@@ -1,12 +1,17 @@
 """Configuration classes, read from the environment.
 
 One place decides every setting so that the web app, the CLI and the scheduler agree.
-`config_for(name)` picks a class; production refuses to start without a real SECRET_KEY.
+`config_for(name)` picks a class. Safe by default: without `APP_ENV` the app runs as
+production, which refuses to start without a real SECRET_KEY, a mail server and (with several
+workers) shared rate-limit storage. Development must be asked for (`make run` does), and the
+testing configuration is only for the test suite: it cannot be served.
 """
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
@@ -67,23 +72,82 @@ class Config:
     REMEMBER_COOKIE_SECURE: bool = _bool("SESSION_COOKIE_SECURE", False)
     WTF_CSRF_TIME_LIMIT: int | None = None  # tied to the session, not a clock
 
+    #: How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, use the
+    #: socket's address). Behind one nginx or load balancer: 1. Never more than there are.
+    TRUSTED_PROXY_COUNT: int = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+    #: Strict-Transport-Security max-age on every response (production only; 0 = off).
+    HSTS_SECONDS: int = 0
+
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_STORAGE_URI: str = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED: bool = False
+    #: Limits: per client address, and per account (the address typed in, or the signed-in
+    #: person), so neither many addresses nor many accounts get around them.
     LOGIN_RATE_LIMIT: str = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    LOGIN_ACCOUNT_RATE_LIMIT: str = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT",
+                                                   "5 per minute;20 per hour")
+    REGISTER_RATE_LIMIT: str = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
+    RESET_RATE_LIMIT: str = os.environ.get("RESET_RATE_LIMIT", "5 per minute;30 per hour")
+    RESET_ACCOUNT_RATE_LIMIT: str = os.environ.get("RESET_ACCOUNT_RATE_LIMIT",
+                                                   "3 per hour;10 per day")
+    JOIN_RATE_LIMIT: str = os.environ.get("JOIN_RATE_LIMIT", "10 per minute;50 per hour")
+    INVITE_RATE_LIMIT: str = os.environ.get("INVITE_RATE_LIMIT", "10 per hour;30 per day")
+    ACCOUNT_CHANGE_RATE_LIMIT: str = os.environ.get("ACCOUNT_CHANGE_RATE_LIMIT",
+                                                    "10 per hour;30 per day")
+    EXPORT_RATE_LIMIT: str = os.environ.get("EXPORT_RATE_LIMIT", "3 per hour;5 per day")
+    UPLOAD_RATE_LIMIT: str = os.environ.get("UPLOAD_RATE_LIMIT", "60 per hour;300 per day")
+    VERIFY_RESEND_RATE_LIMIT: str = os.environ.get("VERIFY_RESEND_RATE_LIMIT",
+                                                   "3 per hour;10 per day")
+    #: Invitations a family may send per (UTC) day, counted in the database.
+    INVITATIONS_PER_FAMILY_PER_DAY: int = int(os.environ.get("INVITATIONS_PER_FAMILY_PER_DAY",
+                                                             "10"))
 
     TIMELINE_PAGE_SIZE: int = 30
 
     #: Content: edits to live items wait for a reviewer; when False, marketers publish too.
     CONTENT_REVIEW_REQUIRED: bool = _bool("CONTENT_REVIEW_REQUIRED", True)
 
+    #: Signed-in sessions last this long without "remember me", and this long with it.
+    SESSION_HOURS: int = int(os.environ.get("SESSION_HOURS", "12"))
+    REMEMBER_DAYS: int = int(os.environ.get("REMEMBER_DAYS", "30"))
+    PERMANENT_SESSION_LIFETIME: int = REMEMBER_DAYS * 24 * 60 * 60  # the cookie, for "remember me"
+    #: Account email (reset, address check, invitation) goes out after the response; the
+    #: tests send it before the view returns so they can read it.
+    ACCOUNT_MAIL_AFTER_RESPONSE: bool = True
+    EMAIL_VERIFY_MAX_AGE: int = 7 * 24 * 60 * 60
+
+    #: The test configuration refuses to be served (wsgi, `flask run`, gunicorn).
+    SERVABLE: bool = True
+    #: `flask demo load` makes accounts with a published password: never in production.
+    DEMO_DATA_ALLOWED: bool = True
+
     @classmethod
-    def validate(cls) -> None:
-        """Called by the app factory; subclasses tighten it."""
+    def validate(cls, settings: dict[str, Any]) -> None:
+        """Called by the app factory with the app's final settings (this class, then the
+        factory's overrides); subclasses tighten it, and may fill in what is missing."""
+
+
+def _development_secret(instance: Path) -> str:
+    """A random key kept in the instance folder: development links cannot be forged with a
+    key everyone can read in the source code, and survive restarts."""
+    path = instance / "dev-secret-key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(key)
+        return key
 
 
 class DevelopmentConfig(Config):
     DEBUG = True
-    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+
+    @classmethod
+    def validate(cls, settings: dict[str, Any]) -> None:
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _development_secret(Path(settings["INSTANCE_DIR"]))
 
 
 class TestingConfig(Config):
@@ -93,19 +157,42 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # web tests post forms directly; a dedicated test turns it on
     RATELIMIT_ENABLED = False
     PASSWORD_HASH_FAST = True  # argon2 with low cost, so the suite stays quick
+    SERVABLE = False
+    ACCOUNT_MAIL_AFTER_RESPONSE = False
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    DEMO_DATA_ALLOWED = False
+    #: For benchmarks and single-worker sites: accept per-worker rate-limit counts.
+    ALLOW_PER_WORKER_RATE_LIMITS = _bool("ALLOW_PER_WORKER_RATE_LIMITS", False)
 
     @classmethod
-    def validate(cls) -> None:
-        if not cls.SECRET_KEY or len(cls.SECRET_KEY) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random string of at least 32 characters in "
-                "production (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)."
-            )
+    def validate(cls, settings: dict[str, Any]) -> None:
+        problems = []
+        key = settings.get("SECRET_KEY")
+        if not key or len(key) < 32:
+            problems.append(
+                "SECRET_KEY must be set to a random string of at least 32 characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`).")
+        if not settings.get("MAIL_SERVER"):
+            problems.append(
+                "MAIL_SERVER must name an SMTP server: password resets and address checks "
+                "are sent by email (the file outbox is for development only).")
+        if str(settings.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") \
+                and os.environ.get("WEB_CONCURRENCY", "") != "1" \
+                and not settings.get("ALLOW_PER_WORKER_RATE_LIMITS"):
+            problems.append(
+                "RATELIMIT_STORAGE_URI must be shared storage (e.g. redis://host:6379) when "
+                "several workers serve the site: memory:// keeps a separate count per worker. "
+                "With one worker, set WEB_CONCURRENCY=1.")
+        if problems:
+            raise RuntimeError("APP_ENV=production (the default) cannot start:\n- "
+                               + "\n- ".join(problems)
+                               + "\nFor development on your machine, use `make run` or "
+                                 "APP_ENV=development.")
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -116,8 +203,8 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def config_for(name: str | None = None) -> type[Config]:
-    """The config class named by `name` or by APP_ENV (default: development)."""
-    key = (name or os.environ.get("APP_ENV", "development")).lower()
+    """The config class named by `name` or by APP_ENV (default: production, the safe one)."""
+    key = (name or os.environ.get("APP_ENV") or "production").strip().lower()
     try:
         return CONFIGS[key]
     except KeyError:

@@ -108,6 +108,14 @@ class MailerUnavailable(Exception):
     """The mail server could not be reached or refused the session (connect, TLS, login)."""
 
 
+def is_permanent_refusal(error: Exception) -> bool:
+    """A 5xx answer for the message or all its recipients: retrying will not help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in
+                                              error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
 class Mailer(Protocol):
     def send(self, email: Email) -> None: ...
 

@@ -34,7 +34,8 @@ def household(rng: random.Random, i: int, password_hash: str, now: datetime, *,
         "last_seen_at": now - timedelta(days=rng.randint(0, 60)),
         "digest_opt_in": digest_opt_in, "marketing_opt_in": rng.random() < 0.3,
         "staff_role": None, "is_active": True, "created_at": now, "last_login_at": None,
-        "security_stamp": f"{rng.getrandbits(128):032x}"}
+        "security_stamp": f"{rng.getrandbits(128):032x}",
+        "link_key": f"{rng.getrandbits(128):032x}", "email_verified_at": now}
     family = {"id": i, "name": f"Family {i}", "timezone": tz, "created_at": now}
     membership = {"id": i, "family_id": i, "user_id": i, "role": "owner",
                   "relationship_to_child": rng.choice(["mother", "father"]), "joined_at": now}

@@ -236,6 +236,11 @@ def start_gunicorn(tmp: Path, url: str, port: int, workers: int) -> tuple[subpro
         "MAIL_OUTBOX_DIR": str(tmp / "outbox"),
         "SESSION_COOKIE_SECURE": "0",  # plain http on loopback; everything else stays production
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Production refuses per-worker limit counts and a missing mail server; the bench
+        # sends no mail and measures pages, so it says so explicitly.
+        "ALLOW_PER_WORKER_RATE_LIMITS": "1",
+        "MAIL_SERVER": "127.0.0.1",
+        "LOGIN_RATE_LIMIT": "10000 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute",
         "PYTHONUNBUFFERED": "1",
     })
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"

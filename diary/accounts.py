@@ -4,15 +4,16 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from diary import passwords, tokens
+from clock import utcnow
+from diary import account_mail, passwords, sessions, tokens
 from diary.errors import N_, Conflict, ValidationError
 from diary.models import Consent, StaffRole, User
-from clock import utcnow
 
 LOCALES = ("en", "zh_CN")
 INTERESTS = ("skin_care", "feeding", "sleep", "development", "health", "play", "bathing",
@@ -144,11 +145,17 @@ def current_consent(session: Session, user: User, kind: str) -> Consent | None:
     )
 
 
+def spend_password_work(password: str) -> None:
+    """Hash a password for nothing: the paths that turn out to need no hash (an address that
+    already has an account) take as long as those that do, so timing tells nothing."""
+    passwords.verify_password(_DUMMY_HASH, password or "")
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with these credentials, or None. Upgrades old hashes on the way."""
     user = find_user_by_email(session, email or "")
     if user is None or not user.is_active:
-        passwords.verify_password(_DUMMY_HASH, password or "")  # same work either way
+        spend_password_work(password)  # same work either way
         return None
     if not passwords.verify_password(user.password_hash, password or ""):
         return None
@@ -179,27 +186,152 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     set_password(user, new_password)
 
 
-def change_email(session: Session, user: User, current_password: str, new_email: str) -> None:
+#: Per address: resets and "your address is in use" notices in one hour, at most.
+RESETS_PER_HOUR = 3
+NOTICES_PER_HOUR = 1
+
+
+def request_email_change(session: Session, user: User, current_password: str,
+                         new_email: str) -> str:
+    """Ask to move the account to `new_email`: nothing changes until a link sent there is
+    opened. The old address is told at once (if it was not its owner, they can act).
+
+    Whether another account uses the new address is not said (that would tell a signed-in
+    stranger who has an account here); that address gets a notice instead of a link."""
     require_password(user, current_password)
     new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise ValidationError(N_("That is already your address."), "email")
     other = find_user_by_email(session, new_email)
-    if other is not None and other.id != user.id:
-        raise Conflict(N_("Another account already uses this email."), "email")
-    user.email = new_email
+    if other is not None:
+        notify_address_in_use(session, other)
+        return new_email
+    account_mail.queue(session, account_mail.VERIFY_ADDRESS, new_email, user=user,
+                       locale=user.locale, name=user.display_name, change=True)
+    account_mail.queue(session, account_mail.ADDRESS_CHANGING, user.email, user=user,
+                       locale=user.locale, name=user.display_name,
+                       new_address=mask_email(new_email))
+    return new_email
+
+
+def notify_address_in_use(session: Session, owner: User) -> None:
+    """Tell an account's address that someone tried to use it for another account (at most
+    NOTICES_PER_HOUR an hour): its owner learns, the person who tried learns nothing."""
+    if account_mail.sent_since(session, account_mail.ADDRESS_IN_USE, owner.email,
+                               utcnow() - timedelta(hours=1)) < NOTICES_PER_HOUR:
+        account_mail.queue(session, account_mail.ADDRESS_IN_USE, owner.email, user=owner,
+                           locale=owner.locale, name=owner.display_name)
+
+
+def mask_email(email: str) -> str:
+    """'n***@example.com': enough for the owner to recognise, not to harvest."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def make_verify_token(user: User, secret: str, email: str) -> str:
+    return tokens.make_token(secret, tokens.EMAIL_VERIFY,
+                             {"uid": user.id, "k": user.link_key, "email": email})
+
+
+def verify_token_payload(token: str, secret: str, max_age: int) -> None:
+    """Check an address-check link's signature and age without using it (the page that
+    asks for the confirming click); ValidationError when it is expired or altered."""
+    tokens.read_token(secret, tokens.EMAIL_VERIFY, token, max_age)
+
+
+@dataclass(frozen=True)
+class Verified:
+    user: User
+    previous_email: str | None  # set when the link moved the account to a new address
+    first: bool  # the account's address was proven just now for the first time
+
+
+def verify_email(session: Session, token: str, secret: str, max_age: int) -> Verified:
+    """Open an address-check link: the address is proven; for a change, the account moves to
+    it, every session ends (the caller signs this browser in again) and the old address is
+    told."""
+    payload = tokens.read_token(secret, tokens.EMAIL_VERIFY, token, max_age)
+    user = _user_for_payload(session, payload)
+    email = payload.get("email") if isinstance(payload, dict) else None
+    if user is None or not isinstance(email, str):
+        raise ValidationError(N_("This link is not valid. Please ask for a new one."))
+    now = utcnow()
+    previous = None
+    if email != user.email:
+        if find_user_by_email(session, email) is not None:
+            raise Conflict(N_("Another account uses that address now. Please choose another."))
+        previous, user.email = user.email, email
+        user.security_stamp = secrets.token_hex(16)  # reset links to the old address die
+        sessions.end_all(session, user, now)
+        account_mail.queue(session, account_mail.ADDRESS_CHANGED, previous, user=user,
+                           locale=user.locale, name=user.display_name,
+                           new_address=mask_email(email))
+    first = user.email_verified_at is None
+    if first or previous is not None:
+        user.email_verified_at = now
+    session.flush()
+    return Verified(user, previous, first and previous is None)
+
+
+def send_address_check(session: Session, user: User) -> None:
+    """(Re)send the link that proves the account's address."""
+    account_mail.queue(session, account_mail.VERIFY_ADDRESS, user.email, user=user,
+                       locale=user.locale, name=user.display_name)
+
+
+def request_password_reset(session: Session, email: str) -> None:
+    """Queue a reset link for an active account with this address, at most RESETS_PER_HOUR
+    an hour; for any other address nothing happens. The caller answers the same either way."""
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return
+    user = find_user_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    if account_mail.sent_since(session, account_mail.RESET_PASSWORD, email,
+                               utcnow() - timedelta(hours=1)) >= RESETS_PER_HOUR:
+        return
+    account_mail.queue(session, account_mail.RESET_PASSWORD, email, user=user,
+                       locale=user.locale, name=user.display_name)
+
+
+def _user_for_payload(session: Session, payload: object) -> User | None:
+    """The user a link names, only if its random key matches (not a newer row's id)."""
+    if not isinstance(payload, dict):
+        return None
+    uid, key = payload.get("uid"), payload.get("k")
+    if not isinstance(uid, int) or not isinstance(key, str):
+        return None
+    user = session.get(User, uid)
+    if user is None or not user.is_active or not secrets.compare_digest(user.link_key, key):
+        return None
+    return user
 
 
 def make_reset_token(user: User, secret: str) -> str:
     return tokens.make_token(secret, tokens.PASSWORD_RESET,
-                             {"uid": user.id, "stamp": user.security_stamp})
+                             {"uid": user.id, "k": user.link_key, "stamp": user.security_stamp})
 
 
 def user_for_reset_token(session: Session, token: str, secret: str, max_age: int) -> User:
     """The user a reset link was made for; a used link (stamp changed) is refused."""
     payload = tokens.read_token(secret, tokens.PASSWORD_RESET, token, max_age)
-    user = session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
-    if user is None or user.security_stamp != payload.get("stamp") or not user.is_active:
+    user = _user_for_payload(session, payload)
+    if user is None or user.security_stamp != payload.get("stamp"):
         raise ValidationError(N_("This link has already been used. Please ask for a new one."))
     return user
+
+
+def reset_password(session: Session, user: User, new_password: str) -> None:
+    """Set the password from a reset link: the link reached the address, so the address is
+    proven too; every session ends (whoever knew the old password is out)."""
+    set_password(user, new_password)
+    now = utcnow()
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+    sessions.end_all(session, user, now)
 
 
 def create_staff(session: Session, email: str, password: str, role: str, name: str) -> User:
@@ -213,6 +345,7 @@ def create_staff(session: Session, email: str, password: str, role: str, name: s
         return existing
     user = create_user(session, email, password, Profile(display_name=name))
     user.staff_role = role
+    user.email_verified_at = utcnow()  # an administrator vouches for staff addresses
     return user
 
 

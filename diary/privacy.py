@@ -9,7 +9,8 @@ family:
 
 - **Everyone** gets their own account: details (birthday too), consents, and every section
   the packages register (inbox messages, saved items, email preferences, deliveries, email
-  clicks, campaign decisions, invitations they sent, their earlier exports …).
+  clicks, campaign decisions, invitations they sent, sign-ins, account emails, their earlier
+  exports …).
 - **Owners and editors** also get their family's diary: the children, every entry
   (data.json and entries.csv), every photo, and the children's journeys.
 - **Viewers** (read-only caregivers) get their own account data and the fact of their
@@ -41,9 +42,10 @@ from sqlalchemy.orm import Session, selectinload
 
 import csvsafe
 from clock import utcnow
-from diary import invitations, search
+from diary import account_mail, invitations, search
 from diary.errors import N_, DiaryError
-from diary.models import Child, DataExport, Entry, Family, Invitation, Membership, User
+from diary.models import AccountEmail, Child, DataExport, Entry, Family, Invitation, Membership, \
+    Role, User, UserSession
 from diary.photos import PhotoStore
 
 EXPORT_LIMIT = 3
@@ -174,10 +176,26 @@ def _exports(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
     return [{"created_at": iso(e.created_at)} for e in rows]
 
 
+def _sessions(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
+    rows = session.scalars(select(UserSession).where(UserSession.user_id == scope.user.id)
+                           .order_by(UserSession.id))
+    return [row_dict(r, ("created_at", "expires_at", "last_seen_at", "revoked_at", "remember",
+                         "user_agent")) for r in rows]  # never the key's hash
+
+
+def _account_emails(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
+    rows = session.scalars(select(AccountEmail).where(AccountEmail.user_id == scope.user.id)
+                           .order_by(AccountEmail.id))
+    return [row_dict(r, ("kind", "to_address", "locale", "status", "created_at", "sent_at"))
+            for r in rows]
+
+
 def register(registry: ExportRegistry) -> None:
     """The diary's own sections beyond the core, and its tables that are not exported."""
     registry.add(Section("invitations_sent", ("invitations",), _invitations_sent),
-                 Section("data_exports", ("data_exports",), _exports))
+                 Section("data_exports", ("data_exports",), _exports),
+                 Section("sign_ins", ("user_sessions",), _sessions),
+                 Section("account_emails", ("account_emails",), _account_emails))
     registry.not_exported("staff_accesses", "the staff access log: who on the staff read "
                           "customer data; kept for accountability, not customer data itself")
     registry.not_exported("staff_access_subjects", "the customers each staff access showed "
@@ -187,7 +205,8 @@ def register(registry: ExportRegistry) -> None:
 # --- the export ------------------------------------------------------------------------------
 
 def _user_dict(user: User) -> dict[str, Any]:
-    data = row_dict(user, ("member_no", "email", "display_name", "birthday", "timezone",
+    data = row_dict(user, ("member_no", "email", "email_verified_at", "display_name", "birthday",
+                           "timezone",
                            "locale", "unit_system", "phone", "region_province", "region_city",
                            "interests", "digest_opt_in", "marketing_opt_in", "created_at",
                            "last_login_at", "last_seen_at"))
@@ -321,23 +340,70 @@ Families where you are a viewer are listed in data.json, without their diary and
 """
 
 
+@dataclass(frozen=True)
+class FamilyFate:
+    """What deleting an account does to one of its families (shown before, done after)."""
+
+    family: Family
+    successor: User | None  # the caregiver who becomes owner; None: nothing changes or …
+    deleted: bool  # … the family goes (its last member leaves)
+
+
+def _successor(family: Family, leaving: User) -> User | None:
+    """Who takes over a family whose only owner leaves: another owner needs nothing; else
+    the longest-standing editor (they already write the book), else the longest-standing
+    viewer; None when nobody else is in the family."""
+    others = [m for m in family.memberships if m.user_id != leaving.id]
+    for role in (Role.EDITOR.value, Role.VIEWER.value):
+        ranked = sorted((m for m in others if m.role == role), key=lambda m: (m.joined_at, m.id))
+        if ranked:
+            return ranked[0].user
+    return None
+
+
+def leaving_plan(session: Session, user: User) -> list[FamilyFate]:
+    """For each family of `user`: kept as is (other owners remain, or they were not an
+    owner), handed to a successor, or deleted (nobody else is in it)."""
+    fates = []
+    for membership in user.memberships:
+        family = membership.family
+        if not membership.is_owner or invitations.owners_count(session, family.id) > 1:
+            fates.append(FamilyFate(family, None, False))
+            continue
+        successor = _successor(family, user)
+        fates.append(FamilyFate(family, successor, successor is None))
+    return fates
+
+
 def delete_account(session: Session, user: User) -> list[str]:
-    """Remove the user. Families whose last owner leaves are removed with all their data.
+    """Remove the user. A family they alone owned passes to another caregiver (who is told
+    by email): the editors' entries and photos are theirs too and must not vanish with the
+    owner. Only a family with nobody else in it is removed with its data.
 
     Returns the photo storage keys to delete from disk once the transaction has committed.
     """
     doomed_keys: list[str] = []
-    for membership in list(user.memberships):
-        family = membership.family
-        if membership.is_owner and invitations.owners_count(session, family.id) <= 1:
-            doomed_keys.extend(_delete_family(session, family))
-        else:
-            session.delete(membership)
+    for fate in leaving_plan(session, user):
+        if fate.deleted:
+            doomed_keys.extend(_delete_family(session, fate.family))
+            continue
+        if fate.successor is not None:
+            _hand_over(session, fate.family, fate.successor, user)
+        mine = next(m for m in fate.family.memberships if m.user_id == user.id)
+        session.delete(mine)
     session.flush()
-    session.expire(user, ["memberships"])  # those rows are gone with their families
+    session.expire(user, ["memberships"])  # those rows are gone (or gone with their families)
     session.delete(user)
     session.flush()
     return doomed_keys
+
+
+def _hand_over(session: Session, family: Family, successor: User, former: User) -> None:
+    membership = next(m for m in family.memberships if m.user_id == successor.id)
+    membership.role = Role.OWNER.value
+    account_mail.queue(session, account_mail.FAMILY_OWNER, successor.email, user=successor,
+                       locale=successor.locale, family=family.name,
+                       former=former.display_name)
 
 
 def _delete_family(session: Session, family: Family) -> list[str]:

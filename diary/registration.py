@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from diary import accounts, families
+from diary import age as agemath
 from diary.errors import N_, ValidationError
 from diary.models import Child, Consent, Family, User
 
@@ -33,7 +34,48 @@ class Registered:
     child: Child | None
 
 
+def sign_up(session: Session, reg: Registration, policy_version: str) -> Registered | None:
+    """The public sign-up: the same answer for a new address and one that has an account.
+
+    Everything the person typed is checked first (so a mistake is reported the same way
+    whoever owns the address). Then a new address gets its account, family and baby, and a
+    link to prove the address; an address that has an account gets a notice instead ("was
+    this you? sign in or reset your password"), after the same password work, and None comes
+    back. Either way the caller says "check your inbox" and signs nobody in.
+    """
+    validate(reg)
+    existing = accounts.find_user_by_email(session, reg.email)
+    if existing is not None:
+        accounts.spend_password_work(reg.password)
+        accounts.notify_address_in_use(session, existing)
+        return None
+    done = register(session, reg, policy_version)
+    accounts.send_address_check(session, done.user)
+    return done
+
+
+def validate(reg: Registration) -> None:
+    """Every check that does not need the database, in the order the form shows fields."""
+    _require_consent(reg)
+    accounts.normalise_email(reg.email)
+    accounts.validate_password(reg.password)
+    profile = reg.profile.validated()
+    if reg.child is not None:
+        reg.child.validate(agemath.local_today(profile.timezone))
+    if reg.child is not None and reg.relationship not in families.RELATIONSHIPS:
+        raise ValidationError(N_("Please choose your relationship to the baby."), "relationship")
+
+
+def _require_consent(reg: Registration) -> None:
+    if not reg.child_data_consent:
+        raise ValidationError(
+            N_("We can only keep your baby's book if you agree to us storing your child's data."),
+            "child_data_consent")
+
+
 def register(session: Session, reg: Registration, policy_version: str) -> Registered:
+    """Create the account (and family and baby) as given; Conflict if the address is taken.
+    For trusted callers (invitations, staff tools, tests); the public form uses `sign_up`."""
     if not reg.child_data_consent:
         raise ValidationError(
             N_("We can only keep your baby's book if you agree to us storing your child's data."),

@@ -29,11 +29,10 @@ from diary.models.audit import AppendOnly
 #: The kinds of pages that show customer data (the web layer gives them their labels).
 FAMILY_LOOKUP = "family_lookup"  # a look-up by member number or email
 FAMILY_JOURNEY = "family_journey"  # a member's families, children, journeys and deliveries
-OUTBOX = "outbox"  # the outbox list: failed/dead emails and stored emails with addresses
-OUTBOX_EMAIL = "outbox_email"  # one stored email
+OUTBOX = "outbox"  # the outbox: failed and dead emails with their recipients' addresses
 AUDIT_LOG = "audit_log"  # this log (it shows which customers staff looked at)
 AUDIT_EXPORT = "audit_export"  # this log as CSV
-WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, OUTBOX_EMAIL, AUDIT_LOG, AUDIT_EXPORT)
+WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT)
 SEARCH_KINDS = ("member_no", "email")
 MEMBER_NO = re.compile(r"^BJ\d{8}$")
 PAGE_SIZE = 50

@@ -1,4 +1,6 @@
-"""Signed, expiring tokens for links sent by email (password reset, invitations).
+"""Signed, expiring tokens for links sent by email (password reset, invitations, address
+checks). Every payload names its row by id *and* by a random per-row value (`k`, `n`): SQLite
+reuses the ids of deleted rows, and an old link must not open a newer row.
 
 itsdangerous signs the payload with the app's secret; each purpose has its own salt so a
 token made for one purpose is useless for another.
@@ -14,6 +16,7 @@ from diary.errors import N_, ValidationError
 
 PASSWORD_RESET = "password-reset"
 INVITATION = "family-invitation"
+EMAIL_VERIFY = "email-verify"
 
 
 @lru_cache(maxsize=32)

@@ -292,7 +292,7 @@ def _ledger_rows(found: Eligible, child_id: int) -> list[dict[str, Any]]:
         if channel == "inbox":
             payload = {"title": title, "body": body}
         elif channel == "email":
-            if not found.user.marketing_opt_in:
+            if not found.user.marketing_opt_in or found.user.email_verified_at is None:
                 continue
             payload = {"kind": "campaign", "campaign": found.campaign, "title": title,
                        "body": body, "locale": locale}

@@ -70,12 +70,14 @@ class BatchResult:
 
 
 def _eligible(session: Session, after_id: int, batch_size: int) -> list[Any]:
-    """Opted-in, active, unsuppressed people with a family, with their email timing."""
+    """Opted-in, active, unsuppressed people with a proven address and a family, with their
+    email timing."""
     stmt = (select(User.id, User.timezone, EmailPreference.frequency, EmailPreference.send_hour,
                    EmailPreference.quiet_start, EmailPreference.quiet_end,
                    EmailPreference.paused_until)
             .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
             .where(User.id > after_id, User.digest_opt_in.is_(True), User.is_active.is_(True),
+                   User.email_verified_at.is_not(None),
                    ~exists().where(Suppression.email == User.email),
                    exists().where(Membership.user_id == User.id))
             .order_by(User.id).limit(batch_size))
@@ -522,7 +524,7 @@ def compose(delivery: Delivery, user: User, site: str, secret: str, subject: str
     """Both parts from the templates, and the headers every marketing email carries."""
     locale = locale_of(user)
     link = _linker(site, secret, delivery, user)
-    unsubscribe_url = f"{site}/e/u/{make_unsubscribe_token(secret, user.id)}"
+    unsubscribe_url = f"{site}/e/u/{make_unsubscribe_token(secret, user)}"
     context = {
         "t": translator(locale), "lang": "zh-CN" if locale == "zh_CN" else "en",
         "subject": subject, "name": user.display_name, "weekly": weekly,

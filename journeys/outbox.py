@@ -46,7 +46,7 @@ from diary.models import User
 from journeys import digests
 from journeys.models import Delivery, EmailPreference, Suppression
 from journeys.preferences import Schedule, zone
-from mailer import Email, Mailer, MailerUnavailable, connection
+from mailer import Email, Mailer, MailerUnavailable, connection, is_permanent_refusal
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,8 @@ def _check(session: Session, rows: list[Delivery], now: datetime, stats: OutboxS
             reason = "no-account"
         elif not getattr(user, kind.consent, False):
             reason = "unsubscribed"
+        elif user.email_verified_at is None:
+            reason = "unverified"  # e.g. the account moved to an address not proven yet
         elif user.email in suppressed:
             reason = "suppressed"
         elif schedule.is_paused(local.date()):
@@ -236,13 +238,6 @@ def _render(session: Session, ready: list[_Ready], now: datetime, settings: Emai
     return jobs, broken
 
 
-def _is_permanent(error: Exception) -> bool:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return bool(error.recipients) and all(code >= 500 for code, _ in
-                                              error.recipients.values())
-    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
-
-
 def _send(conn: Any, jobs: list[_Job]) -> tuple[dict[int, str | None], dict[int, str], bool]:
     """Send over one connection. Returns (outcome per id: None = sent, else the error),
     {id: error} for permanent refusals, and whether the server was unreachable."""
@@ -259,7 +254,7 @@ def _send(conn: Any, jobs: list[_Job]) -> tuple[dict[int, str | None], dict[int,
             return outcome, permanent, True
         except Exception as error:  # noqa: BLE001 - recorded on the row
             message = f"{type(error).__name__}: {error}"
-            if _is_permanent(error):
+            if is_permanent_refusal(error):
                 permanent[job.id] = message
             outcome[job.id] = message
     return outcome, permanent, False

@@ -11,6 +11,8 @@ again just before each send.
 """
 from __future__ import annotations
 
+import hmac
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,8 +28,10 @@ SOURCE = "unsubscribe-link"
 BOUNCE_TYPES = ("hard", "soft")
 
 
-def make_token(secret: str, user_id: int) -> str:
-    return tokens.make_token(secret, PURPOSE, {"uid": user_id})
+def make_token(secret: str, user: User) -> str:
+    """The person's id and their random link key (an id alone could, after the account is
+    deleted, name a newer account that SQLite gave the same id)."""
+    return tokens.make_token(secret, PURPOSE, {"uid": user.id, "k": user.link_key})
 
 
 def user_for_token(session: Session, secret: str, token: str) -> User:
@@ -37,8 +41,9 @@ def user_for_token(session: Session, secret: str, token: str) -> User:
     except DiaryError:
         raise ValidationError(N_("This link is not valid. Please ask for a new one.")) from None
     uid = payload.get("uid") if isinstance(payload, dict) else None
+    key = payload.get("k") if isinstance(payload, dict) else None
     user = session.get(User, uid) if isinstance(uid, int) else None
-    if user is None:
+    if user is None or not isinstance(key, str) or not hmac.compare_digest(user.link_key, key):
         raise ValidationError(N_("This link is not valid. Please ask for a new one."))
     return user
 

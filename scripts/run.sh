@@ -28,6 +28,10 @@ cat <<MSG
     staff (content studio at /studio): marketer@example.com, reviewer@example.com,
            analyst@example.com, admin@example.com
 
+  Development mode (APP_ENV=development). Emails are not sent: each one (the link that
+  confirms a new sign-up, password resets, invitations, digests) is written as a file to
+  instance/outbox/ — open the newest .eml there in any mail program or text editor.
+
   Press Ctrl-C to stop.
 MSG
 wait

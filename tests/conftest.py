@@ -245,11 +245,12 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
 
 @pytest.fixture()
 def make_family(session: Session) -> Callable[..., tuple[User, Child]]:
-    """Register a parent with one baby through the real service; returns (user, child)."""
+    """Register a parent with one baby through the real service; returns (user, child).
+    The address counts as proven unless `verified=False` (tests of unverified accounts)."""
 
     def make(email: str | None = None, born: bool = True, tz: str = "Asia/Shanghai",
              birth_date: date | None = None, due_date: date | None = None,
-             **child: Any) -> tuple[User, Child]:
+             verified: bool = True, **child: Any) -> tuple[User, Child]:
         email = email or f"parent-{secrets.token_hex(4)}@example.com"
         if born:
             details = families.ChildDetails(
@@ -264,6 +265,8 @@ def make_family(session: Session) -> Callable[..., tuple[User, Child]]:
             profile=accounts.Profile(display_name=email.split("@")[0], timezone=tz),
             relationship="mother", child_data_consent=True, digest_opt_in=True,
             marketing_opt_in=False, child=details), "test")
+        if verified:
+            done.user.email_verified_at = clock.utcnow()
         session.commit()
         assert done.child is not None
         return done.user, done.child

@@ -11,20 +11,29 @@ from config import BASE_DIR, Config, config_for
 def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
     """Build the app. `config` is a Config class or its name; `overrides` win over both."""
     config_class = config if isinstance(config, type) else config_for(config)
-    config_class.validate()
+    if config is None and not config_class.SERVABLE:
+        raise RuntimeError("APP_ENV=testing is the test suite's configuration (no CSRF, no "
+                           "rate limits, a published key) and cannot be served. Use "
+                           "APP_ENV=development on your machine, production elsewhere.")
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
                 instance_path=str(config_class.INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config_class)
     session_factory = overrides.pop("SESSION_FACTORY", None)
     app.config.update(overrides)
+    config_class.validate(app.config)
+    if app.config["TRUSTED_PROXY_COUNT"] > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["TRUSTED_PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from diary import passwords
     passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
 
-    from webapp import audit, content_format, data_export, database, errors, extensions, i18n, \
-        security, services
+    from webapp import account_mail, audit, content_format, data_export, database, errors, \
+        extensions, i18n, security, services
     database.init_app(app, session_factory)
     services.init_app(app)
+    account_mail.init_app(app)
     data_export.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)

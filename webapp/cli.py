@@ -68,6 +68,10 @@ def demo_load() -> None:
 
     from content import packs
 
+    if not current_app.config.get("DEMO_DATA_ALLOWED"):
+        raise click.ClickException(
+            "Demo data has accounts with a published password; it is refused in production. "
+            "Use APP_ENV=development on your own machine.")
     session = get_session()
     with session.begin():
         report = demo.load(session, photo_store())

@@ -1,4 +1,5 @@
-"""The scheduler's email jobs: queue digests that are due, then send what the outbox holds."""
+"""The scheduler's email jobs: queue digests that are due, send what the outbox holds, and
+send account email (resets, address checks, invitations) that a web worker did not."""
 from __future__ import annotations
 
 from flask import Flask
@@ -25,3 +26,8 @@ def outbox_job(app: Flask) -> None:
         mailer = app.extensions["mailer"]
         outbox.send_due(_factory(app), lambda: mailer, None, 100,
                         outbox.EmailSettings.from_config(app.config))
+
+
+def account_mail_job(app: Flask) -> None:
+    from webapp import account_mail
+    account_mail.send_due(app, _factory(app))

@@ -6,10 +6,11 @@ from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request, url_for
-from flask_login import current_user, login_required
+from flask import Flask, abort, current_app, g, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
 from clock import utcnow
+from diary import sessions
 from diary.models import User
 from webapp.database import get_session, transaction
 from webapp.extensions import login_manager
@@ -26,27 +27,80 @@ def init_app(app: Flask) -> None:
 
 
 SEEN_EVERY = timedelta(hours=1)
+SESSION_KEY = "sk"  # the cookie's half of the server-side session (diary.sessions)
+
+
+def _session_life(remember: bool) -> timedelta:
+    return sessions.lifetime(remember, current_app.config["SESSION_HOURS"],
+                             current_app.config["REMEMBER_DAYS"])
 
 
 def _note_visit() -> None:
-    """Remember when a parent last came (for "we miss you"), at most once an hour."""
+    """Remember when a parent last came (for "we miss you") and move the session's end
+    forward, at most once an hour (one small write, not one per request)."""
     if not current_user.is_authenticated or request.endpoint == "static":
         return
     now = utcnow()
-    if current_user.last_seen_at is None or now - current_user.last_seen_at > SEEN_EVERY:
+    row = g.get("user_session")
+    seen = current_user.last_seen_at is None or now - current_user.last_seen_at > SEEN_EVERY
+    touch = row is not None and sessions.needs_touch(row, now)
+    if seen or touch:
         with transaction():
-            current_user.last_seen_at = now
+            if seen:
+                current_user.last_seen_at = now
+            if touch:
+                sessions.touch(row, now, _session_life(row.remember))
 
 
 @login_manager.user_loader
 def _load_user(raw_id: str) -> User | None:
+    """The signed-in user, only while their server-side session lives (a copied cookie of a
+    signed-out or expired session loads nobody) and their security stamp is current."""
     user_id, _, stamp = raw_id.partition(":")
-    if not user_id.isdigit():
+    key = session.get(SESSION_KEY)
+    if not user_id.isdigit() or not isinstance(key, str):
         return None
-    user = get_session().get(User, int(user_id))
-    if user is None or not user.is_active or user.security_stamp != stamp:
+    found = sessions.user_for(get_session(), int(user_id), key, utcnow())
+    if found is None:
         return None
+    user, row = found
+    if not user.is_active or user.security_stamp != stamp:
+        return None
+    g.user_session = row
     return user
+
+
+def sign_in(user: User, remember: bool = False) -> None:
+    """Start a fresh session: everything the browser's session held before is dropped (the
+    CSRF token included), and a new server-side session is recorded."""
+    session.clear()
+    with transaction() as s:
+        key = sessions.start(s, user, utcnow(), remember=remember,
+                             life=_session_life(remember),
+                             user_agent=request.user_agent.string if request else None)
+    session[SESSION_KEY] = key
+    session.permanent = remember
+    login_user(user, remember=False)
+
+
+def refresh_sign_in(user: User) -> None:
+    """The user's security stamp changed (new password): keep this browser signed in."""
+    login_user(user, remember=False)
+
+
+def sign_out() -> None:
+    """End this session on the server too, then forget it in the browser."""
+    key = session.get(SESSION_KEY)
+    if isinstance(key, str):
+        with transaction() as s:
+            sessions.end(s, key, utcnow())
+    logout_user()
+    session.clear()
+
+
+def current_session_key() -> str | None:
+    key = session.get(SESSION_KEY)
+    return key if isinstance(key, str) else None
 
 
 def _security_headers(response: Any) -> Any:
@@ -54,6 +108,16 @@ def _security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    hsts = current_app.config.get("HSTS_SECONDS") or 0
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security",
+                                    f"max-age={int(hsts)}; includeSubDomains")
+    if request.endpoint != "static" and "Cache-Control" not in response.headers \
+            and current_user.is_authenticated:
+        # A signed-in page is nobody else's: no shared cache or back-button copy keeps it.
+        # (Views that chose a policy keep it: a family's photos are "private" for a day.)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.add("Vary", "Cookie")
     return response
 
 

@@ -5,7 +5,7 @@ answer for the rest of the request.
 """
 from __future__ import annotations
 
-from flask import g
+from flask import g, has_request_context
 from flask_login import current_user
 
 from journeys import inbox
@@ -23,7 +23,8 @@ def language_and_units() -> tuple[str, str]:
 def inbox_unread() -> int:
     """The header's unread badge: parents only (staff have no inbox)."""
     if "viewer_unread" not in g:
-        g.viewer_unread = (inbox.unread_count(get_session(), current_user)
-                           if current_user.is_authenticated and not current_user.is_staff
-                           else 0)
+        viewer = current_user if has_request_context() else None  # emails render without one
+        g.viewer_unread = (inbox.unread_count(get_session(), viewer)
+                           if viewer is not None and viewer.is_authenticated
+                           and not viewer.is_staff else 0)
     return g.viewer_unread

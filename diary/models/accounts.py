@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
@@ -51,6 +52,12 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Changing it invalidates password-reset links and other sessions' remember cookies.
     security_stamp: Mapped[str] = mapped_column(String(32))
+    #: A random value fixed at creation that every emailed link carries: SQLite reuses the
+    #: ids of deleted rows, and a link made for a deleted account must not reach its successor.
+    link_key: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
+    #: When the person proved they read this address (a signed link); None until then.
+    #: Digests, marketing email and joining a family wait for it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -62,6 +69,10 @@ class User(Base):
     @property
     def is_staff(self) -> bool:
         return self.staff_role is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     # The session-user protocol (duck-typed, so no web framework is imported here). The id
     # includes the security stamp: changing the password signs out every other session.
@@ -95,3 +106,50 @@ class Consent(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="consents")
+
+
+class UserSession(Base):
+    """One signed-in browser. The cookie holds a random key; only its hash is stored here, so
+    signing out (or a password change) ends the session on the server: a copied cookie is
+    worthless afterwards."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: "Remember me": the session lasts days instead of hours (both slide with activity).
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class AccountEmail(Base):
+    """An account email waiting to be sent (address check, password reset, invitation,
+    notices). No link or token is stored: links are signed at send time, so nothing staff or
+    a database dump can read opens anyone's account. Sent after the response or by the
+    scheduler, with retries, like the journeys outbox."""
+
+    __tablename__ = "account_emails"
+    __table_args__ = (Index("ix_account_emails_due", "status", "next_attempt_at"),
+                      Index("ix_account_emails_to_kind", "to_address", "kind", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    to_address: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    #: Names and ids the message needs (never a token or a password).
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending/sent/failed/dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(1000))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,9 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Carried by the emailed link with the id: a link outlives a deleted invitation whose
+    #: id SQLite may give to a newer one.
+    nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(16))
 
     family: Mapped[Family] = relationship(back_populates="invitations")
 

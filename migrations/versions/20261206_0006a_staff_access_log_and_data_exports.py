@@ -1,7 +1,7 @@
 """staff access log and data exports
 
 Revision ID: 0006a
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 11:54:57.734274
 """
 from alembic import op
@@ -10,7 +10,7 @@ import db
 
 
 revision = '0006a'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -19,6 +19,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import migrated_database_url
+from tests.e2e.mail import OUTBOXES
 from webapp import create_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -59,6 +60,7 @@ def serve(root: Path) -> Iterator[LiveSite]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    OUTBOXES[f"http://127.0.0.1:{server.server_port}"] = root / "outbox"
     try:
         yield LiveSite(f"http://127.0.0.1:{server.server_port}", url, app.config["SECRET_KEY"])
     finally:

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tests.e2e.mail import confirm_email
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a-long-browser-password"
@@ -64,6 +66,11 @@ def test_register_add_photo_and_measurement_then_download(page: Any, tmp_path: P
     email = _unique_email("journey")
     _fill_registration(page, email)
     _submit(page)
+    # 2. "Check your email" (the same answer whoever owns the address), then the link in
+    #    the email, read from the outbox folder, confirms the address and signs her in.
+    assert page.url.endswith("/register/check-your-email"), page.url
+    assert page.get_by_role("heading", name="Check your email").is_visible()
+    confirm_email(page, email)
     assert re.search(r"/children/\d+$", page.url), page.url
     child_url = page.url
     assert page.get_by_text("Welcome, Anna Browser!").is_visible()
@@ -153,6 +160,7 @@ def test_bad_registration_shows_errors_and_creates_nothing(page: Any,
     # Nothing was created: the same email now signs up cleanly.
     _fill_registration(page, email)
     _submit(page)
+    confirm_email(page, email)
     assert re.search(r"/children/\d+$", page.url), page.url
     assert not server_errors
 

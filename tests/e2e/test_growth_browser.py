@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e.mail import confirm_email
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a-long-browser-password"
@@ -58,6 +60,7 @@ def _register_boy(page: Any, email: str, birth_iso: str) -> str:
     page.check("input[name=child_data_consent]")
     with page.expect_navigation():
         page.locator("main form button[type=submit]").last.click()
+    confirm_email(page, email)
     assert re.search(r"/children/\d+$", page.url), page.url
     return page.url
 

@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ import db
 from diary.models import Consent, User
 from journeys import unsubscribe
 from tests.e2e.conftest import serve
+from tests.e2e.mail import confirm_email
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +63,7 @@ def _user(database_url: str, email: str) -> dict[str, Any]:
                 select(Consent.granted).where(Consent.user_id == user.id,
                                               Consent.kind == Consent.DIGEST)
                 .order_by(Consent.id)))
-            return {"id": user.id, "digest": user.digest_opt_in,
+            return {"id": user.id, "link_key": user.link_key, "digest": user.digest_opt_in,
                     "marketing": user.marketing_opt_in, "digest_consents": digest_consents}
     finally:
         engine.dispose()
@@ -83,6 +85,7 @@ def _register(page: Any, email: str) -> None:
     page.check(DIGEST)
     with page.expect_navigation():
         page.locator("main form button[type=submit]").last.click()
+    confirm_email(page, email)
     assert re.search(r"/children/\d+$", page.url), page.url
 
 
@@ -184,7 +187,8 @@ def test_preference_centre_and_unsubscribe_link(page: Any, new_page: Any,
     assert _settings(page) == {**saved, "marketing": True}
 
     # The link from an email, opened where nobody is signed in (a phone's mail app).
-    token = unsubscribe.make_token(prefs_site["secret"], row["id"])
+    token = unsubscribe.make_token(prefs_site["secret"],
+                                   SimpleNamespace(id=row["id"], link_key=row["link_key"]))
     mail_app = new_page()
     mail_app.goto(f"/e/u/{token}")
     assert mail_app.locator("h1").inner_text().strip() == "Unsubscribe from email digests?"

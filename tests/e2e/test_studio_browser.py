@@ -23,6 +23,7 @@ import pytest
 import db
 from diary import accounts
 from tests.e2e.conftest import serve
+from tests.e2e.mail import confirm_email
 
 pytestmark = pytest.mark.browser
 
@@ -187,7 +188,8 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
     parent = new_page()
     parent.goto("/register")
     parent.fill("input[name=display_name]", "Mei Parent")
-    parent.fill("input[name=email]", f"expecting-{secrets.token_hex(4)}@example.com")
+    parent_email = f"expecting-{secrets.token_hex(4)}@example.com"
+    parent.fill("input[name=email]", parent_email)
     parent.fill("input[name=password]", PASSWORD)
     parent.fill("input[name=confirm]", PASSWORD)
     parent.select_option("select[name=timezone]", TIMEZONE)
@@ -197,6 +199,7 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
     parent.fill("input[name=due_date]", due.isoformat())
     parent.check("input[name=child_data_consent]")
     _click_and_wait(parent, parent.locator("main form button[type=submit]").last)
+    confirm_email(parent, parent_email)
     assert re.search(r"/children/\d+$", parent.url), parent.url
     child_url = parent.url
     this_week = parent.locator("#this-week")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from diary import invitations
 from diary.models import Child, Consent, Entry, Family, Photo, User
 from tests.conftest import PASSWORD
-from tests.web.helpers import entry_form, png_bytes
+from tests.web.helpers import confirm_address, entry_form, png_bytes
 
 
 def test_account_page_shows_member_number(make_family, login_as, client):
@@ -48,22 +48,56 @@ def test_profile_bad_input(make_family, login_as, client):
     assert "This field is required." in body and "Not a valid choice." in body
 
 
-def test_change_email_needs_password_and_free_address(make_family, login_as, client, session):
-    user, _ = make_family()
-    make_family(email="taken@example.com")
+def test_change_email_needs_password_and_the_new_address_proven(make_family, login_as, client,
+                                                                  session, mailer, app):
+    """Attack: a stranger at an unlocked session moves the account to their own address. The
+    old address is told at once, the move waits for the new address's link, and then every
+    other device is signed out and the old address is told again."""
+    user, _ = make_family(email="old@example.com")
     login_as(user)
+    other_device = app.test_client()
+    other_device.post("/login", data={"email": user.email, "password": PASSWORD})
     bad = client.post("/account/email", data={"new_email": "new@example.com",
                                               "current_password": "wrong"})
     assert bad.status_code == 400
     assert "Your current password is not right." in bad.get_data(as_text=True)
-    taken = client.post("/account/email", data={"new_email": "taken@example.com",
-                                                "current_password": PASSWORD})
-    assert "Another account already uses this email." in taken.get_data(as_text=True)
+    assert mailer.sent == []
     ok = client.post("/account/email", data={"new_email": "New@Example.com",
                                              "current_password": PASSWORD})
     assert ok.status_code == 302
     session.expire_all()
-    assert user.email == "new@example.com"
+    assert user.email == "old@example.com"  # nothing moves yet
+    check, warning = mailer.sent
+    assert (check.to, warning.to) == ("new@example.com", "old@example.com")
+    assert "n***@example.com" in warning.text and "/forgot" in warning.text
+    assert "/verify/" not in warning.text
+
+    confirm_address(client, mailer, "new@example.com")
+    session.expire_all()
+    assert user.email == "new@example.com" and user.email_verified_at is not None
+    assert mailer.sent[-1].to == "old@example.com"
+    assert mailer.sent[-1].subject == "Your Baby Journey email address was changed"
+    assert other_device.get("/account").status_code == 302  # signed out everywhere else
+    assert client.get("/account").status_code == 200  # this browser: signed in again
+    assert app.test_client().post("/login", data={"email": "old@example.com",
+                                                  "password": PASSWORD}).status_code == 200
+
+
+def test_changing_to_a_taken_address_tells_nothing(make_family, login_as, client, session,
+                                                   mailer):
+    """Whether another account has the address is not said to the person asking; that
+    address's owner is told instead, and nothing changes."""
+    user, _ = make_family()
+    other, _ = make_family(email="taken@example.com")
+    login_as(user)
+    taken = client.post("/account/email", data={"new_email": "taken@example.com",
+                                                "current_password": PASSWORD},
+                        follow_redirects=True)
+    assert "We sent a link to taken@example.com" in taken.get_data(as_text=True)
+    [notice] = mailer.sent
+    assert notice.to == "taken@example.com" and "/verify/" not in notice.text
+    session.expire_all()
+    assert user.email != "taken@example.com"
 
 
 def test_change_password_signs_out_other_sessions(make_family, login_as, client, app):

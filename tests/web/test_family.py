@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from diary.models import Child, Invitation, Membership, User
 from tests.conftest import local_today
+from tests.web.helpers import confirm_address
 
 
 def _child_form(**overrides):
@@ -77,6 +78,15 @@ def test_invite_join_as_new_user_and_roles(make_family, login_as, client, sessio
         "relationship": "father", "child_data_consent": "y"})
     assert response.status_code == 302
     dad = session.scalar(select(User).where(User.email == "dad@example.com"))
+    # The join link may have been forwarded: Dad is in only once he proves the address.
+    assert session.scalar(select(Membership).where(Membership.user_id == dad.id)) is None
+    assert client.get(f"/children/{child.id}").status_code == 404
+    assert confirm_address(client, mailer, "dad@example.com").headers["Location"] \
+        == "/invitations"
+    waiting = client.get("/invitations").get_data(as_text=True)
+    invitation = session.scalar(select(Invitation).where(Invitation.email == "dad@example.com"))
+    assert f"/invitations/{invitation.id}/accept" in waiting
+    assert client.post(f"/invitations/{invitation.id}/accept").status_code == 302
     membership = session.scalar(select(Membership).where(Membership.user_id == dad.id))
     assert (membership.family_id, membership.role) == (child.family_id, "editor")
     assert client.get(f"/children/{child.id}").status_code == 200

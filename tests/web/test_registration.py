@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from diary.models import Child, Consent, Family, Membership, User
 from tests.conftest import PASSWORD, local_today
+from tests.web.helpers import confirm_address
 
 
 def _form(**overrides):
@@ -23,10 +24,12 @@ def _form(**overrides):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_register_expecting_creates_family_child_and_consents(client, session):
+def test_register_expecting_creates_family_child_and_consents(client, session, mailer):
     response = client.post("/register", data=_form())
-    assert response.status_code == 302
+    assert response.headers["Location"] == "/register/check-your-email"
+    assert client.get("/dashboard").status_code == 302  # nobody is signed in yet
     user = session.scalar(select(User).where(User.email == "lin@example.com"))
+    assert user.email_verified_at is None
     assert re.fullmatch(r"BJ\d{8}", user.member_no)
     assert user.interests == ["feeding", "sleep"]
     assert user.digest_opt_in is True and user.marketing_opt_in is False
@@ -34,7 +37,13 @@ def test_register_expecting_creates_family_child_and_consents(client, session):
     assert membership.role == "owner" and membership.relationship_to_child == "mother"
     child = session.scalar(select(Child).where(Child.family_id == membership.family_id))
     assert child.name == "Doudou" and child.birth_date is None
-    assert response.headers["Location"] == f"/children/{child.id}"
+    [email] = mailer.sent
+    assert (email.to, email.subject) == ("lin@example.com",
+                                         "Confirm your email address for Baby Journey")
+    confirmed = confirm_address(client, mailer, "lin@example.com")
+    assert confirmed.headers["Location"] == "/dashboard"  # signed in now; one child → its page
+    session.expire_all()
+    assert user.email_verified_at is not None
     kinds = {(c.kind, c.granted) for c in session.scalars(
         select(Consent).where(Consent.user_id == user.id))}
     assert kinds == {("child_data", True), ("digest", True), ("marketing", False)}
@@ -71,10 +80,45 @@ def test_register_with_future_birth_date_shows_field_error(client, session):
     assert session.scalar(select(func.count(User.id))) == 0
 
 
-def test_register_duplicate_email_is_a_form_error(client, make_family, session):
+def test_registering_a_taken_address_answers_like_a_new_one(client, make_family, session,
+                                                              mailer, monkeypatch):
+    """Attack: learn who has an account from the sign-up form (the message, or the time it
+    takes). Both addresses get the same redirect, the same page and one password hash; the
+    owner of the taken address gets a notice; nothing else is created."""
+    from diary import passwords
+
     user, _ = make_family(email="taken@example.com")
-    response = client.post("/register", data=_form(email="TAKEN@example.com"))
-    assert "An account with this email already exists" in response.get_data(as_text=True)
+    hashes = []
+    real_hash, real_verify = passwords.hash_password, passwords.verify_password
+    monkeypatch.setattr(passwords, "hash_password",
+                        lambda p: hashes.append("hash") or real_hash(p))
+    monkeypatch.setattr(passwords, "verify_password",
+                        lambda h, p: hashes.append("verify") or real_verify(h, p))
+    users_before = session.scalar(select(func.count(User.id)))
+
+    taken = client.post("/register", data=_form(email="TAKEN@example.com"))
+    taken_work, hashes[:] = list(hashes), []
+    new = client.post("/register", data=_form(email="new@example.com"))
+    assert (taken.status_code, taken.headers["Location"]) == \
+        (new.status_code, new.headers["Location"]) == (302, "/register/check-your-email")
+    assert len(taken_work) == len(hashes) == 1  # one Argon2 computation on either path
+    assert session.scalar(select(func.count(User.id))) == users_before + 1  # only the new one
+    notice, check = mailer.sent
+    assert (notice.to, notice.subject) == ("taken@example.com", "Your Baby Journey account")
+    assert "nothing was changed" in notice.text and "/forgot" in notice.text
+    assert "/verify/" not in notice.text and user.display_name in notice.text
+    assert check.to == "new@example.com"
+    client.post("/register", data=_form(email="taken@example.com"))
+    assert len(mailer.sent) == 2  # one notice an hour per address, however often they try
+
+
+def test_a_mistake_reads_the_same_whoever_owns_the_address(client, make_family):
+    make_family(email="taken@example.com")
+    future = (local_today() + timedelta(days=3)).isoformat()
+    bodies = [client.post("/register", data=_form(email=email, status="born", sex="female",
+                                                  birth_date=future)).get_data(as_text=True)
+              for email in ("taken@example.com", "free@example.com")]
+    assert all("The birth date cannot be in the future." in b for b in bodies)
 
 
 def test_register_password_mismatch_and_bad_email(client):
@@ -106,8 +150,8 @@ def test_login_wrong_password(client, make_family):
     assert "That email and password do not match an account." in response.get_data(as_text=True)
 
 
-def test_password_reset_flow_single_use(client, make_family, mailer):
-    user, _ = make_family()
+def test_password_reset_flow_single_use(client, make_family, mailer, session):
+    user, _ = make_family(verified=False)
     client.post("/forgot", data={"email": user.email})
     assert len(mailer.sent) == 1
     link = re.search(r"http://localhost(/reset/\S+)", mailer.sent[0].text).group(1)
@@ -119,6 +163,21 @@ def test_password_reset_flow_single_use(client, make_family, mailer):
     client.post("/logout")
     again = client.get(link)  # the stamp changed: the link is spent
     assert again.status_code == 302 and again.headers["Location"] == "/forgot"
+    session.expire_all()
+    assert user.email_verified_at is not None  # the link reached the address: it is proven
+
+
+def test_forgot_queues_the_mail_and_throttles_per_address(client, make_family, mailer, session):
+    """/forgot only queues (the email goes after the answer), at most three an hour."""
+    from diary.models import AccountEmail
+
+    user, _ = make_family()
+    for _ in range(5):
+        client.post("/forgot", data={"email": user.email})
+    rows = session.scalars(select(AccountEmail).where(AccountEmail.to_address == user.email)).all()
+    assert [(r.kind, r.status) for r in rows] == [("reset_password", "sent")] * 3
+    assert all(r.payload == {"name": user.display_name} for r in rows)  # no token at rest
+    assert len(mailer.sent) == 3
 
 
 def test_forgot_unknown_email_sends_nothing_and_says_the_same(client, mailer):

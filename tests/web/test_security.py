@@ -47,13 +47,17 @@ def test_security_headers_and_cookie_flags(client, make_family):
     response = client.post("/login", data={"email": user.email, "password": PASSWORD,
                                            "remember": "y"})
     cookies = response.headers.getlist("Set-Cookie")
-    session_cookie = next(c for c in cookies if c.startswith("session="))
-    remember_cookie = next(c for c in cookies if c.startswith("remember_token="))
-    for cookie in (session_cookie, remember_cookie):
-        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    [session_cookie] = [c for c in cookies if c.startswith("session=")]
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    assert "Expires=" in session_cookie  # "remember me": the one cookie outlives the browser
+    assert not any(c.startswith("remember_token=") for c in cookies)  # no second credential
     page = client.get("/account")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Cache-Control"] == "no-store"  # a signed-in page is nobody else's
+    assert "Strict-Transport-Security" not in page.headers  # production only
+    assert "Cache-Control" not in client.get("/static/css/app.css").headers \
+        or "no-store" not in client.get("/static/css/app.css").headers["Cache-Control"]
 
 
 def test_error_pages_are_finished_pages_and_json_for_api(client):

@@ -3,20 +3,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from flask_login import current_user, login_required
 
+from clock import utcnow
 from config import PRIVACY_POLICY_VERSION
-from diary import accounts, privacy
+from diary import accounts, privacy, sessions
 from diary.errors import DiaryError
 from diary.models import Consent
 from webapp.blueprints.account.forms import ConsentForm, DeleteAccountForm, EmailChangeForm, \
     PasswordChangeForm, ProfileForm
 from webapp import data_export
-from webapp.database import transaction
+from webapp.blueprints.family.forms import ConfirmForm
+from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import local_datetime
+from webapp.rate_limits import limit, per_account
+from webapp.security import current_session_key, refresh_sign_in, sign_out
 from webapp.services import photo_store
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -30,7 +34,9 @@ def _page(**forms: Any) -> Any:
         "account/index.html", profile=profile, consents=consents,
         email_form=forms.get("email_form") or EmailChangeForm(),
         password_form=forms.get("password_form") or PasswordChangeForm(),
-        consent_history=list(reversed(user.consents)))
+        consent_history=list(reversed(user.consents)),
+        devices=sessions.active(get_session(), user, utcnow()),
+        this_device=g.get("user_session"), confirm_form=ConfirmForm())
 
 
 @bp.route("", methods=["GET"])
@@ -62,38 +68,56 @@ def profile() -> Any:
 
 @bp.route("/email", methods=["POST"])
 @login_required
+@limit("ACCOUNT_CHANGE_RATE_LIMIT", key=per_account)
 def change_email() -> Any:
+    """Nothing changes until the new address's link is opened (the old one is told)."""
     form = EmailChangeForm()
     if form.validate_on_submit():
         try:
             with transaction() as s:
-                accounts.change_email(s, current_user, form.current_password.data or "",
-                                      form.new_email.data or "")
+                new_email = accounts.request_email_change(
+                    s, current_user, form.current_password.data or "",
+                    form.new_email.data or "")
         except DiaryError as error:
             apply_error(form, error, {"email": "new_email"})
         else:
-            flash(gettext("Your email is now %(email)s.", email=current_user.email), "success")
+            flash(gettext("We sent a link to %(email)s. Your address changes when you open "
+                          "it; until then you keep signing in with %(current)s.",
+                          email=new_email, current=current_user.email), "info")
             return redirect(url_for("account.index"))
     return _page(email_form=form), 400
 
 
 @bp.route("/password", methods=["POST"])
 @login_required
+@limit("ACCOUNT_CHANGE_RATE_LIMIT", key=per_account)
 def change_password() -> Any:
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            with transaction():
+            with transaction() as s:
                 accounts.change_password(current_user, form.current_password.data or "",
                                          form.new_password.data or "")
+                sessions.end_all(s, current_user, utcnow(), keep=current_session_key())
         except DiaryError as error:
             apply_error(form, error, {"password": "new_password"})
         else:
-            # New security stamp: re-sign this device in; other sessions are signed out.
-            login_user(current_user._get_current_object())
+            refresh_sign_in(current_user._get_current_object())  # the stamp changed
             flash(gettext("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("account.index"))
     return _page(password_form=form), 400
+
+
+@bp.route("/sessions/end-others", methods=["POST"])
+@login_required
+@limit("ACCOUNT_CHANGE_RATE_LIMIT", key=per_account)
+def end_other_sessions() -> Any:
+    if ConfirmForm().validate_on_submit():
+        with transaction() as s:
+            ended = sessions.end_all(s, current_user, utcnow(), keep=current_session_key())
+        flash(ngettext("%(num)d other device is signed out.",
+                       "%(num)d other devices are signed out.", ended), "success")
+    return redirect(url_for("account.index") + "#sessions")
 
 
 @bp.route("/consents", methods=["POST"])
@@ -117,6 +141,7 @@ def consents() -> Any:
 
 @bp.route("/export", methods=["POST"])
 @login_required
+@limit("EXPORT_RATE_LIMIT", key=per_account)
 def export() -> Any:
     """The zip of `diary.privacy.write_export`, at most `privacy.EXPORT_LIMIT` a day."""
     try:
@@ -132,6 +157,7 @@ def export() -> Any:
 
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
+@limit("ACCOUNT_CHANGE_RATE_LIMIT", key=per_account)
 def delete() -> Any:
     form = DeleteAccountForm()
     if form.validate_on_submit():
@@ -143,9 +169,10 @@ def delete() -> Any:
             apply_error(form, error)
         else:
             photo_store().delete(keys)
-            logout_user()
-            flash(gettext("Your account and your family's data are deleted. Thank you for "
-                          "having been with us."), "info")
+            sign_out()
+            flash(gettext("Your account is deleted. Thank you for having been with us."),
+                  "info")
             return redirect(url_for("main.home"))
     status = 400 if request.method == "POST" else 200
-    return render_template("account/delete.html", form=form), status
+    plan = privacy.leaving_plan(get_session(), current_user)
+    return render_template("account/delete.html", form=form, plan=plan), status

@@ -9,8 +9,7 @@ from wtforms.validators import Length, Optional, Regexp
 WHAT_NAMES = {
     "family_lookup": _l("Family look-up"),
     "family_journey": _l("Family: journeys and deliveries"),
-    "outbox": _l("Outbox list"),
-    "outbox_email": _l("Outbox email"),
+    "outbox": _l("Outbox: failed emails"),
     "audit_log": _l("Access log"),
     "audit_export": _l("Access log export"),
 }

@@ -79,3 +79,7 @@ class ResetPasswordForm(FlaskForm):
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[InputRequired(), EqualTo("password",
                                         message=_l("The two passwords do not match."))])
+
+
+class ResendForm(FlaskForm):
+    """A button and its CSRF token (confirm an address, resend a link, accept)."""

@@ -33,6 +33,7 @@ from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.services import photo_store
+from webapp.rate_limits import has_files, limit, per_account
 
 bp = Blueprint("diary", __name__)
 
@@ -160,6 +161,7 @@ def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T]
 
 
 @bp.route("/children/<int:child_id>/entries/new", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @login_required
 def new_entry(child_id: int) -> Any:
     s = get_session()
@@ -206,6 +208,7 @@ def show_entry(entry_id: int) -> Any:
 
 
 @bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @login_required
 def edit_entry(entry_id: int) -> Any:
     s = get_session()

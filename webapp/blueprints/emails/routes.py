@@ -6,20 +6,13 @@
   sign-in and no CSRF token (the signed token is the proof), effective at once.
 - `/preferences`: the preference centre (signed in).
 - `/e/bounce`: the mail provider's bounce webhook (shared secret header).
-- `/studio/outbox`: staff see the `.eml` files the file mailer wrote and the failed/dead
-  deliveries of the ledger.
+- `/studio/outbox`: staff see the failed/dead email deliveries of the ledger (never message
+  contents: those hold personal links).
 """
 from __future__ import annotations
 
 import hmac
-import re
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser, BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, \
@@ -46,13 +39,6 @@ from webapp.i18n import translate_error
 from webapp.security import staff_required
 
 bp = Blueprint("emails", __name__)
-
-#: The HTML part of a stored email is shown in a sandboxed iframe, with nothing allowed to
-#: load: no scripts, no remote images (tracking pixels), no forms.
-EMAIL_HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                  "frame-ancestors 'self'")
-OUTBOX_LIST_LIMIT = 200
-_EML_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.eml$")
 
 
 def _secret() -> str:
@@ -223,83 +209,12 @@ def bounce() -> Any:
 
 # --- staff: the outbox ----------------------------------------------------------------------
 
-@dataclass
-class StoredEmail:
-    name: str
-    subject: str
-    to: str
-    sender: str
-    date: datetime | None
-    size: int
-
-
-def _outbox_dir() -> Path:
-    return Path(current_app.config["MAIL_OUTBOX_DIR"])
-
-
-def _header_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _stored_emails(limit: int = OUTBOX_LIST_LIMIT) -> tuple[list[StoredEmail], int]:
-    folder = _outbox_dir()
-    if not folder.is_dir():
-        return [], 0
-    files = [p for p in folder.iterdir() if p.is_file() and _EML_NAME.match(p.name)]
-    files.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)  # newest first
-    parser = BytesHeaderParser(policy=policy.default)
-    found = []
-    for path in files[:limit]:
-        with path.open("rb") as handle:
-            headers = parser.parse(handle)
-        found.append(StoredEmail(path.name, str(headers.get("subject", "")),
-                                 str(headers.get("to", "")), str(headers.get("from", "")),
-                                 _header_date(headers.get("date")), path.stat().st_size))
-    return found, len(files)
-
-
-def _load_email(name: str) -> EmailMessage:
-    if not _EML_NAME.match(name):
-        abort(404)
-    folder = _outbox_dir().resolve()
-    path = (folder / name).resolve()
-    if path.parent != folder or not path.is_file():
-        abort(404)
-    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    assert isinstance(message, EmailMessage)
-    return message
-
-
-def _part(message: EmailMessage, subtype: str) -> str | None:
-    body = message.get_body(preferencelist=(subtype,))
-    if body is None:
-        return None
-    try:
-        return str(body.get_content())
-    except (LookupError, ValueError):
-        return None
-
-
-def _users_by_address(addresses: list[str]) -> list[User]:
-    """The members behind the addresses of stored emails (for the staff access log)."""
-    wanted = {address.lower() for _, address in getaddresses(addresses) if address}
-    if not wanted:
-        return []
-    return list(get_session().scalars(select(User).where(func.lower(User.email).in_(wanted))))
-
-
 @bp.route("/studio/outbox")
 @staff_required("marketer")
 def outbox_index() -> Any:
-    """Failed/dead emails with their addresses and the stored emails: recorded as a read of
-    every member whose address is on the page."""
-    emails, total = _stored_emails()
+    """Delivery problems of marketing email, never the messages themselves: emails carry
+    sign-in, reset, invitation and unsubscribe links that staff must not be able to read.
+    The page shows the recipients' addresses: recorded as a read of each of them."""
     session = get_session()
     problems = outbox.problems(session)
     counts = {status: n for status, n in session.execute(
@@ -308,42 +223,9 @@ def outbox_index() -> Any:
     recipients = list(session.scalars(select(User).where(
         User.id.in_({d.user_id for d in problems})))) if problems else []
     emails_of = {u.id: u.email for u in recipients}
-    audit.record_read(staff_audit.OUTBOX,
-                      users=recipients + _users_by_address([e.to for e in emails]))
-    return render_template("emails_pages/outbox.html", emails=emails, total=total,
-                           folder=str(_outbox_dir()), problems=problems, counts=counts,
+    audit.record_read(staff_audit.OUTBOX, users=recipients)
+    return render_template("emails_pages/outbox.html", problems=problems, counts=counts,
                            emails_of=emails_of, retry_form=UnsubscribeForm())
-
-
-@bp.route("/studio/outbox/<name>")
-@staff_required("marketer")
-def outbox_message(name: str) -> Any:
-    message = _load_email(name)
-    audit.record_read(staff_audit.OUTBOX_EMAIL,
-                      users=_users_by_address(message.get_all("to", [])))
-    headers = [(k, str(v)) for k, v in message.items()
-               if k.lower() in ("from", "to", "subject", "date", "message-id",
-                                "list-unsubscribe", "list-unsubscribe-post", "list-id")]
-    return render_template("emails_pages/outbox_message.html", name=name, headers=headers,
-                           subject=str(message.get("subject", "")),
-                           text=_part(message, "plain"),
-                           has_html=_part(message, "html") is not None)
-
-
-@bp.route("/studio/outbox/<name>/html")
-@staff_required("marketer")
-def outbox_message_html(name: str) -> Any:
-    message = _load_email(name)
-    html = _part(message, "html")
-    if html is None:
-        abort(404)
-    audit.record_read(staff_audit.OUTBOX_EMAIL,
-                      users=_users_by_address(message.get_all("to", [])))
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = EMAIL_HTML_CSP
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/studio/outbox/deliveries/<int:delivery_id>/retry", methods=["POST"])

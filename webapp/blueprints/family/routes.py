@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
@@ -12,13 +12,13 @@ from diary import families, invitations, privacy
 from journeys import engine as journeys
 from diary.errors import DiaryError, NotFound
 from diary.models import Invitation
-from mailer import Email
 from webapp.blueprints.family.forms import AddChildForm, ArrivedForm, ConfirmForm, InviteForm, \
     RoleForm
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import translate_error
-from webapp.services import external_url, photo_store, send_email
+from webapp.rate_limits import limit, per_account
+from webapp.services import photo_store
 
 bp = Blueprint("family", __name__)
 
@@ -121,6 +121,7 @@ def delete_child(child_id: int) -> Any:
 
 @bp.route("/families/<int:family_id>/invitations", methods=["POST"])
 @login_required
+@limit("INVITE_RATE_LIMIT", key=per_account)
 def invite(family_id: int) -> Any:
     s = get_session()
     family = families.family_for(s, current_user, family_id, owner=True).family
@@ -128,33 +129,19 @@ def invite(family_id: int) -> Any:
     if form.validate_on_submit():
         try:
             with transaction() as tx:
-                invitation = invitations.invite(tx, family, current_user, form.email.data or "",
-                                                form.role.data or "",
-                                                form.relationship.data or "")
+                invitation = invitations.invite(
+                    tx, family, current_user, form.email.data or "", form.role.data or "",
+                    form.relationship.data or "",
+                    per_day=current_app.config["INVITATIONS_PER_FAMILY_PER_DAY"])
         except DiaryError as error:
             flash(translate_error(error), "danger")
         else:
-            _send_invitation(invitation)
             flash(gettext("Invitation sent to %(email)s.", email=invitation.email), "success")
     else:
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "danger")
     return redirect(url_for("family.index"))
-
-
-def _send_invitation(invitation: Invitation) -> None:
-    token = invitations.invitation_token(invitation, current_app.config["SECRET_KEY"])
-    link = external_url("auth.join", token=token)
-    context = {"inviter": current_user.display_name, "family": invitation.family, "link": link,
-               "children": [c.name for c in invitation.family.children]}
-    with force_locale(current_user.locale):
-        send_email(Email(
-            to=invitation.email,
-            subject=gettext("%(name)s invites you to their baby's book",
-                            name=current_user.display_name),
-            text=render_template("emails/invitation.txt", **context),
-            html=render_template("emails/invitation.html", **context)))
 
 
 def _owned_invitation(invitation_id: int) -> Invitation:

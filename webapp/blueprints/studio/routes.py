@@ -40,6 +40,7 @@ from webapp.forms_common import apply_error
 from webapp.i18n import join_list, local_datetime, translate_error
 from webapp.security import staff_required
 from webapp.services import content_store
+from webapp.rate_limits import has_files, limit, per_account
 
 bp = Blueprint("studio", __name__)
 
@@ -230,6 +231,7 @@ def _stage_groups(extra_months: bool = False) -> list[tuple[str, list[Stage]]]:
 # --- the editor ----------------------------------------------------------------------------
 
 @bp.route("/studio/new/<kind>", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required(*EDITORS)
 def new(kind: str) -> Any:
     if kind not in KINDS:
@@ -238,6 +240,7 @@ def new(kind: str) -> Any:
 
 
 @bp.route("/studio/<int:item_id>/edit", methods=["GET", "POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required(*EDITORS)
 def edit(item_id: int) -> Any:
     item = authoring.get(get_session(), item_id)
@@ -509,6 +512,7 @@ def export_pack() -> Any:
 
 
 @bp.route("/studio/packs/import", methods=["POST"])
+@limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required("reviewer")
 def import_pack() -> Any:
     form = ImportForm()

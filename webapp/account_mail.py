@@ -1,0 +1,246 @@
+"""Rendering and sending the account email queue (`diary.account_mail`).
+
+Views only queue (in their transaction). What was queued during a request is sent after the
+response has gone out (`response.call_on_close`), so the answer takes the same time whether
+or not an email was due; in the test configuration it is sent before the view returns, so
+tests can read it. The scheduler's job sends anything left over (a mail server that was down,
+a worker that died) with backoff.
+
+Links are signed here, at send time, from the ids in the row: the queue never holds a token.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from clock import utcnow
+from diary import accounts, invitations
+from diary import account_mail as queue
+from diary.models import AccountEmail, Invitation, User
+from mailer import Email, is_permanent_refusal
+from webapp.database import get_session
+from webapp.services import site_url_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    template: str  # emails/<template>.txt and .html
+    context: dict[str, Any]
+
+
+#: (session, row) → the message, or None when there is nothing to send any more (the
+#: invitation was withdrawn, the account is gone or has another address now).
+Renderer = Callable[[Session, AccountEmail], Message | None]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renders(kind: str) -> Callable[[Renderer], Renderer]:
+    def register(func: Renderer) -> Renderer:
+        RENDERERS[kind] = func
+        return func
+    return register
+
+
+def _user(session: Session, row: AccountEmail) -> User | None:
+    user = session.get(User, row.user_id) if row.user_id is not None else None
+    return user if user is not None and user.is_active else None
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+@renders(queue.VERIFY_ADDRESS)
+def _verify(session: Session, row: AccountEmail) -> Message | None:
+    user = _user(session, row)
+    if user is None:
+        return None
+    change = bool(row.payload.get("change"))
+    if not change and user.email != row.to_address:
+        return None  # the account has moved to another address since
+    link = site_url_for("auth.verify_email",
+                        token=accounts.make_verify_token(user, _secret(), row.to_address))
+    subject = gettext("Confirm your new email address for Baby Journey") if change \
+        else gettext("Confirm your email address for Baby Journey")
+    return Message(subject, "verify", {"name": user.display_name, "link": link,
+                                       "change": change, "days": 7})
+
+
+@renders(queue.ADDRESS_IN_USE)
+def _in_use(session: Session, row: AccountEmail) -> Message | None:
+    return Message(gettext("Your Baby Journey account"), "address_in_use", {
+        "name": row.payload.get("name") or "", "login": site_url_for("auth.login"),
+        "forgot": site_url_for("auth.forgot_password")})
+
+
+@renders(queue.RESET_PASSWORD)
+def _reset(session: Session, row: AccountEmail) -> Message | None:
+    user = _user(session, row)
+    if user is None or user.email != row.to_address:
+        return None
+    link = site_url_for("auth.reset_password",
+                        token=accounts.make_reset_token(user, _secret()))
+    return Message(gettext("Reset your Baby Journey password"), "reset",
+                   {"user": user, "link": link})
+
+
+@renders(queue.INVITATION)
+def _invitation(session: Session, row: AccountEmail) -> Message | None:
+    invitation = session.get(Invitation, row.invitation_id) \
+        if row.invitation_id is not None else None
+    if invitation is None or not invitation.is_open:
+        return None
+    link = site_url_for("auth.join",
+                        token=invitations.invitation_token(invitation, _secret()))
+    # The subject is ours alone: an inviter's name is free text, and a subject line is
+    # where a stranger's words would look most like ours.
+    return Message(gettext("You are invited to a baby's book on Baby Journey"), "invitation", {
+        "inviter": row.payload.get("inviter") or "", "link": link,
+        "children": [c.name for c in invitation.family.children]})
+
+
+@renders(queue.ADDRESS_CHANGING)
+def _changing(session: Session, row: AccountEmail) -> Message | None:
+    return Message(gettext("A change of your Baby Journey email address was asked for"),
+                   "address_change", {"name": row.payload.get("name") or "", "done": False,
+                                      "new_address": row.payload.get("new_address") or "",
+                                      "forgot": site_url_for("auth.forgot_password")})
+
+
+@renders(queue.ADDRESS_CHANGED)
+def _changed(session: Session, row: AccountEmail) -> Message | None:
+    return Message(gettext("Your Baby Journey email address was changed"), "address_change", {
+        "name": row.payload.get("name") or "", "done": True,
+        "new_address": row.payload.get("new_address") or "",
+        "forgot": site_url_for("auth.forgot_password")})
+
+
+@renders(queue.FAMILY_OWNER)
+def _owner(session: Session, row: AccountEmail) -> Message | None:
+    user = _user(session, row)
+    if user is None:
+        return None
+    return Message(gettext("You now look after a baby's book on Baby Journey"), "family_owner", {
+        "name": user.display_name, "family": row.payload.get("family") or "",
+        "former": row.payload.get("former") or "", "link": site_url_for("family.index")})
+
+
+def render(session: Session, row: AccountEmail) -> Email | None:
+    renderer = RENDERERS.get(row.kind)
+    if renderer is None:
+        raise LookupError(f"no renderer for account email kind {row.kind!r}")
+    with force_locale(row.locale or "en"):
+        message = renderer(session, row)
+        if message is None:
+            return None
+        return Email(to=row.to_address, subject=message.subject,
+                     text=render_template(f"emails/{message.template}.txt", **message.context),
+                     html=render_template(f"emails/{message.template}.html",
+                                          **message.context))
+
+
+def send(open_session: Callable[[], Any], mailer: Any, ids: list[int]) -> dict[str, int]:
+    """Claim, render and send the given rows, each in its own short transactions (never
+    holding one open while the mail server talks). `open_session()` is a context manager
+    giving a session with no transaction open. Returns counts by outcome."""
+    counts = {"sent": 0, "failed": 0, "cancelled": 0}
+    for email_id in ids:
+        with open_session() as session:
+            with session.begin():
+                row = queue.claim(session, email_id, utcnow())
+                if row is None:
+                    continue
+                try:
+                    email = render(session, row)
+                except LookupError as error:
+                    queue.cancel(row, str(error))
+                    counts["cancelled"] += 1
+                    continue
+                if email is None:
+                    queue.cancel(row, "nothing to send any more")
+                    counts["cancelled"] += 1
+                    continue
+            error = _deliver(mailer, email)
+            with session.begin():
+                row = session.get(AccountEmail, email_id, populate_existing=True)
+                if row is None:
+                    continue
+                if error is None:
+                    queue.mark_sent(row, utcnow())
+                    counts["sent"] += 1
+                else:
+                    queue.mark_failed(row, utcnow(), f"{type(error).__name__}: {error}",
+                                      permanent=is_permanent_refusal(error))
+                    counts["failed"] += 1
+    return counts
+
+
+def _deliver(mailer: Any, email: Email) -> Exception | None:
+    try:
+        mailer.send(email)
+    except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
+        log.warning("account email %s failed: %s", email.subject, error)
+        return error
+    return None
+
+
+def send_due(app: Flask, session_factory: Any, limit: int = 100) -> dict[str, int]:
+    """The scheduler's job: everything due (new rows nobody sent, retries after backoff)."""
+    with app.app_context():
+        with session_factory() as session:
+            ids = queue.due_ids(session, utcnow(), limit)
+        return send(session_factory, app.extensions["mailer"], ids)
+
+
+@contextmanager
+def _request_session() -> Iterator[Session]:
+    """The request's own session, its transaction ended (tests send before the response)."""
+    session = get_session()
+    session.commit()
+    yield session
+
+
+# --- sending what a request queued -----------------------------------------------------------
+
+def init_app(app: Flask) -> None:
+    app.after_request(_send_after_response)
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _note_queued(session: Session, instance: object) -> None:
+    """Remember the rows a request queues, to send them once its response is out."""
+    if isinstance(instance, AccountEmail) and has_request_context():
+        g.setdefault("account_mail_ids", []).append(instance.id)
+
+
+def _send_after_response(response: Any) -> Any:
+    ids = g.pop("account_mail_ids", None)
+    if not ids:
+        return response
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    factory = app.extensions["session_factory"]
+    mailer = app.extensions["mailer"]
+
+    def deliver() -> None:
+        with app.app_context():
+            try:
+                send(factory, mailer, ids)
+            except Exception:  # noqa: BLE001 - the scheduler retries; the response is gone
+                log.exception("sending account email after the response failed")
+
+    if app.config.get("ACCOUNT_MAIL_AFTER_RESPONSE", True):
+        response.call_on_close(deliver)
+    else:
+        send(_request_session, mailer, ids)
+    return response
