@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from diary.models import User, UserSession
@@ -79,3 +79,12 @@ def active(session: Session, user: User, now: datetime) -> list[UserSession]:
         select(UserSession).where(UserSession.user_id == user.id,
                                   UserSession.revoked_at.is_(None), UserSession.expires_at > now)
         .order_by(UserSession.last_seen_at.desc())))
+
+
+def prune(session: Session, now: datetime, keep_days: int = 30) -> int:
+    """Forget sessions that ended (signed out or expired) more than `keep_days` ago: the
+    account page lists live ones only, and nothing needs the rest."""
+    cutoff = now - timedelta(days=keep_days)
+    return session.execute(delete(UserSession).where(or_(
+        UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff))
+        .execution_options(synchronize_session=False)).rowcount

@@ -31,3 +31,12 @@ def outbox_job(app: Flask) -> None:
 def account_mail_job(app: Flask) -> None:
     from webapp import account_mail
     account_mail.send_due(app, _factory(app))
+
+
+def housekeeping_job(app: Flask) -> None:
+    """Daily: forget ended sign-in sessions."""
+    from clock import utcnow
+    from diary import sessions
+
+    with _factory(app)() as session, session.begin():
+        sessions.prune(session, utcnow())

@@ -46,9 +46,11 @@ def extra_jobs(app: Flask, factory) -> list[dict]:  # type: ignore[no-untyped-de
     """Email jobs, when the email pipeline is present (digests, outbox)."""
     jobs: list[dict] = []
     try:
-        from webapp.emailjobs import account_mail_job, digest_job, outbox_job
+        from webapp.emailjobs import account_mail_job, digest_job, housekeeping_job, outbox_job
     except ImportError:
         return jobs
+    jobs.append({"func": housekeeping_job, "trigger": "interval", "hours": 24, "args": [app],
+                 "id": "housekeeping", "next_run_time": utcnow()})
     jobs.append({"func": account_mail_job, "trigger": "interval", "seconds": 30, "args": [app],
                  "id": "account-mail", "next_run_time": utcnow()})
     jobs.append({"func": digest_job, "trigger": "interval", "minutes": 5, "args": [app],

@@ -145,3 +145,20 @@ def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+_BROWSERS = (("Edg/", "Edge"), ("MicroMessenger", "WeChat"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def describe_device(user_agent: str | None) -> str | None:
+    """'Chrome on Android' from a browser's User-Agent, or None when it says nothing we know
+    (the account page lists where someone is signed in, in words a parent recognises)."""
+    ua = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in ua), None)
+    system = next((name for mark, name in _SYSTEMS if mark in ua), None)
+    if browser and system:
+        return f"{browser} · {system}"
+    return browser or system

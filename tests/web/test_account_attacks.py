@@ -322,3 +322,25 @@ def test_bad_links_are_a_friendly_redirect(client, path):
     response = client.get(path, follow_redirects=True)
     assert response.status_code == 200
     assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_devices_are_named_in_words_and_ended_sessions_are_forgotten(session, make_family,
+                                                                     clock_at):
+    from diary import sessions
+    from webapp.security import describe_device
+
+    assert describe_device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
+                           "AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1") \
+        == "Safari · iPhone"
+    assert describe_device("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/120 "
+                           "Mobile Safari/537.36 MicroMessenger/8.0") == "WeChat · Android"
+    assert describe_device(None) is None
+    clock_at("2026-12-06T08:00")
+    user, _ = make_family()
+    now = utcnow()
+    old = sessions.start(session, user, now, remember=False, life=timedelta(hours=12))
+    live = sessions.start(session, user, now, remember=True, life=timedelta(days=30))
+    sessions.end(session, old, now)
+    session.commit()
+    assert sessions.prune(session, now + timedelta(days=31)) == 1
+    assert sessions.user_for(session, user.id, live, now + timedelta(days=29)) is not None

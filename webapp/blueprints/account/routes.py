@@ -20,7 +20,7 @@ from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import local_datetime
 from webapp.rate_limits import limit, per_account
-from webapp.security import current_session_key, refresh_sign_in, sign_out
+from webapp.security import current_session_key, describe_device, refresh_sign_in, sign_out
 from webapp.services import photo_store
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -35,7 +35,7 @@ def _page(**forms: Any) -> Any:
         email_form=forms.get("email_form") or EmailChangeForm(),
         password_form=forms.get("password_form") or PasswordChangeForm(),
         consent_history=list(reversed(user.consents)),
-        devices=sessions.active(get_session(), user, utcnow()),
+        devices=sessions.active(get_session(), user, utcnow()), describe_device=describe_device,
         this_device=g.get("user_session"), confirm_form=ConfirmForm())
 
 
