@@ -1,7 +1,7 @@
 """The baby's book: dashboards, the timeline, entries and photos."""
 from __future__ import annotations
 
-from datetime import datetime
+from clock import utcnow
 from itertools import groupby
 from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
@@ -181,7 +181,7 @@ def new_entry(child_id: int) -> Any:
         abort(404)
     form = EntryForm()
     if request.method != "POST":  # GET and HEAD show the form filled in
-        now = datetime.now(ZoneInfo(child.family.timezone))
+        now = utcnow().astimezone(ZoneInfo(child.family.timezone))
         form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
             second=0, microsecond=0)
     if form.validate_on_submit():

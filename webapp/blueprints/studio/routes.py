@@ -7,7 +7,7 @@ staff-only (parents get a 404) except `/content-images/…`, which serves the im
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -582,7 +582,7 @@ def _import_options() -> dict[str, bool]:
 @staff_required(*EDITORS)
 def export_pack() -> Any:
     data = packs.export_pack(get_session(), content_store())
-    name = f"content-pack-{date.today().isoformat()}.zip"
+    name = f"content-pack-{utcnow():%Y-%m-%d}.zip"
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=name, max_age=0)
 
