@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from diary import age as agemath
 from diary import bounds, search
-from diary.entry_kinds import EntryInput, MeasurementInput, check_kind_fits, clean_data
+from diary.entry_kinds import PHOTO_KINDS, EntryInput, MeasurementInput, check_kind_fits, \
+    clean_data
 from diary.errors import N_, ValidationError
 from diary.models import Child, Entry, Measurement, Photo, User
 from diary.photos import ProcessedPhoto
@@ -42,9 +43,30 @@ def _validate_common(entry: EntryInput, child: Child) -> None:
                               count=MAX_PHOTOS_PER_ENTRY)
 
 
+def check_photo_room(kind: str, kept: int, adding: int) -> None:
+    """Refuse new photos by their number alone: called before any file is read or decoded.
+
+    `kept` photos stay on the entry (0 for a new one) and `adding` files came with the
+    request; create_entry/update_entry check the same again with the stored photos."""
+    if adding and kind not in PHOTO_KINDS:
+        raise ValidationError(N_("This kind of entry cannot hold photos."), "photos")
+    if kept + adding > MAX_PHOTOS_PER_ENTRY:
+        raise ValidationError(
+            N_("An entry can hold at most %(count)d photos: there is room for %(room)d more, "
+               "and %(chosen)d were chosen. Nothing was saved."), "photos",
+            count=MAX_PHOTOS_PER_ENTRY, room=max(0, MAX_PHOTOS_PER_ENTRY - kept),
+            chosen=adding)
+
+
+def photos_kept(entry: Entry, remove_photo_ids: set[int]) -> int:
+    """How many of an entry's photos stay when `remove_photo_ids` are removed."""
+    return sum(1 for p in entry.photos if p.id not in remove_photo_ids)
+
+
 def create_entry(session: Session, child: Child, author: User, entry_input: EntryInput,
                  photos: list[tuple[str, ProcessedPhoto]] = ()) -> Entry:
     """A new entry. `photos` are (storage key, processed photo) already written to disk."""
+    check_photo_room(entry_input.kind, 0, len(photos))
     entry_input.photo_count = len(photos)
     _validate_common(entry_input, child)
     entry = Entry(child=child, author=author, kind=entry_input.kind)
@@ -66,6 +88,7 @@ def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
         # A ticked checklist milestone stays ticked when its note or date is edited.
         entry_input.data = {**entry_input.data,
                             "milestone_id": (entry.data or {}).get("milestone_id")}
+    check_photo_room(entry.kind, len(kept), len(new_photos))
     entry_input.photo_count = len(kept) + len(new_photos)
     _validate_common(entry_input, entry.child)
     removed = [p for p in entry.photos if p.id in remove_photo_ids]

@@ -31,6 +31,10 @@ class EntryInput:
     photo_count: int = 0  # photos already attached plus those being uploaded
 
 
+#: The kinds that carry photos (the entry form shows a photo field for these only).
+PHOTO_KINDS = frozenset({EntryKind.PHOTO.value, EntryKind.MILESTONE.value, EntryKind.BUMP.value,
+                         EntryKind.SCAN.value})
+
 #: Kinds that only make sense during the pregnancy, and kinds that start at birth; notes and
 #: photos fit both.
 PREGNANCY_ONLY_KINDS = frozenset({EntryKind.BUMP.value, EntryKind.SCAN.value,

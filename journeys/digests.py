@@ -289,15 +289,21 @@ def _price_text(minor: int | None, currency: str | None, locale: str) -> str:
 
 # --- click-tracking links -------------------------------------------------------------------
 
+#: How much of the person's random link key a click link carries: enough that a link made
+#: for a deleted account never counts for a newer one with the same id, short for the URL.
+CLICK_KEY_CHARS = 8
+
+
 def make_click_token(secret: str, delivery_id: int, user_id: int, item_key: str,
-                     path: str) -> str:
+                     path: str, user_key: str = "") -> str:
     return tokens.serializer(secret, CLICK_PURPOSE).dumps(
-        {"d": delivery_id, "u": user_id, "i": item_key, "p": path})
+        {"d": delivery_id, "u": user_id, "k": user_key[:CLICK_KEY_CHARS], "i": item_key,
+         "p": path})
 
 
-def click_url(site_url: str, secret: str, delivery_id: int, user_id: int, item_key: str,
+def click_url(site_url: str, secret: str, delivery_id: int, user: User, item_key: str,
               path: str) -> str:
-    token = make_click_token(secret, delivery_id, user_id, item_key, path)
+    token = make_click_token(secret, delivery_id, user.id, item_key, path, user.link_key)
     return f"{site_url.rstrip('/')}/e/c/{token}"
 
 
@@ -318,6 +324,7 @@ class Click:
     item_key: str
     path: str
     fresh: bool  # False: an old link, redirect without logging
+    user_key: str = ""  # the start of the person's link key (links made before it: empty)
 
 
 class BadClick(Exception):
@@ -339,9 +346,10 @@ def read_click_token(secret: str, token: str, max_age: int = CLICK_MAX_AGE) -> C
         raise BadClick(token) from None
     if not isinstance(data, dict) or not is_site_path(data.get("p")):
         raise BadClick(token)
-    d, u = data.get("d"), data.get("u")
+    d, u, k = data.get("d"), data.get("u"), data.get("k")
     return Click(d if isinstance(d, int) else None, u if isinstance(u, int) else None,
-                 str(data.get("i") or "")[:120], data["p"][:500], fresh)
+                 str(data.get("i") or "")[:120], data["p"][:500], fresh,
+                 k if isinstance(k, str) else "")
 
 
 def record_click(session: Session, click: Click, now: datetime) -> bool:
@@ -353,10 +361,15 @@ def record_click(session: Session, click: Click, now: datetime) -> bool:
     on the unique key: one row wins, the other does nothing."""
     if not click.fresh:
         return False
-    delivery_id = click.delivery_id if click.delivery_id is not None and session.scalar(
-        select(Delivery.id).where(Delivery.id == click.delivery_id)) is not None else None
-    user_id = click.user_id if click.user_id is not None and session.scalar(
-        select(User.id).where(User.id == click.user_id)) is not None else None
+    # The person only if the row with that id is still theirs (its link key matches), and
+    # the delivery only if it was theirs: SQLite gives the ids of deleted rows again.
+    person = session.get(User, click.user_id) if click.user_id is not None else None
+    user_id = person.id if person is not None and click.user_key \
+        and person.link_key.startswith(click.user_key) else None
+    delivery_id = click.delivery_id if click.delivery_id is not None and user_id is not None \
+        and session.scalar(select(Delivery.id).where(
+            Delivery.id == click.delivery_id, Delivery.user_id == user_id)) is not None \
+        else None
     stmt = dialect_insert(session, EmailClick.__table__).values(
         click_key=click_key(click.delivery_id, click.user_id, click.item_key, click.path),
         delivery_id=delivery_id, user_id=user_id, item_key=click.item_key or None,
@@ -480,7 +493,7 @@ def _block(session: Session, child: Child, stage: Stage, locale: str, interests:
 def _linker(site: str, secret: str, delivery: Delivery, user: User
             ) -> Callable[[str, str], str]:
     def link(item_key: str, path: str) -> str:
-        return click_url(site, secret, delivery.id, user.id, item_key, path)
+        return click_url(site, secret, delivery.id, user, item_key, path)
     return link
 
 

@@ -29,17 +29,19 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from diary import passwords
     passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
 
-    from webapp import account_mail, content_format, database, errors, extensions, i18n, \
-        security, services
+    from webapp import account_mail, audit, content_format, data_export, database, errors, \
+        extensions, i18n, security, services
     database.init_app(app, session_factory)
     services.init_app(app)
     account_mail.init_app(app)
+    data_export.init_app(app)
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     content_format.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    audit.init_app(app)
     from webapp import params  # before the blueprints: their `<int:…>` rules use its converter
     params.init_app(app)
     _register_blueprints(app)
@@ -51,6 +53,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account
+    from webapp.blueprints.audit.routes import bp as audit
     from webapp.blueprints.auth.routes import bp as auth
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.emails.routes import bp as emails
@@ -63,5 +66,5 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.studio.routes import bp as studio
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, studio,
-                      journeys_admin, emails):
+                      journeys_admin, emails, audit):
         app.register_blueprint(blueprint)

@@ -334,3 +334,15 @@ def test_image_keys_that_name_no_file_are_404(client, session, login_as, key):
     assert client.get(f"/studio/images/{key}/full").status_code == 404
     assert client.get(f"/content-images/{key}/thumb").status_code == 404
 
+
+@pytest.mark.parametrize("args", [{"since": "0001-01-01"}, {"until": "9999-12-31"},
+                                  {"since": "1899-12-31", "until": "2026-01-01"}])
+def test_access_log_dates_out_of_range_are_a_message(client, session, login_as, args):
+    """The staff access log turned its dates into UTC instants: year 1 overflowed (500)."""
+    login_as(make_staff(session, "admin"))
+    response = client.get("/studio/audit", query_string=args)
+    assert response.status_code == 400
+    assert DATE_MESSAGE in _text(response)
+    assert client.get("/studio/audit/export.csv", query_string=args).status_code == 400
+    assert client.get("/studio/audit", query_string={"since": "2026-01-01"}).status_code == 200
+

@@ -45,13 +45,32 @@ def test_a_click_is_logged_and_redirects_on_the_site(client, session, make_famil
     user, _ = make_family()
     row = queue_digest(session, user, status="sent")
     token = digests.make_click_token(SECRET, row.id, user.id, "article:week-20",
-                                     "/articles/week-20?from=email")
+                                     "/articles/week-20?from=email", user.link_key)
     response = client.get(f"/e/c/{token}", headers={"Host": "evil.example"})
     assert response.status_code == 302
     assert response.headers["Location"] == "/articles/week-20?from=email"
     [click] = session.scalars(select(EmailClick)).all()
     assert (click.delivery_id, click.user_id, click.item_key, click.url) == (
         row.id, user.id, "article:week-20", "/articles/week-20?from=email")
+
+
+def test_a_click_names_nobody_when_the_id_now_belongs_to_someone_else(client, session,
+                                                                       make_family):
+    """SQLite gives a deleted account's id to the next one: an old link's click must not be
+    put down to the newcomer (their link key differs), nor to a delivery that is not theirs."""
+    user, _ = make_family()
+    row = queue_digest(session, user, status="sent")
+    token = digests.make_click_token(SECRET, row.id, user.id, "article:week-20", "/a",
+                                     "0" * 8)  # the link key of the account that was deleted
+    assert client.get(f"/e/c/{token}").status_code == 302
+    [click] = session.scalars(select(EmailClick)).all()
+    assert (click.delivery_id, click.user_id) == (None, None)
+    stranger, _ = make_family()
+    stolen = digests.make_click_token(SECRET, row.id, stranger.id, "article:x", "/b",
+                                      stranger.link_key)  # someone else's delivery id
+    client.get(f"/e/c/{stolen}")
+    session.expire_all()
+    assert session.scalar(select(EmailClick).where(EmailClick.url == "/b")).delivery_id is None
 
 
 def test_a_click_for_a_deleted_delivery_still_redirects(client, session):
@@ -94,7 +113,7 @@ def test_a_link_counts_one_click_however_often_it_is_fetched(client, session, ma
     user, _ = make_family()
     row = queue_digest(session, user, status="sent")
     token = digests.make_click_token(SECRET, row.id, user.id, "article:week-20",
-                                     "/articles/week-20?from=email")
+                                     "/articles/week-20?from=email", user.link_key)
     for method in ("HEAD", "HEAD"):  # link checkers and scanners: not clicks at all
         response = client.open(f"/e/c/{token}", method=method)
         assert response.status_code == 302
@@ -124,12 +143,12 @@ def test_each_item_and_each_email_is_its_own_click(client, session, make_family)
                                      kind="digest")])
     session.commit()
     next_week = session.scalar(select(Delivery).where(Delivery.item_key == "digest:2026-W49"))
-    links = [digests.make_click_token(SECRET, week.id, user.id, "article:a", "/articles/a"),
-             digests.make_click_token(SECRET, week.id, user.id, "product:P-1", "/products/P-1"),
-             digests.make_click_token(SECRET, next_week.id, user.id, "article:a", "/articles/a"),
+    links = [digests.make_click_token(SECRET, week.id, user.id, "article:a", "/articles/a", user.link_key),
+             digests.make_click_token(SECRET, week.id, user.id, "product:P-1", "/products/P-1", user.link_key),
+             digests.make_click_token(SECRET, next_week.id, user.id, "article:a", "/articles/a", user.link_key),
              # no item: the path is what was clicked
-             digests.make_click_token(SECRET, week.id, user.id, "", "/library"),
-             digests.make_click_token(SECRET, week.id, user.id, "", "/inbox")]
+             digests.make_click_token(SECRET, week.id, user.id, "", "/library", user.link_key),
+             digests.make_click_token(SECRET, week.id, user.id, "", "/inbox", user.link_key)]
     for token in links * 2:
         assert client.get(f"/e/c/{token}").status_code == 302
     assert sorted((d, u, i or "") for d, _, i, u, _ in _clicks(session)) == sorted([
@@ -148,7 +167,7 @@ def test_a_link_of_a_deleted_email_still_counts_once(client, session):
 def test_an_old_link_redirects_and_counts_nothing(client, session, make_family):
     user, _ = make_family()
     row = queue_digest(session, user, status="sent")
-    token = digests.make_click_token(SECRET, row.id, user.id, "inbox", "/inbox")
+    token = digests.make_click_token(SECRET, row.id, user.id, "inbox", "/inbox", user.link_key)
     old = digests.read_click_token(SECRET, token, max_age=-1)
     assert old.fresh is False
     assert digests.record_click(session, old, utcnow()) is False
@@ -167,7 +186,7 @@ def test_repeated_clicks_keep_campaign_conversions_right(client, session, make_f
                         goal="product_click", goal_days=14, created_at=sent_at)
     session.add(send)
     session.commit()
-    token = digests.make_click_token(SECRET, row.id, user.id, "product:P-1", "/products/P-1")
+    token = digests.make_click_token(SECRET, row.id, user.id, "product:P-1", "/products/P-1", user.link_key)
     for _ in range(2):
         client.get(f"/e/c/{token}")
     [(*_, first)] = _clicks(session)

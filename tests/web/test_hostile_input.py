@@ -558,7 +558,8 @@ class Attack:
             if key in seen:
                 continue
             seen.add(key)
-            response = clients[role].get(path, query_string=query)
+            response = clients[role].get(path, query_string=query, buffered=True)
+            data = read(response)
             location = response.headers.get("Location", "")
             if response.status_code >= 400 or (response.status_code >= 300
                                                 and "/login" in location):
@@ -571,7 +572,7 @@ class Attack:
             if response.mimetype != "text/html":
                 continue
             parser = PageParser()
-            parser.feed(response.get_data(as_text=True))
+            parser.feed(data.decode("utf-8", "replace"))
             page = path + ("?" + "&".join(f"{k}={quote(v)}" for k, v in query) if query else "")
             for form in parser.forms:
                 self._read_form(page, form, role)
@@ -617,13 +618,14 @@ class Attack:
             if target.variants:
                 first = target.variants[0]
                 with self.savepoint():
-                    self.client(first.role).post(rule_path(rule, first.path),
-                                                 query_string=first.query)
+                    read(self.client(first.role).post(rule_path(rule, first.path),
+                                                      query_string=first.query, buffered=True))
                 continue
             values = good_path_values(rule, self.world)[0]
             for role in CRAWLERS:
                 with self.savepoint():
-                    response = self.client(role).post(rule_path(rule, values))
+                    response = self.client(role).post(rule_path(rule, values), buffered=True)
+                    read(response)
                 if response.status_code not in (401, 403, 404) and \
                         "/login" not in response.headers.get("Location", ""):
                     target.roles.update(CRAWLERS[role])
@@ -824,11 +826,12 @@ class Attack:
         fragments.clear()  # ids repeat between rolled-back examples
         self.logged.clear()
         with self.savepoint():
-            response = self.client(role).open(url, method=target.method, **kwargs)
+            response = self.client(role).open(url, method=target.method, buffered=True,
+                                              **kwargs)
             self.sent += 1
             status = response.status_code
-            page = response.get_data().decode("utf-8", "replace") \
-                if response.mimetype == "text/html" else ""
+            page = read(response).decode("utf-8", "replace") if response.mimetype == "text/html" \
+                else ""
             problem = None
             if status >= 500:
                 problem = f"{status}"
@@ -847,6 +850,14 @@ class Attack:
                     (k, v if isinstance(v, str) else "<file>")
                     for k, v in form.items(multi=True)]),
                 "problem": problem, "error": "; ".join(self.logged) or "-"})
+
+
+def read(response: Any) -> bytes:
+    """The body of a response made with `buffered=True`: a streamed body (a CSV export) ran
+    to its end, and its request context was closed, inside the request's savepoint."""
+    data = response.get_data()
+    response.close()
+    return data
 
 
 def _short(value: Any, limit: int = 400) -> str:

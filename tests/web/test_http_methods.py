@@ -129,6 +129,7 @@ def world(client, session, make_family, login_as, app):
         "studio.import_pack": (marketer, "/studio/packs/import"),
         "studio.act": (marketer, f"/studio/{item.id}/workflow/publish"),
         "journeys_admin.journey_new": (marketer, "/studio/journeys/new"),
+        "journeys_admin.families": (marketer, "/studio/families"),
     }
 
 

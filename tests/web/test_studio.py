@@ -446,6 +446,35 @@ def test_a_non_image_hero_is_refused(client, session, login_as, marketer):
     assert find(session, "article", "week-12-scan") is None
 
 
+def test_a_hero_claiming_too_many_pixels_is_refused_undecoded(client, session, login_as,
+                                                               marketer, app, monkeypatch):
+    from PIL import ImageFile
+
+    from tests.images import claiming
+    login_as(marketer)
+    bomb = claiming(png_bytes(), (7000, 7000))
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
+    response = client.post("/studio/new/article", data=article_form(
+        image=(io.BytesIO(bomb), "hero.png")), content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert ("This photo has too many pixels (49 megapixels). Please upload a photo of at most "
+            "25 megapixels.") in page_text(response)
+    assert find(session, "article", "week-12-scan") is None
+    assert not any(p.is_file() for p in app.config["UPLOAD_DIR"].rglob("*"))
+
+
+def test_a_truncated_hero_is_a_form_error(client, session, login_as, marketer, app):
+    login_as(marketer)
+    data = png_bytes((640, 480), fmt="JPEG", quality=95)
+    response = client.post("/studio/new/article", data=article_form(
+        image=(io.BytesIO(data[:len(data) // 2]), "hero.jpg")),
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "This file is not a photo we can read." in page_text(response)
+    assert find(session, "article", "week-12-scan") is None
+    assert not any(p.is_file() for p in app.config["UPLOAD_DIR"].rglob("*"))
+
+
 def test_overlapping_windows_are_pointed_out(client, session, login_as, marketer):
     make_item(session, key="week-12-feelings", title="Feelings at week 12", low=11, high=13)
     item = make_item(session, publish=False)
@@ -585,6 +614,70 @@ def test_import_shows_every_problem(client, session, login_as, reviewer):
     not_zip = client.post("/studio/packs/import", data={
         "pack": (io.BytesIO(b"hello"), "pack.zip")}, content_type="multipart/form-data")
     assert "The file is not a zip archive." in page_text(not_zip)
+
+
+def _zip_bomb() -> bytes:
+    """200 MB of zeros, compressed to ~200 KB a megabyte at a time."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("articles.json", "[]")
+        with archive.open("articles_more.json", "w") as member:
+            for _ in range(200):
+                member.write(bytes(1024 * 1024))
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused_by_the_studio_and_the_cli(client, session, login_as, reviewer,
+                                                          runner, tmp_path, monkeypatch):
+    bomb = _zip_bomb()
+    real_open = zipfile.ZipFile.open
+    monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, name, mode="r", *a, **k:
+                        pytest.fail("unpacked") if mode == "r" else real_open(self, name, mode))
+    login_as(reviewer)
+    response = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(bomb), "pack.zip")}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Nothing was imported" in page
+    assert "articles_more.json unpacks to 1" in page and "this looks like a zip bomb" in page
+    assert "articles_more.json is 200 MB unpacked; at most 10 MB for one file." in page
+    assert session.scalar(select(func.count(ContentItem.id))) == 0
+    path = tmp_path / "bomb.zip"
+    path.write_bytes(bomb)
+    result = runner.invoke(args=["content", "import", str(path)])
+    assert result.exit_code == 1
+    assert "this looks like a zip bomb" in result.output
+    assert "Nothing was imported: 4 problems." in result.output  # ratio, file, total, JSON
+
+
+def test_pack_problems_are_shown_in_chinese(client, session, login_as, reviewer):
+    reviewer.locale = "zh_CN"
+    session.commit()
+    login_as(reviewer)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../articles.json", "[]")
+        archive.writestr("images/x.png", b"not a picture")
+        archive.writestr("products.json", json.dumps([{
+            "sku": "BJ-X-1", "category": "bath", "image": "images/x.png",
+            "window": {"unit": "week", "from": 0, "to": 12},
+            "translations": {"en": {"name": "X"}, "zh_CN": {"name": "某物"}}}]))
+    response = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(buffer.getvalue()), "pack.zip")}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "../articles.json：内容包里的文件名必须是包内的普通路径" in page_text(response)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("images/x.png", b"not a picture")
+        archive.writestr("products.json", json.dumps([{
+            "sku": "BJ-X-1", "category": "bath", "image": "images/x.png",
+            "window": {"unit": "week", "from": 0, "to": 12}, "buy_url": "https://x.example/1",
+            "price_minor": 100, "currency": "CNY",
+            "translations": {"en": {"name": "X"}, "zh_CN": {"name": "某物"}}}]))
+    response = client.post("/studio/packs/import", data={
+        "pack": (io.BytesIO(buffer.getvalue()), "pack.zip")}, content_type="multipart/form-data")
+    assert response.status_code == 400, page_text(response)[-3000:]
+    assert "images/x.png: 无法识别此文件" in page_text(response)
 
 
 # --- CSRF ------------------------------------------------------------------------------------

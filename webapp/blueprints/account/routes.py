@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
@@ -14,9 +14,11 @@ from diary.errors import DiaryError
 from diary.models import Consent
 from webapp.blueprints.account.forms import ConsentForm, DeleteAccountForm, EmailChangeForm, \
     PasswordChangeForm, ProfileForm
+from webapp import data_export
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
+from webapp.i18n import local_datetime
 from webapp.rate_limits import limit, per_account
 from webapp.security import current_session_key, describe_device, refresh_sign_in, sign_out
 from webapp.services import photo_store
@@ -141,10 +143,16 @@ def consents() -> Any:
 @login_required
 @limit("EXPORT_RATE_LIMIT", key=per_account)
 def export() -> Any:
-    data = privacy.export_zip(get_session(), current_user, photo_store())
-    name = f"baby-journey-{current_user.member_no}-{utcnow():%Y%m%d}.zip"
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    """The zip of `diary.privacy.write_export`, at most `privacy.EXPORT_LIMIT` a day."""
+    try:
+        with transaction() as s:
+            claim = privacy.claim_export(s, current_user)
+    except privacy.ExportLimitReached as error:
+        flash(gettext("You can download your data %(num)d times in 24 hours. You can "
+                      "download it again from %(when)s.", num=error.limit,
+                      when=local_datetime(error.next_at)), "warning")
+        return _page(), 429
+    return data_export.send_export(current_user, claim.id)
 
 
 @bp.route("/delete", methods=["GET", "POST"])

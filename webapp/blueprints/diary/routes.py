@@ -1,7 +1,7 @@
 """The baby's book: dashboards, the timeline, entries and photos."""
 from __future__ import annotations
 
-from datetime import datetime
+from clock import utcnow
 from itertools import groupby
 from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
 from content import library
 from journeys import inbox
@@ -24,7 +25,7 @@ from diary.errors import DiaryError
 from diary.formatting import render_note
 from diary.models import Child, Membership
 from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
-from diary.photos import ProcessedPhoto, process_upload
+from diary.photos import ProcessedPhoto, check_upload, process_upload
 from webapp import fragments
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
 from webapp.blueprints.family.forms import ConfirmForm
@@ -128,27 +129,36 @@ def _render_timeline(s: Session, child: Child, membership: Membership,
     return render_template("diary/timeline.html", **context)
 
 
-def _uploads(form: EntryForm) -> list[ProcessedPhoto]:
-    files = [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
-    return [process_upload(f.read()) for f in files]
+def _chosen_files(form: EntryForm) -> list[FileStorage]:
+    return [f for f in (form.photos.data or []) if f and getattr(f, "filename", "")]
 
 
 T = TypeVar("T")
 Write = Callable[[Session, EntryInput, list[tuple[str, ProcessedPhoto]]], T]
 
 
-def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T]) -> T | None:
-    """Store the uploaded photos, then run `write` in one transaction.
+def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T],
+                       kept: int = 0) -> T | None:
+    """Check, store the uploaded photos, then run `write` in one transaction.
 
-    Photo files are written before the rows that name them; if anything fails, the files
-    are removed again, so neither orphan rows nor orphan files are left. A domain error is
-    shown on the form and None returned.
+    The number of files is checked against the entry's free places (`kept` photos stay)
+    before any is read; then every file's size and header (format, dimensions) before any is
+    decoded; then they are decoded and written one at a time. Photo files are written before
+    the rows that name them; if anything fails, the files are removed again, so neither
+    orphan rows nor orphan files are left. A domain error is shown on the form and None
+    returned.
     """
     store = photo_store()
     saved: list[tuple[str, ProcessedPhoto]] = []
     try:
         entry_input = form.to_input(kind, child.family.timezone)
-        saved = [(store.save(p), p) for p in _uploads(form)]
+        files = _chosen_files(form)
+        entry_service.check_photo_room(kind, kept, len(files))
+        for upload in files:
+            check_upload(upload.stream)
+        for upload in files:
+            processed = process_upload(upload.stream)
+            saved.append((store.save(processed), processed))
         with transaction() as tx:
             return write(tx, entry_input, saved)
     except DiaryError as error:
@@ -171,7 +181,7 @@ def new_entry(child_id: int) -> Any:
         abort(404)
     form = EntryForm()
     if request.method != "POST":  # GET and HEAD show the form filled in
-        now = datetime.now(ZoneInfo(child.family.timezone))
+        now = utcnow().astimezone(ZoneInfo(child.family.timezone))
         form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
             second=0, microsecond=0)
     if form.validate_on_submit():
@@ -187,6 +197,8 @@ def new_entry(child_id: int) -> Any:
 
 def _field_map(kind: str) -> dict[str, str]:
     mapping = dict(FIELD_MAP)
+    if "photos" not in KIND_FIELDS[kind]:
+        mapping["photos"] = ""  # not on this form: shown above it
     if kind == "sleep":
         mapping["duration_min"] = "sleep_hours"
     if kind == "kicks":
@@ -219,10 +231,11 @@ def edit_entry(entry_id: int) -> Any:
     if request.method != "POST":  # GET and HEAD show the form filled in
         form.fill_from(entry, child.family.timezone)
     if form.validate_on_submit():
+        remove = set(form.remove_photos.data or [])
         removed = _write_with_photos(form, entry.kind, child, lambda tx, entry_input, saved:
-                                     entry_service.update_entry(
-                                         tx, entry, entry_input, saved,
-                                         set(form.remove_photos.data or [])))
+                                     entry_service.update_entry(tx, entry, entry_input, saved,
+                                                                remove),
+                                     kept=entry_service.photos_kept(entry, remove))
         if removed is not None:
             photo_store().delete(removed)
             flash(gettext("Saved."), "success")

@@ -25,10 +25,12 @@ from sqlalchemy import func, select
 
 from config import PRIVACY_POLICY_VERSION
 from clock import utcnow
+from diary import staff_audit
 from diary.errors import DiaryError
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe
 from journeys.models import Delivery, EmailPreference
+from webapp import audit
 from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, \
     UnsubscribeForm
 from webapp.database import get_session, transaction
@@ -207,14 +209,17 @@ def bounce() -> Any:
 @staff_required("marketer")
 def outbox_index() -> Any:
     """Delivery problems of marketing email, never the messages themselves: emails carry
-    sign-in, reset, invitation and unsubscribe links that staff must not be able to read."""
+    sign-in, reset, invitation and unsubscribe links that staff must not be able to read.
+    The page shows the recipients' addresses: recorded as a read of each of them."""
     session = get_session()
     problems = outbox.problems(session)
     counts = {status: n for status, n in session.execute(
         select(Delivery.status, func.count()).where(Delivery.channel == "email")
         .group_by(Delivery.status))}
-    emails_of = {uid: email for uid, email in session.execute(select(User.id, User.email).where(
-        User.id.in_({d.user_id for d in problems})))} if problems else {}
+    recipients = list(session.scalars(select(User).where(
+        User.id.in_({d.user_id for d in problems})))) if problems else []
+    emails_of = {u.id: u.email for u in recipients}
+    audit.record_read(staff_audit.OUTBOX, users=recipients)
     return render_template("emails_pages/outbox.html", problems=problems, counts=counts,
                            emails_of=emails_of, retry_form=UnsubscribeForm())
 

@@ -1,4 +1,4 @@
-"""Journey forms: a journey's settings, a stage, one step; and the read-only family search.
+"""Journey forms: a journey's settings, a stage, one step; and the family look-up.
 
 The forms only parse; `journeys.authoring` validates (ranges, overlaps, known kinds), and its
 errors are shown next to the field they name.
@@ -111,9 +111,7 @@ class StepForm(FlaskForm):
 
 
 class FamilySearchForm(FlaskForm):
-    """Read-only (GET) form: no CSRF token needed, the page changes nothing."""
-
-    class Meta:
-        csrf = False
+    """The family look-up: POSTed (with its CSRF token) so that an email address never
+    lands in a URL, a browser history or an access log; each look-up is recorded."""
 
     q = StringField(_l("Member number or email"), validators=[Optional(), Length(max=254)])

@@ -18,10 +18,12 @@ from flask_wtf import FlaskForm
 
 from content.stages import UNITS
 from clock import utcnow
+from diary import staff_audit
 from diary.errors import N_, Conflict, DiaryError, NotFound
 from diary.models import User
 from journeys import authoring
 from journeys.models import Journey, JourneyStage
+from webapp import audit
 from webapp.blueprints.auth.forms import INTEREST_CHOICES
 from webapp.blueprints.journeys_admin.forms import CHANNEL_CHOICES, ENTRY_STAGE_CHOICES, \
     FamilySearchForm, JourneySettingsForm, NewJourneyForm, NewStageForm, StageWindowForm, \
@@ -348,25 +350,47 @@ def step_remove(journey_id: int, stage_id: int, index: int) -> Any:
 
 # --- one family ------------------------------------------------------------------------------
 
-@bp.route("/studio/families")
+@bp.route("/studio/families", methods=["GET", "POST"])
 @staff_required(*READERS)
 def families() -> Any:
-    form = FamilySearchForm(formdata=request.args if request.args else None)
-    s = get_session()
-    query = (form.q.data or "").strip() if form.validate() else ""
-    member: User | None = None
-    found: list[Any] = []
-    if query:
-        member = authoring.find_member(s, query)
-        if member is None:
+    """The look-up form. A look-up is a POST (the address never appears in a URL) and is
+    recorded; a found member's page has their id in its URL. GET shows the empty form, even
+    with an old `?q=` link."""
+    form = FamilySearchForm(formdata=None if request.method == "GET" else request.form)
+    if request.method == "POST" and form.validate_on_submit():
+        query = (form.q.data or "").strip()
+        kind = staff_audit.search_kind(query)
+        if kind is None:
+            form.q.errors = list(form.q.errors) + [gettext(
+                "Type a member number (BJ followed by 8 digits) or an email address.")]
+        else:
+            member = authoring.find_member(get_session(), query)
+            audit.record_read(staff_audit.FAMILY_LOOKUP, users=[member], kind=kind,
+                              term=query)
+            if member is not None:
+                return redirect(url_for("journeys_admin.family_member", user_id=member.id),
+                                303)
             form.q.errors = list(form.q.errors) + [gettext(
                 "No member has that number or email. Member numbers look like BJ12345678.")]
-        else:
-            now = utcnow()
-            for family in authoring.member_families(s, member):
-                found.append((family, [authoring.family_journey(s, child, now,
-                                                                locale=current_locale())
-                                       for child in family.children]))
-    return render_template("journeys_admin/families.html", form=form, query=query,
-                           member=member, found=found)
+    return render_template("journeys_admin/families.html", form=form, member=None, found=[])
 
+
+@bp.route("/studio/families/members/<int:user_id>")
+@staff_required(*READERS)
+def family_member(user_id: int) -> Any:
+    """A member's families: caregivers, children, journeys and deliveries (recorded)."""
+    s = get_session()
+    member = s.get(User, user_id)
+    if member is None:
+        raise NotFound()
+    now = utcnow()
+    found: list[Any] = []
+    for family in authoring.member_families(s, member):
+        found.append((family, [authoring.family_journey(s, child, now, locale=current_locale())
+                               for child in family.children]))
+    shown = [member] + [m.user for family, _ in found for m in family.memberships] + \
+        [d.recipient for _, journeys in found for fj in journeys for d in fj.deliveries]
+    audit.record_read(staff_audit.FAMILY_JOURNEY, users=shown,
+                      families=[family for family, _ in found])
+    return render_template("journeys_admin/families.html", form=FamilySearchForm(formdata=None),
+                           member=member, found=found)

@@ -7,7 +7,7 @@ staff-only (parents get a 404) except `/content-images/…`, which serves the im
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -296,7 +296,7 @@ def _save(form: ItemForm, item: ContentItem | None,
         upload = form.image.data
         processed = None
         if form.has_image and upload is not None and getattr(upload, "filename", ""):
-            processed = process_upload(upload.read())
+            processed = process_upload(upload.stream)  # size and header before any decode
         data = form.to_input(current_user.timezone, image_key)
         if processed is not None:
             stored = data.image_key = store.save(processed)
@@ -588,7 +588,7 @@ def _import_options() -> dict[str, bool]:
 @staff_required(*EDITORS)
 def export_pack() -> Any:
     data = packs.export_pack(get_session(), content_store())
-    name = f"content-pack-{date.today().isoformat()}.zip"
+    name = f"content-pack-{utcnow():%Y-%m-%d}.zip"
     return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=name, max_age=0)
 
@@ -604,19 +604,18 @@ def import_pack() -> Any:
         problems, status = [m for errors in form.errors.values() for m in errors], 400
     else:
         upload = form.pack.data
-        data = upload.read() if upload is not None and getattr(upload, "filename", "") else b""
         publish = bool(form.publish.data)
-        if not data:
+        if upload is None or not getattr(upload, "filename", "") or _empty(upload.stream):
             problems, status = [gettext("Choose a pack (.zip) to import.")], 400
         else:
-            try:
+            try:  # the zip is read where Werkzeug spooled it, its limits checked first
                 with transaction() as tx:
                     report = packs.import_pack(
-                        tx, data, _user(), content_store(), publish=publish,
+                        tx, upload.stream, _user(), content_store(), publish=publish,
                         review_required=review_required(),
                         override_reason=(form.reason.data or "") if publish else None)
             except packs.PackError as error:
-                problems, status = error.problems, 400
+                problems, status = [_problem_text(p) for p in error.problems], 400
             except DiaryError as error:  # publishing one's own import; an archived item
                 problems = [translate_error(error)]
                 status = 403 if isinstance(error, PermissionDenied) else 400
@@ -625,6 +624,20 @@ def import_pack() -> Any:
               "success")
     return render_template("studio/packs.html", form=form, can_import=True, report=report,
                            problems=problems, **_import_options()), status
+
+
+def _empty(stream: Any) -> bool:
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    return end == 0
+
+
+def _problem_text(problem: str | packs.Problem) -> str:
+    """Item problems are shown as the validation wrote them; the pack's own translated."""
+    if isinstance(problem, str):
+        return problem
+    text = translate_error(problem.error)
+    return f"{problem.name}: {text}" if problem.name else text
 
 
 def _summary(report: packs.ImportReport) -> str:

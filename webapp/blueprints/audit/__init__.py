@@ -1,0 +1,1 @@
+"""The staff access log (admins only)."""

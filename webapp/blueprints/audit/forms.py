@@ -1,0 +1,36 @@
+"""Filters of the staff access log (a GET form: it changes nothing but is itself recorded)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional, Regexp
+
+from webapp.forms_common import DateInRange
+
+WHAT_NAMES = {
+    "family_lookup": _l("Family look-up"),
+    "family_journey": _l("Family: journeys and deliveries"),
+    "outbox": _l("Outbox: failed emails"),
+    "audit_log": _l("Access log"),
+    "audit_export": _l("Access log export"),
+}
+STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
+                    "analyst": _l("Analyst"), "admin": _l("Administrator")}
+SEARCH_NAMES = {"member_no": _l("searched by member number"),
+                "email": _l("searched by email")}
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    staff = SelectField(_l("Staff member"), validators=[Optional()], validate_choice=True)
+    member = StringField(_l("Customer's member number"), filters=[
+        lambda v: (v or "").strip().upper() or None], validators=[
+        Optional(), Length(max=10),
+        Regexp(r"^BJ\d{8}$", message=_l("Member numbers look like BJ12345678."))])
+    what = SelectField(_l("What was seen"), validators=[Optional()],
+                       choices=[("", _l("Anything"))] + list(WHAT_NAMES.items()))
+    since = DateField(_l("From"), validators=[Optional(), DateInRange()])
+    until = DateField(_l("To"), validators=[Optional(), DateInRange()])

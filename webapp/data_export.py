@@ -1,0 +1,73 @@
+"""Wiring of "download everything": which packages' sections the export has, and the file.
+
+The domain packages never import each other's export code; this module puts the diary's
+core, the content package's and the journeys package's sections into the one registry the
+site uses. A new package with personal tables (the recommender's interactions) adds its
+`register` here, and tests/web/test_data_export.py fails until it does.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from typing import Any
+
+from flask import Flask, current_app, send_file
+
+import content.privacy
+import journeys.privacy
+from clock import utcnow
+from diary import privacy
+from diary.models import User
+from webapp.database import get_session, transaction
+from webapp.services import photo_store
+
+log = logging.getLogger(__name__)
+
+REGISTERS = (privacy.register, content.privacy.register, journeys.privacy.register)
+
+
+def build_registry() -> privacy.ExportRegistry:
+    registry = privacy.ExportRegistry()
+    for register in REGISTERS:
+        register(registry)
+    return registry
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["export_registry"] = build_registry()
+    app.jinja_env.globals["EXPORT_LIMIT"] = privacy.EXPORT_LIMIT  # told on the account page
+
+
+def registry() -> privacy.ExportRegistry:
+    return current_app.extensions["export_registry"]
+
+
+def send_export(user: User, claim_id: int) -> Any:
+    """Write the zip to a temporary file (EXPORT_TMP_DIR, else the system's), send it, and
+    let it vanish: the name is removed before sending, so nothing stays on disk even when
+    the download is cut off. When writing fails, the claimed export is given back."""
+    folder = current_app.config.get("EXPORT_TMP_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    descriptor, path = tempfile.mkstemp(prefix="export-", suffix=".zip", dir=folder)
+    os.close(descriptor)
+    try:
+        privacy.write_export(get_session(), user, photo_store(), path, registry())
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the response
+    except BaseException:
+        get_session().rollback()
+        try:
+            with transaction() as s:
+                privacy.release_export(s, claim_id)
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            log.exception("could not give back export %s", claim_id)
+        raise
+    finally:
+        os.unlink(path)
+    name = f"baby-journey-{user.member_no}-{utcnow():%Y%m%d}.zip"
+    response = send_file(handle, mimetype="application/zip", as_attachment=True,
+                         download_name=name, max_age=0)
+    response.content_length = os.fstat(handle.fileno()).st_size
+    response.headers["Cache-Control"] = "no-store"
+    return response
