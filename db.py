@@ -23,6 +23,11 @@ NAMING_CONVENTION = {
 }
 
 
+#: The largest value an Integer column holds (PostgreSQL's int4; every id is one): a larger
+#: number in a query fails in SQL instead of finding nothing, so inputs are bounded by it.
+INT_MAX = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -25,6 +25,8 @@ from content.models import KINDS, LOCALES, ContentItem, Publication, PublishMode
 from content.rendering import plain_text, render_markdown
 from content.stages import UNIT_RANGES
 from clock import utcnow
+from db import INT_MAX
+from diary import bounds
 from diary.accounts import INTERESTS
 from diary.models import User
 
@@ -130,6 +132,10 @@ def validate(data: ItemInput) -> None:
                 raise ValidationError(N_("This link does not look right: %(url)s"),
                                       f"body_{locale}", url=url)
     _validate_window(data)
+    if data.review_date is not None:
+        bounds.check_date(data.review_date, "review_date")
+    if data.publish_at is not None:
+        bounds.check_instant(data.publish_at, "publish_at")
     unknown = set(data.topics) - set(TOPICS)
     if unknown:
         raise ValidationError(N_("Unknown topics: %(names)s."), "topics",
@@ -171,6 +177,8 @@ def _validate_window(data: ItemInput) -> None:
 def _validate_product(data: ItemInput) -> None:
     if data.price_minor is None or data.price_minor < 0:
         raise ValidationError(N_("Enter the price."), "price")
+    if data.price_minor > INT_MAX:
+        raise ValidationError(N_("Enter the price as a number, such as 59.00."), "price")
     if not re.fullmatch(r"[A-Z]{3}", data.currency or ""):
         raise ValidationError(N_("Use a three-letter currency code such as CNY."), "currency")
     if data.buy_url and not (_good_link(data.buy_url) and data.buy_url.startswith("https://")):

@@ -6,6 +6,7 @@ weeks use their corrected age until 24 months, like everywhere else on the site.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ from diary import age as agemath
 from diary.models import Child
 
 UNITS = ("pregnancy_week", "week", "month")
+_STAGE_NUMBER = re.compile(r"-?[0-9]{1,4}")
 UNIT_RANGES = {"pregnancy_week": (4, 42), "week": (0, 12), "month": (3, 60)}
 WEEK_STAGE_LAST_DAY = 90  # days 0–90 are baby weeks 0–12
 
@@ -35,7 +37,8 @@ class Stage:
     @classmethod
     def parse(cls, key: str) -> Stage | None:
         unit, _, raw = key.partition(":")
-        if unit not in UNITS or not raw.lstrip("-").isdigit():
+        # A few ASCII digits: int() also takes "٣" and fails on thousands of digits.
+        if unit not in UNITS or not _STAGE_NUMBER.fullmatch(raw):
             return None
         low, high = UNIT_RANGES[unit]
         value = int(raw)

@@ -25,6 +25,7 @@ from content.authoring import ItemInput, apply_snapshot, latest_version, record,
 from content.errors import N_, PermissionDenied, StaleVersion, ValidationError
 from content.models import ContentItem, Publication, PublishMode, Status, Version
 from clock import utcnow
+from diary import bounds
 from diary.models import User
 
 EDITORS = ("marketer", "reviewer", "admin")
@@ -225,6 +226,8 @@ def _make_live(session: Session, item: ContentItem, review: Review,
                at: datetime | None) -> None:
     if at is not None and at.tzinfo is None:
         raise ValueError("publish time must be timezone-aware")
+    if at is not None:
+        bounds.check_instant(at, "publish_at")
     newest = review.newest
     if newest is not None and newest.number > item.version:
         apply_snapshot(session, item, ItemInput.from_snapshot(newest.snapshot), newest.number)

@@ -1,6 +1,7 @@
 """Timeline entries: create, edit, delete, and read a child's timeline page by page."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -8,8 +9,10 @@ from typing import NamedTuple
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
-from diary import search
-from diary.entry_kinds import PHOTO_KINDS, EntryInput, MeasurementInput, clean_data
+from diary import age as agemath
+from diary import bounds, search
+from diary.entry_kinds import PHOTO_KINDS, EntryInput, MeasurementInput, check_kind_fits, \
+    clean_data
 from diary.errors import N_, ValidationError
 from diary.models import Child, Entry, Measurement, Photo, User
 from diary.photos import ProcessedPhoto
@@ -18,13 +21,19 @@ from clock import utcnow
 MAX_PHOTOS_PER_ENTRY = 10
 FUTURE_TOLERANCE = timedelta(hours=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: "<microseconds since 1970>_<entry id>", plain ASCII digits (int() would also take "1_000",
+#: "٣" and thousands of digits).
+_CURSOR = re.compile(r"(?P<micros>-?[0-9]{1,19})_(?P<entry_id>[0-9]{1,10})", re.ASCII)
 
 
 def _validate_common(entry: EntryInput, child: Child) -> None:
     if entry.occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be timezone-aware")
+    bounds.check_instant(entry.occurred_at, "occurred_at")
     if entry.occurred_at > utcnow() + FUTURE_TOLERANCE:
         raise ValidationError(N_("The date and time cannot be in the future."), "occurred_at")
+    check_kind_fits(entry.kind, child.birth_date,
+                    agemath.local_date(entry.occurred_at, child.family.timezone))
     if len(entry.title) > 120:
         raise ValidationError(N_("Please keep the title under 120 characters."), "title")
     if len(entry.body) > 20_000:
@@ -141,11 +150,18 @@ class Cursor:
     def decode(cls, raw: str | None) -> Cursor | None:
         if not raw:
             return None
+        broken = ValidationError(N_("That page link is broken; start again from the top."))
+        match = _CURSOR.fullmatch(raw)
+        if match is None:
+            raise broken
+        entry_id = int(match["entry_id"])
         try:
-            micros, entry_id = (int(part) for part in raw.split("_", 1))
-            when = _EPOCH + timedelta(microseconds=micros)
-        except (ValueError, OverflowError, OSError):
-            raise ValidationError(N_("That page link is broken; start again from the top.")) from None
+            when = _EPOCH + timedelta(microseconds=int(match["micros"]))
+            bounds.check_instant(when)
+        except (OverflowError, ValidationError):
+            raise broken from None
+        if not bounds.is_row_id(entry_id):
+            raise broken
         return cls(when, entry_id)
 
 

@@ -6,7 +6,7 @@ entry, or raises ValidationError naming the field. Adding a kind means adding on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Callable
 
 from diary.errors import N_, ValidationError
@@ -34,6 +34,35 @@ class EntryInput:
 #: The kinds that carry photos (the entry form shows a photo field for these only).
 PHOTO_KINDS = frozenset({EntryKind.PHOTO.value, EntryKind.MILESTONE.value, EntryKind.BUMP.value,
                          EntryKind.SCAN.value})
+
+#: Kinds that only make sense during the pregnancy, and kinds that start at birth; notes and
+#: photos fit both.
+PREGNANCY_ONLY_KINDS = frozenset({EntryKind.BUMP.value, EntryKind.SCAN.value,
+                                  EntryKind.KICKS.value, EntryKind.FEELING.value})
+BABY_ONLY_KINDS = frozenset({EntryKind.MILESTONE.value, EntryKind.MEASUREMENT.value,
+                             EntryKind.FEEDING.value, EntryKind.SLEEP.value,
+                             EntryKind.DIAPER.value, EntryKind.TEMPERATURE.value,
+                             EntryKind.MEDICATION.value})
+
+
+def check_kind_fits(kind: str, birth_date: date | None, on: date) -> None:
+    """Refuse a kind that does not fit the child on the entry's (local) day.
+
+    Before the birth (no birth date yet, or a day before it) there are no feeds, nappies or
+    measurements; from the birth day on there are no bump photos, scans or kick counts.
+    A born baby's book may still hold its pregnancy, dated before the birth.
+    """
+    if kind in BABY_ONLY_KINDS:
+        if birth_date is None:
+            raise ValidationError(N_("This kind of entry starts once the baby is born."),
+                                  "kind")
+        if on < birth_date:
+            raise ValidationError(N_("The date cannot be before the birth date."),
+                                  "occurred_at")
+    elif kind in PREGNANCY_ONLY_KINDS and birth_date is not None and on >= birth_date:
+        raise ValidationError(N_("This kind of entry is for the pregnancy; the baby is "
+                                 "already born."), "kind")
+
 
 Validator = Callable[[EntryInput], dict[str, Any]]
 VALIDATORS: dict[str, Validator] = {}

@@ -415,7 +415,9 @@ class PhotoStore:
         self.root = Path(root)
 
     def path(self, key: str, size: str = "full") -> Path:
-        if size not in ("full", "thumb") or not key.isalnum():
+        # Keys are 32 hex digits; anything else (also "٣" or a 5000-letter key) names no file.
+        if size not in ("full", "thumb") or not (key.isascii() and key.isalnum()
+                                                 and len(key) <= 64):
             raise ValueError("bad photo key or size")
         return self.root / key[:2] / f"{key}.{size}.jpg"
 

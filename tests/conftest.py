@@ -214,10 +214,12 @@ def app_overrides() -> dict[str, Any]:
 @pytest.fixture()
 def app(session_factory: sessionmaker, tmp_path: Path, mailer: MemoryMailer,
         app_overrides: dict[str, Any]) -> Flask:
+    # Unexpected errors propagate to the test by default; a module that wants to see the
+    # 500 page a visitor would get overrides `app_overrides` with PROPAGATE_UNEXPECTED=False.
+    settings = {"PROPAGATE_UNEXPECTED": True, **app_overrides}
     application = create_app("testing", SESSION_FACTORY=session_factory,
                              UPLOAD_DIR=tmp_path / "uploads",
-                             MAIL_OUTBOX_DIR=tmp_path / "outbox",
-                             PROPAGATE_UNEXPECTED=True, **app_overrides)
+                             MAIL_OUTBOX_DIR=tmp_path / "outbox", **settings)
     application.extensions["mailer"] = mailer
     fragments.clear()  # ids repeat between rolled-back tests; start every test cold
     return application

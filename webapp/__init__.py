@@ -42,6 +42,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     security.init_app(app)
     errors.init_app(app)
     audit.init_app(app)
+    from webapp import params  # before the blueprints: their `<int:…>` rules use its converter
+    params.init_app(app)
     _register_blueprints(app)
 
     from webapp import cli

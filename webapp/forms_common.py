@@ -8,9 +8,10 @@ from zoneinfo import available_timezones
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, \
+    StopValidation
 
-from diary import units
+from diary import bounds, units
 from diary.errors import DiaryError
 from diary.families import ChildDetails
 from diary.models import Child
@@ -47,8 +48,45 @@ def apply_error(form: FlaskForm, error: DiaryError, field_map: dict[str, str] | 
 
 
 def optional_float(value: object) -> float | None:
-    """A form number (DecimalField gives Decimal) as float, or None when left empty."""
-    return None if value in (None, "") else float(value)  # type: ignore[arg-type]
+    """A form number (NumberField gives Decimal) as float, or None when left empty; a value
+    that is not a finite number raises the domain's ValidationError."""
+    return bounds.finite_number(value)  # type: ignore[arg-type]
+
+
+class NumberField(DecimalField):
+    """A decimal a person types: the one parser for every decimal input of the site.
+
+    WTForms' DecimalField takes "NaN", "sNaN", "Infinity" and "1e999" (Decimal does), and an
+    sNaN then crashes the range check; this field refuses whatever is not a finite number
+    with the domain's message, next to the field.
+    """
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("places", None)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[object]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is None:
+            return
+        try:
+            bounds.finite_number(self.data)
+        except DiaryError as error:
+            self.data = None
+            raise ValueError(translate_error(error)) from None
+
+
+class DateInRange:
+    """Form validator for dates no domain function checks (read-only forms such as the
+    studio's family preview): the domain's range (`bounds.check_date`), message by the field."""
+
+    def __call__(self, form: FlaskForm, field: DateField) -> None:
+        if field.data is None:
+            return
+        try:
+            bounds.check_date(field.data)
+        except DiaryError as error:
+            raise StopValidation(translate_error(error)) from None
 
 
 class ChildForm(FlaskForm):
@@ -66,16 +104,13 @@ class ChildForm(FlaskForm):
     ga_weeks = IntegerField(_l("Weeks of pregnancy at birth"),
                             validators=[Optional(), NumberRange(22, 44)])
     ga_days = IntegerField(_l("+ days"), validators=[Optional(), NumberRange(0, 6)])
-    birth_weight = DecimalField(_l("Birth weight"), places=None,
-                                validators=[Optional(), NumberRange(min=0)])
+    birth_weight = NumberField(_l("Birth weight"), validators=[Optional(), NumberRange(min=0)])
     birth_weight_unit = SelectField(_l("Unit"), choices=WEIGHT_UNIT_CHOICES, default="kg")
-    birth_weight_oz = DecimalField(_l("oz"), places=None,
-                                   validators=[Optional(), NumberRange(0, 15.99)])
-    birth_length = DecimalField(_l("Birth length"), places=None,
-                                validators=[Optional(), NumberRange(min=0)])
+    birth_weight_oz = NumberField(_l("oz"), validators=[Optional(), NumberRange(0, 15.99)])
+    birth_length = NumberField(_l("Birth length"), validators=[Optional(), NumberRange(min=0)])
     birth_length_unit = SelectField(_l("Unit"), choices=LENGTH_UNIT_CHOICES, default="cm")
-    birth_head = DecimalField(_l("Head circumference at birth"), places=None,
-                              validators=[Optional(), NumberRange(min=0)])
+    birth_head = NumberField(_l("Head circumference at birth"),
+                             validators=[Optional(), NumberRange(min=0)])
     birth_head_unit = SelectField(_l("Unit"), choices=LENGTH_UNIT_CHOICES, default="cm")
 
     CHILD_FIELD_MAP = {"name": "child_name", "gestational_weeks": "ga_weeks",

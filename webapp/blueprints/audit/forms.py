@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
+from webapp.forms_common import DateInRange
+
 WHAT_NAMES = {
     "family_lookup": _l("Family look-up"),
     "family_journey": _l("Family: journeys and deliveries"),
@@ -30,5 +32,5 @@ class AuditFilterForm(FlaskForm):
         Regexp(r"^BJ\d{8}$", message=_l("Member numbers look like BJ12345678."))])
     what = SelectField(_l("What was seen"), validators=[Optional()],
                        choices=[("", _l("Anything"))] + list(WHAT_NAMES.items()))
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional(), DateInRange()])
+    until = DateField(_l("To"), validators=[Optional(), DateInRange()])

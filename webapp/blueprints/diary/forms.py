@@ -7,15 +7,16 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, RadioField, \
-    SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, \
+    StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from diary import units
+from diary import bounds, units
 from diary.entry_kinds import FEEDING_METHODS, EntryInput, MeasurementInput
 from diary.models import Entry
 from webapp.blueprints.auth.forms import MultiCheckboxField
-from webapp.forms_common import LENGTH_UNIT_CHOICES, WEIGHT_UNIT_CHOICES, optional_float
+from webapp.forms_common import LENGTH_UNIT_CHOICES, WEIGHT_UNIT_CHOICES, NumberField, \
+    optional_float
 
 FEEDING_CHOICES = list(zip(FEEDING_METHODS, [
     _l("Breast (left)"), _l("Breast (right)"), _l("Bottle – breast milk"),
@@ -51,14 +52,12 @@ class EntryForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"), description=_l(
         "JPEG, PNG, WebP or HEIC, up to 10 MB each. Location data is removed."))
     remove_photos = MultiCheckboxField(_l("Remove"), choices=[], coerce=int)
-    weight = DecimalField(_l("Weight"), places=None, validators=[Optional(), NumberRange(min=0)])
+    weight = NumberField(_l("Weight"), validators=[Optional(), NumberRange(min=0)])
     weight_unit = SelectField(_l("Unit"), choices=WEIGHT_UNIT_CHOICES, default="kg")
-    weight_oz = DecimalField(_l("oz"), places=None, validators=[Optional(), NumberRange(0, 15.99)])
-    length = DecimalField(_l("Length / height"), places=None,
-                          validators=[Optional(), NumberRange(min=0)])
+    weight_oz = NumberField(_l("oz"), validators=[Optional(), NumberRange(0, 15.99)])
+    length = NumberField(_l("Length / height"), validators=[Optional(), NumberRange(min=0)])
     length_unit = SelectField(_l("Unit"), choices=LENGTH_UNIT_CHOICES, default="cm")
-    head = DecimalField(_l("Head circumference"), places=None,
-                        validators=[Optional(), NumberRange(min=0)])
+    head = NumberField(_l("Head circumference"), validators=[Optional(), NumberRange(min=0)])
     head_unit = SelectField(_l("Unit"), choices=LENGTH_UNIT_CHOICES, default="cm")
     method = SelectField(_l("How"), choices=FEEDING_CHOICES, validators=[Optional()])
     amount_ml = IntegerField(_l("Amount (ml)"), validators=[Optional()])
@@ -67,7 +66,7 @@ class EntryForm(FlaskForm):
     sleep_minutes = IntegerField(_l("Minutes"), validators=[Optional(), NumberRange(0, 59)])
     wet = BooleanField(_l("Wet"))
     dirty = BooleanField(_l("Dirty"))
-    temperature = DecimalField(_l("Temperature"), places=None, validators=[Optional()])
+    temperature = NumberField(_l("Temperature"), validators=[Optional()])
     temperature_unit = SelectField(_l("Unit"), choices=[("c", "°C"), ("f", "°F")], default="c")
     med_name = StringField(_l("Medicine"), validators=[Optional(), Length(max=120)])
     med_dose = StringField(_l("Dose"), validators=[Optional(), Length(max=60)])
@@ -77,8 +76,9 @@ class EntryForm(FlaskForm):
     scan_week = IntegerField(_l("Pregnancy week of the scan"), validators=[Optional()])
 
     def occurred_at(self, tz: str) -> datetime:
+        """The typed local day and time as UTC (ValidationError for days out of range)."""
         local = datetime.combine(self.occurred_date.data, self.occurred_time.data or time(12))
-        return local.replace(tzinfo=ZoneInfo(tz))
+        return bounds.local_to_utc(local, tz, "occurred_at")
 
     def to_input(self, kind: str, tz: str) -> EntryInput:
         """The submitted values as an EntryInput, converted to SI units."""

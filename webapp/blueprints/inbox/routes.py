@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from journeys import inbox
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
+from webapp.params import id_arg
 from webapp.viewer import inbox_unread
 
 bp = Blueprint("inbox", __name__)
@@ -23,7 +24,7 @@ def _unread() -> dict[str, Any]:
 @bp.route("/inbox")
 @login_required
 def index() -> Any:
-    before = request.args.get("before", type=int)
+    before = id_arg("before")
     entries = inbox.messages(get_session(), current_user, limit=30, before_id=before)
     return render_template("inbox/index.html", entries=entries, form=ConfirmForm(),
                            next_before=entries[-1].message.id if len(entries) == 30 else None)

@@ -33,6 +33,7 @@ from webapp.blueprints.studio.routes import window_text
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import current_locale, join_list
+from webapp.params import id_arg
 from webapp.security import staff_required
 
 bp = Blueprint("journeys_admin", __name__)
@@ -138,7 +139,7 @@ FIELD_MAP = {"steps": "push"}
 @staff_required(*READERS)
 def journey_detail(journey_id: int) -> Any:
     journey = authoring.get_journey(get_session(), journey_id)
-    return _detail(journey, request.args.get("edit", type=int))
+    return _detail(journey, id_arg("edit"))
 
 
 def _detail(journey: Journey, edit_id: int | None = None,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +19,10 @@ from content.authoring import CATEGORIES, TOPICS, ItemInput, TextInput
 from content.errors import N_, ValidationError
 from content.models import KINDS, LOCALES
 from content.stages import UNITS
+from diary import bounds
 from webapp.blueprints.auth.forms import INTEREST_CHOICES, MultiCheckboxField
 from webapp.content_format import TOPIC_LABELS
+from webapp.forms_common import DateInRange
 
 KIND_NAMES = {"article": _l("Article"), "reminder": _l("Reminder"), "product": _l("Product"),
               "faq": _l("FAQ")}
@@ -66,6 +68,10 @@ def field_map(kind: str) -> dict[str, str]:
     return mapping
 
 
+#: Far above any product's price, and its minor units fit the Integer column in any currency.
+PRICE_MAX = Decimal(1_000_000)
+
+
 def parse_price(raw: str, currency: str) -> int | None:
     """"59.90" → 5990 minor units (fen); exact decimal arithmetic, never floats."""
     text = (raw or "").strip().replace(",", "")
@@ -76,7 +82,7 @@ def parse_price(raw: str, currency: str) -> int | None:
     except InvalidOperation:
         raise ValidationError(N_("Enter the price as a number, such as 59.00."),
                               "price") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount > PRICE_MAX:
         raise ValidationError(N_("Enter the price as a number, such as 59.00."), "price")
     digits = _precision(currency)
     minor = amount.scaleb(digits)
@@ -110,10 +116,11 @@ def split_tags(raw: str) -> list[str]:
 
 
 def to_utc(local: datetime | None, tz: str) -> datetime | None:
-    """A datetime typed in the staff member's time zone → an aware UTC instant."""
+    """A datetime typed in the staff member's time zone → an aware UTC instant
+    (ValidationError on "publish_at" for days out of range, which would overflow)."""
     if local is None:
         return None
-    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return bounds.local_to_utc(local, tz, "publish_at")
 
 
 def to_local(instant: datetime | None, tz: str) -> datetime | None:
@@ -289,8 +296,8 @@ class FamilyPreviewForm(FlaskForm):
         csrf = False
 
     stage = SelectField(_l("Stage"), choices=[], validate_choice=False)
-    due_date = DateField(_l("…or a due date"), validators=[Optional()])
-    birth_date = DateField(_l("…or a birth date"), validators=[Optional()])
-    on = DateField(_l("On the day"), validators=[Optional()])
+    due_date = DateField(_l("…or a due date"), validators=[Optional(), DateInRange()])
+    birth_date = DateField(_l("…or a birth date"), validators=[Optional(), DateInRange()])
+    on = DateField(_l("On the day"), validators=[Optional(), DateInRange()])
     interests = MultiCheckboxField(_l("Interests"), choices=INTEREST_CHOICES)
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES, default="en")

@@ -372,7 +372,11 @@ def act(item_id: int, action: str) -> Any:
             if form.publish_at.errors:
                 flash(gettext("Choose the date and time it should go live."), "danger")
                 return back
-            at = to_utc(form.publish_at.data, current_user.timezone)
+            try:
+                at = to_utc(form.publish_at.data, current_user.timezone)
+            except ValidationError as error:
+                _flash_error(error)
+                return back
             if at is None or at <= utcnow():
                 flash(gettext("Choose a time in the future."), "danger")
                 return back
@@ -511,8 +515,10 @@ def family_preview() -> Any:
                           for label, stages in groups}
     if not request.args:
         form.stage.data = "pregnancy_week:12"
-    else:
-        form.validate()
+    elif not form.validate():
+        for field in (form.due_date, form.birth_date, form.on):
+            if field.errors:
+                field.data = None  # shown with its message, not used
     today = agemath.local_today(current_user.timezone)
     on = form.on.data or today
     stage: Stage | None
