@@ -26,3 +26,25 @@ def test_every_message_is_translated_with_the_same_placeholders():
                      if set(PLACEHOLDER.findall(text)) != wanted]
     assert problems == []
     assert len(catalog) > 300
+
+
+def test_every_string_in_the_code_is_in_the_catalogue():
+    """A new `gettext`/`_`/`N_` string without a Chinese translation fails here, not in front
+    of a parent (extraction as in the README's update command)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    root = PO.parents[4]
+    with (root / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "_l": None,
+                "lazy_gettext": None, "pgettext": ((1, "c"), 2),
+                "lazy_pgettext": ((1, "c"), 2)}
+    catalog = read_po(PO.open("rb"))
+    missing = set()
+    for filename, _line, message, _comments, context in extract_from_dir(
+            str(root), method_map, options_map, keywords=keywords):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid and catalog.get(msgid, context=context) is None:
+            missing.add((filename, msgid))
+    assert missing == set(), "run the README's extract + update commands and translate"
