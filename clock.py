@@ -8,13 +8,13 @@ Functions that compute from time still take `now`/`on_date` parameters: pass the
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
     """The current instant, timezone-aware in UTC (the only kind of time we store)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today_in(tz_name: str, now: datetime | None = None) -> date:

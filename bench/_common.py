@@ -8,8 +8,9 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 def log(message: str) -> None:
@@ -25,9 +26,10 @@ def create_database(tmp: Path, database_url: str | None,
     """A new empty database; returns (url, dialect name, dropper)."""
     if not database_url:
         return f"sqlite:///{tmp / name}", "sqlite", (lambda: None)
-    import db
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
+
+    import db
 
     base = make_url(database_url)
     if not base.drivername.startswith("postgresql"):

@@ -49,7 +49,7 @@ import socket
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +57,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _seed import SEED_CHUNK, child_row, finish, household, insert_chunk  # noqa: E402
 from _common import (  # noqa: E402
-    Run,
     BenchError,
+    Run,
     log,
     machine_facts,
     make_password_hash,
     read_server_version,
 )
+from _seed import SEED_CHUNK, child_row, finish, household, insert_chunk  # noqa: E402
 
 TARGET_RENDERED_PER_MINUTE_MIN = 100_000
 TARGET_DELIVERED_PER_MINUTE_MIN = 20_000
@@ -81,7 +81,7 @@ SECRET = "bench-digests-secret-key-" + "x" * 32
 def bench_now(real_now: datetime) -> datetime:
     """The latest Monday 12:00 UTC at or before `real_now`."""
     monday = real_now.date() - timedelta(days=real_now.weekday())
-    candidate = datetime(monday.year, monday.month, monday.day, 12, tzinfo=timezone.utc)
+    candidate = datetime(monday.year, monday.month, monday.day, 12, tzinfo=UTC)
     return candidate if candidate <= real_now else candidate - timedelta(days=7)
 
 
@@ -454,6 +454,7 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
     load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
     tmp = run.tmp
     import clock
+    import db
     from journeys import digests, outbox
 
     url, dialect = run.database(args.database_url)
@@ -561,7 +562,7 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
         "meets_targets": meets,
         "problems": problems,
         "profiled": str(args.profile) if args.profile else None,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_facts(load_before, server_version),
     }
     return report

@@ -46,17 +46,16 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from config import Config  # noqa: E402
-from _seed import SEED_CHUNK, TIMEZONES, child_row, finish, household, insert_chunk  # noqa: E402
 from _common import (  # noqa: E402
     Run,
     dropper,
@@ -65,6 +64,9 @@ from _common import (  # noqa: E402
     make_password_hash,
     read_server_version,
 )
+from _seed import SEED_CHUNK, TIMEZONES, child_row, finish, household, insert_chunk  # noqa: E402
+
+from config import Config  # noqa: E402
 
 TARGET_FIRST_TICK_S_MAX = 20.0
 TARGET_IDLE_TICK_S_MAX = 2.0
@@ -81,9 +83,10 @@ TARGET_CHILDREN = 100_000  # the limits are meant for this size; smaller runs us
 def copy_database(tmp: Path, url: str, database_url: str | None
                   ) -> tuple[str, Callable[[], None]]:
     """A copy of the (idle, disconnected) database at `url`; returns (url, dropper)."""
-    import db
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
+
+    import db
 
     if not database_url:
         source = Path(make_url(url).database or "")
@@ -352,6 +355,7 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
     load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
     tmp = run.tmp
     import clock
+    import db
 
     url, dialect = run.database(args.database_url)
     now = clock.utcnow().replace(microsecond=0)
@@ -428,7 +432,7 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
         "meets_targets": meets,
         "problems": problems,
         "warnings": warnings,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "as_of": now.isoformat(),
         "machine": machine_facts(load_before, server_version),
     }

@@ -43,7 +43,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -141,7 +141,7 @@ def seed(url: str, upload_dir: Path, entry_count: int, photo_entries: int) -> Se
     from diary.photos import PhotoStore, process_upload
 
     rng = random.Random(20260101)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     birth = date.today() - timedelta(days=400)
     store = PhotoStore(upload_dir)
     engine = db.make_engine(url)
@@ -164,7 +164,7 @@ def seed(url: str, upload_dir: Path, entry_count: int, photo_entries: int) -> Se
                                             birth_head_cm=34.5)), PRIVACY_POLICY_VERSION)
             user, child = done.user, done.child
             assert child is not None
-            for i, (kind, offset) in enumerate(zip(kinds, offsets)):
+            for i, (kind, offset) in enumerate(zip(kinds, offsets, strict=True)):
                 when = now - timedelta(seconds=offset)
                 age_days = (when.date() - birth).days
                 entry = EntryInput(kind=kind, occurred_at=when)
@@ -492,7 +492,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="seconds of warm-up per endpoint (default: min(3, duration/4))")
     p.add_argument("--connections", type=int, default=8, help="concurrent connections (8)")
     p.add_argument("--rounds", type=int, default=1,
-                   help="alternate hello/timeline this many times; pooled req/s and median percentiles (1)")
+                   help="alternate hello/timeline this many times; pooled req/s and median "
+                        "percentiles (1)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     p.add_argument("--entries", type=int, default=1000, help="timeline entries to seed (1000)")
     p.add_argument("--photo-entries", type=int, default=40,
@@ -619,7 +620,7 @@ def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, An
         "targets": {"ratio_min": TARGET_RATIO_MIN, "p95_ms_max": TARGET_P95_MS_MAX},
         "meets_targets": meets,
         "problems": problems,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine_facts(load_before),
     }
     return report

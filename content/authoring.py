@@ -18,13 +18,21 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from content import search
 from content.errors import N_, Conflict, NotFound, ValidationError
-from content.models import KINDS, LOCALES, ContentItem, Publication, PublishMode, \
-    Status, Translation, Version
+from content.models import (
+    KINDS,
+    LOCALES,
+    ContentItem,
+    Publication,
+    PublishMode,
+    Status,
+    Translation,
+    Version,
+)
 from content.rendering import plain_text, render_markdown
 from content.stages import UNIT_RANGES
-from clock import utcnow
 from db import INT_MAX
 from diary import bounds
 from diary.accounts import INTERESTS

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from clock import utcnow
 from content import search
 from content.models import Article, ContentItem, Faq, Product, Reminder, SavedItem, Status
 from content.stages import Stage, stage_of, unit_order
-from clock import utcnow
 from diary.models import Child, User
 
 

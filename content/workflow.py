@@ -20,11 +20,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from content.authoring import ItemInput, apply_snapshot, latest_version, record, \
-    record_publication
+from clock import utcnow
+from content.authoring import ItemInput, apply_snapshot, latest_version, record, record_publication
 from content.errors import N_, PermissionDenied, StaleVersion, ValidationError
 from content.models import ContentItem, Publication, PublishMode, Status, Version
-from clock import utcnow
 from diary import bounds
 from diary.models import User
 

@@ -75,7 +75,8 @@ def pregnancy_progress(due_date: date, on_date: date) -> PregnancyProgress:
         )
     weeks, days = divmod(gestation_days, 7)
     trimester = 1 if weeks <= 13 else 2 if weeks <= 27 else 3
-    return PregnancyProgress(gestation_days, weeks, days, trimester, days_to_due, on_date > due_date)
+    return PregnancyProgress(gestation_days, weeks, days, trimester, days_to_due,
+                             on_date > due_date)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ before any arithmetic, time-zone conversion or SQL sees them.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -47,7 +47,7 @@ def local_to_utc(local: datetime, tz: str, field: str | None = None) -> datetime
     """A wall-clock time typed in zone `tz` as an aware UTC instant; ValidationError (not
     OverflowError) for days outside the range."""
     check_date(local, field)
-    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def finite_number(value: Decimal | float | int | str | None,

@@ -3,24 +3,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
+from clock import utcnow
 from diary import age as agemath
 from diary import bounds, search
-from diary.entry_kinds import PHOTO_KINDS, EntryInput, MeasurementInput, check_kind_fits, \
-    clean_data
+from diary.entry_kinds import PHOTO_KINDS, EntryInput, MeasurementInput, check_kind_fits, clean_data
 from diary.errors import N_, ValidationError
 from diary.models import Child, Entry, Measurement, Photo, User
 from diary.photos import ProcessedPhoto
-from clock import utcnow
 
 MAX_PHOTOS_PER_ENTRY = 10
 FUTURE_TOLERANCE = timedelta(hours=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: "<microseconds since 1970>_<entry id>", plain ASCII digits (int() would also take "1_000",
 #: "٣" and thousands of digits).
 _CURSOR = re.compile(r"(?P<micros>-?[0-9]{1,19})_(?P<entry_id>[0-9]{1,10})", re.ASCII)

@@ -5,9 +5,10 @@ entry, or raises ValidationError naming the field. Adding a kind means adding on
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from diary.errors import N_, ValidationError
 from diary.models.entries import EntryKind
@@ -198,7 +199,8 @@ def _medication(entry: EntryInput) -> dict[str, Any]:
 
 @validator(EntryKind.KICKS)
 def _kicks(entry: EntryInput) -> dict[str, Any]:
-    count = _number(entry.data, "count", 1, 1000, N_("number of kicks"), required=True, integer=True)
+    count = _number(entry.data, "count", 1, 1000, N_("number of kicks"), required=True,
+                    integer=True)
     minutes = _number(entry.data, "duration_min", 1, 600, N_("minutes counted"), integer=True)
     return {"count": count, **({"duration_min": minutes} if minutes is not None else {})}
 

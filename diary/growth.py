@@ -16,7 +16,7 @@ import csv
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from scipy.stats import norm
@@ -67,7 +67,7 @@ class LMS:
         return ((x / self.M) ** self.L - 1) / (self.L * self.S)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(indicator: str) -> dict[str, tuple[list[float], list[LMS]]]:
     """Read one CSV once: per sex, the sorted x values and their LMS rows."""
     out: dict[str, tuple[list[float], list[LMS]]] = {sex: ([], []) for sex in SEXES}

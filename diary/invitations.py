@@ -122,13 +122,15 @@ def change_role(session: Session, membership: Membership, role: str) -> None:
         raise ValidationError(N_("Please choose a role."), "role")
     if membership.is_owner and role != Role.OWNER.value \
             and owners_count(session, membership.family_id) <= 1:
-        raise ValidationError(N_("A family needs at least one owner. Make someone else owner first."))
+        raise ValidationError(
+            N_("A family needs at least one owner. Make someone else owner first."))
     membership.role = role
 
 
 def remove_member(session: Session, membership: Membership) -> None:
     if membership.is_owner and owners_count(session, membership.family_id) <= 1:
-        raise ValidationError(N_("A family needs at least one owner. Make someone else owner first."))
+        raise ValidationError(
+            N_("A family needs at least one owner. Make someone else owner first."))
     session.delete(membership)
 
 

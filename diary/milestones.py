@@ -28,8 +28,7 @@ from diary import age as agemath
 from diary import search
 from diary.entries import EntryInput, create_entry, delete_entry
 from diary.errors import N_, DiaryError, ValidationError
-from diary.milestones_data import (ACT_EARLY_EN, ACT_EARLY_ZH, MILESTONES, SOURCE,
-                                   SOURCE_ZH)
+from diary.milestones_data import ACT_EARLY_EN, ACT_EARLY_ZH, MILESTONES, SOURCE, SOURCE_ZH
 from diary.models import Child, Entry, User
 from diary.models.entries import EntryKind
 

@@ -44,8 +44,18 @@ import csvsafe
 from clock import utcnow
 from diary import account_mail, invitations, search
 from diary.errors import N_, DiaryError
-from diary.models import AccountEmail, Child, DataExport, Entry, Family, Invitation, Membership, \
-    Role, User, UserSession
+from diary.models import (
+    AccountEmail,
+    Child,
+    DataExport,
+    Entry,
+    Family,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    UserSession,
+)
 from diary.photos import PhotoStore
 
 EXPORT_LIMIT = 3

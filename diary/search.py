@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import jieba
 from sqlalchemy import ColumnElement, func, literal_column, select, text

@@ -6,8 +6,8 @@ and whom: every customer (person and family) the page showed. A look-up by email
 the kind of search ("email"), never the address typed; member numbers are kept.
 
 The log is append-only: the ORM refuses to update or delete its rows (per object and in bulk
-statements; see `diary.models.audit`), the web app has no page that changes it, and it has no foreign keys, so deleting
-a customer or a staff account changes nothing that was recorded.
+statements; see `diary.models.audit`), the web app has no page that changes it, and it has
+no foreign keys, so deleting a customer or a staff account changes nothing that was recorded.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from sqlalchemy.sql import Select
 from clock import utcnow
 from diary.errors import N_, ValidationError
 from diary.models import Family, StaffAccess, StaffAccessSubject, User
-from diary.models.audit import AppendOnly
 
 #: The kinds of pages that show customer data (the web layer gives them their labels).
 FAMILY_LOOKUP = "family_lookup"  # a look-up by member number or email

@@ -31,9 +31,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
+from clock import utcnow
 from content.models import ContentItem
 from content.stages import UNIT_RANGES, UNITS, Stage
-from clock import utcnow
 from diary import age as agemath
 from diary.accounts import INTERESTS
 from diary.errors import N_, Conflict, NotFound, ValidationError

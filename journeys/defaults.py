@@ -11,8 +11,8 @@ from sqlalchemy import literal, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from content.stages import coverage_stages
 from clock import utcnow
+from content.stages import coverage_stages
 from db import UTCDateTime, dialect_insert
 from diary.models import Child
 from journeys.models import Enrolment, Journey, JourneyStage

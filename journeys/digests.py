@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,17 +35,16 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from clock import utcnow
 from content import library
 from content.models import Article, ContentItem, Product, Reminder
 from content.stages import Stage, stage_of
-from clock import utcnow
 from db import dialect_insert
 from diary import age as agemath
 from diary import tokens
 from diary.models import Child, Membership, User
 from journeys import ledger
-from journeys.models import Delivery, EmailClick, EmailPreference, Suppression, TickRun, \
-    click_key
+from journeys.models import Delivery, EmailClick, EmailPreference, Suppression, TickRun, click_key
 from journeys.preferences import Schedule, zone
 from journeys.unsubscribe import make_token as make_unsubscribe_token
 from mailer import Email

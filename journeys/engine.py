@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
@@ -287,7 +287,7 @@ def _next_check(js: JourneyStage, entered: date, today: date, change: date | Non
 
 @lru_cache(maxsize=4096)
 def _local_midnight(day: date, tz: str) -> datetime:
-    return datetime.combine(day, time()).replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return datetime.combine(day, time()).replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def recheck(session: Session, child: Child) -> None:

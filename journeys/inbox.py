@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from clock import utcnow
 from content.library import live
 from content.models import ContentItem
-from clock import utcnow
 from diary.errors import NotFound
 from diary.models import Child, Membership, User
 from journeys.models import InboxMessage

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from content.models import ContentItem
 from clock import utcnow
+from content.models import ContentItem
 from db import dialect_insert
 from journeys.models import Delivery, InboxMessage
 

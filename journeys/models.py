@@ -10,8 +10,17 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, \
-    UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
@@ -213,8 +222,8 @@ class EmailClick(Base):
     """A click on a signed tracking link in an email (the recommender/CRM read these).
 
     One row per link: (delivery, person, item — or the path when the link names no item),
-    whose digest is `click_key` (unique; made from the row's own columns unless given). The first GET
-    makes the row and `clicked_at` is that first click; reloads, a second tap and mail
+    whose digest is `click_key` (unique; made from the row's own columns unless given). The
+    first GET makes the row and `clicked_at` is that first click; reloads, a second tap and mail
     scanners fetching the link again are not new clicks, and nothing counts them: no repeat
     count or last-click time is kept, as what the CRM and the campaign reports ask is
     whether and when someone first followed a link, and repeats are mostly machines.

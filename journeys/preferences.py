@@ -12,7 +12,7 @@ business, never ours.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -113,7 +113,7 @@ class Schedule:
         change during the night gives the right instant."""
         day = local.date() if local.hour < self.quiet_end else local.date() + timedelta(days=1)
         wall = datetime.combine(day, time(self.quiet_end), tzinfo=local.tzinfo)
-        return wall.astimezone(timezone.utc)
+        return wall.astimezone(UTC)
 
 
 def _row(session: Session, user: User) -> EmailPreference:

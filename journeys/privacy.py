@@ -12,9 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from content.models import ContentItem
-from diary.privacy import ExportRegistry, ExportScope, Section, iso, row_dict
-from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, Enrolment, \
-    InboxMessage, Journey, Suppression
+from diary.privacy import ExportRegistry, ExportScope, Section, row_dict
+from journeys.models import (
+    CampaignSend,
+    Delivery,
+    EmailClick,
+    EmailPreference,
+    Enrolment,
+    InboxMessage,
+    Journey,
+    Suppression,
+)
 
 
 def _email_preferences(session: Session, scope: ExportScope) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from config import PRIVACY_POLICY_VERSION
 from diary import accounts, tokens
-from diary.errors import DiaryError, N_, ValidationError
+from diary.errors import N_, DiaryError, ValidationError
 from diary.models import Consent, User
 from journeys.models import Suppression
 from journeys.preferences import cancel_pending

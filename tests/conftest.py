@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -82,7 +82,7 @@ def start_travel(when: str | datetime, tick: bool = True) -> Any:
     import time_machine
     instant = datetime.fromisoformat(when) if isinstance(when, str) else when
     if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=timezone.utc)
+        instant = instant.replace(tzinfo=UTC)
     traveller = time_machine.travel(instant, tick=tick)
     traveller.start()
     return traveller

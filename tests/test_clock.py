@@ -1,7 +1,7 @@
 """The project's clock and the suite's ways of moving it."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from tests.conftest import months_before
 
 
 def test_today_is_the_zones_calendar_day():
-    late = datetime(2026, 12, 6, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 7th in Shanghai
+    late = datetime(2026, 12, 6, 16, 30, tzinfo=UTC)  # 00:30 on the 7th in Shanghai
     assert clock.today_in("Asia/Shanghai", late) == date(2026, 12, 7)
     assert clock.today_in("Europe/London", late) == date(2026, 12, 6)
     assert clock.today_in("America/Los_Angeles", late) == date(2026, 12, 6)
@@ -25,13 +25,13 @@ def test_a_naive_instant_is_refused():
 def test_the_marker_moves_every_clock_of_the_process():
     assert clock.utcnow().date() == date(2028, 2, 29)
     assert clock.today_in("Asia/Shanghai") == date(2028, 2, 29)  # 23:00 there
-    assert datetime.now(timezone.utc).date() == date(2028, 2, 29)
+    assert datetime.now(UTC).date() == date(2028, 2, 29)
 
 
 def test_the_fixture_moves_the_clock_for_one_test(clock_at):
     clock_at("2027-03-31T23:30")
     assert clock.utcnow().replace(second=0, microsecond=0) == \
-        datetime(2027, 3, 31, 23, 30, tzinfo=timezone.utc)
+        datetime(2027, 3, 31, 23, 30, tzinfo=UTC)
     assert clock.today_in("Asia/Shanghai") == date(2027, 4, 1)
 
 

@@ -9,8 +9,6 @@ import db
 from webapp.cli import alembic_config
 
 
-
-
 def test_models_and_migrations_agree(engine):
     db.load_all_models()
     with engine.connect() as conn:

@@ -29,8 +29,18 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from diary import passwords
     passwords.use_fast_hashing(bool(app.config.get("PASSWORD_HASH_FAST")))
 
-    from webapp import account_mail, audit, content_format, data_export, database, errors, \
-        extensions, i18n, security, services
+    from webapp import (
+        account_mail,
+        audit,
+        content_format,
+        data_export,
+        database,
+        errors,
+        extensions,
+        i18n,
+        security,
+        services,
+    )
     database.init_app(app, session_factory)
     services.init_app(app)
     account_mail.init_app(app)

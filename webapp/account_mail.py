@@ -22,8 +22,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from diary import accounts, invitations
 from diary import account_mail as queue
+from diary import accounts, invitations
 from diary.models import AccountEmail, Invitation, User
 from mailer import Email, is_permanent_refusal
 from webapp.database import get_session

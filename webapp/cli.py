@@ -1,6 +1,7 @@
 """Command-line tools: `flask db …`, `flask demo load`, `flask staff create`."""
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -62,11 +63,10 @@ def demo_cli() -> None:
 
 @demo_cli.command("load", help="Create the demo families and staff (safe to run again).")
 def demo_load() -> None:
+    from content import packs
     from diary import demo
     from webapp.database import get_session
     from webapp.services import photo_store
-
-    from content import packs
 
     if not current_app.config.get("DEMO_DATA_ALLOWED"):
         raise click.ClickException(
@@ -89,7 +89,8 @@ def staff_cli() -> None:
 
 @staff_cli.command("create", help="Create a staff account, or give an existing one a role.")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["marketer", "reviewer", "analyst", "admin"]))
+@click.option("--role", required=True,
+              type=click.Choice(["marketer", "reviewer", "analyst", "admin"]))
 @click.option("--name", default="Staff")
 @click.password_option()
 def staff_create(email: str, role: str, name: str, password: str) -> None:
@@ -163,7 +164,8 @@ def content_import(path: str, draft: bool, reason: str) -> None:
     except packs.PackError as error:
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
-        raise click.ClickException(f"Nothing was imported: {len(error.problems)} problems.")
+        raise click.ClickException(
+            f"Nothing was imported: {len(error.problems)} problems.") from None
     except DiaryError as error:  # e.g. an archived item the pack would publish
         raise click.ClickException(f"Nothing was imported: {error}") from None
     click.echo(f"Imported {path}: {report.summary()}.")
@@ -193,7 +195,7 @@ def content_prune_images(dry_run: bool, min_age_hours: int) -> None:
 
 def _parse_now(value: str | None):  # type: ignore[no-untyped-def]
     """--now for simulating days passing in development (ISO 8601, UTC if no offset)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from clock import utcnow
 
@@ -203,7 +205,7 @@ def _parse_now(value: str | None):  # type: ignore[no-untyped-def]
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @click.group("journeys", cls=AppGroup, help="Journeys: move families along their stages.")
@@ -240,8 +242,9 @@ def scheduler_run() -> None:
 def _email_job_factory():  # type: ignore[no-untyped-def]
     """Sessions for the email jobs: the app's own database, with immediate write transactions
     on SQLite (tests hand the app a connection-bound factory, used as it is)."""
-    import db
     from sqlalchemy.engine import Engine
+
+    import db
 
     factory = current_app.extensions["session_factory"]
     bind = factory.kw.get("bind")

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, get_currency_precision
 from flask import Flask
-from flask_babel import get_locale, gettext, lazy_gettext as _l, ngettext
+from flask_babel import get_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from content.models import ContentItem, Translation
 from content.stages import Stage

@@ -1,15 +1,13 @@
 """Form pieces shared by several areas: child details with units, time zones, error display."""
 from __future__ import annotations
 
-
 from functools import lru_cache
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, \
-    StopValidation
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from diary import bounds, units
 from diary.errors import DiaryError

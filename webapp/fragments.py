@@ -54,10 +54,10 @@ def cards(db: Session, refs: Sequence[EntryRef], child: Child) -> list[Markup]:
     keys = [_key(ref, child) for ref in refs]
     with _lock:
         found = [_cards.get(key) for key in keys]
-    missing = [ref.id for ref, html in zip(refs, found) if html is None]
+    missing = [ref.id for ref, html in zip(refs, found, strict=True) if html is None]
     loaded = entry_service.entries_by_id(db, child, missing)
     out = []
-    for ref, key, html in zip(refs, keys, found):
+    for ref, key, html in zip(refs, keys, found, strict=True):
         if html is None:
             entry = loaded.get(ref.id)
             html = _render_card(entry, child, key) if entry is not None else Markup("")

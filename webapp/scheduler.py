@@ -8,7 +8,7 @@ process being alone: the delivery ledger's unique key does that.
 from __future__ import annotations
 
 import logging
-from datetime import timezone
+from datetime import UTC
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
@@ -31,7 +31,7 @@ def build(app: Flask) -> BlockingScheduler:
     from journeys import jobs
 
     factory = writer_factory(app)
-    scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
+    scheduler = BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
     scheduler.add_job(jobs.run_journeys_tick, "interval", minutes=5, args=[factory],
                       kwargs={"workers": app.config["JOURNEYS_TICK_WORKERS"]},
                       id="journeys-tick", next_run_time=utcnow())

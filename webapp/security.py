@@ -1,9 +1,10 @@
 """Sign-in wiring, safe redirects, role checks and security headers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request, session, url_for

@@ -10,21 +10,35 @@ import calendar
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from config import PRIVACY_POLICY_VERSION
 from clock import utcnow
+from config import PRIVACY_POLICY_VERSION
 from diary import accounts, families, invitations, milestones, registration
 from diary import age as agemath
 from diary.demo import pictures
 from diary.demo.stories import (
-    EXPECTING_FEELINGS, EXPECTING_NOTES, NEWBORN_FEELINGS, NEWBORN_NOTES, PRETERM_CHECKUPS,
-    PRETERM_ILLNESS, PRETERM_MILESTONES, PRETERM_NICU_GROWTH, PRETERM_NOTED, PRETERM_NOTES,
-    PRETERM_PHOTOS, TWIN_ILLNESS, TWIN_MILESTONES, TWIN_NOTED, TWIN_NOTES, TWIN_PHOTOS,
-    WHO_MEDIANS)
+    EXPECTING_FEELINGS,
+    EXPECTING_NOTES,
+    NEWBORN_FEELINGS,
+    NEWBORN_NOTES,
+    PRETERM_CHECKUPS,
+    PRETERM_ILLNESS,
+    PRETERM_MILESTONES,
+    PRETERM_NICU_GROWTH,
+    PRETERM_NOTED,
+    PRETERM_NOTES,
+    PRETERM_PHOTOS,
+    TWIN_ILLNESS,
+    TWIN_MILESTONES,
+    TWIN_NOTED,
+    TWIN_NOTES,
+    TWIN_PHOTOS,
+    WHO_MEDIANS,
+)
 from diary.entries import create_entry
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.models import Child, User
@@ -99,7 +113,7 @@ class _Book:
 
     def at(self, day: date, hour: float) -> datetime:
         local = datetime.combine(day, time(), self.tz) + timedelta(minutes=round(hour * 60))
-        return local.astimezone(timezone.utc)
+        return local.astimezone(UTC)
 
     def on(self, days: float, hour: float) -> datetime:
         """`hour` o'clock local time, `days` after the anchor date (today or the birth)."""
@@ -448,8 +462,9 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
         catch_up = min(1.0, month / 12)
         ratios = (0.86 + 0.11 * catch_up, 0.955 + 0.035 * catch_up, 0.965 + 0.03 * catch_up)
         for key, child in kids.items():
+            medians = girl if key == "g" else boy
             weight, length, head = (median * ratio * mine for median, ratio, mine
-                                    in zip(girl if key == "g" else boy, ratios, own[key]))
+                                    in zip(medians, ratios, own[key], strict=True))
             book.add(child, me, "measurement", on(month, 10), f"{month}-month check-up",
                      measure=(round(weight * rng.uniform(0.985, 1.015), 2), round(length, 1),
                               round(head, 1)))

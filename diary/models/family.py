@@ -107,7 +107,8 @@ class Child(Base):
     __table_args__ = (Index("ix_children_birth_date", "birth_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"),
+                                           index=True)
     name: Mapped[str] = mapped_column(String(60))
     sex: Mapped[str | None] = mapped_column(String(8))  # "female" | "male" | None (not known yet)
     due_date: Mapped[date | None] = mapped_column(Date)

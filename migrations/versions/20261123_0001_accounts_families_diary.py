@@ -1,13 +1,13 @@
 """accounts families diary
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 14:27:25.691245
 """
-from alembic import op
 import sqlalchemy as sa
-import db
+from alembic import op
 
+import db
 
 revision = '0001'
 down_revision = None

@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 15:15:22.965756
 """
-from alembic import op
 import sqlalchemy as sa
-import db
+from alembic import op
 
+import db
 
 revision = '0002'
 down_revision = '0001'

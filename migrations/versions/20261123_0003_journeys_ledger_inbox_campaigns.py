@@ -4,10 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23 15:35:19.934620
 """
-from alembic import op
 import sqlalchemy as sa
-import db
+from alembic import op
 
+import db
 
 revision = '0003'
 down_revision = '0002'

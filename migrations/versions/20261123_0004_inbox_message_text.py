@@ -4,10 +4,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-23 15:38:06.859925
 """
-from alembic import op
 import sqlalchemy as sa
-import db
-
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'

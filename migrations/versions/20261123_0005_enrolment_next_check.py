@@ -4,10 +4,10 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 15:39:42.045840
 """
-from alembic import op
 import sqlalchemy as sa
-import db
+from alembic import op
 
+import db
 
 revision = '0005'
 down_revision = '0004'

@@ -4,10 +4,10 @@ Revision ID: 0006a
 Revises: 0006s
 Create Date: 2026-12-06 11:54:57.734274
 """
-from alembic import op
 import sqlalchemy as sa
-import db
+from alembic import op
 
+import db
 
 revision = '0006a'
 down_revision = '0006s'

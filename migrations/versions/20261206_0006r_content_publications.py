@@ -4,10 +4,10 @@ Revision ID: 0006r
 Revises: 0006
 Create Date: 2026-12-06 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-import db
+from alembic import op
 
+import db
 
 revision = '0006r'
 down_revision = '0006'

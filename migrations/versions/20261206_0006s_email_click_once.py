@@ -10,9 +10,8 @@ Create Date: 2026-12-06 10:00:00
 """
 import hashlib
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006s'
 down_revision = '0006r'

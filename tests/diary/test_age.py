@@ -1,7 +1,7 @@
 """Tests for diary.age. Every expected value is written out literally, computed by hand."""
 
 import dataclasses
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -25,7 +25,7 @@ from diary.age import (
 )
 
 D = date
-UTC = timezone.utc
+UTC = UTC
 
 
 def test_constants():

@@ -1,7 +1,7 @@
 """The domain's ranges for typed values, and which entry kinds fit a child, without the web."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -44,11 +44,11 @@ def test_local_to_utc_refuses_instead_of_overflowing(local, tz):
 
 def test_local_to_utc_converts_inside_the_range():
     assert bounds.local_to_utc(datetime(2026, 11, 23, 12, 0), "Asia/Shanghai") == \
-        datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+        datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
     for local, tz in ((datetime(1900, 1, 1, 0, 0), "Pacific/Kiritimati"),
                       (datetime(2200, 12, 31, 23, 59), "Pacific/Pago_Pago")):
         converted = bounds.local_to_utc(local, tz)  # the ends convert without overflowing
-        assert converted.tzinfo is timezone.utc
+        assert converted.tzinfo is UTC
         assert converted == local.replace(tzinfo=ZoneInfo(tz))
 
 
@@ -85,7 +85,7 @@ def test_row_ids(value, ok):
 # --- the timeline cursor -------------------------------------------------------------------
 
 def test_cursor_round_trips_inside_the_range():
-    when = datetime(1900, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    when = datetime(1900, 1, 1, 0, 0, 1, tzinfo=UTC)
     assert Cursor.decode(Cursor(when, 12).encode()) == Cursor(when, 12)
     assert Cursor.decode(None) is None and Cursor.decode("") is None
 
@@ -106,7 +106,7 @@ def _note(when: datetime, kind: str = "note", **extra) -> EntryInput:
 
 
 @pytest.mark.parametrize("when", [datetime(1, 1, 1, 12, tzinfo=SHANGHAI),
-                                  datetime(1899, 12, 31, 23, tzinfo=timezone.utc)])
+                                  datetime(1899, 12, 31, 23, tzinfo=UTC)])
 def test_entries_outside_the_range_are_refused(session, make_family, when):
     user, child = make_family()
     with pytest.raises(ValidationError) as raised:
@@ -117,7 +117,7 @@ def test_entries_outside_the_range_are_refused(session, make_family, when):
 
 def test_an_entry_cannot_be_moved_out_of_the_range(session, make_family):
     user, child = make_family()
-    entry = entries.create_entry(session, child, user, _note(datetime.now(timezone.utc)))
+    entry = entries.create_entry(session, child, user, _note(datetime.now(UTC)))
     with pytest.raises(ValidationError):
         entries.update_entry(session, entry, _note(datetime(1, 1, 1, 12, tzinfo=SHANGHAI)))
 
@@ -129,7 +129,7 @@ def test_pregnancy_kinds_after_the_birth_are_refused(session, make_family, kind,
     user, child = make_family()  # born 100 days ago
     with pytest.raises(ValidationError) as raised:
         entries.create_entry(session, child, user,
-                             _note(datetime.now(timezone.utc), kind, **extra))
+                             _note(datetime.now(UTC), kind, **extra))
     assert raised.value.field == "kind"
     assert str(raised.value) == "This kind of entry is for the pregnancy; the baby is " \
         "already born."
@@ -144,7 +144,7 @@ def test_a_born_babys_book_may_hold_its_pregnancy(session, make_family):
                                                              data={"count": 10}))
     assert entry.data == {"count": 10}
     with pytest.raises(ValidationError):  # and cannot be moved past the birth
-        entries.update_entry(session, entry, _note(datetime.now(timezone.utc), "kicks",
+        entries.update_entry(session, entry, _note(datetime.now(UTC), "kicks",
                                                    data={"count": 10}))
 
 
@@ -158,7 +158,7 @@ def test_baby_kinds_are_refused_for_an_expected_baby(session, make_family, kind,
     user, child = make_family(born=False)
     with pytest.raises(ValidationError) as raised:
         entries.create_entry(session, child, user,
-                             _note(datetime.now(timezone.utc), kind, **extra))
+                             _note(datetime.now(UTC), kind, **extra))
     assert raised.value.field == "kind"
     assert str(raised.value) == "This kind of entry starts once the baby is born."
 
@@ -189,7 +189,7 @@ def _article(**extra) -> ItemInput:
     ({"review_date": date(1, 1, 1)}, "review_date"),
     ({"review_date": date(9999, 12, 31)}, "review_date"),
     ({"publish_at": datetime(1, 1, 1, 12, tzinfo=SHANGHAI)}, "publish_at"),
-    ({"publish_at": datetime(2201, 1, 1, tzinfo=timezone.utc)}, "publish_at")])
+    ({"publish_at": datetime(2201, 1, 1, tzinfo=UTC)}, "publish_at")])
 def test_content_dates_outside_the_range_are_refused(session, extra, field):
     with pytest.raises(ValidationError) as raised:
         authoring.create(session, _article(**extra), None)
@@ -199,7 +199,7 @@ def test_content_dates_outside_the_range_are_refused(session, extra, field):
 def test_scheduling_outside_the_range_is_refused(session):
     item = authoring.create(session, _article(), None)
     with pytest.raises(ValidationError) as raised:
-        workflow.publish_reviewed(session, item, datetime(2201, 1, 1, tzinfo=timezone.utc))
+        workflow.publish_reviewed(session, item, datetime(2201, 1, 1, tzinfo=UTC))
     assert raised.value.field == "publish_at"
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -27,7 +27,7 @@ def _recent_day() -> date:
     future; and a day of the month every month has, so "8 months" and "24 months" before it
     are exact. Not a constant date: registration checks due dates against the real clock.
     """
-    day = datetime.now(timezone.utc).date() - timedelta(days=1)
+    day = datetime.now(UTC).date() - timedelta(days=1)
     while day.day > 28:
         day -= timedelta(days=1)
     return day
@@ -136,7 +136,7 @@ def test_every_family_has_months_of_history_with_photos_on_disk(loaded):
         assert report.entries[email] == _entry_count(session, children)
         first = session.scalar(select(func.min(Entry.occurred_at)).where(
             Entry.child_id.in_([c.id for c in children])))
-        assert first < datetime.now(timezone.utc) - timedelta(days=60), email
+        assert first < datetime.now(UTC) - timedelta(days=60), email
     keys = list(session.scalars(select(Photo.storage_key)))
     assert 40 <= len(keys) <= 60
     assert all(store.path(key).exists() and store.path(key, "thumb").exists() for key in keys)
@@ -145,7 +145,7 @@ def test_every_family_has_months_of_history_with_photos_on_disk(loaded):
 def test_no_entry_is_in_the_future(loaded):
     session = loaded.session
     latest = session.scalar(select(func.max(Entry.occurred_at)))
-    assert latest <= datetime.now(timezone.utc)
+    assert latest <= datetime.now(UTC)
 
 
 def test_the_preterm_boy_is_written_about_by_both_parents(loaded):
@@ -179,7 +179,7 @@ def test_born_children_have_ticked_their_milestone_checklists(loaded):
     assert milestones.achieved(session, newborn) == {}  # two weeks old: no checkpoint yet
     [preterm] = _children(session, "demo.preterm@example.com")
     twins = _children(session, "demo.twins@example.com")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for child in (preterm, *twins):
         done = milestones.achieved(session, child)
         assert done, child.name

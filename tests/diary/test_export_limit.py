@@ -1,7 +1,7 @@
 """The daily export limit holds across workers: counting locks the person's row."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -12,7 +12,7 @@ from diary import accounts, privacy
 from diary.models import DataExport, User
 from tests.conftest import PASSWORD, migrated_database_url
 
-NOW = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture()

@@ -231,7 +231,7 @@ def test_curves():
     assert sorted(lines) == [3, 15, 50, 85, 97]
     assert lines[50][0] == (0, lms("wfa", "male", 0).M)
     assert [a for a, _ in lines[3]] == [*range(0, 99, 7), 100]
-    assert all(lo < hi for (_, lo), (_, hi) in zip(lines[3], lines[97]))
+    assert all(lo < hi for (_, lo), (_, hi) in zip(lines[3], lines[97], strict=True))
 
 
 # ----------------------------------------------------------------- weight-for-length, bmi

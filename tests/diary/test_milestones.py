@@ -3,18 +3,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import local_today
 from diary import milestones
 from diary.age import add_months
 from diary.entries import EntryInput, update_entry
 from diary.errors import ValidationError
 from diary.milestones import CHECKPOINTS, DOMAINS
 from diary.models import Entry
+from tests.conftest import local_today
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 LONG_LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
@@ -27,7 +27,7 @@ def _birth(years_ago: int) -> date:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=5)
+    return datetime.now(UTC) - timedelta(minutes=5)
 
 
 # ---------------------------------------------------------------- data
@@ -216,12 +216,12 @@ def test_tick_unknown_id_or_bad_date_fails(session, make_family):
     with pytest.raises(ValidationError, match="Unknown milestone"):
         milestones.tick(session, child, user, "m02-social-sings-opera", _now(), "en")
     before_birth = datetime.combine(TODAY - timedelta(days=120), datetime.min.time(),
-                                    timezone.utc)
+                                    UTC)
     with pytest.raises(ValidationError, match="before the birth date"):
         milestones.tick(session, child, user, "m02-social-smiles", before_birth, "en")
     with pytest.raises(ValidationError, match="future"):
         milestones.tick(session, child, user, "m02-social-smiles",
-                        datetime.now(timezone.utc) + timedelta(days=2), "en")
+                        datetime.now(UTC) + timedelta(days=2), "en")
 
 
 def test_untick_removes_the_entry(session, make_family):

@@ -111,7 +111,7 @@ def measured(files) -> dict[str, dict]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = pool.map(lambda path: json.loads(_python(MEASURE, str(path))),
                            files.values())
-        return dict(zip(files, results))
+        return dict(zip(files, results, strict=True))
 
 
 def test_generated_files_are_the_largest_accepted(files):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from journeys import campaigns, jobs
 from journeys.models import CampaignSend, Delivery, EmailClick, InboxMessage
 from tests.conftest import PASSWORD, migrated_database_url
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _utc(*args):

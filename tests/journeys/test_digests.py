@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -14,6 +14,7 @@ import db
 from content import packs
 from diary import accounts, families, registration
 from diary import age as agemath
+from diary.errors import ValidationError
 from diary.models import Consent, User
 from diary.photos import PhotoStore
 from journeys import digests, ledger, outbox, preferences
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.clock_at("2026-11-23T01:00")
 SECRET = "test-secret-key"
 SITE = "http://localhost"
 #: Monday 2026-11-23 09:00 in Shanghai (ISO week 48).
-NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 # --- fixtures shared with test_outbox_smtp and the web tests --------------------------------
@@ -164,12 +165,12 @@ def test_daily_digest_every_local_day(session, content):
     dad = make_parent(session, "dad@example.com")
     set_pref(session, dad, frequency="daily", send_hour=10)
     session.commit()
-    assert schedule(session, datetime(2026, 11, 25, 1, 59, tzinfo=timezone.utc)) == 0
-    assert schedule(session, datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)) == 1  # 10:00
-    assert schedule(session, datetime(2026, 11, 25, 5, 0, tzinfo=timezone.utc)) == 0
+    assert schedule(session, datetime(2026, 11, 25, 1, 59, tzinfo=UTC)) == 0
+    assert schedule(session, datetime(2026, 11, 25, 2, 0, tzinfo=UTC)) == 1  # 10:00
+    assert schedule(session, datetime(2026, 11, 25, 5, 0, tzinfo=UTC)) == 0
     # 17:30 UTC on the 25th is 01:30 on the 26th in Shanghai: quiet hours
-    assert schedule(session, datetime(2026, 11, 25, 17, 30, tzinfo=timezone.utc)) == 0
-    assert schedule(session, datetime(2026, 11, 26, 2, 30, tzinfo=timezone.utc)) == 1
+    assert schedule(session, datetime(2026, 11, 25, 17, 30, tzinfo=UTC)) == 0
+    assert schedule(session, datetime(2026, 11, 26, 2, 30, tzinfo=UTC)) == 1
     assert [r.item_key for r in digest_rows(session, dad)] == ["digest:2026-11-25",
                                                                "digest:2026-11-26"]
 
@@ -177,14 +178,14 @@ def test_daily_digest_every_local_day(session, content):
 def test_send_hour_follows_each_time_zone_and_daylight_saving(session, content):
     """New York leaves DST on Sunday 2026-11-01: 09:00 is 13:00 UTC before, 14:00 UTC after."""
     ny = make_parent(session, "ny@example.com", tz="America/New_York",
-                     now=datetime(2026, 11, 1, 14, tzinfo=timezone.utc))
+                     now=datetime(2026, 11, 1, 14, tzinfo=UTC))
     set_pref(session, ny, frequency="daily", send_hour=9)
     session.commit()
-    assert schedule(session, datetime(2026, 10, 31, 12, 59, tzinfo=timezone.utc)) == 0
-    assert schedule(session, datetime(2026, 10, 31, 13, 0, tzinfo=timezone.utc)) == 1  # EDT
-    assert schedule(session, datetime(2026, 11, 1, 13, 0, tzinfo=timezone.utc)) == 0  # 08:00 EST
-    assert schedule(session, datetime(2026, 11, 1, 13, 59, tzinfo=timezone.utc)) == 0
-    assert schedule(session, datetime(2026, 11, 1, 14, 0, tzinfo=timezone.utc)) == 1  # 09:00 EST
+    assert schedule(session, datetime(2026, 10, 31, 12, 59, tzinfo=UTC)) == 0
+    assert schedule(session, datetime(2026, 10, 31, 13, 0, tzinfo=UTC)) == 1  # EDT
+    assert schedule(session, datetime(2026, 11, 1, 13, 0, tzinfo=UTC)) == 0  # 08:00 EST
+    assert schedule(session, datetime(2026, 11, 1, 13, 59, tzinfo=UTC)) == 0
+    assert schedule(session, datetime(2026, 11, 1, 14, 0, tzinfo=UTC)) == 1  # 09:00 EST
     assert [r.occurrence for r in digest_rows(session, ny)] == ["2026-10-31", "2026-11-01"]
 
 
@@ -192,7 +193,7 @@ def test_never_in_quiet_hours_a_late_send_hour_moves_to_their_end(session, conte
     owl = make_parent(session, "owl@example.com", tz="Europe/London")
     set_pref(session, owl, frequency="daily", send_hour=22, quiet_start=21, quiet_end=8)
     session.commit()
-    day = datetime(2026, 11, 24, tzinfo=timezone.utc)  # London is on UTC in November
+    day = datetime(2026, 11, 24, tzinfo=UTC)  # London is on UTC in November
     assert schedule(session, day.replace(hour=22)) == 0  # the chosen hour is quiet
     assert schedule(session, day.replace(hour=7, minute=59)) == 0
     assert schedule(session, day.replace(hour=8)) == 1  # moved to the end of quiet hours
@@ -410,7 +411,7 @@ def test_preference_centre_records_consents_and_cancels_queued_digests(session, 
     pref = session.get(EmailPreference, mum.id)
     assert (pref.frequency, pref.send_hour, pref.quiet_start, pref.quiet_end, pref.topics) == (
         "daily", 7, 22, 6, ["sleep"])
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="Choose weekly or daily."):
         preferences.save(session, mum, preferences.Choices(True, True, frequency="hourly"))
     until = preferences.pause(session, mum, 2, date(2026, 11, 23))
     assert until == date(2026, 12, 6)

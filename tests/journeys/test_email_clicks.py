@@ -3,7 +3,7 @@ an older version logged into the first click of each link."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -16,7 +16,7 @@ from tests.conftest import _create_postgres_database, migrated_database_url, run
 from webapp.cli import alembic_config
 
 SECRET = "s" * 32
-T0 = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
 
 def test_two_clicks_at_once_make_one_row(tmp_path):

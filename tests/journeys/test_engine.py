@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from diary import accounts, families, registration
 from diary import age as agemath
 from diary.models import Family
 from diary.photos import PhotoStore
-from journeys import defaults, jobs
+from journeys import jobs
 from journeys.models import Delivery, Enrolment, InboxMessage, TickRun
 from tests.conftest import PASSWORD, migrated_database_url, run_at_once
 
@@ -53,7 +53,7 @@ def world(tmp_path, clock_at):
     url, drop = migrated_database_url(tmp_path)
     engine = db.make_engine(url)
     factory = db.make_session_factory(db.writer_engine(engine))
-    now = datetime(2026, 11, 23, 4, 0, tzinfo=timezone.utc)  # noon in Shanghai
+    now = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # noon in Shanghai
     clock_at(now)
     today = agemath.local_date(now, "Asia/Shanghai")
     with factory() as s, s.begin():

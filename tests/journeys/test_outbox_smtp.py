@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 
@@ -20,8 +20,17 @@ from diary.models import Child, Consent, Membership
 from journeys import digests, ledger, outbox, unsubscribe
 from journeys.models import Delivery, Suppression
 from mailer import Email, SMTPMailer
-from tests.journeys.test_digests import NOW, SECRET, content, digest_rows, make_parent, \
-    schedule, set_pref, settings, world  # noqa: F401 - content and world are fixtures
+from tests.journeys.test_digests import (  # content and world are fixtures
+    NOW,
+    SECRET,
+    content,  # noqa: F401
+    digest_rows,
+    make_parent,
+    schedule,
+    set_pref,
+    settings,
+    world,  # noqa: F401
+)
 
 #: These tests are written around fixed dates (NOW): the clock stands there too, so
 #: services that validate against "today" (registration, due dates) agree with them.
@@ -271,13 +280,13 @@ def test_email_waits_for_the_end_of_quiet_hours(session, session_factory, server
                                      item_key="digest:2026-11-23", occurrence="2026-11-23",
                                      kind="digest")])
     session.commit()
-    late = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc)  # 23:30 in London
+    late = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 23:30 in London
     stats = send(session_factory, server, late)
     assert (stats.deferred, stats.sent) == (1, 0)
     [row] = digest_rows(session, owl)
     assert (row.status, row.attempts) == ("pending", 0)
-    assert row.next_attempt_at == datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
-    assert send(session_factory, server, datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+    assert row.next_attempt_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert send(session_factory, server, datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
                 ).sent == 1
 
 

@@ -17,7 +17,7 @@ from diary import accounts, invitations, privacy
 from diary.models import AccountEmail, Entry, Family, Invitation, Membership, User, UserSession
 from journeys import unsubscribe
 from tests.conftest import PASSWORD
-from tests.web.helpers import confirm_address, entry_form, mailed_link
+from tests.web.helpers import entry_form, mailed_link
 
 
 def _session_cookie(client):  # type: ignore[no-untyped-def]

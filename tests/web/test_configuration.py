@@ -147,8 +147,9 @@ class TestRateLimits:
 
     def test_account_changes_exports_invitations_and_uploads_are_limited(self, client,
                                                                          make_family, login_as):
-        from tests.web.helpers import png_bytes
         import io
+
+        from tests.web.helpers import png_bytes
 
         user, child = make_family()
         login_as(user)

@@ -14,16 +14,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import ForeignKey, Integer, MetaData, String, Table, Column, func, select
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select
 
 import clock
 import db
 from content import library
 from diary import accounts, invitations, registration
-from diary.models import User
 from journeys import defaults, engine
-from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, InboxMessage, \
-    Suppression
+from journeys.models import (
+    CampaignSend,
+    Delivery,
+    EmailClick,
+    EmailPreference,
+    InboxMessage,
+    Suppression,
+)
 from tests.conftest import PASSWORD
 from tests.web.helpers import entry_form, png_bytes
 from tests.web.test_studio import make_item

@@ -9,9 +9,9 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
+from clock import utcnow
 from diary import accounts
 from diary.models import Consent
-from clock import utcnow
 from journeys import campaigns, digests, ledger, unsubscribe
 from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, Suppression
 from mailer import Email, FileMailer

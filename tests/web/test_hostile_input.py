@@ -39,12 +39,13 @@ import json
 import logging
 import re
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 import pytest
@@ -839,7 +840,7 @@ class Attack:
                                    and is_error_page(page)):
                 after = self.counts()
                 if after != self.baseline:
-                    changed = {t: (b, a) for t, b, a in zip(self.tables, self.baseline, after)
+                    changed = {t: (b, a) for t, b, a in zip(self.tables, self.baseline, after, strict=True)
                                if a != b}
                     problem = f"{status} but rows changed: {changed}"
         if problem is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -281,7 +281,7 @@ def table_rows(response):
 def test_admins_search_the_log_by_staff_customer_kind_and_local_dates(
         client, session, login_as, admin, analyst, marketer, family):
     mother, father, child = family
-    t0 = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # Nov 20 23:30 in Shanghai
+    t0 = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)  # Nov 20 23:30 in Shanghai
     record(session, analyst, "family_lookup", t0, [mother], kind="email", term=mother.email)
     record(session, analyst, "family_journey", t0 + timedelta(hours=1), [mother, father],
            [child.family])  # Nov 21 00:30 in Shanghai
@@ -318,7 +318,7 @@ def test_admins_search_the_log_by_staff_customer_kind_and_local_dates(
 
 def test_the_log_pages_fifty_at_a_time(client, session, login_as, admin, analyst, family):
     mother, _, _ = family
-    t0 = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     for i in range(53):
         record(session, analyst, "family_journey", t0 + timedelta(minutes=i), [mother])
     session.commit()

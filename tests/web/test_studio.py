@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from clock import utcnow
 from content import authoring, coverage, workflow
 from content.authoring import ItemInput, TextInput
 from content.models import ContentItem, Version
-from clock import utcnow
 from diary import accounts
 from diary.photos import process_upload
 from tests.conftest import PASSWORD

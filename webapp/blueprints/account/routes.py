@@ -12,9 +12,14 @@ from config import PRIVACY_POLICY_VERSION
 from diary import accounts, privacy, sessions
 from diary.errors import DiaryError
 from diary.models import Consent
-from webapp.blueprints.account.forms import ConsentForm, DeleteAccountForm, EmailChangeForm, \
-    PasswordChangeForm, ProfileForm
 from webapp import data_export
+from webapp.blueprints.account.forms import (
+    ConsentForm,
+    DeleteAccountForm,
+    EmailChangeForm,
+    PasswordChangeForm,
+    ProfileForm,
+)
 from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error

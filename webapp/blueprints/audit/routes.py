@@ -7,12 +7,12 @@ There is no page that changes or deletes the log, and reading it is recorded too
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
-from typing import Any, Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, \
-    url_for
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -21,8 +21,12 @@ from clock import utcnow
 from diary import staff_audit
 from diary.models import StaffAccess
 from webapp import audit
-from webapp.blueprints.audit.forms import SEARCH_NAMES, STAFF_ROLE_NAMES, WHAT_NAMES, \
-    AuditFilterForm
+from webapp.blueprints.audit.forms import (
+    SEARCH_NAMES,
+    STAFF_ROLE_NAMES,
+    WHAT_NAMES,
+    AuditFilterForm,
+)
 from webapp.blueprints.studio.forms import KIND_NAMES
 from webapp.database import get_session
 from webapp.security import staff_required

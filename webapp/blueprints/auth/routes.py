@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, \
-    url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -18,8 +26,14 @@ from config import PRIVACY_POLICY_VERSION
 from diary import accounts, invitations, registration
 from diary.errors import DiaryError
 from journeys import engine as journeys
-from webapp.blueprints.auth.forms import ForgotPasswordForm, JoinForm, LoginForm, \
-    RegisterForm, ResetPasswordForm, ResendForm
+from webapp.blueprints.auth.forms import (
+    ForgotPasswordForm,
+    JoinForm,
+    LoginForm,
+    RegisterForm,
+    ResendForm,
+    ResetPasswordForm,
+)
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import translate_error

@@ -7,20 +7,32 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, DateField, IntegerField, RadioField, SelectField, \
-    StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from diary import bounds, units
 from diary.entry_kinds import FEEDING_METHODS, EntryInput, MeasurementInput
 from diary.models import Entry
 from webapp.blueprints.auth.forms import MultiCheckboxField
-from webapp.forms_common import LENGTH_UNIT_CHOICES, WEIGHT_UNIT_CHOICES, NumberField, \
-    optional_float
+from webapp.forms_common import (
+    LENGTH_UNIT_CHOICES,
+    WEIGHT_UNIT_CHOICES,
+    NumberField,
+    optional_float,
+)
 
 FEEDING_CHOICES = list(zip(FEEDING_METHODS, [
     _l("Breast (left)"), _l("Breast (right)"), _l("Bottle – breast milk"),
-    _l("Bottle – formula"), _l("Solid food")]))
+    _l("Bottle – formula"), _l("Solid food")], strict=True))
 MOOD_CHOICES = [("5", _l("Wonderful")), ("4", _l("Good")), ("3", _l("So-so")),
                 ("2", _l("Tired")), ("1", _l("Low"))]
 

@@ -1,21 +1,30 @@
 """The baby's book: dashboards, the timeline, entries and photos."""
 from __future__ import annotations
 
-from clock import utcnow
+from collections.abc import Callable
 from itertools import groupby
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
-    send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
+from clock import utcnow
 from content import library
-from journeys import inbox
 from diary import book as baby_book
 from diary import entries as entry_service
 from diary import families, growth_report
@@ -26,6 +35,7 @@ from diary.formatting import render_note
 from diary.models import Child, Membership
 from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, check_upload, process_upload
+from journeys import inbox
 from webapp import fragments
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
 from webapp.blueprints.family.forms import ConfirmForm
@@ -33,8 +43,8 @@ from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import child_today, kind_label, translate_error
-from webapp.services import photo_store
 from webapp.rate_limits import has_files, limit, per_account
+from webapp.services import photo_store
 
 bp = Blueprint("diary", __name__)
 
@@ -111,7 +121,7 @@ def _render_timeline(s: Session, child: Child, membership: Membership,
                      page: entry_service.TimelineRefs, kinds: list[str], query: str,
                      partial: bool) -> str:
     tz = ZoneInfo(child.family.timezone)
-    pairs = zip(page.refs, fragments.cards(s, page.refs, child))
+    pairs = zip(page.refs, fragments.cards(s, page.refs, child), strict=True)
     months = []  # (YYYY-MM, the month's first entry time, its cards)
     for key, group in groupby(pairs, key=lambda p: p[0].occurred_at.astimezone(tz)
                               .strftime("%Y-%m")):

@@ -17,22 +17,31 @@ import hmac
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, \
-    render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from config import PRIVACY_POLICY_VERSION
 from clock import utcnow
+from config import PRIVACY_POLICY_VERSION
 from diary import staff_audit
 from diary.errors import DiaryError
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe
 from journeys.models import Delivery, EmailPreference
 from webapp import audit
-from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, \
-    UnsubscribeForm
+from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, UnsubscribeForm
 from webapp.database import get_session, transaction
 from webapp.errors import render_error
 from webapp.extensions import csrf

@@ -9,11 +9,16 @@ from flask_login import current_user, login_required
 
 from clock import utcnow
 from diary import families, invitations, privacy
-from journeys import engine as journeys
 from diary.errors import DiaryError, NotFound
 from diary.models import Invitation
-from webapp.blueprints.family.forms import AddChildForm, ArrivedForm, ConfirmForm, InviteForm, \
-    RoleForm
+from journeys import engine as journeys
+from webapp.blueprints.family.forms import (
+    AddChildForm,
+    ArrivedForm,
+    ConfirmForm,
+    InviteForm,
+    RoleForm,
+)
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import translate_error

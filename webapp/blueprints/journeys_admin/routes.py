@@ -9,15 +9,16 @@ the form kept, instead of changing the wrong thing.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from content.stages import UNITS
 from clock import utcnow
+from content.stages import UNITS
 from diary import staff_audit
 from diary.errors import N_, Conflict, DiaryError, NotFound
 from diary.models import User
@@ -25,9 +26,16 @@ from journeys import authoring
 from journeys.models import Journey, JourneyStage
 from webapp import audit
 from webapp.blueprints.auth.forms import INTEREST_CHOICES
-from webapp.blueprints.journeys_admin.forms import CHANNEL_CHOICES, ENTRY_STAGE_CHOICES, \
-    FamilySearchForm, JourneySettingsForm, NewJourneyForm, NewStageForm, StageWindowForm, \
-    StepForm
+from webapp.blueprints.journeys_admin.forms import (
+    CHANNEL_CHOICES,
+    ENTRY_STAGE_CHOICES,
+    FamilySearchForm,
+    JourneySettingsForm,
+    NewJourneyForm,
+    NewStageForm,
+    StageWindowForm,
+    StepForm,
+)
 from webapp.blueprints.studio.forms import KIND_NAMES, STATUS_NAMES, UNIT_NAMES
 from webapp.blueprints.studio.routes import window_text
 from webapp.database import get_session, transaction

@@ -11,8 +11,15 @@ from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DateTimeLocalField, IntegerField, SelectField, \
-    StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from content.authoring import CATEGORIES, TOPICS, ItemInput, TextInput

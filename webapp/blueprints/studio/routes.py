@@ -12,36 +12,58 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_currency
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
-    send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from clock import utcnow
 from content import authoring, coverage, library, packs, search, workflow
 from content.errors import Conflict, PermissionDenied, StaleVersion, ValidationError
-from content.models import KINDS, LOCALES, ContentItem, PublishMode, Status, Translation, \
-    Version
+from content.models import KINDS, LOCALES, ContentItem, PublishMode, Status, Translation, Version
 from content.rendering import render_markdown
 from content.stages import Stage, coverage_stages, stage_of
-from clock import utcnow
 from diary import age as agemath
 from diary.accounts import INTERESTS
 from diary.errors import DiaryError
 from diary.models import Child, User
 from diary.photos import process_upload
 from webapp.blueprints.auth.forms import INTEREST_CHOICES
-from webapp.blueprints.studio.forms import CATEGORY_NAMES, KIND_NAMES, KIND_PLURALS, \
-    KIND_TEXT, STATUS_NAMES, TOPIC_NAMES, UNIT_NAMES, FamilyPreviewForm, ImportForm, \
-    ItemForm, PublishForm, ScheduleForm, field_map, to_local, to_utc
+from webapp.blueprints.studio.forms import (
+    CATEGORY_NAMES,
+    KIND_NAMES,
+    KIND_PLURALS,
+    KIND_TEXT,
+    STATUS_NAMES,
+    TOPIC_NAMES,
+    UNIT_NAMES,
+    FamilyPreviewForm,
+    ImportForm,
+    ItemForm,
+    PublishForm,
+    ScheduleForm,
+    field_map,
+    to_local,
+    to_utc,
+)
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
 from webapp.i18n import join_list, local_datetime, translate_error
+from webapp.rate_limits import has_files, limit, per_account
 from webapp.security import staff_required
 from webapp.services import content_store
-from webapp.rate_limits import has_files, limit, per_account
 
 bp = Blueprint("studio", __name__)
 
