@@ -22,10 +22,10 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from diary import bounds, units
 from diary.entry_kinds import FEEDING_METHODS, EntryInput, MeasurementInput
 from diary.models import Entry
-from webapp.blueprints.auth.forms import MultiCheckboxField
 from webapp.forms_common import (
     LENGTH_UNIT_CHOICES,
     WEIGHT_UNIT_CHOICES,
+    MultiCheckboxField,
     NumberField,
     optional_float,
 )

@@ -38,10 +38,9 @@ from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
 from webapp import fragments
 from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
-from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
+from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.services import photo_store

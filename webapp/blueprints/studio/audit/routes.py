@@ -21,13 +21,12 @@ from clock import utcnow
 from diary import staff_audit
 from diary.models import StaffAccess
 from webapp import audit
-from webapp.blueprints.audit.forms import (
+from webapp.blueprints.studio.audit.forms import (
     SEARCH_NAMES,
     STAFF_ROLE_NAMES,
     WHAT_NAMES,
     AuditFilterForm,
 )
-from webapp.blueprints.studio.forms import KIND_NAMES
 from webapp.database import get_session
 from webapp.security import staff_required
 
@@ -41,9 +40,8 @@ CSV_CHUNK = 64 * 1024
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return dict(WHAT_NAMES=WHAT_NAMES, SEARCH_NAMES=SEARCH_NAMES, KINDS=tuple(KIND_NAMES),
-                STAFF_ROLE_NAMES=STAFF_ROLE_NAMES,
-                KIND_NAMES=KIND_NAMES, can_edit_content=True)
+    return dict(WHAT_NAMES=WHAT_NAMES, SEARCH_NAMES=SEARCH_NAMES,
+                STAFF_ROLE_NAMES=STAFF_ROLE_NAMES)
 
 
 def _form(staff: list[tuple[int, str, str]]
@@ -73,13 +71,13 @@ def _args(form: AuditFilterForm) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-@bp.route("/studio/audit")
+@bp.route("")
 @staff_required("admin")
 def index() -> Any:
     staff = staff_audit.staff_in_log(get_session())
     form, filters = _form(staff)
     if filters is None:
-        return render_template("audit/index.html", form=form, page=None, args={}), 400
+        return render_template("studio/audit/index.html", form=form, page=None, args={}), 400
     page = staff_audit.search(get_session(), filters,
                               request.args.get("page", 1, type=int) or 1)
     audit.record_read(staff_audit.AUDIT_LOG, kind="member_no" if filters.member_no else None,
@@ -87,9 +85,9 @@ def index() -> Any:
     args = _args(form)
 
     def page_url(number: int) -> str:
-        return url_for("audit.index", **args, page=number)
+        return url_for("studio.audit.index", **args, page=number)
 
-    return render_template("audit/index.html", form=form, page=page, args=args,
+    return render_template("studio/audit/index.html", form=form, page=page, args=args,
                            page_url=page_url,
                            staff_names={uid: name for uid, _, name in staff})
 
@@ -109,7 +107,7 @@ def _csv_row(access: StaffAccess) -> dict[str, Any]:
     }
 
 
-@bp.route("/studio/audit/export.csv")
+@bp.route("/export.csv")
 @staff_required("admin")
 def export() -> Any:
     form, filters = _form(staff_audit.staff_in_log(get_session()))

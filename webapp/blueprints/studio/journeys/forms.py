@@ -1,4 +1,4 @@
-"""Journey forms: a journey's settings, a stage, one step; and the family look-up.
+"""Journey forms: a journey's settings, a stage, one step.
 
 The forms only parse; `journeys.authoring` validates (ranges, overlaps, known kinds), and its
 errors are shown next to the field they name.
@@ -16,8 +16,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from content.stages import UNITS
 from journeys.authoring import CHANNELS, PUSH_KINDS
 from journeys.models import Journey, JourneyStage
-from webapp.blueprints.auth.forms import INTEREST_CHOICES, MultiCheckboxField
-from webapp.blueprints.studio.forms import UNIT_NAMES
+from webapp.blueprints.studio.content.forms import UNIT_NAMES
+from webapp.forms_common import MultiCheckboxField, interest_choices
 
 ENTRY_STAGE_CHOICES = [("any", _l("Every family")), ("expecting", _l("Expecting families")),
                        ("born", _l("Families whose baby is born"))]
@@ -33,7 +33,7 @@ class JourneySettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     entry_stage = SelectField(_l("Who may enter"), choices=ENTRY_STAGE_CHOICES, default="any")
     interests = MultiCheckboxField(
-        _l("Only families interested in"), choices=INTEREST_CHOICES,
+        _l("Only families interested in"), choices=interest_choices(),
         description=_l("Leave empty for everyone; with several, one of them is enough."))
     region = StringField(_l("Only families in the province"),
                          validators=[Optional(), Length(max=80)],
@@ -94,7 +94,7 @@ class StepForm(FlaskForm):
     limit = IntegerField(_l("How many of each kind"), default=1, validators=[InputRequired()],
                          description=_l("1 to 5."))
     when_interest = SelectField(_l("Only for families interested in"),
-                                choices=[("", _l("Everyone (no branch)"))] + INTEREST_CHOICES,
+                                choices=[("", _l("Everyone (no branch)"))] + interest_choices(),
                                 default="")
 
     def to_step(self) -> dict[str, Any]:
@@ -109,9 +109,3 @@ class StepForm(FlaskForm):
         self.limit.data = step.get("limit") or 2
         self.when_interest.data = step.get("when_interest") or ""
 
-
-class FamilySearchForm(FlaskForm):
-    """The family look-up: POSTed (with its CSRF token) so that an email address never
-    lands in a URL, a browser history or an access log; each look-up is recorded."""
-
-    q = StringField(_l("Member number or email"), validators=[Optional(), Length(max=254)])

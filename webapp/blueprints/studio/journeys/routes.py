@@ -1,7 +1,7 @@
-"""Journeys in the studio: the list, a journey's flow view and editors, the family view.
+"""Journeys in the studio: the list, a journey's flow view and its editors.
 
 Thin views over `journeys.authoring`. Marketers and reviewers edit; analysts read the
-list, the flow views and the family view; parents get a 404 everywhere.
+list and the flow views; parents get a 404 everywhere.
 
 Every edit form carries the journey's version. When someone else changed the journey in the
 meantime (a step removed, say, so "step 2" means another step now), the edit is refused with
@@ -19,35 +19,29 @@ from flask_wtf import FlaskForm
 
 from clock import utcnow
 from content.stages import UNITS
-from diary import staff_audit
 from diary.errors import N_, Conflict, DiaryError, NotFound
-from diary.models import User
 from journeys import authoring
 from journeys.models import Journey, JourneyStage
-from webapp import audit
-from webapp.blueprints.auth.forms import INTEREST_CHOICES
-from webapp.blueprints.journeys_admin.forms import (
+from webapp.blueprints.studio import EDITORS, READERS
+from webapp.blueprints.studio.content.forms import STATUS_NAMES, UNIT_NAMES
+from webapp.blueprints.studio.content.routes import window_text
+from webapp.blueprints.studio.journeys.forms import (
     CHANNEL_CHOICES,
     ENTRY_STAGE_CHOICES,
-    FamilySearchForm,
     JourneySettingsForm,
     NewJourneyForm,
     NewStageForm,
     StageWindowForm,
     StepForm,
 )
-from webapp.blueprints.studio.forms import KIND_NAMES, STATUS_NAMES, UNIT_NAMES
-from webapp.blueprints.studio.routes import window_text
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
-from webapp.i18n import current_locale, join_list
+from webapp.forms_common import apply_error, interest_choices
+from webapp.i18n import join_list
 from webapp.params import id_arg
 from webapp.security import staff_required
 
-bp = Blueprint("journeys_admin", __name__)
+bp = Blueprint("journeys", __name__)
 
-EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
-READERS = EDITORS + ("analyst",)
 OPEN_ALL_UP_TO = 12  # journeys with more stages show their groups collapsed
 
 
@@ -78,7 +72,7 @@ def step_text(step: dict[str, Any]) -> str:
                   for c in channels])
     interest = step.get("when_interest")
     if interest:
-        name = dict(INTEREST_CHOICES).get(interest, interest)
+        name = dict(interest_choices()).get(interest, interest)
         return gettext("If interested in %(interest)s, %(when)s: push %(what)s %(where)s",
                        interest=str(name).lower(), when=when[:1].lower() + when[1:],
                        what=what, where=where)
@@ -89,7 +83,7 @@ def entry_text(rule: dict[str, Any] | None) -> str:
     rule = rule or {}
     parts = [str(dict(ENTRY_STAGE_CHOICES).get(rule.get("stage") or "any", rule.get("stage")))]
     if rule.get("interests"):
-        names = dict(INTEREST_CHOICES)
+        names = dict(interest_choices())
         parts.append(gettext("interested in %(names)s",
                              names=join_list([names.get(i, i) for i in rule["interests"]],
                                              style="or")))
@@ -100,28 +94,26 @@ def entry_text(rule: dict[str, Any] | None) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    can_edit = current_user.is_authenticated and \
-        current_user.staff_role in EDITORS + ("admin",)
     return dict(window_text=window_text, step_text=step_text, entry_text=entry_text,
-                UNIT_NAMES=UNIT_NAMES, KIND_NAMES=KIND_NAMES, STATUS_NAMES=STATUS_NAMES,
-                KINDS=tuple(KIND_NAMES), INTEREST_NAMES=dict(INTEREST_CHOICES),
-                CHANNEL_NAMES=dict(CHANNEL_CHOICES), can_edit_content=can_edit,
-                can_edit_journeys=can_edit)
+                UNIT_NAMES=UNIT_NAMES, STATUS_NAMES=STATUS_NAMES,
+                INTEREST_NAMES=dict(interest_choices()), CHANNEL_NAMES=dict(CHANNEL_CHOICES),
+                can_edit_journeys=current_user.is_authenticated
+                and current_user.staff_role in EDITORS + ("admin",))
 
 
 # --- the list --------------------------------------------------------------------------------
 
-@bp.route("/studio/journeys")
+@bp.route("")
 @staff_required(*READERS)
-def journeys() -> Any:
+def index() -> Any:
     s = get_session()
-    return render_template("journeys_admin/index.html", rows=authoring.journey_list(s),
+    return render_template("studio/journeys/index.html", rows=authoring.journey_list(s),
                            tick=authoring.last_tick(s), now=utcnow())
 
 
-@bp.route("/studio/journeys/new", methods=["GET", "POST"])
+@bp.route("/new", methods=["GET", "POST"])
 @staff_required(*EDITORS)
-def journey_new() -> Any:
+def new() -> Any:
     form = NewJourneyForm()
     if form.validate_on_submit():
         try:
@@ -133,8 +125,8 @@ def journey_new() -> Any:
         else:
             flash(gettext("Journey created. It is paused: add its stages, then resume it to "
                           "start pushing."), "success")
-            return redirect(url_for("journeys_admin.journey_detail", journey_id=journey.id))
-    return render_template("journeys_admin/new.html", form=form), \
+            return redirect(url_for("studio.journeys.detail", journey_id=journey.id))
+    return render_template("studio/journeys/new.html", form=form), \
         400 if request.method == "POST" else 200
 
 
@@ -143,9 +135,9 @@ def journey_new() -> Any:
 FIELD_MAP = {"steps": "push"}
 
 
-@bp.route("/studio/journeys/<int:journey_id>")
+@bp.route("/<int:journey_id>")
 @staff_required(*READERS)
-def journey_detail(journey_id: int) -> Any:
+def detail(journey_id: int) -> Any:
     journey = authoring.get_journey(get_session(), journey_id)
     return _detail(journey, id_arg("edit"))
 
@@ -184,7 +176,7 @@ def _detail(journey: Journey, edit_id: int | None = None,
         groups.append(("", odd, True))
     totals = {"families": sum(v.counts.families for v in views),
               "delivered": sum(v.counts.delivered for v in views)}
-    return render_template("journeys_admin/detail.html", journey=journey, views=views,
+    return render_template("studio/journeys/detail.html", journey=journey, views=views,
                            groups=groups, editing=editing, forms=forms, can_edit=can_edit,
                            totals=totals, settings_open=_has_errors(forms.get("settings")),
                            add_open=_has_errors(forms.get("add"))), status
@@ -214,8 +206,8 @@ def _change(journey: Journey, form: FlaskForm, change: Callable[[Any], None]) ->
 
 def _back(journey: Journey, stage: JourneyStage | None = None) -> Any:
     if stage is None:
-        return redirect(url_for("journeys_admin.journey_detail", journey_id=journey.id))
-    return redirect(url_for("journeys_admin.journey_detail", journey_id=journey.id,
+        return redirect(url_for("studio.journeys.detail", journey_id=journey.id))
+    return redirect(url_for("studio.journeys.detail", journey_id=journey.id,
                             edit=stage.id, _anchor=f"stage-{stage.id}"))
 
 
@@ -232,9 +224,9 @@ def _load(journey_id: int, stage_id: int | None = None
     return journey, stage
 
 
-@bp.route("/studio/journeys/<int:journey_id>/settings", methods=["POST"])
+@bp.route("/<int:journey_id>/settings", methods=["POST"])
 @staff_required(*EDITORS)
-def journey_settings(journey_id: int) -> Any:
+def settings(journey_id: int) -> Any:
     journey, _ = _load(journey_id)
     form = JourneySettingsForm(prefix="journey")
     if form.validate_on_submit() and _change(journey, form, lambda tx: authoring.update_journey(
@@ -245,9 +237,9 @@ def journey_settings(journey_id: int) -> Any:
                    forms={"settings": form}, status=400)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/<any(pause, resume):action>", methods=["POST"])
+@bp.route("/<int:journey_id>/<any(pause, resume):action>", methods=["POST"])
 @staff_required(*EDITORS)
-def journey_status(journey_id: int, action: str) -> Any:
+def set_status(journey_id: int, action: str) -> Any:
     journey, _ = _load(journey_id)
     with transaction():
         (authoring.pause if action == "pause" else authoring.resume)(journey)
@@ -260,7 +252,7 @@ def journey_status(journey_id: int, action: str) -> Any:
     return _back(journey)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/stages", methods=["POST"])
+@bp.route("/<int:journey_id>/stages", methods=["POST"])
 @staff_required(*EDITORS)
 def stage_add(journey_id: int) -> Any:
     journey, _ = _load(journey_id)
@@ -281,7 +273,7 @@ def stage_add(journey_id: int) -> Any:
                    status=400)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/stages/<int:stage_id>", methods=["POST"])
+@bp.route("/<int:journey_id>/stages/<int:stage_id>", methods=["POST"])
 @staff_required(*EDITORS)
 def stage_update(journey_id: int, stage_id: int) -> Any:
     journey, stage = _load(journey_id, stage_id)
@@ -296,7 +288,7 @@ def stage_update(journey_id: int, stage_id: int) -> Any:
                    forms={"stage": form}, status=400)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove", methods=["POST"])
+@bp.route("/<int:journey_id>/stages/<int:stage_id>/remove", methods=["POST"])
 @staff_required(*EDITORS)
 def stage_remove(journey_id: int, stage_id: int) -> Any:
     journey, stage = _load(journey_id, stage_id)
@@ -312,7 +304,7 @@ def stage_remove(journey_id: int, stage_id: int) -> Any:
     return _back(journey, stage)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps", methods=["POST"])
+@bp.route("/<int:journey_id>/stages/<int:stage_id>/steps", methods=["POST"])
 @staff_required(*EDITORS)
 def step_add(journey_id: int, stage_id: int) -> Any:
     journey, stage = _load(journey_id, stage_id)
@@ -326,7 +318,7 @@ def step_add(journey_id: int, stage_id: int) -> Any:
                    forms={"newstep": form}, status=400)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>",
+@bp.route("/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>",
           methods=["POST"])
 @staff_required(*EDITORS)
 def step_update(journey_id: int, stage_id: int, index: int) -> Any:
@@ -341,7 +333,7 @@ def step_update(journey_id: int, stage_id: int, index: int) -> Any:
                    forms={f"step{index}": form}, status=400)
 
 
-@bp.route("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove",
+@bp.route("/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove",
           methods=["POST"])
 @staff_required(*EDITORS)
 def step_remove(journey_id: int, stage_id: int, index: int) -> Any:
@@ -355,50 +347,3 @@ def step_remove(journey_id: int, stage_id: int, index: int) -> Any:
             flash(message, "danger")
     return _back(journey, stage)
 
-
-# --- one family ------------------------------------------------------------------------------
-
-@bp.route("/studio/families", methods=["GET", "POST"])
-@staff_required(*READERS)
-def families() -> Any:
-    """The look-up form. A look-up is a POST (the address never appears in a URL) and is
-    recorded; a found member's page has their id in its URL. GET shows the empty form, even
-    with an old `?q=` link."""
-    form = FamilySearchForm(formdata=None if request.method == "GET" else request.form)
-    if request.method == "POST" and form.validate_on_submit():
-        query = (form.q.data or "").strip()
-        kind = staff_audit.search_kind(query)
-        if kind is None:
-            form.q.errors = list(form.q.errors) + [gettext(
-                "Type a member number (BJ followed by 8 digits) or an email address.")]
-        else:
-            member = authoring.find_member(get_session(), query)
-            audit.record_read(staff_audit.FAMILY_LOOKUP, users=[member], kind=kind,
-                              term=query)
-            if member is not None:
-                return redirect(url_for("journeys_admin.family_member", user_id=member.id),
-                                303)
-            form.q.errors = list(form.q.errors) + [gettext(
-                "No member has that number or email. Member numbers look like BJ12345678.")]
-    return render_template("journeys_admin/families.html", form=form, member=None, found=[])
-
-
-@bp.route("/studio/families/members/<int:user_id>")
-@staff_required(*READERS)
-def family_member(user_id: int) -> Any:
-    """A member's families: caregivers, children, journeys and deliveries (recorded)."""
-    s = get_session()
-    member = s.get(User, user_id)
-    if member is None:
-        raise NotFound()
-    now = utcnow()
-    found: list[Any] = []
-    for family in authoring.member_families(s, member):
-        found.append((family, [authoring.family_journey(s, child, now, locale=current_locale())
-                               for child in family.children]))
-    shown = [member] + [m.user for family, _ in found for m in family.memberships] + \
-        [d.recipient for _, journeys in found for fj in journeys for d in fj.deliveries]
-    audit.record_read(staff_audit.FAMILY_JOURNEY, users=shown,
-                      families=[family for family, _ in found])
-    return render_template("journeys_admin/families.html", form=FamilySearchForm(formdata=None),
-                           member=member, found=found)

@@ -27,9 +27,8 @@ from content.errors import N_, ValidationError
 from content.models import KINDS, LOCALES
 from content.stages import UNITS
 from diary import bounds
-from webapp.blueprints.auth.forms import INTEREST_CHOICES, MultiCheckboxField
 from webapp.content_format import TOPIC_LABELS
-from webapp.forms_common import DateInRange
+from webapp.forms_common import DateInRange, MultiCheckboxField, interest_choices
 
 KIND_NAMES = {"article": _l("Article"), "reminder": _l("Reminder"), "product": _l("Product"),
               "faq": _l("FAQ")}
@@ -155,7 +154,7 @@ class ItemForm(FlaskForm):
     window_from = IntegerField(_l("From"), validators=[Optional()])
     window_to = IntegerField(_l("To"), validators=[Optional()])
     topics = MultiCheckboxField(_l("Topics"), choices=[(t, TOPIC_NAMES[t]) for t in TOPICS])
-    interests = MultiCheckboxField(_l("Interests it suits"), choices=INTEREST_CHOICES)
+    interests = MultiCheckboxField(_l("Interests it suits"), choices=interest_choices())
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
     source = StringField(_l("Sources"), validators=[Optional(), Length(max=300)],
                          description=_l("The public bodies this is informed by (WHO, NHS, "
@@ -306,5 +305,5 @@ class FamilyPreviewForm(FlaskForm):
     due_date = DateField(_l("…or a due date"), validators=[Optional(), DateInRange()])
     birth_date = DateField(_l("…or a birth date"), validators=[Optional(), DateInRange()])
     on = DateField(_l("On the day"), validators=[Optional(), DateInRange()])
-    interests = MultiCheckboxField(_l("Interests"), choices=INTEREST_CHOICES)
+    interests = MultiCheckboxField(_l("Interests"), choices=interest_choices())
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES, default="en")

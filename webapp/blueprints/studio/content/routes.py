@@ -1,8 +1,8 @@
 """The content studio: marketers write, reviewers approve, analysts read the coverage.
 
-Thin views over content.authoring / workflow / library / coverage / packs. Every page is
-staff-only (parents get a 404) except `/content-images/…`, which serves the image of a
-*live* item to anyone, so the public library can show it.
+Thin views over content.authoring / listing / workflow / library / coverage / packs. Every
+page is staff-only (parents get a 404); the public images of live items are the library's
+(`library.content_image`).
 """
 from __future__ import annotations
 
@@ -26,24 +26,21 @@ from flask import (
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import String, and_, cast, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from clock import utcnow
-from content import authoring, coverage, library, packs, search, workflow
+from content import authoring, coverage, library, listing, packs, workflow
 from content.errors import Conflict, PermissionDenied, StaleVersion, ValidationError
-from content.models import KINDS, LOCALES, ContentItem, PublishMode, Status, Translation, Version
+from content.models import KINDS, LOCALES, ContentItem, PublishMode, Version
 from content.rendering import render_markdown
 from content.stages import Stage, coverage_stages, stage_of
 from diary import age as agemath
-from diary.accounts import INTERESTS
+from diary.accounts import INTERESTS, users_by_id
 from diary.errors import DiaryError
 from diary.models import Child, User
 from diary.photos import process_upload
-from webapp.blueprints.auth.forms import INTEREST_CHOICES
-from webapp.blueprints.studio.forms import (
+from webapp.blueprints.studio import EDITORS
+from webapp.blueprints.studio.content.forms import (
     CATEGORY_NAMES,
-    KIND_NAMES,
     KIND_PLURALS,
     KIND_TEXT,
     STATUS_NAMES,
@@ -59,18 +56,13 @@ from webapp.blueprints.studio.forms import (
     to_utc,
 )
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
+from webapp.forms_common import apply_error, interest_choices
 from webapp.i18n import join_list, local_datetime, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.security import staff_required
-from webapp.services import content_store
+from webapp.services import content_store, send_content_image
 
-bp = Blueprint("studio", __name__)
-
-EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
-PAGE_SIZE = 50
-STATUS_FILTERS = ("draft", "in_review", "needs_review", "published", "scheduled", "archived",
-                  "all")
+bp = Blueprint("content", __name__)
 
 
 # --- helpers shared by the templates -------------------------------------------------------
@@ -146,12 +138,9 @@ def diff_label(kind: str, name: str) -> str:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return dict(window_text=window_text, stage_text=stage_text, price_text=price_text,
-                status_of=status_of, KIND_NAMES=KIND_NAMES, KIND_PLURALS=KIND_PLURALS,
-                STATUS_NAMES=STATUS_NAMES, TOPIC_NAMES=TOPIC_NAMES, UNIT_NAMES=UNIT_NAMES,
-                CATEGORY_NAMES=CATEGORY_NAMES, KINDS=tuple(KINDS), LOCALES=LOCALES,
-                INTEREST_NAMES=dict(INTEREST_CHOICES),
-                can_edit_content=current_user.is_authenticated
-                and current_user.staff_role in EDITORS + ("admin",))
+                status_of=status_of, KIND_PLURALS=KIND_PLURALS, STATUS_NAMES=STATUS_NAMES,
+                TOPIC_NAMES=TOPIC_NAMES, UNIT_NAMES=UNIT_NAMES, CATEGORY_NAMES=CATEGORY_NAMES,
+                LOCALES=LOCALES, INTEREST_NAMES=dict(interest_choices()))
 
 
 def _flash_error(error: DiaryError) -> None:
@@ -165,82 +154,24 @@ def _user() -> User:
 
 # --- the list ------------------------------------------------------------------------------
 
-def _filtered(args: Any) -> tuple[Any, dict[str, str]]:
-    s = get_session()
-    now = utcnow()
-    chosen = {name: (args.get(name) or "").strip()[:100]
-              for name in ("q", "type", "status", "missing", "stage", "topic")}
-    stmt = select(ContentItem)
-    query = chosen["q"]
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        by_key = ContentItem.key.ilike(f"%{escaped}%", escape="\\")
-        by_text = search.matching_items(s, query)
-        stmt = stmt.where(or_(by_key, by_text) if by_text is not None else by_key)
-    if chosen["type"] in KINDS:
-        stmt = stmt.where(ContentItem.kind == chosen["type"])
-    else:
-        chosen["type"] = ""
-    status = chosen["status"]
-    if status == "draft" or status == "in_review" or status == "archived":
-        stmt = stmt.where(ContentItem.status == status)
-    elif status == "needs_review":
-        stmt = stmt.where(or_(ContentItem.status == Status.IN_REVIEW.value,
-                              ContentItem.pending_review.is_(True)))
-    elif status == "published":
-        stmt = stmt.where(library.live(now))
-    elif status == "scheduled":
-        stmt = stmt.where(ContentItem.status == Status.PUBLISHED.value,
-                          ContentItem.publish_at > now)
-    elif status != "all":
-        chosen["status"] = ""
-        stmt = stmt.where(ContentItem.status != Status.ARCHIVED.value)
-    if chosen["missing"] in LOCALES:
-        stmt = stmt.where(~ContentItem.translations.any(and_(
-            Translation.locale == chosen["missing"], Translation.title != "")))
-    else:
-        chosen["missing"] = ""
-    stage = Stage.parse(chosen["stage"]) if chosen["stage"] else None
-    if stage is not None:  # the SQL form of content.stages.in_window
-        stmt = stmt.where(ContentItem.window_unit == stage.unit,
-                          ContentItem.window_from <= stage.value,
-                          ContentItem.window_to >= stage.value)
-    elif chosen["stage"]:
-        flash(gettext("Use a stage such as pregnancy_week:12, week:3 or month:6."), "warning")
-        chosen["stage"] = ""
-    if chosen["topic"] in TOPIC_NAMES:
-        # topics is a JSON list of slugs; its text form holds "topic" in quotes on both
-        # SQLite and PostgreSQL
-        stmt = stmt.where(cast(ContentItem.topics, String).like(f'%"{chosen["topic"]}"%'))
-    else:
-        chosen["topic"] = ""
-    return stmt, chosen
-
-
-@bp.route("/studio")
+@bp.route("")
 @staff_required(*EDITORS)
 def index() -> Any:
-    s = get_session()
-    stmt, chosen = _filtered(request.args)
-    total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    items = list(s.scalars(stmt.options(selectinload(ContentItem.translations))
-                           .order_by(ContentItem.updated_at.desc(), ContentItem.id.desc())
-                           .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-    editor_ids = {i.updated_by_id for i in items if i.updated_by_id}
-    editors = {u.id: u for u in s.scalars(select(User).where(User.id.in_(editor_ids)))} \
-        if editor_ids else {}
-    filters = {k: v for k, v in chosen.items() if v}
+    filters, bad_stage = listing.Filters.parse(request.args)
+    if bad_stage:
+        flash(gettext("Use a stage such as pregnancy_week:12, week:3 or month:6."), "warning")
+    page = listing.item_page(get_session(), filters,
+                             request.args.get("page", 1, type=int) or 1, utcnow())
+    chosen = filters.chosen()
 
     def page_url(number: int) -> str:
-        return url_for("studio.index", **filters, page=number)
+        return url_for("studio.content.index", **chosen, page=number)
 
-    return render_template("studio/index.html", items=items, total=total, page=page,
-                           pages=pages, page_url=page_url, chosen=chosen, editors=editors,
-                           first=(page - 1) * PAGE_SIZE + 1 if total else 0,
-                           last=min(page * PAGE_SIZE, total), filtered=bool(filters),
-                           stages=_stage_groups(), status_filters=STATUS_FILTERS)
+    return render_template("studio/content/index.html", items=page.items, total=page.total,
+                           page=page.number, pages=page.pages, page_url=page_url,
+                           chosen=filters, editors=page.editors, first=page.first,
+                           last=page.last, filtered=bool(chosen), stages=_stage_groups(),
+                           status_filters=listing.STATUS_FILTERS)
 
 
 def _stage_groups(extra_months: bool = False) -> list[tuple[str, list[Stage]]]:
@@ -253,7 +184,7 @@ def _stage_groups(extra_months: bool = False) -> list[tuple[str, list[Stage]]]:
 
 # --- the editor ----------------------------------------------------------------------------
 
-@bp.route("/studio/new/<kind>", methods=["GET", "POST"])
+@bp.route("/new/<kind>", methods=["GET", "POST"])
 @limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required(*EDITORS)
 def new(kind: str) -> Any:
@@ -262,7 +193,7 @@ def new(kind: str) -> Any:
     return _editor(kind, None)
 
 
-@bp.route("/studio/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
 @limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required(*EDITORS)
 def edit(item_id: int) -> Any:
@@ -286,7 +217,7 @@ def _editor(kind: str, item: ContentItem | None) -> Any:
     if form.validate_on_submit():
         saved = _save(form, item, working)
         if saved is not None:
-            return redirect(url_for("studio.edit", item_id=saved.id))
+            return redirect(url_for("studio.content.edit", item_id=saved.id))
     overlaps: list[ContentItem] = []
     if working is not None and item is not None and request.method != "POST":
         overlaps = authoring.overlapping(s, working, item.id)[:12]
@@ -295,7 +226,7 @@ def _editor(kind: str, item: ContentItem | None) -> Any:
     latest = authoring.latest_version(s, item) if item is not None else None
     review = workflow.under_review(s, item) if item is not None else None
     return render_template(
-        "studio/editor.html", form=form, kind=kind, item=item, working=working,
+        "studio/content/editor.html", form=form, kind=kind, item=item, working=working,
         overlaps=overlaps, previews=previews, latest=latest, can_publish=can_publish(),
         review_required=review_required(), schedule_form=ScheduleForm(),
         review=review, review_authors=join_list(_names(review.authors)) if review else "",
@@ -348,7 +279,7 @@ def _save(form: ItemForm, item: ContentItem | None,
     return item
 
 
-@bp.route("/studio/preview", methods=["POST"])
+@bp.route("/preview", methods=["POST"])
 @staff_required(*EDITORS)
 def preview() -> Any:
     """htmx: the sanitised HTML of one locale's body, for the live preview pane."""
@@ -356,13 +287,13 @@ def preview() -> Any:
     if locale not in LOCALES:
         locale = "en"
     text = request.form.get(f"body_{locale}", request.form.get("body", ""))[:50000]
-    return render_template("studio/_preview.html", html=Markup(render_markdown(text)),
+    return render_template("studio/content/_preview.html", html=Markup(render_markdown(text)),
                            locale=locale)
 
 
 # --- workflow ------------------------------------------------------------------------------
 
-@bp.route("/studio/<int:item_id>/workflow/"
+@bp.route("/<int:item_id>/workflow/"
           "<any(submit, publish, publish_now, schedule, reject, archive, restore):action>",
           methods=["GET", "HEAD", "POST"])
 @staff_required(*EDITORS)
@@ -370,7 +301,7 @@ def act(item_id: int, action: str) -> Any:
     _post_only()
     s = get_session()
     item = authoring.get(s, item_id)
-    back = redirect(url_for("studio.edit", item_id=item.id))
+    back = redirect(url_for("studio.content.edit", item_id=item.id))
     publishing = action in ("publish", "publish_now", "schedule")
     at, version, override_reason = None, 0, None
     if publishing:
@@ -438,16 +369,13 @@ def _post_only() -> None:
 def _refused(item: ContentItem, message: str, status: int,
              stale: StaleVersion | None = None) -> Any:
     """Nothing was published: say why, and for a conflict link to what changed."""
-    return render_template("studio/refused.html", item=item, message=message, stale=stale,
+    return render_template("studio/content/refused.html", item=item, message=message, stale=stale,
                            status=status), status
 
 
 def _names(user_ids: tuple[int, ...] | set[int]) -> list[str]:
-    if not user_ids:
-        return []
-    found = {u.id: u.display_name for u in get_session().scalars(
-        select(User).where(User.id.in_(user_ids)))}
-    return [found[i] for i in user_ids if i in found]
+    found = users_by_id(get_session(), user_ids)
+    return [found[i].display_name for i in user_ids if i in found]
 
 
 def _done_message(action: str, item: ContentItem) -> str:
@@ -464,15 +392,14 @@ def _done_message(action: str, item: ContentItem) -> str:
 
 # --- versions ------------------------------------------------------------------------------
 
-@bp.route("/studio/<int:item_id>/versions")
+@bp.route("/<int:item_id>/versions")
 @staff_required(*EDITORS)
 def versions(item_id: int) -> Any:
     s = get_session()
     item = authoring.get(s, item_id)
     history = authoring.versions(s, item)
-    ids = {v.created_by_id for v in history if v.created_by_id}
-    authors = {u.id: u for u in s.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return render_template("studio/versions.html", item=item, history=history,
+    authors = users_by_id(s, {v.created_by_id for v in history if v.created_by_id})
+    return render_template("studio/content/versions.html", item=item, history=history,
                            authors=authors, can_publish=can_publish(),
                            publications=authoring.publications(s, item),
                            mode_names=_mode_names())
@@ -485,7 +412,7 @@ def _mode_names() -> dict[str, str]:
             PublishMode.SYSTEM.value: gettext("Published by the system")}
 
 
-@bp.route("/studio/<int:item_id>/versions/<int:number>")
+@bp.route("/<int:item_id>/versions/<int:number>")
 @staff_required(*EDITORS)
 def version_diff(item_id: int, number: int) -> Any:
     s = get_session()
@@ -499,12 +426,12 @@ def version_diff(item_id: int, number: int) -> Any:
     changes = [(diff_label(item.kind, name), lines)
                for name, lines in authoring.diff(old_version, new_version)]
     author = s.get(User, new_version.created_by_id) if new_version.created_by_id else None
-    return render_template("studio/diff.html", item=item, new=new_version, old=old_version,
+    return render_template("studio/content/diff.html", item=item, new=new_version, old=old_version,
                            changes=changes, author=author,
                            newest=authoring.latest_version(s, item))
 
 
-@bp.route("/studio/<int:item_id>/versions/<int:number>/revert",
+@bp.route("/<int:item_id>/versions/<int:number>/revert",
           methods=["GET", "HEAD", "POST"])
 @staff_required(*EDITORS)
 def revert(item_id: int, number: int) -> Any:
@@ -517,18 +444,18 @@ def revert(item_id: int, number: int) -> Any:
             created = authoring.revert(tx, item, number, _user(), review_required())
     except (ValidationError, PermissionDenied, Conflict) as error:
         _flash_error(error)
-        return redirect(url_for("studio.versions", item_id=item.id))
+        return redirect(url_for("studio.content.versions", item_id=item.id))
     flash(gettext("Version %(new)d brings back the content of version %(old)d.",
                   new=created.number, old=number), "success")
     if item.pending_review:
         flash(gettext("Families keep seeing version %(live)d until a reviewer approves it.",
                       live=item.version), "info")
-    return redirect(url_for("studio.versions", item_id=item.id))
+    return redirect(url_for("studio.content.versions", item_id=item.id))
 
 
 # --- previews as a family ------------------------------------------------------------------
 
-@bp.route("/studio/preview-as-family")
+@bp.route("/preview-as-family")
 @staff_required(*EDITORS)
 def family_preview() -> Any:
     form = FamilyPreviewForm(formdata=request.args if request.args else None)
@@ -561,13 +488,13 @@ def family_preview() -> Any:
         now = utcnow()
         for kind, limit in library.THIS_WEEK_LIMITS.items():
             results[kind] = library.for_stage(s, KINDS[kind], stage, interests, limit, now)
-    return render_template("studio/family_preview.html", form=form, stage=stage,
+    return render_template("studio/content/family_preview.html", form=form, stage=stage,
                            locale=locale, results=results, interests=interests, on=on)
 
 
 # --- coverage ------------------------------------------------------------------------------
 
-@bp.route("/studio/coverage")
+@bp.route("/coverage")
 @staff_required("marketer", "reviewer", "analyst")
 def coverage_page() -> Any:
     drafts = request.args.get("drafts") == "1"
@@ -578,7 +505,7 @@ def coverage_page() -> Any:
     columns = [(kind, locale) for kind in coverage.COVERED_KINDS for locale in LOCALES]
     gaps_by_kind = {kind: sum(1 for g in report["gaps"] if g["kind"] == kind)
                     for kind in coverage.COVERED_KINDS}
-    return render_template("studio/coverage.html", report=report, groups=groups,
+    return render_template("studio/content/coverage.html", report=report, groups=groups,
                            columns=columns, drafts=drafts, gaps_by_kind=gaps_by_kind)
 
 
@@ -588,13 +515,13 @@ def _can_import() -> bool:
     return current_user.staff_role in ("reviewer", "admin")
 
 
-@bp.route("/studio/packs")
+@bp.route("/packs")
 @staff_required(*EDITORS)
 def packs_page() -> Any:
     form, options = ImportForm(), _import_options()
     if not options["may_publish_import"] or options["import_override"]:
         form.publish.data = False  # an override is ticked on purpose, never by default
-    return render_template("studio/packs.html", form=form, can_import=_can_import(),
+    return render_template("studio/content/packs.html", form=form, can_import=_can_import(),
                            report=None, problems=None, **options)
 
 
@@ -606,7 +533,7 @@ def _import_options() -> dict[str, bool]:
             "import_override": review_required() and admin}
 
 
-@bp.route("/studio/packs/export", methods=["POST"])
+@bp.route("/packs/export", methods=["POST"])
 @staff_required(*EDITORS)
 def export_pack() -> Any:
     data = packs.export_pack(get_session(), content_store())
@@ -615,7 +542,7 @@ def export_pack() -> Any:
                      download_name=name, max_age=0)
 
 
-@bp.route("/studio/packs/import", methods=["GET", "HEAD", "POST"])
+@bp.route("/packs/import", methods=["GET", "HEAD", "POST"])
 @limit("UPLOAD_RATE_LIMIT", key=per_account, when=has_files)
 @staff_required("reviewer")
 def import_pack() -> Any:
@@ -644,7 +571,7 @@ def import_pack() -> Any:
     if report is not None:
         flash(gettext("The pack is imported: %(summary)s.", summary=_summary(report)),
               "success")
-    return render_template("studio/packs.html", form=form, can_import=True, report=report,
+    return render_template("studio/content/packs.html", form=form, can_import=True, report=report,
                            problems=problems, **_import_options()), status
 
 
@@ -671,33 +598,8 @@ def _summary(report: packs.ImportReport) -> str:
 
 # --- images --------------------------------------------------------------------------------
 
-def _send_image(key: str, size: str, cache: str) -> Any:
-    try:
-        path = content_store().path(key, size)
-    except ValueError:
-        abort(404)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=3600)
-    response.headers["Cache-Control"] = cache
-    return response
-
-
-@bp.route("/studio/images/<key>/<any(full, thumb):size>")
+@bp.route("/images/<key>/<any(full, thumb):size>")
 @staff_required(*EDITORS)
 def staff_image(key: str, size: str) -> Any:
     """Any content image, also of drafts and waiting versions: staff only."""
-    return _send_image(key, size, "private, max-age=3600")
-
-
-@bp.route("/content-images/<key>/<any(full, thumb):size>")
-def content_image(key: str, size: str) -> Any:
-    """Public: only images that belong to a live item (drafts' images stay private)."""
-    if not key.isalnum():
-        abort(404)
-    owner = get_session().scalar(select(ContentItem.id).where(
-        ContentItem.image_key == key, library.live()).limit(1))
-    if owner is None:
-        abort(404)
-    return _send_image(key, size, "public, max-age=3600")
-
+    return send_content_image(key, size, "private, max-age=3600")

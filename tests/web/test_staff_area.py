@@ -1,0 +1,173 @@
+"""The staff area's shape: one `/studio` parent with its areas, and the same answers as before.
+
+The URLs, methods and role checks of every staff page are pinned here (recorded before the
+pages moved into the nested blueprints), so the move provably changed no behaviour.
+"""
+from __future__ import annotations
+
+import pytest
+
+from journeys import authoring as journey_authoring
+from journeys.models import Delivery
+from tests.web.test_studio import make_item, make_staff
+
+#: Every staff URL (and the public content images), with its methods and endpoint.
+STAFF_RULES = {
+    ("/content-images/<key>/<any(full, thumb):size>", "GET,HEAD"): "library.content_image",
+    ("/studio", "GET,HEAD"): "studio.content.index",
+    ("/studio/<int:item_id>/edit", "GET,HEAD,POST"): "studio.content.edit",
+    ("/studio/<int:item_id>/versions", "GET,HEAD"): "studio.content.versions",
+    ("/studio/<int:item_id>/versions/<int:number>", "GET,HEAD"): "studio.content.version_diff",
+    ("/studio/<int:item_id>/versions/<int:number>/revert", "GET,HEAD,POST"):
+        "studio.content.revert",
+    ("/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, reject, "
+     "archive, restore):action>", "GET,HEAD,POST"): "studio.content.act",
+    ("/studio/audit", "GET,HEAD"): "studio.audit.index",
+    ("/studio/audit/export.csv", "GET,HEAD"): "studio.audit.export",
+    ("/studio/coverage", "GET,HEAD"): "studio.content.coverage_page",
+    ("/studio/families", "GET,HEAD,POST"): "studio.families.index",
+    ("/studio/families/members/<int:user_id>", "GET,HEAD"): "studio.families.member",
+    ("/studio/images/<key>/<any(full, thumb):size>", "GET,HEAD"): "studio.content.staff_image",
+    ("/studio/journeys", "GET,HEAD"): "studio.journeys.index",
+    ("/studio/journeys/<int:journey_id>", "GET,HEAD"): "studio.journeys.detail",
+    ("/studio/journeys/<int:journey_id>/<any(pause, resume):action>", "POST"):
+        "studio.journeys.set_status",
+    ("/studio/journeys/<int:journey_id>/settings", "POST"): "studio.journeys.settings",
+    ("/studio/journeys/<int:journey_id>/stages", "POST"): "studio.journeys.stage_add",
+    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>", "POST"):
+        "studio.journeys.stage_update",
+    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove", "POST"):
+        "studio.journeys.stage_remove",
+    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps", "POST"):
+        "studio.journeys.step_add",
+    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>", "POST"):
+        "studio.journeys.step_update",
+    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove",
+     "POST"): "studio.journeys.step_remove",
+    ("/studio/journeys/new", "GET,HEAD,POST"): "studio.journeys.new",
+    ("/studio/new/<kind>", "GET,HEAD,POST"): "studio.content.new",
+    ("/studio/outbox", "GET,HEAD"): "studio.outbox.index",
+    ("/studio/outbox/deliveries/<int:delivery_id>/retry", "POST"): "studio.outbox.retry",
+    ("/studio/packs", "GET,HEAD"): "studio.content.packs_page",
+    ("/studio/packs/export", "POST"): "studio.content.export_pack",
+    ("/studio/packs/import", "GET,HEAD,POST"): "studio.content.import_pack",
+    ("/studio/preview", "POST"): "studio.content.preview",
+    ("/studio/preview-as-family", "GET,HEAD"): "studio.content.family_preview",
+}
+
+ROLES = ("visitor", "parent", "analyst", "marketer", "reviewer", "admin")
+
+#: What each role gets on GET and on an empty POST (without following redirects), in the
+#: order of ROLES; "-" where the rule does not take the method (405). Recorded before the
+#: pages moved: the move changed none of these.
+ANSWERS = {
+    "/content-images/<key>/<any(full, thumb):size>":
+        ("404 404 404 404 404 404", "- - - - - -"),
+    "/studio": ("302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/edit": ("302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/<int:item_id>/versions": ("302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/versions/<int:number>":
+        ("302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/versions/<int:number>/revert":
+        ("302 404 403 405 405 405", "302 404 403 302 302 302"),
+    "/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, reject, "
+    "archive, restore):action>": ("302 404 403 405 405 405", "302 404 403 302 400 400"),
+    "/studio/audit": ("302 404 403 403 403 200", "- - - - - -"),
+    "/studio/audit/export.csv": ("302 404 403 403 403 200", "- - - - - -"),
+    "/studio/coverage": ("302 404 200 200 200 200", "- - - - - -"),
+    "/studio/families": ("302 404 200 200 200 200", "302 404 200 200 200 200"),
+    "/studio/families/members/<int:user_id>": ("302 404 200 200 200 200", "- - - - - -"),
+    "/studio/images/<key>/<any(full, thumb):size>":
+        ("302 404 403 404 404 404", "- - - - - -"),
+    "/studio/journeys": ("302 404 200 200 200 200", "- - - - - -"),
+    "/studio/journeys/<int:journey_id>": ("302 404 200 200 200 200", "- - - - - -"),
+    "/studio/journeys/<int:journey_id>/<any(pause, resume):action>":
+        ("- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/<int:journey_id>/settings": ("- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages": ("- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>":
+        ("- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove":
+        ("- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps":
+        ("- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>":
+        ("- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove":
+        ("- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/new": ("302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/new/<kind>": ("302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/outbox": ("302 404 403 200 403 200", "- - - - - -"),
+    "/studio/outbox/deliveries/<int:delivery_id>/retry":
+        ("- - - - - -", "302 404 403 302 403 302"),
+    "/studio/packs": ("302 404 403 200 200 200", "- - - - - -"),
+    "/studio/packs/export": ("- - - - - -", "302 404 403 200 200 200"),
+    "/studio/packs/import": ("302 404 403 403 405 405", "302 404 403 403 400 400"),
+    "/studio/preview": ("- - - - - -", "302 404 403 200 200 200"),
+    "/studio/preview-as-family": ("302 404 403 200 200 200", "- - - - - -"),
+}
+
+
+def _rules(app):
+    return {(r.rule, ",".join(sorted(r.methods - {"OPTIONS"}))): r.endpoint
+            for r in app.url_map.iter_rules()
+            if r.rule.startswith(("/studio", "/content-images"))}
+
+
+def test_every_staff_url_is_kept_under_one_studio_parent(app):
+    assert _rules(app) == STAFF_RULES
+    staff = {e for (rule, _), e in STAFF_RULES.items() if rule.startswith("/studio")}
+    assert all(e.startswith("studio.") for e in staff)
+    assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox",
+                                                "audit"}
+    assert "studio" in app.blueprints and set(app.blueprints) >= {
+        "studio.content", "studio.journeys", "studio.families", "studio.outbox",
+        "studio.audit"}
+    assert not {"journeys_admin", "audit"} & set(app.blueprints)
+
+
+def _journey(session, slug):
+    journey = journey_authoring.create_journey(session, slug, slug.title(), {"stage": "born"})
+    stage = journey_authoring.add_stage(session, journey, "bw-0-4", "Newborn", "week", 0, 4, [
+        {"push": ["article"], "channels": ["inbox"], "delay_days": 0, "limit": 1}])
+    session.commit()
+    return journey, stage
+
+
+@pytest.mark.clock_at("2026-11-23T04:00")
+def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session, make_family,
+                                                             login_as):
+    """Each role in turn, on a journey of its own (one role's removals do not hide the
+    next role's answers)."""
+    item = make_item(session)
+    parent, _ = make_family()
+    delivery = Delivery(user_id=parent.id, item_key="article:x", channel="email",
+                        occurrence="staff-area-test", status="dead", attempts=6)
+    session.add(delivery)
+    session.commit()
+    people = {"visitor": None, "parent": parent}
+    people.update({role: make_staff(session, role) for role in ROLES[2:]})
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule in ANSWERS]
+    assert {rule.rule for rule in rules} == set(ANSWERS)
+    journeys = {role: _journey(session, f"journey-{role}") for role in ROLES}
+    got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in ANSWERS}
+    for role in ROLES:
+        journey, stage = journeys[role]
+        values = {"item_id": item.id, "number": 1, "action": "publish",
+                  "journey_id": journey.id, "stage_id": stage.id, "index": 0,
+                  "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
+                  "key": "a" * 32, "size": "thumb"}
+        client.post("/logout")
+        if people[role] is not None:
+            login_as(people[role])
+        # removals last (a step's before its stage's), so they hide nothing
+        for rule in sorted(rules, key=lambda r: (r.rule.endswith("/remove"), -len(r.rule),
+                                                 r.rule)):
+            args = {k: v for k, v in values.items() if k in rule.arguments}
+            if rule.rule.endswith("<any(pause, resume):action>"):
+                args["action"] = "pause"
+            url = rule.build(args)[1]
+            for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
+                answers.append(str(client.open(url, method=method).status_code)
+                               if method in rule.methods else "-")
+    assert {rule: (" ".join(g), " ".join(p)) for rule, (g, p) in got.items()} == ANSWERS
