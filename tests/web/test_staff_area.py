@@ -5,11 +5,17 @@ pages moved into the nested blueprints), so the move provably changed no behavio
 """
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
 from journeys import authoring as journey_authoring
 from journeys.models import Delivery
 from tests.web.test_studio import make_item, make_staff
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Every staff URL (and the public content images), with its methods and endpoint.
 STAFF_RULES = {
@@ -171,3 +177,73 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                 answers.append(str(client.open(url, method=method).status_code)
                                if method in rule.methods else "-")
     assert {rule: (" ".join(g), " ".join(p)) for rule, (g, p) in got.items()} == ANSWERS
+
+
+# --- thin views, shared pieces ---------------------------------------------------------------
+
+#: SQL a view module may still name: the session's type (the timeline's render helper).
+ALLOWED_SQL_IMPORTS = {("sqlalchemy.orm", "Session")}
+SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "and_", "or_"}
+SQL_RUNNERS = {"execute", "scalars", "scalar"}
+
+
+def test_views_leave_queries_to_the_domain():
+    """No module under webapp/blueprints builds or runs SQL: queries are typed service
+    functions in diary/, content/ and journeys/ taking the session first."""
+    problems = []
+    for path in sorted((ROOT / "webapp/blueprints").rglob("*.py")):
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+                problems += [f"{where}:{node.lineno} imports {node.module}.{a.name}"
+                             for a in node.names
+                             if (node.module, a.name) not in ALLOWED_SQL_IMPORTS]
+            elif isinstance(node, ast.Import):
+                problems += [f"{where}:{node.lineno} imports {a.name}" for a in node.names
+                             if a.name.startswith("sqlalchemy")]
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in SQL_BUILDERS or \
+                        isinstance(func, ast.Attribute) and func.attr in SQL_RUNNERS:
+                    problems.append(f"{where}:{node.lineno} calls {ast.unparse(func)}(…)")
+    assert problems == []
+
+
+def _classes(path: Path) -> list[ast.ClassDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+
+
+def _empty(cls: ast.ClassDef) -> bool:
+    return all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr)
+               and isinstance(s.value, ast.Constant) for s in cls.body)
+
+
+def test_shared_form_pieces_are_defined_once_in_forms_common():
+    """The empty confirm form, the checkbox list and the interest names live in
+    webapp/forms_common.py only; views and forms import them from there."""
+    problems = []
+    for path in sorted((ROOT / "webapp").rglob("*.py")):
+        if path.name == "forms_common.py":
+            continue
+        where = path.relative_to(ROOT)
+        for cls in _classes(path):
+            bases = {ast.unparse(b) for b in cls.bases}
+            if "FlaskForm" in bases and _empty(cls):
+                problems.append(f"{where}: {cls.name} is another empty form (ConfirmForm)")
+            if bases & {"SelectMultipleField", "SelectField", "RadioField"}:
+                problems.append(f"{where}: {cls.name} is another choice field")
+        if "pregnancy_wellbeing" in path.read_text(encoding="utf-8"):
+            problems.append(f"{where}: names the interests (forms_common.interest_choices)")
+    common = {cls.name for cls in _classes(ROOT / "webapp/forms_common.py")}
+    assert problems == [] and {"ConfirmForm", "MultiCheckboxField"} <= common
+
+
+def test_tables_and_page_links_are_drawn_by_the_macros():
+    """Table cards and pagination come from templates/macros/tables.html only."""
+    repeated = re.compile(r'class="[^"]*\b(table-responsive|pagination|studio-table-card)\b')
+    found = [f"{path.relative_to(ROOT)}: {m.group(1)}"
+             for path in sorted((ROOT / "templates").rglob("*.html"))
+             if path.parent.name != "macros"
+             for m in repeated.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

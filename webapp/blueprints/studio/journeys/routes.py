@@ -35,7 +35,7 @@ from webapp.blueprints.studio.journeys.forms import (
     StepForm,
 )
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error, interest_choices
+from webapp.forms_common import ConfirmForm, apply_error, interest_choices
 from webapp.i18n import join_list
 from webapp.params import id_arg
 from webapp.security import staff_required
@@ -293,7 +293,7 @@ def stage_update(journey_id: int, stage_id: int) -> Any:
 def stage_remove(journey_id: int, stage_id: int) -> Any:
     journey, stage = _load(journey_id, stage_id)
     assert stage is not None
-    form = FlaskForm()
+    form = ConfirmForm()
     name = stage.name
     if _change(journey, form, lambda tx: authoring.remove_stage(tx, stage)):
         _saved(journey, gettext("Stage “%(name)s” removed. What it delivered stays in the "
@@ -339,7 +339,7 @@ def step_update(journey_id: int, stage_id: int, index: int) -> Any:
 def step_remove(journey_id: int, stage_id: int, index: int) -> Any:
     journey, stage = _load(journey_id, stage_id)
     assert stage is not None
-    form = FlaskForm()
+    form = ConfirmForm()
     if _change(journey, form, lambda tx: authoring.remove_step(stage, index)):
         _saved(journey, gettext("Step removed."))
     else:
