@@ -209,7 +209,7 @@ def message(found: Eligible) -> tuple[str, str]:
     zh = (found.user.locale or "").startswith("zh")
     name = found.user.display_name
     if found.campaign == "baby_birthday":
-        assert found.child is not None
+        assert found.child is not None and found.child.birth_date is not None
         child, years = found.child.name, int(found.occurrence) - found.child.birth_date.year
         if zh:
             return (f"{child} {years} 岁生日快乐！🎂",

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from config import PRIVACY_POLICY_VERSION
 from diary import accounts, families, invitations, milestones, registration
 from diary import age as agemath
 from diary.demo import pictures
@@ -44,6 +43,7 @@ from diary.entries import create_entry
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.models import Child, Family, User
 from diary.photos import PhotoStore, process_upload
+from diary.policy import PRIVACY_POLICY_VERSION
 
 DEMO_PASSWORD = "demo-password"
 SHANGHAI, LONDON = "Asia/Shanghai", "Europe/London"

@@ -125,13 +125,6 @@ def make_session_factory(engine: Engine, **kwargs: Any) -> sessionmaker:
     return sessionmaker(bind=engine, **kwargs)
 
 
-def load_all_models() -> None:
-    """Import every package's models so `Base.metadata` is complete (Alembic, tests)."""
-    import content.models  # noqa: F401
-    import diary.models  # noqa: F401
-    import journeys.models  # noqa: F401
-
-
 #: Search structures made by hand in migrations (SQLite FTS5 tables, PostgreSQL GIN indexes),
 #: which the models do not describe; Alembic's autogenerate must leave them alone.
 HAND_MADE_TABLE_PREFIXES = ("entry_fts", "content_fts")
