@@ -209,7 +209,7 @@ def message(found: Eligible) -> tuple[str, str]:
     zh = (found.user.locale or "").startswith("zh")
     name = found.user.display_name
     if found.campaign == "baby_birthday":
-        assert found.child is not None
+        assert found.child is not None and found.child.birth_date is not None
         child, years = found.child.name, int(found.occurrence) - found.child.birth_date.year
         if zh:
             return (f"{child} {years} 岁生日快乐！🎂",
@@ -259,7 +259,7 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
                      "goal_days": campaign.goal_days, "created_at": now,
                      "holdout": in_holdout(name, holdout_unit(e), occurrence,
                                            campaign.holdout_share)})
-    won = []
+    won: list[Any] = []
     for start in range(0, len(rows), CHUNK):
         stmt = dialect_insert(session, CampaignSend).values(rows[start:start + CHUNK]) \
             .on_conflict_do_nothing(index_elements=["campaign", "user_id", "child_id",
@@ -289,6 +289,7 @@ def _ledger_rows(found: Eligible, child_id: int) -> list[dict[str, Any]]:
     locale = "zh_CN" if (found.user.locale or "").startswith("zh") else "en"
     rows = []
     for channel in CAMPAIGNS[found.campaign].channels:
+        payload: dict[str, Any]
         if channel == "inbox":
             payload = {"title": title, "body": body}
         elif channel == "email":

@@ -31,8 +31,8 @@ from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
-from config import PRIVACY_POLICY_VERSION
 from diary.errors import DiaryError
+from diary.policy import PRIVACY_POLICY_VERSION
 from journeys import digests, preferences, unsubscribe
 from journeys.models import EmailPreference
 from webapp.blueprints.emails.forms import PauseForm, PreferencesForm

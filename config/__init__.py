@@ -13,11 +13,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-BASE_DIR = Path(__file__).resolve().parent
+BASE_DIR = Path(__file__).resolve().parent.parent  # config/ sits in the project root
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
-#: Bumped whenever the privacy promise changes; consents record the version they agreed to.
-PRIVACY_POLICY_VERSION = "2026-11"
 
 
 def _bool(name: str, default: bool) -> bool:
