@@ -17,112 +17,87 @@ from tests.web.test_studio import make_item, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Every staff URL (and the public content images), with its methods and endpoint.
-STAFF_RULES = {
-    ("/content-images/<key>/<any(full, thumb):size>", "GET,HEAD"): "library.content_image",
-    ("/studio", "GET,HEAD"): "studio.content.index",
-    ("/studio/<int:item_id>/edit", "GET,HEAD,POST"): "studio.content.edit",
-    ("/studio/<int:item_id>/versions", "GET,HEAD"): "studio.content.versions",
-    ("/studio/<int:item_id>/versions/<int:number>", "GET,HEAD"): "studio.content.version_diff",
-    ("/studio/<int:item_id>/versions/<int:number>/revert", "GET,HEAD,POST"):
-        "studio.content.revert",
-    ("/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, reject, "
-     "archive, restore):action>", "GET,HEAD,POST"): "studio.content.act",
-    ("/studio/audit", "GET,HEAD"): "studio.audit.index",
-    ("/studio/audit/export.csv", "GET,HEAD"): "studio.audit.export",
-    ("/studio/coverage", "GET,HEAD"): "studio.content.coverage_page",
-    ("/studio/families", "GET,HEAD,POST"): "studio.families.index",
-    ("/studio/families/members/<int:user_id>", "GET,HEAD"): "studio.families.member",
-    ("/studio/images/<key>/<any(full, thumb):size>", "GET,HEAD"): "studio.content.staff_image",
-    ("/studio/journeys", "GET,HEAD"): "studio.journeys.index",
-    ("/studio/journeys/<int:journey_id>", "GET,HEAD"): "studio.journeys.detail",
-    ("/studio/journeys/<int:journey_id>/<any(pause, resume):action>", "POST"):
-        "studio.journeys.set_status",
-    ("/studio/journeys/<int:journey_id>/settings", "POST"): "studio.journeys.settings",
-    ("/studio/journeys/<int:journey_id>/stages", "POST"): "studio.journeys.stage_add",
-    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>", "POST"):
-        "studio.journeys.stage_update",
-    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove", "POST"):
-        "studio.journeys.stage_remove",
-    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps", "POST"):
-        "studio.journeys.step_add",
-    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>", "POST"):
-        "studio.journeys.step_update",
-    ("/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove",
-     "POST"): "studio.journeys.step_remove",
-    ("/studio/journeys/new", "GET,HEAD,POST"): "studio.journeys.new",
-    ("/studio/new/<kind>", "GET,HEAD,POST"): "studio.content.new",
-    ("/studio/outbox", "GET,HEAD"): "studio.outbox.index",
-    ("/studio/outbox/deliveries/<int:delivery_id>/retry", "POST"): "studio.outbox.retry",
-    ("/studio/packs", "GET,HEAD"): "studio.content.packs_page",
-    ("/studio/packs/export", "POST"): "studio.content.export_pack",
-    ("/studio/packs/import", "GET,HEAD,POST"): "studio.content.import_pack",
-    ("/studio/preview", "POST"): "studio.content.preview",
-    ("/studio/preview-as-family", "GET,HEAD"): "studio.content.family_preview",
-}
-
 ROLES = ("visitor", "parent", "analyst", "marketer", "reviewer", "admin")
 
-#: What each role gets on GET and on an empty POST (without following redirects), in the
-#: order of ROLES; "-" where the rule does not take the method (405). Recorded before the
-#: pages moved: the move changed none of these.
-ANSWERS = {
+#: Every staff URL (and the public content images): its methods, its endpoint, and what each
+#: role gets on GET and on an empty POST (without following redirects), in the order of ROLES;
+#: "-" where the rule does not take the method. The URLs, methods and answers were recorded
+#: before the pages moved into the nested blueprints: the move changed none of them.
+STAFF = {
     "/content-images/<key>/<any(full, thumb):size>":
-        ("404 404 404 404 404 404", "- - - - - -"),
-    "/studio": ("302 404 403 200 200 200", "- - - - - -"),
-    "/studio/<int:item_id>/edit": ("302 404 403 200 200 200", "302 404 403 400 400 400"),
-    "/studio/<int:item_id>/versions": ("302 404 403 200 200 200", "- - - - - -"),
+        ("GET,HEAD", "library.content_image", "404 404 404 404 404 404", "- - - - - -"),
+    "/studio":
+        ("GET,HEAD", "studio.content.index", "302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/edit":
+        ("GET,HEAD,POST", "studio.content.edit", "302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/<int:item_id>/versions":
+        ("GET,HEAD", "studio.content.versions", "302 404 403 200 200 200", "- - - - - -"),
     "/studio/<int:item_id>/versions/<int:number>":
-        ("302 404 403 200 200 200", "- - - - - -"),
+        ("GET,HEAD", "studio.content.version_diff", "302 404 403 200 200 200", "- - - - - -"),
     "/studio/<int:item_id>/versions/<int:number>/revert":
-        ("302 404 403 405 405 405", "302 404 403 302 302 302"),
-    "/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, reject, "
-    "archive, restore):action>": ("302 404 403 405 405 405", "302 404 403 302 400 400"),
-    "/studio/audit": ("302 404 403 403 403 200", "- - - - - -"),
-    "/studio/audit/export.csv": ("302 404 403 403 403 200", "- - - - - -"),
-    "/studio/coverage": ("302 404 200 200 200 200", "- - - - - -"),
-    "/studio/families": ("302 404 200 200 200 200", "302 404 200 200 200 200"),
-    "/studio/families/members/<int:user_id>": ("302 404 200 200 200 200", "- - - - - -"),
+        ("GET,HEAD,POST", "studio.content.revert", "302 404 403 405 405 405", "302 404 403 302 302 302"),
+    "/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, "
+     "reject, archive, restore):action>":
+        ("GET,HEAD,POST", "studio.content.act", "302 404 403 405 405 405", "302 404 403 302 400 400"),
+    "/studio/audit":
+        ("GET,HEAD", "studio.audit.index", "302 404 403 403 403 200", "- - - - - -"),
+    "/studio/audit/export.csv":
+        ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200", "- - - - - -"),
+    "/studio/coverage":
+        ("GET,HEAD", "studio.content.coverage_page", "302 404 200 200 200 200", "- - - - - -"),
+    "/studio/families":
+        ("GET,HEAD,POST", "studio.families.index", "302 404 200 200 200 200", "302 404 200 200 200 200"),
+    "/studio/families/members/<int:user_id>":
+        ("GET,HEAD", "studio.families.member", "302 404 200 200 200 200", "- - - - - -"),
     "/studio/images/<key>/<any(full, thumb):size>":
-        ("302 404 403 404 404 404", "- - - - - -"),
-    "/studio/journeys": ("302 404 200 200 200 200", "- - - - - -"),
-    "/studio/journeys/<int:journey_id>": ("302 404 200 200 200 200", "- - - - - -"),
+        ("GET,HEAD", "studio.content.staff_image", "302 404 403 404 404 404", "- - - - - -"),
+    "/studio/journeys":
+        ("GET,HEAD", "studio.journeys.index", "302 404 200 200 200 200", "- - - - - -"),
+    "/studio/journeys/<int:journey_id>":
+        ("GET,HEAD", "studio.journeys.detail", "302 404 200 200 200 200", "- - - - - -"),
     "/studio/journeys/<int:journey_id>/<any(pause, resume):action>":
-        ("- - - - - -", "302 404 403 302 302 302"),
-    "/studio/journeys/<int:journey_id>/settings": ("- - - - - -", "302 404 403 400 400 400"),
-    "/studio/journeys/<int:journey_id>/stages": ("- - - - - -", "302 404 403 400 400 400"),
+        ("POST", "studio.journeys.set_status", "- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/<int:journey_id>/settings":
+        ("POST", "studio.journeys.settings", "- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages":
+        ("POST", "studio.journeys.stage_add", "- - - - - -", "302 404 403 400 400 400"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>":
-        ("- - - - - -", "302 404 403 400 400 400"),
+        ("POST", "studio.journeys.stage_update", "- - - - - -", "302 404 403 400 400 400"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove":
-        ("- - - - - -", "302 404 403 302 302 302"),
+        ("POST", "studio.journeys.stage_remove", "- - - - - -", "302 404 403 302 302 302"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps":
-        ("- - - - - -", "302 404 403 400 400 400"),
+        ("POST", "studio.journeys.step_add", "- - - - - -", "302 404 403 400 400 400"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>":
-        ("- - - - - -", "302 404 403 400 400 400"),
+        ("POST", "studio.journeys.step_update", "- - - - - -", "302 404 403 400 400 400"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove":
-        ("- - - - - -", "302 404 403 302 302 302"),
-    "/studio/journeys/new": ("302 404 403 200 200 200", "302 404 403 400 400 400"),
-    "/studio/new/<kind>": ("302 404 403 200 200 200", "302 404 403 400 400 400"),
-    "/studio/outbox": ("302 404 403 200 403 200", "- - - - - -"),
+        ("POST", "studio.journeys.step_remove", "- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/new":
+        ("GET,HEAD,POST", "studio.journeys.new", "302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/new/<kind>":
+        ("GET,HEAD,POST", "studio.content.new", "302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/outbox":
+        ("GET,HEAD", "studio.outbox.index", "302 404 403 200 403 200", "- - - - - -"),
     "/studio/outbox/deliveries/<int:delivery_id>/retry":
-        ("- - - - - -", "302 404 403 302 403 302"),
-    "/studio/packs": ("302 404 403 200 200 200", "- - - - - -"),
-    "/studio/packs/export": ("- - - - - -", "302 404 403 200 200 200"),
-    "/studio/packs/import": ("302 404 403 403 405 405", "302 404 403 403 400 400"),
-    "/studio/preview": ("- - - - - -", "302 404 403 200 200 200"),
-    "/studio/preview-as-family": ("302 404 403 200 200 200", "- - - - - -"),
+        ("POST", "studio.outbox.retry", "- - - - - -", "302 404 403 302 403 302"),
+    "/studio/packs":
+        ("GET,HEAD", "studio.content.packs_page", "302 404 403 200 200 200", "- - - - - -"),
+    "/studio/packs/export":
+        ("POST", "studio.content.export_pack", "- - - - - -", "302 404 403 200 200 200"),
+    "/studio/packs/import":
+        ("GET,HEAD,POST", "studio.content.import_pack", "302 404 403 403 405 405", "302 404 403 403 400 400"),
+    "/studio/preview":
+        ("POST", "studio.content.preview", "- - - - - -", "302 404 403 200 200 200"),
+    "/studio/preview-as-family":
+        ("GET,HEAD", "studio.content.family_preview", "302 404 403 200 200 200", "- - - - - -"),
 }
-
-
-def _rules(app):
-    return {(r.rule, ",".join(sorted(r.methods - {"OPTIONS"}))): r.endpoint
-            for r in app.url_map.iter_rules()
-            if r.rule.startswith(("/studio", "/content-images"))}
 
 
 def test_every_staff_url_is_kept_under_one_studio_parent(app):
-    assert _rules(app) == STAFF_RULES
-    staff = {e for (rule, _), e in STAFF_RULES.items() if rule.startswith("/studio")}
+    assert {r.rule: (",".join(sorted(r.methods - {"OPTIONS"})), r.endpoint)
+            for r in app.url_map.iter_rules()
+            if r.rule.startswith(("/studio", "/content-images"))} == \
+        {rule: (methods, endpoint) for rule, (methods, endpoint, _, _) in STAFF.items()}
+    staff = {e for rule, (_, e, _, _) in STAFF.items() if rule.startswith("/studio")}
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox",
                                                 "audit"}
@@ -144,7 +119,7 @@ def _journey(session, slug):
 def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session, make_family,
                                                              login_as):
     """Each role in turn, on a journey of its own (one role's removals do not hide the
-    next role's answers)."""
+    next role's answers). Every staff page a role may see has the studio's navigation."""
     item = make_item(session)
     parent, _ = make_family()
     delivery = Delivery(user_id=parent.id, item_key="article:x", channel="email",
@@ -153,10 +128,10 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
     session.commit()
     people = {"visitor": None, "parent": parent}
     people.update({role: make_staff(session, role) for role in ROLES[2:]})
-    rules = [rule for rule in app.url_map.iter_rules() if rule.rule in ANSWERS]
-    assert {rule.rule for rule in rules} == set(ANSWERS)
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule in STAFF]
+    assert {rule.rule for rule in rules} == set(STAFF)
     journeys = {role: _journey(session, f"journey-{role}") for role in ROLES}
-    got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in ANSWERS}
+    got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in STAFF}
     for role in ROLES:
         journey, stage = journeys[role]
         values = {"item_id": item.id, "number": 1, "action": "publish",
@@ -174,9 +149,17 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                 args["action"] = "pause"
             url = rule.build(args)[1]
             for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
-                answers.append(str(client.open(url, method=method).status_code)
-                               if method in rule.methods else "-")
-    assert {rule: (" ".join(g), " ".join(p)) for rule, (g, p) in got.items()} == ANSWERS
+                if method not in rule.methods:
+                    answers.append("-")
+                    continue
+                response = client.open(url, method=method)
+                answers.append(str(response.status_code))
+                if response.status_code == 200 and response.mimetype == "text/html" and \
+                        url.startswith("/studio") and rule.rule != "/studio/preview":
+                    # every staff page: the studio's layout and navigation
+                    assert 'class="studio-nav' in response.get_data(as_text=True), url
+    assert {rule: (" ".join(g), " ".join(p)) for rule, (g, p) in got.items()} == \
+        {rule: (gets, posts) for rule, (_, _, gets, posts) in STAFF.items()}
 
 
 # --- thin views, shared pieces ---------------------------------------------------------------

@@ -67,14 +67,6 @@ bp = Blueprint("content", __name__)
 
 # --- helpers shared by the templates -------------------------------------------------------
 
-def review_required() -> bool:
-    return bool(current_app.config.get("CONTENT_REVIEW_REQUIRED", True))
-
-
-def can_publish() -> bool:
-    return workflow.can_publish(current_user, review_required())
-
-
 def window_text(unit: str | None, low: int | None, high: int | None) -> str:
     """"Pregnancy week 12–14", "Baby week 0–4", "Month 3–6" (or one value when equal)."""
     if unit is None or low is None or high is None:
@@ -108,6 +100,14 @@ def price_text(item: ContentItem, locale: str = "en") -> str:
                                locale=locale)
     except Exception:  # noqa: BLE001 - an odd code still shows something
         return f"{item.currency} {item.price_minor}"
+
+
+def review_required() -> bool:
+    return bool(current_app.config.get("CONTENT_REVIEW_REQUIRED", True))
+
+
+def can_publish() -> bool:
+    return workflow.can_publish(current_user, review_required())
 
 
 def status_of(item: ContentItem) -> str:
