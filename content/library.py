@@ -21,6 +21,12 @@ def live(now: datetime | None = None) -> ColumnElement[bool]:
                 or_(ContentItem.publish_at.is_(None), ContentItem.publish_at <= now))
 
 
+def has_live_image(session: Session, key: str, now: datetime | None = None) -> bool:
+    """Whether an item families can see now shows this image (drafts' images stay private)."""
+    return session.scalar(select(ContentItem.id).where(
+        ContentItem.image_key == key, live(now)).limit(1)) is not None
+
+
 def _in_stage(stage: Stage) -> ColumnElement[bool]:
     return and_(ContentItem.window_unit == stage.unit, ContentItem.window_from <= stage.value,
                 ContentItem.window_to >= stage.value)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -351,3 +352,11 @@ def create_staff(session: Session, email: str, password: str, role: str, name: s
 
 def members_count(session: Session) -> int:
     return session.scalar(select(func.count(User.id))) or 0
+
+
+def users_by_id(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
+    """The accounts with these ids (those that exist), by id: one query, none for no ids."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}

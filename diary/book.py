@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from diary import age as agemath
+from diary.entry_kinds import book_kinds
 from diary.models import Child, Entry, Photo
 
-BOOK_KINDS = ("photo", "milestone", "measurement", "note", "bump", "scan")
 PREGNANCY_PAGE = -1
 
 
@@ -40,7 +40,7 @@ class Book:
 
 def build(session: Session, child: Child) -> Book:
     entries = list(session.scalars(
-        select(Entry).where(Entry.child_id == child.id, Entry.kind.in_(BOOK_KINDS))
+        select(Entry).where(Entry.child_id == child.id, Entry.kind.in_(book_kinds()))
         .order_by(Entry.occurred_at, Entry.id)
         .options(selectinload(Entry.photos), joinedload(Entry.measurement))))
     pages: dict[int, BookPage] = {}

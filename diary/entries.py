@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 from clock import utcnow
 from diary import age as agemath
 from diary import bounds, search
-from diary.entry_kinds import PHOTO_KINDS, EntryInput, MeasurementInput, check_kind_fits, clean_data
+from diary.entry_kinds import (
+    EntryInput,
+    MeasurementInput,
+    check_kind_fits,
+    clean_data,
+    holds_photos,
+)
 from diary.errors import N_, ValidationError
 from diary.models import Child, Entry, Measurement, Photo, User
 from diary.photos import ProcessedPhoto
@@ -49,7 +55,7 @@ def check_photo_room(kind: str, kept: int, adding: int) -> None:
 
     `kept` photos stay on the entry (0 for a new one) and `adding` files came with the
     request; create_entry/update_entry check the same again with the stored photos."""
-    if adding and kind not in PHOTO_KINDS:
+    if adding and not holds_photos(kind):
         raise ValidationError(N_("This kind of entry cannot hold photos."), "photos")
     if kept + adding > MAX_PHOTOS_PER_ENTRY:
         raise ValidationError(

@@ -30,7 +30,6 @@ from diary.entries import EntryInput, create_entry, delete_entry
 from diary.errors import N_, DiaryError, ValidationError
 from diary.milestones_data import ACT_EARLY_EN, ACT_EARLY_ZH, MILESTONES, SOURCE, SOURCE_ZH
 from diary.models import Child, Entry, User
-from diary.models.entries import EntryKind
 
 CHECKPOINTS = (2, 4, 6, 9, 12, 15, 18, 24, 30, 36, 48, 60)
 DOMAINS = ("social", "language", "cognitive", "movement")
@@ -156,7 +155,7 @@ def _milestone_entries(session: Session, child: Child) -> list[Entry]:
     than with dialect-specific JSON operators.
     """
     stmt = (select(Entry)
-            .where(Entry.child_id == child.id, Entry.kind == EntryKind.MILESTONE.value)
+            .where(Entry.child_id == child.id, Entry.kind == "milestone")
             .order_by(Entry.occurred_at, Entry.id))
     return [e for e in session.scalars(stmt) if is_known((e.data or {}).get("milestone_id"))]
 
@@ -183,7 +182,7 @@ def tick(session: Session, child: Child, author: User, milestone_id: str, when: 
     if milestone.id in achieved(session, child):
         raise ValidationError(N_("Already ticked."), "milestone_id")
     entry = create_entry(session, child, author, EntryInput(
-        kind=EntryKind.MILESTONE.value, occurred_at=when, title=milestone.text(locale),
+        kind="milestone", occurred_at=when, title=milestone.text(locale),
         data={"milestone_id": milestone.id}))
     # One instant for both stamps: any later save of the entry moves updated_at, which is
     # how `untick` knows the parent changed it (see TickedEntry.edited).

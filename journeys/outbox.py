@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
@@ -356,3 +356,10 @@ def problems(session: Session, limit: int = 100) -> list[Delivery]:
         select(Delivery).where(Delivery.channel == "email",
                                Delivery.status.in_(("failed", "dead")))
         .order_by(Delivery.id.desc()).limit(limit)))
+
+
+def email_counts(session: Session) -> dict[str, int]:
+    """How many email deliveries the ledger holds in each status, for the staff page."""
+    return {status: n for status, n in session.execute(
+        select(Delivery.status, func.count()).where(Delivery.channel == "email")
+        .group_by(Delivery.status))}

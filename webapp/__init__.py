@@ -63,18 +63,16 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account
-    from webapp.blueprints.audit.routes import bp as audit
     from webapp.blueprints.auth.routes import bp as auth
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.emails.routes import bp as emails
     from webapp.blueprints.family.routes import bp as family
     from webapp.blueprints.growth.routes import bp as growth
     from webapp.blueprints.inbox.routes import bp as inbox
-    from webapp.blueprints.journeys_admin.routes import bp as journeys_admin
     from webapp.blueprints.library.routes import bp as library
     from webapp.blueprints.main.routes import bp as main
-    from webapp.blueprints.studio.routes import bp as studio
+    from webapp.blueprints.studio.parent import bp as studio  # every staff page: /studio/…
 
-    for blueprint in (main, auth, account, family, diary, growth, library, inbox, studio,
-                      journeys_admin, emails, audit):
+    for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
+                      studio):
         app.register_blueprint(blueprint)

@@ -1,15 +1,27 @@
-"""Form pieces shared by several areas: child details with units, time zones, error display."""
+"""Form pieces shared by several areas: the confirm button's form, checkbox lists, interests,
+child details with units, time zones, error display."""
 from __future__ import annotations
 
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from diary import bounds, units
+from diary.accounts import INTERESTS
 from diary.errors import DiaryError
 from diary.families import ChildDetails
 from diary.models import Child
@@ -24,6 +36,30 @@ ROLE_CHOICES = [("owner", _l("Owner – can manage the family")),
 SEX_CHOICES = [("female", _l("Girl")), ("male", _l("Boy"))]
 WEIGHT_UNIT_CHOICES = [("kg", "kg"), ("g", "g"), ("lb", "lb + oz")]
 LENGTH_UNIT_CHOICES = [("cm", "cm"), ("in", "in")]
+
+
+_INTEREST_LABELS = {"skin_care": _l("Skin care"), "feeding": _l("Feeding"),
+                    "sleep": _l("Sleep"), "development": _l("Growth & development"),
+                    "health": _l("Health"), "play": _l("Play & learning"),
+                    "bathing": _l("Bathing"), "pregnancy_wellbeing": _l("Pregnancy well-being")}
+
+
+def interest_choices() -> list[tuple[str, LazyString]]:
+    """(interest, its name) for every interest a family can choose, in the domain's order
+    (diary.accounts.INTERESTS): the one source of every interest checkbox and name."""
+    return [(interest, _INTEREST_LABELS[interest]) for interest in INTERESTS]
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: its CSRF token is the confirmation that a person pressed the button
+    (delete, sign out a device, resend a link, accept, retry, unsubscribe, resume …)."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes (macros/forms.html draws them)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 @lru_cache(maxsize=1)

@@ -9,11 +9,12 @@ from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
 from babel.lists import format_list
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import format_date, get_locale, gettext, ngettext
 from flask_login import current_user
 
 from diary import age as agemath
 from diary import units
+from diary.entry_kinds import KINDS
 from diary.errors import DiaryError, Term
 from diary.models import Child
 from webapp.extensions import babel
@@ -202,25 +203,12 @@ def format_temperature(celsius: float | None) -> str:
     return f"{celsius:.1f} °C"
 
 
-KIND_LABELS = {
-    "note": lazy_gettext("Note"), "photo": lazy_gettext("Photo"),
-    "milestone": lazy_gettext("Milestone"), "measurement": lazy_gettext("Measurement"),
-    "feeding": lazy_gettext("Feeding"), "sleep": lazy_gettext("Sleep"),
-    "diaper": lazy_gettext("Diaper"), "temperature": lazy_gettext("Temperature"),
-    "medication": lazy_gettext("Medication"), "bump": lazy_gettext("Bump photo"),
-    "scan": lazy_gettext("Scan"), "kicks": lazy_gettext("Kicks"),
-    "feeling": lazy_gettext("How I feel"),
-}
-
-
-KIND_ICONS = {"note": "📝", "photo": "📷", "milestone": "⭐", "measurement": "📏",
-              "feeding": "🍼", "sleep": "😴", "diaper": "🧷", "temperature": "🌡️",
-              "medication": "💊", "bump": "🤰", "scan": "🩻", "kicks": "👣", "feeling": "💗"}
-
-
 def kind_icon(kind: str) -> str:
-    return KIND_ICONS.get(kind, "•")
+    found = KINDS.get(kind)
+    return found.icon if found is not None else "•"
 
 
 def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
+    """A kind of entry as parents read it (diary.entry_kinds.KINDS names them all)."""
+    found = KINDS.get(kind)
+    return gettext(found.label) if found is not None else kind

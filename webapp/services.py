@@ -1,9 +1,9 @@
-"""Per-app services the views use: the mailer and the photo store."""
+"""Per-app services the views use: the mailer, the photo stores and sending their images."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Flask, Response, abort, current_app, send_file, url_for
 
 from diary.photos import PhotoStore
 from mailer import Email, FileMailer, Mailer, SMTPMailer
@@ -51,3 +51,17 @@ def photo_store() -> PhotoStore:
 def content_store() -> PhotoStore:
     """Images of articles and products, beside the diary's photos in their own folder."""
     return current_app.extensions["content_store"]
+
+
+def send_content_image(key: str, size: str, cache: str) -> Response:
+    """A content image's JPEG ("full" or "thumb") with the given Cache-Control; 404 for a key
+    that is not one or has no file. Who may see it is the caller's check."""
+    try:
+        path = content_store().path(key, size)
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, max_age=3600)
+    response.headers["Cache-Control"] = cache
+    return response

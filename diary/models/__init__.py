@@ -1,18 +1,16 @@
 """Tables of the diary package, re-exported so callers write `from diary.models import Child`."""
 from diary.models.accounts import AccountEmail, Consent, StaffRole, User, UserSession
 from diary.models.audit import StaffAccess, StaffAccessSubject
-from diary.models.entries import ENTRY_KINDS, Entry, EntryKind, Measurement, Photo
+from diary.models.entries import Entry, Measurement, Photo
 from diary.models.family import Child, Family, Invitation, Membership, Relationship, Role
 from diary.models.privacy import DataExport
 
 __all__ = [
     "AccountEmail",
-    "ENTRY_KINDS",
     "Child",
     "Consent",
     "DataExport",
     "Entry",
-    "EntryKind",
     "Family",
     "Invitation",
     "Measurement",

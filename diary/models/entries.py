@@ -1,7 +1,6 @@
 """Timeline entries, the measurements and photos attached to them."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,30 +13,6 @@ from db import Base, UTCDateTime
 if TYPE_CHECKING:
     from diary.models.accounts import User
     from diary.models.family import Child
-
-
-class EntryKind(str, enum.Enum):
-    NOTE = "note"
-    PHOTO = "photo"
-    MILESTONE = "milestone"
-    MEASUREMENT = "measurement"
-    FEEDING = "feeding"
-    SLEEP = "sleep"
-    DIAPER = "diaper"
-    TEMPERATURE = "temperature"
-    MEDICATION = "medication"
-    # Pregnancy entries
-    BUMP = "bump"
-    SCAN = "scan"
-    KICKS = "kicks"
-    FEELING = "feeling"
-
-
-ENTRY_KINDS = tuple(kind.value for kind in EntryKind)
-PREGNANCY_KINDS = (EntryKind.BUMP.value, EntryKind.SCAN.value, EntryKind.KICKS.value,
-                   EntryKind.FEELING.value, EntryKind.NOTE.value, EntryKind.PHOTO.value)
-QUICK_LOG_KINDS = (EntryKind.FEEDING.value, EntryKind.SLEEP.value, EntryKind.DIAPER.value,
-                   EntryKind.TEMPERATURE.value, EntryKind.MEDICATION.value)
 
 
 class Entry(Base):
@@ -53,7 +28,7 @@ class Entry(Base):
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # a name in diary.entry_kinds.KINDS
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(String(120), default="")
     body: Mapped[str] = mapped_column(Text, default="")

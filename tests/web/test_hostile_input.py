@@ -895,9 +895,9 @@ def test_hostile_input_never_crashes_or_half_writes(app, session, session_factor
             {name for v in entry_form.variants for name in v.fields}
         assert entry_form.roles >= {"owner", "viewer"}
         assert {"before", "kind", "q"} <= set(attack.targets[("diary.timeline", "GET")].params)
-        assert "publish_at" in {name for v in attack.targets[("studio.act", "POST")].variants
+        assert "publish_at" in {name for v in attack.targets[("studio.content.act", "POST")].variants
                                 for name in v.fields}
-        assert attack.targets[("studio.index", "GET")].roles >= set(STAFF_ROLES)
+        assert attack.targets[("studio.content.index", "GET")].roles >= set(STAFF_ROLES)
         assert attack.targets[("auth.register", "POST")].roles >= {"anonymous"}
         for target in targets:
             attack.run(target)

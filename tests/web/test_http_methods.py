@@ -122,14 +122,14 @@ def world(client, session, make_family, login_as, app):
         "auth.verify_email": (None, "/verify/" + accounts.make_verify_token(
             unproven, secret, unproven.email)),
         "auth.join": (invitee, f"/join/{invitations.invitation_token(invitation, secret)}"),
-        "studio.new": (marketer, "/studio/new/article"),
-        "studio.edit": (marketer, f"/studio/{item.id}/edit"),
+        "studio.content.new": (marketer, "/studio/new/article"),
+        "studio.content.edit": (marketer, f"/studio/{item.id}/edit"),
         # POST-only actions that also answer GET/HEAD (405 for staff, 404 for parents):
-        "studio.revert": (marketer, f"/studio/{item.id}/versions/1/revert"),
-        "studio.import_pack": (marketer, "/studio/packs/import"),
-        "studio.act": (marketer, f"/studio/{item.id}/workflow/publish"),
-        "journeys_admin.journey_new": (marketer, "/studio/journeys/new"),
-        "journeys_admin.families": (marketer, "/studio/families"),
+        "studio.content.revert": (marketer, f"/studio/{item.id}/versions/1/revert"),
+        "studio.content.import_pack": (marketer, "/studio/packs/import"),
+        "studio.content.act": (marketer, f"/studio/{item.id}/workflow/publish"),
+        "studio.journeys.new": (marketer, "/studio/journeys/new"),
+        "studio.families.index": (marketer, "/studio/families"),
     }
 
 

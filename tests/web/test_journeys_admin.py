@@ -370,7 +370,7 @@ class TestWithCsrf:
     ("zh-CN", "进入阶段时：通过收件箱和邮件推送 1 篇文章、1 条提醒和1 个产品"),
 ])
 def test_step_texts_join_lists_the_way_each_language_does(app, language, expected):
-    from webapp.blueprints.journeys_admin.routes import step_text
+    from webapp.blueprints.studio.journeys.routes import step_text
 
     step = {"push": ["article", "reminder", "product"], "channels": ["inbox", "email"],
             "delay_days": 0, "limit": 1}

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
-from webapp.blueprints.auth.forms import INTEREST_CHOICES, LOCALE_CHOICES, MultiCheckboxField
-from webapp.forms_common import timezone_choices
+from webapp.blueprints.auth.forms import LOCALE_CHOICES
+from webapp.forms_common import MultiCheckboxField, interest_choices, timezone_choices
 
 
 class ProfileForm(FlaskForm):
@@ -16,7 +16,7 @@ class ProfileForm(FlaskForm):
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES)
     unit_system = RadioField(_l("Units"), choices=[("metric", _l("Metric (kg, cm, °C)")),
                                                    ("imperial", _l("Imperial (lb, in, °F)"))])
-    interests = MultiCheckboxField(_l("Interests"), choices=INTEREST_CHOICES)
+    interests = MultiCheckboxField(_l("Interests"), choices=interest_choices())
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     region_province = StringField(_l("Province or state (optional)"),
                                   validators=[Optional(), Length(max=80)])

@@ -20,9 +20,8 @@ from webapp.blueprints.account.forms import (
     PasswordChangeForm,
     ProfileForm,
 )
-from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
+from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import local_datetime
 from webapp.rate_limits import limit, per_account
 from webapp.security import current_session_key, describe_device, refresh_sign_in, sign_out

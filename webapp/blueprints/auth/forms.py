@@ -9,25 +9,19 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.forms_common import RELATIONSHIP_CHOICES, ChildForm, timezone_choices
+from webapp.forms_common import (
+    RELATIONSHIP_CHOICES,
+    ChildForm,
+    MultiCheckboxField,
+    interest_choices,
+    timezone_choices,
+)
 
-INTEREST_CHOICES = [("skin_care", _l("Skin care")), ("feeding", _l("Feeding")),
-                    ("sleep", _l("Sleep")), ("development", _l("Growth & development")),
-                    ("health", _l("Health")), ("play", _l("Play & learning")),
-                    ("bathing", _l("Bathing")),
-                    ("pregnancy_wellbeing", _l("Pregnancy well-being"))]
 LOCALE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class ParentFieldsMixin:
@@ -41,7 +35,7 @@ class ParentFieldsMixin:
     timezone = SelectField(_l("Time zone"), choices=[], default="Asia/Shanghai")
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, default="en")
     interests = MultiCheckboxField(_l("What would you like to hear about?"),
-                                   choices=INTEREST_CHOICES)
+                                   choices=interest_choices())
     relationship = SelectField(_l("Your relationship to the baby"),
                                choices=RELATIONSHIP_CHOICES, default="mother")
     child_data_consent = BooleanField(
@@ -87,6 +81,3 @@ class ResetPasswordForm(FlaskForm):
                             validators=[InputRequired(), EqualTo("password",
                                         message=_l("The two passwords do not match."))])
 
-
-class ResendForm(FlaskForm):
-    """A button and its CSRF token (confirm an address, resend a link, accept)."""

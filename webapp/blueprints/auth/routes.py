@@ -31,11 +31,10 @@ from webapp.blueprints.auth.forms import (
     JoinForm,
     LoginForm,
     RegisterForm,
-    ResendForm,
     ResetPasswordForm,
 )
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
+from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import translate_error
 from webapp.rate_limits import limit, per_account, per_address
 from webapp.security import safe_next, sign_in, sign_out
@@ -97,7 +96,7 @@ def verify_email(token: str) -> Any:
     except DiaryError as error:
         flash(translate_error(error), "danger")
         return redirect(url_for("main.home"))
-    form = ResendForm()
+    form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
             with transaction() as tx:
@@ -127,7 +126,7 @@ def verify_email(token: str) -> Any:
 @login_required
 @limit("VERIFY_RESEND_RATE_LIMIT", key=per_account)
 def resend_verification() -> Any:
-    if ResendForm().validate_on_submit() and not current_user.email_verified:
+    if ConfirmForm().validate_on_submit() and not current_user.email_verified:
         with transaction() as s:
             accounts.send_address_check(s, current_user)
         flash(gettext("We sent a new link to %(email)s.", email=current_user.email), "info")
@@ -139,7 +138,7 @@ def resend_verification() -> Any:
 def invitations_waiting() -> Any:
     """Invitations to this person's confirmed address, to accept with one button each."""
     waiting = invitations.open_invitations_for(get_session(), current_user)
-    return render_template("auth/invitations.html", waiting=waiting, form=ResendForm())
+    return render_template("auth/invitations.html", waiting=waiting, form=ConfirmForm())
 
 
 @bp.route("/invitations/<int:invitation_id>/accept", methods=["POST"])
@@ -148,7 +147,7 @@ def accept_invitation(invitation_id: int) -> Any:
     s = get_session()
     waiting = {i.id: i for i in invitations.open_invitations_for(s, current_user)}
     invitation = waiting.get(invitation_id)
-    if invitation is None or not ResendForm().validate_on_submit():
+    if invitation is None or not ConfirmForm().validate_on_submit():
         flash(gettext("This invitation is no longer open. Ask for a new one."), "danger")
         return redirect(url_for("diary.dashboard"))
     family_name = invitation.family.name
@@ -215,7 +214,7 @@ def join(token: str) -> Any:
 
 def _landing() -> str:
     """Where signing in leads without a `next`: staff to the studio, parents to their book."""
-    return "studio.index" if current_user.is_staff else "diary.dashboard"
+    return "studio.content.index" if current_user.is_staff else "diary.dashboard"
 
 
 @bp.route("/login", methods=["GET", "POST"])

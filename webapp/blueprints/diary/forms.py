@@ -20,12 +20,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from diary import bounds, units
-from diary.entry_kinds import FEEDING_METHODS, EntryInput, MeasurementInput
+from diary.entry_kinds import FEEDING_METHODS, KINDS, EntryInput, MeasurementInput
 from diary.models import Entry
-from webapp.blueprints.auth.forms import MultiCheckboxField
 from webapp.forms_common import (
     LENGTH_UNIT_CHOICES,
     WEIGHT_UNIT_CHOICES,
+    MultiCheckboxField,
     NumberField,
     optional_float,
 )
@@ -36,23 +36,32 @@ FEEDING_CHOICES = list(zip(FEEDING_METHODS, [
 MOOD_CHOICES = [("5", _l("Wonderful")), ("4", _l("Good")), ("3", _l("So-so")),
                 ("2", _l("Tired")), ("1", _l("Low"))]
 
-#: Which inputs each kind shows, in order (title/body/photos are common to several).
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "note": ("title", "body"),
-    "photo": ("photos", "title", "body"),
-    "milestone": ("title", "body", "photos"),
-    "measurement": ("weight", "length", "head", "body"),
-    "feeding": ("method", "amount_ml", "duration_min", "body"),
-    "sleep": ("sleep_hours", "sleep_minutes", "body"),
-    "diaper": ("wet", "dirty", "body"),
-    "temperature": ("temperature", "body"),
-    "medication": ("med_name", "med_dose", "body"),
-    "bump": ("photos", "title", "body"),
-    "scan": ("scan_week", "photos", "title", "body"),
-    "kicks": ("kick_count", "kick_minutes", "body"),
-    "feeling": ("mood", "body"),
-}
+#: Inputs that fill one key of an entry's `data` as typed, with that key. The other inputs:
+#: title, body and photos; weight/length/head (the measurement, in SI units); sleep_hours +
+#: sleep_minutes (duration_min) and temperature (celsius), converted. Which inputs a kind
+#: shows, in order: its `fields` in diary.entry_kinds.KINDS.
+DATA_INPUTS = {"method": "method", "amount_ml": "amount_ml", "duration_min": "duration_min",
+               "wet": "wet", "dirty": "dirty", "med_name": "name", "med_dose": "dose",
+               "kick_count": "count", "kick_minutes": "duration_min", "mood": "mood",
+               "scan_week": "week"}
+#: The converted inputs, with the key a domain error names for them.
+CONVERTED_INPUTS = {"sleep_hours": "duration_min", "sleep_minutes": "duration_min",
+                    "temperature": "celsius", "weight": "weight", "length": "length",
+                    "head": "head"}
 
+
+def error_fields(kind: str) -> dict[str, str]:
+    """Domain error fields → the input of this kind's form that shows them ("" when the
+    form has no such input: the message goes above the form)."""
+    fields = KINDS[kind].fields
+    mapping = {"occurred_at": "occurred_date"}
+    for name in fields:
+        key = DATA_INPUTS.get(name) or CONVERTED_INPUTS.get(name)
+        if key is not None and key != name:
+            mapping.setdefault(key, name)
+    if "photos" not in fields:
+        mapping["photos"] = ""
+    return mapping
 
 
 class EntryForm(FlaskForm):
@@ -93,10 +102,19 @@ class EntryForm(FlaskForm):
         return bounds.local_to_utc(local, tz, "occurred_at")
 
     def to_input(self, kind: str, tz: str) -> EntryInput:
-        """The submitted values as an EntryInput, converted to SI units."""
-        data: dict[str, object] = {}
+        """The submitted values of the kind's inputs as an EntryInput, in SI units."""
+        fields = KINDS[kind].fields
+        data: dict[str, object] = {DATA_INPUTS[name]: self[name].data
+                                   for name in fields if name in DATA_INPUTS}
+        if "sleep_hours" in fields:
+            total = (self.sleep_hours.data or 0) * 60 + (self.sleep_minutes.data or 0)
+            data["duration_min"] = total or None
+        if "temperature" in fields:
+            value = optional_float(self.temperature.data)
+            data["celsius"] = None if value is None else \
+                units.temperature_to_c(value, self.temperature_unit.data)
         measurement = None
-        if kind == "measurement":
+        if "weight" in fields:
             weight = optional_float(self.weight.data)
             length = optional_float(self.length.data)
             head = optional_float(self.head.data)
@@ -106,26 +124,6 @@ class EntryForm(FlaskForm):
                 length_cm=None if length is None else units.length_to_cm(length,
                                                                          self.length_unit.data),
                 head_cm=None if head is None else units.length_to_cm(head, self.head_unit.data))
-        elif kind == "feeding":
-            data = {"method": self.method.data, "amount_ml": self.amount_ml.data,
-                    "duration_min": self.duration_min.data}
-        elif kind == "sleep":
-            total = (self.sleep_hours.data or 0) * 60 + (self.sleep_minutes.data or 0)
-            data = {"duration_min": total or None}
-        elif kind == "diaper":
-            data = {"wet": self.wet.data, "dirty": self.dirty.data}
-        elif kind == "temperature":
-            value = optional_float(self.temperature.data)
-            data = {"celsius": None if value is None else
-                    units.temperature_to_c(value, self.temperature_unit.data)}
-        elif kind == "medication":
-            data = {"name": self.med_name.data, "dose": self.med_dose.data}
-        elif kind == "kicks":
-            data = {"count": self.kick_count.data, "duration_min": self.kick_minutes.data}
-        elif kind == "feeling":
-            data = {"mood": self.mood.data}
-        elif kind == "scan":
-            data = {"week": self.scan_week.data}
         return EntryInput(kind=kind, occurred_at=self.occurred_at(tz),
                           title=self.title.data or "", body=self.body.data or "",
                           data=data, measurement=measurement)
@@ -134,20 +132,20 @@ class EntryForm(FlaskForm):
         local = entry.occurred_at.astimezone(ZoneInfo(tz))
         self.occurred_date.data, self.occurred_time.data = local.date(), local.time()
         self.title.data, self.body.data = entry.title, entry.body
+        fields = KINDS[entry.kind].fields
         d = entry.data or {}
+        for name in fields:
+            if name in DATA_INPUTS:
+                self[name].data = d.get(DATA_INPUTS[name])
+        if "wet" in fields:
+            self.wet.data, self.dirty.data = bool(d.get("wet")), bool(d.get("dirty"))
+        if "mood" in fields:
+            self.mood.data = str(d["mood"]) if d.get("mood") else None
+        if "sleep_hours" in fields and d.get("duration_min"):
+            self.sleep_hours.data, self.sleep_minutes.data = divmod(d["duration_min"], 60)
+        if "temperature" in fields:
+            self.temperature.data = d.get("celsius")
         if entry.measurement is not None:
             self.weight.data = entry.measurement.weight_kg
             self.length.data = entry.measurement.length_cm
             self.head.data = entry.measurement.head_cm
-        self.method.data = d.get("method")
-        self.amount_ml.data = d.get("amount_ml")
-        self.duration_min.data = d.get("duration_min")
-        if entry.kind == "sleep" and d.get("duration_min"):
-            self.sleep_hours.data, self.sleep_minutes.data = divmod(d["duration_min"], 60)
-        self.wet.data, self.dirty.data = d.get("wet", False), d.get("dirty", False)
-        self.temperature.data = d.get("celsius")
-        self.med_name.data, self.med_dose.data = d.get("name"), d.get("dose")
-        self.kick_count.data = d.get("count")
-        self.kick_minutes.data = d.get("duration_min") if entry.kind == "kicks" else None
-        self.mood.data = str(d["mood"]) if d.get("mood") else None
-        self.scan_week.data = d.get("week")

@@ -27,34 +27,28 @@ from clock import utcnow
 from content import library
 from diary import book as baby_book
 from diary import entries as entry_service
-from diary import families, growth_report
+from diary import entry_kinds, families, growth_report
 from diary.entries import Cursor
-from diary.entry_kinds import EntryInput
+from diary.entry_kinds import ENTRY_KINDS, KINDS, EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
 from diary.models import Child, Membership
-from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
 from webapp import fragments
-from webapp.blueprints.diary.forms import KIND_FIELDS, EntryForm
-from webapp.blueprints.family.forms import ConfirmForm
+from webapp.blueprints.diary.forms import EntryForm, error_fields
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
+from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import child_today, kind_label, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.services import photo_store
 
 bp = Blueprint("diary", __name__)
 
-BABY_KINDS = ("photo", "note", "milestone", "measurement") + QUICK_LOG_KINDS
-FIELD_MAP = {"occurred_at": "occurred_date", "celsius": "temperature", "name": "med_name",
-             "count": "kick_count", "week": "scan_week"}
-
 
 def kinds_for(child: Child) -> tuple[str, ...]:
-    return BABY_KINDS if child.is_born else PREGNANCY_KINDS
+    return entry_kinds.kinds_for(child.is_born)
 
 
 @bp.app_template_filter("note_html")
@@ -85,14 +79,9 @@ def child_home(child_id: int) -> Any:
                            can_write=membership.can_write,
                            latest=fragments.cards(
                                s, entry_service.timeline_refs(s, child, limit=5).refs, child),
-                           kinds=kinds_for(child), quick_kinds=_quick_kinds(child),
+                           kinds=kinds_for(child),
+                           quick_kinds=entry_kinds.quick_add_kinds(child.is_born),
                            today=child_today(child))
-
-
-def _quick_kinds(child: Child) -> tuple[str, ...]:
-    if child.is_born:
-        return ("photo", "feeding", "sleep", "diaper", "measurement", "milestone", "note")
-    return ("bump", "scan", "kicks", "feeling", "note")
 
 
 @bp.route("/children/<int:child_id>/timeline")
@@ -173,7 +162,7 @@ def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T]
             return write(tx, entry_input, saved)
     except DiaryError as error:
         store.delete([key for key, _ in saved])
-        apply_error(form, error, _field_map(kind))
+        apply_error(form, error, error_fields(kind))
         return None
     except BaseException:
         store.delete([key for key, _ in saved])
@@ -202,18 +191,7 @@ def new_entry(child_id: int) -> Any:
             flash(gettext("Saved to %(name)s's book.", name=child.name), "success")
             return redirect(url_for("diary.show_entry", entry_id=entry.id))
     return render_template("diary/entry_form.html", form=form, child=child, kind=kind,
-                           fields=KIND_FIELDS[kind], entry=None), 400 if form.errors else 200
-
-
-def _field_map(kind: str) -> dict[str, str]:
-    mapping = dict(FIELD_MAP)
-    if "photos" not in KIND_FIELDS[kind]:
-        mapping["photos"] = ""  # not on this form: shown above it
-    if kind == "sleep":
-        mapping["duration_min"] = "sleep_hours"
-    if kind == "kicks":
-        mapping["duration_min"] = "kick_minutes"
-    return mapping
+                           fields=KINDS[kind].fields, entry=None), 400 if form.errors else 200
 
 
 @bp.route("/entries/<int:entry_id>")
@@ -251,7 +229,7 @@ def edit_entry(entry_id: int) -> Any:
             flash(gettext("Saved."), "success")
             return redirect(url_for("diary.show_entry", entry_id=entry.id))
     return render_template("diary/entry_form.html", form=form, child=child, kind=entry.kind,
-                           fields=KIND_FIELDS[entry.kind], entry=entry), \
+                           fields=KINDS[entry.kind].fields, entry=entry), \
         400 if form.errors else 200
 
 

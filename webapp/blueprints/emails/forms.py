@@ -1,4 +1,4 @@
-"""The preference centre's forms, and the unsubscribe confirmation."""
+"""The preference centre's forms (the unsubscribe and resume buttons are `ConfirmForm`s)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -8,8 +8,8 @@ from wtforms import BooleanField, RadioField, SelectField
 
 from content.authoring import TOPICS
 from journeys.preferences import FREQUENCIES, PAUSE_WEEKS
-from webapp.blueprints.auth.forms import MultiCheckboxField
 from webapp.content_format import TOPIC_LABELS
+from webapp.forms_common import MultiCheckboxField
 
 HOUR_CHOICES = [(h, f"{h:02d}:00") for h in range(24)]
 FREQUENCY_CHOICES = [("weekly", _l("Weekly, on Monday")), ("daily", _l("Daily"))]
@@ -34,10 +34,3 @@ class PauseForm(FlaskForm):
                         choices=[(w, lazy_ngettext("%(num)d week", "%(num)d weeks", w))
                                  for w in PAUSE_WEEKS], default=2)
 
-
-class ResumeForm(FlaskForm):
-    pass
-
-
-class UnsubscribeForm(FlaskForm):
-    pass

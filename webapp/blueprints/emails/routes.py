@@ -8,8 +8,6 @@
   sign-in and no CSRF token (the signed token is the proof), effective at once.
 - `/preferences`: the preference centre (signed in).
 - `/e/bounce`: the mail provider's bounce webhook (shared secret header).
-- `/studio/outbox`: staff see the failed/dead email deliveries of the ledger (never message
-  contents: those hold personal links).
 """
 from __future__ import annotations
 
@@ -31,23 +29,18 @@ from flask import (
 )
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from clock import utcnow
-from diary import staff_audit
 from diary.errors import DiaryError
-from diary.models import User
 from diary.policy import PRIVACY_POLICY_VERSION
-from journeys import digests, outbox, preferences, unsubscribe
-from journeys.models import Delivery, EmailPreference
-from webapp import audit
-from webapp.blueprints.emails.forms import PauseForm, PreferencesForm, ResumeForm, UnsubscribeForm
+from journeys import digests, preferences, unsubscribe
+from journeys.models import EmailPreference
+from webapp.blueprints.emails.forms import PauseForm, PreferencesForm
 from webapp.database import get_session, transaction
 from webapp.errors import render_error
 from webapp.extensions import csrf
-from webapp.forms_common import apply_error
+from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import translate_error
-from webapp.security import staff_required
 
 bp = Blueprint("emails", __name__)
 
@@ -93,7 +86,7 @@ def unsubscribe_link(token: str) -> Any:
     if request.method != "POST":  # GET and HEAD (link scanners) only show the question
         with force_locale(user.locale or "en"):
             return render_template("emails_pages/unsubscribe.html", token=token,
-                                   email=_masked(user.email), form=UnsubscribeForm(),
+                                   email=_masked(user.email), form=ConfirmForm(),
                                    done=False)
     with transaction() as s:
         unsubscribe.unsubscribe(s, user, unsubscribe.SOURCE, PRIVACY_POLICY_VERSION)
@@ -126,7 +119,7 @@ def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = 
     paused = schedule.paused_until if schedule.is_paused(_local_today()) else None
     return render_template(
         "emails_pages/preferences.html", form=form, pause_form=pause_form or PauseForm(),
-        resume_form=ResumeForm(), paused_until=paused, schedule=schedule,
+        resume_form=ConfirmForm(), paused_until=paused, schedule=schedule,
         moved=schedule.effective_send_hour != schedule.send_hour), status
 
 
@@ -175,7 +168,7 @@ def pause() -> Any:
 @bp.route("/preferences/resume", methods=["POST"])
 @login_required
 def resume() -> Any:
-    form = ResumeForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         with transaction() as s:
             preferences.resume(s, current_user)
@@ -211,37 +204,3 @@ def bounce() -> Any:
         return jsonify(error=str(error)), 400
     return jsonify(email=email.strip().lower(), type=kind, suppressed=suppressed), 200
 
-
-# --- staff: the outbox ----------------------------------------------------------------------
-
-@bp.route("/studio/outbox")
-@staff_required("marketer")
-def outbox_index() -> Any:
-    """Delivery problems of marketing email, never the messages themselves: emails carry
-    sign-in, reset, invitation and unsubscribe links that staff must not be able to read.
-    The page shows the recipients' addresses: recorded as a read of each of them."""
-    session = get_session()
-    problems = outbox.problems(session)
-    counts = {status: n for status, n in session.execute(
-        select(Delivery.status, func.count()).where(Delivery.channel == "email")
-        .group_by(Delivery.status))}
-    recipients = list(session.scalars(select(User).where(
-        User.id.in_({d.user_id for d in problems})))) if problems else []
-    emails_of = {u.id: u.email for u in recipients}
-    audit.record_read(staff_audit.OUTBOX, users=recipients)
-    return render_template("emails_pages/outbox.html", problems=problems, counts=counts,
-                           emails_of=emails_of, retry_form=UnsubscribeForm())
-
-
-@bp.route("/studio/outbox/deliveries/<int:delivery_id>/retry", methods=["POST"])
-@staff_required("marketer")
-def outbox_retry(delivery_id: int) -> Any:
-    form = UnsubscribeForm()  # an empty form: the CSRF token only
-    if form.validate_on_submit():
-        with transaction() as s:
-            done = outbox.retry(s, delivery_id)
-        if done:
-            flash(gettext("The email is queued again."), "success")
-        else:
-            flash(gettext("Only failed or dead emails can be retried."), "warning")
-    return redirect(url_for("emails.outbox_index"))

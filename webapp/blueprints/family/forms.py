@@ -27,6 +27,3 @@ class InviteForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
-
-class ConfirmForm(FlaskForm):
-    """An empty form: its CSRF token is the confirmation that a person pressed the button."""

@@ -15,12 +15,11 @@ from journeys import engine as journeys
 from webapp.blueprints.family.forms import (
     AddChildForm,
     ArrivedForm,
-    ConfirmForm,
     InviteForm,
     RoleForm,
 )
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error
+from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import translate_error
 from webapp.rate_limits import limit, per_account
 from webapp.services import photo_store

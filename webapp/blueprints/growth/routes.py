@@ -11,10 +11,10 @@ from clock import utcnow
 from diary import families, growth_report
 from diary import milestones as milestone_service
 from diary.errors import DiaryError
-from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
 from webapp.blueprints.growth.forms import UntickForm
 from webapp.database import get_session, transaction
+from webapp.forms_common import ConfirmForm
 from webapp.i18n import child_today, current_locale, translate_error
 from webapp.services import photo_store
 

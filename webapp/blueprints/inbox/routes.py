@@ -7,8 +7,8 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from journeys import inbox
-from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
+from webapp.forms_common import ConfirmForm
 from webapp.params import id_arg
 from webapp.viewer import inbox_unread
 

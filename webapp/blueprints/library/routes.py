@@ -1,4 +1,5 @@
-"""The library: articles by stage and topic, search, products, help centre, saved items."""
+"""The library: articles by stage and topic, search, products, help centre, saved items, and
+the images of live content (public: parents read articles without signing in)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,10 +13,11 @@ from content.authoring import TOPICS
 from content.models import Article, Product, Reminder
 from content.stages import Stage, coverage_stages, stage_of
 from diary import families
-from webapp.blueprints.family.forms import ConfirmForm
 from webapp.database import get_session, transaction
+from webapp.forms_common import ConfirmForm
 from webapp.i18n import child_today
 from webapp.security import safe_next
+from webapp.services import send_content_image
 
 bp = Blueprint("library", __name__)
 
@@ -137,3 +139,11 @@ def help_centre() -> Any:
     for item in items:
         groups.setdefault(item.category or "", []).append(item)
     return render_template("library/help.html", groups=groups)
+
+
+@bp.route("/content-images/<key>/<any(full, thumb):size>")
+def content_image(key: str, size: str) -> Any:
+    """Public: only images that belong to a live item (drafts' images stay private)."""
+    if not key.isalnum() or not library.has_live_image(get_session(), key):
+        abort(404)
+    return send_content_image(key, size, "public, max-age=3600")

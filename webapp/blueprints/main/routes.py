@@ -16,7 +16,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home() -> Any:
     if current_user.is_authenticated:  # staff work in the studio; parents in their book
-        return redirect(url_for("studio.index" if current_user.is_staff else "diary.dashboard"))
+        return redirect(url_for("studio.content.index" if current_user.is_staff
+                                else "diary.dashboard"))
     return render_template("main/home.html")
 
 

@@ -1,1 +1,17 @@
-"""The content studio (staff): list, editors, workflow, versions, previews, coverage, packs."""
+"""The staff area: every staff page lives under `/studio`, one child blueprint per area.
+
+    studio            /studio               the parent (webapp/blueprints/studio/parent.py)
+    studio.content    /studio, /studio/…    articles, reminders, products, FAQs; packs
+    studio.journeys   /studio/journeys/…    journeys: list, flow view, editors
+    studio.families   /studio/families/…    one family's journeys and deliveries (recorded)
+    studio.outbox     /studio/outbox/…      failed and dead email deliveries (recorded)
+    studio.audit      /studio/audit/…       the staff access log (admins)
+
+Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
+staff 403; admins pass every check). The public content images are not staff pages: they
+are served by the library (`library.content_image`).
+"""
+from __future__ import annotations
+
+EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
+READERS = EDITORS + ("analyst",)

@@ -1,0 +1,232 @@
+"""The staff area's shape: one `/studio` parent with its areas, and the same answers as before.
+
+The URLs, methods and role checks of every staff page are pinned here (recorded before the
+pages moved into the nested blueprints), so the move provably changed no behaviour.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from journeys import authoring as journey_authoring
+from journeys.models import Delivery
+from tests.web.test_studio import make_item, make_staff
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ROLES = ("visitor", "parent", "analyst", "marketer", "reviewer", "admin")
+
+#: Every staff URL (and the public content images): its methods, its endpoint, and what each
+#: role gets on GET and on an empty POST (without following redirects), in the order of ROLES;
+#: "-" where the rule does not take the method. The URLs, methods and answers were recorded
+#: before the pages moved into the nested blueprints: the move changed none of them.
+STAFF = {
+    "/content-images/<key>/<any(full, thumb):size>":
+        ("GET,HEAD", "library.content_image", "404 404 404 404 404 404", "- - - - - -"),
+    "/studio":
+        ("GET,HEAD", "studio.content.index", "302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/edit":
+        ("GET,HEAD,POST", "studio.content.edit", "302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/<int:item_id>/versions":
+        ("GET,HEAD", "studio.content.versions", "302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/versions/<int:number>":
+        ("GET,HEAD", "studio.content.version_diff", "302 404 403 200 200 200", "- - - - - -"),
+    "/studio/<int:item_id>/versions/<int:number>/revert":
+        ("GET,HEAD,POST", "studio.content.revert", "302 404 403 405 405 405", "302 404 403 302 302 302"),
+    "/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, "
+     "reject, archive, restore):action>":
+        ("GET,HEAD,POST", "studio.content.act", "302 404 403 405 405 405", "302 404 403 302 400 400"),
+    "/studio/audit":
+        ("GET,HEAD", "studio.audit.index", "302 404 403 403 403 200", "- - - - - -"),
+    "/studio/audit/export.csv":
+        ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200", "- - - - - -"),
+    "/studio/coverage":
+        ("GET,HEAD", "studio.content.coverage_page", "302 404 200 200 200 200", "- - - - - -"),
+    "/studio/families":
+        ("GET,HEAD,POST", "studio.families.index", "302 404 200 200 200 200", "302 404 200 200 200 200"),
+    "/studio/families/members/<int:user_id>":
+        ("GET,HEAD", "studio.families.member", "302 404 200 200 200 200", "- - - - - -"),
+    "/studio/images/<key>/<any(full, thumb):size>":
+        ("GET,HEAD", "studio.content.staff_image", "302 404 403 404 404 404", "- - - - - -"),
+    "/studio/journeys":
+        ("GET,HEAD", "studio.journeys.index", "302 404 200 200 200 200", "- - - - - -"),
+    "/studio/journeys/<int:journey_id>":
+        ("GET,HEAD", "studio.journeys.detail", "302 404 200 200 200 200", "- - - - - -"),
+    "/studio/journeys/<int:journey_id>/<any(pause, resume):action>":
+        ("POST", "studio.journeys.set_status", "- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/<int:journey_id>/settings":
+        ("POST", "studio.journeys.settings", "- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages":
+        ("POST", "studio.journeys.stage_add", "- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>":
+        ("POST", "studio.journeys.stage_update", "- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove":
+        ("POST", "studio.journeys.stage_remove", "- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps":
+        ("POST", "studio.journeys.step_add", "- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>":
+        ("POST", "studio.journeys.step_update", "- - - - - -", "302 404 403 400 400 400"),
+    "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove":
+        ("POST", "studio.journeys.step_remove", "- - - - - -", "302 404 403 302 302 302"),
+    "/studio/journeys/new":
+        ("GET,HEAD,POST", "studio.journeys.new", "302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/new/<kind>":
+        ("GET,HEAD,POST", "studio.content.new", "302 404 403 200 200 200", "302 404 403 400 400 400"),
+    "/studio/outbox":
+        ("GET,HEAD", "studio.outbox.index", "302 404 403 200 403 200", "- - - - - -"),
+    "/studio/outbox/deliveries/<int:delivery_id>/retry":
+        ("POST", "studio.outbox.retry", "- - - - - -", "302 404 403 302 403 302"),
+    "/studio/packs":
+        ("GET,HEAD", "studio.content.packs_page", "302 404 403 200 200 200", "- - - - - -"),
+    "/studio/packs/export":
+        ("POST", "studio.content.export_pack", "- - - - - -", "302 404 403 200 200 200"),
+    "/studio/packs/import":
+        ("GET,HEAD,POST", "studio.content.import_pack", "302 404 403 403 405 405", "302 404 403 403 400 400"),
+    "/studio/preview":
+        ("POST", "studio.content.preview", "- - - - - -", "302 404 403 200 200 200"),
+    "/studio/preview-as-family":
+        ("GET,HEAD", "studio.content.family_preview", "302 404 403 200 200 200", "- - - - - -"),
+}
+
+
+def test_every_staff_url_is_kept_under_one_studio_parent(app):
+    assert {r.rule: (",".join(sorted(r.methods - {"OPTIONS"})), r.endpoint)
+            for r in app.url_map.iter_rules()
+            if r.rule.startswith(("/studio", "/content-images"))} == \
+        {rule: (methods, endpoint) for rule, (methods, endpoint, _, _) in STAFF.items()}
+    staff = {e for rule, (_, e, _, _) in STAFF.items() if rule.startswith("/studio")}
+    assert all(e.startswith("studio.") for e in staff)
+    assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox",
+                                                "audit"}
+    assert "studio" in app.blueprints and set(app.blueprints) >= {
+        "studio.content", "studio.journeys", "studio.families", "studio.outbox",
+        "studio.audit"}
+    assert not {"journeys_admin", "audit"} & set(app.blueprints)
+
+
+def _journey(session, slug):
+    journey = journey_authoring.create_journey(session, slug, slug.title(), {"stage": "born"})
+    stage = journey_authoring.add_stage(session, journey, "bw-0-4", "Newborn", "week", 0, 4, [
+        {"push": ["article"], "channels": ["inbox"], "delay_days": 0, "limit": 1}])
+    session.commit()
+    return journey, stage
+
+
+@pytest.mark.clock_at("2026-11-23T04:00")
+def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session, make_family,
+                                                             login_as):
+    """Each role in turn, on a journey of its own (one role's removals do not hide the
+    next role's answers). Every staff page a role may see has the studio's navigation."""
+    item = make_item(session)
+    parent, _ = make_family()
+    delivery = Delivery(user_id=parent.id, item_key="article:x", channel="email",
+                        occurrence="staff-area-test", status="dead", attempts=6)
+    session.add(delivery)
+    session.commit()
+    people = {"visitor": None, "parent": parent}
+    people.update({role: make_staff(session, role) for role in ROLES[2:]})
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule in STAFF]
+    assert {rule.rule for rule in rules} == set(STAFF)
+    journeys = {role: _journey(session, f"journey-{role}") for role in ROLES}
+    got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in STAFF}
+    for role in ROLES:
+        journey, stage = journeys[role]
+        values = {"item_id": item.id, "number": 1, "action": "publish",
+                  "journey_id": journey.id, "stage_id": stage.id, "index": 0,
+                  "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
+                  "key": "a" * 32, "size": "thumb"}
+        client.post("/logout")
+        if people[role] is not None:
+            login_as(people[role])
+        # removals last (a step's before its stage's), so they hide nothing
+        for rule in sorted(rules, key=lambda r: (r.rule.endswith("/remove"), -len(r.rule),
+                                                 r.rule)):
+            args = {k: v for k, v in values.items() if k in rule.arguments}
+            if rule.rule.endswith("<any(pause, resume):action>"):
+                args["action"] = "pause"
+            url = rule.build(args)[1]
+            for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
+                if method not in rule.methods:
+                    answers.append("-")
+                    continue
+                response = client.open(url, method=method)
+                answers.append(str(response.status_code))
+                if response.status_code == 200 and response.mimetype == "text/html" and \
+                        url.startswith("/studio") and rule.rule != "/studio/preview":
+                    # every staff page: the studio's layout and navigation
+                    assert 'class="studio-nav' in response.get_data(as_text=True), url
+    assert {rule: (" ".join(g), " ".join(p)) for rule, (g, p) in got.items()} == \
+        {rule: (gets, posts) for rule, (_, _, gets, posts) in STAFF.items()}
+
+
+# --- thin views, shared pieces ---------------------------------------------------------------
+
+#: SQL a view module may still name: the session's type (the timeline's render helper).
+ALLOWED_SQL_IMPORTS = {("sqlalchemy.orm", "Session")}
+SQL_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "and_", "or_"}
+SQL_RUNNERS = {"execute", "scalars", "scalar"}
+
+
+def test_views_leave_queries_to_the_domain():
+    """No module under webapp/blueprints builds or runs SQL: queries are typed service
+    functions in diary/, content/ and journeys/ taking the session first."""
+    problems = []
+    for path in sorted((ROOT / "webapp/blueprints").rglob("*.py")):
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+                problems += [f"{where}:{node.lineno} imports {node.module}.{a.name}"
+                             for a in node.names
+                             if (node.module, a.name) not in ALLOWED_SQL_IMPORTS]
+            elif isinstance(node, ast.Import):
+                problems += [f"{where}:{node.lineno} imports {a.name}" for a in node.names
+                             if a.name.startswith("sqlalchemy")]
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in SQL_BUILDERS or \
+                        isinstance(func, ast.Attribute) and func.attr in SQL_RUNNERS:
+                    problems.append(f"{where}:{node.lineno} calls {ast.unparse(func)}(…)")
+    assert problems == []
+
+
+def _classes(path: Path) -> list[ast.ClassDef]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+
+
+def _empty(cls: ast.ClassDef) -> bool:
+    return all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr)
+               and isinstance(s.value, ast.Constant) for s in cls.body)
+
+
+def test_shared_form_pieces_are_defined_once_in_forms_common():
+    """The empty confirm form, the checkbox list and the interest names live in
+    webapp/forms_common.py only; views and forms import them from there."""
+    problems = []
+    for path in sorted((ROOT / "webapp").rglob("*.py")):
+        if path.name == "forms_common.py":
+            continue
+        where = path.relative_to(ROOT)
+        for cls in _classes(path):
+            bases = {ast.unparse(b) for b in cls.bases}
+            if "FlaskForm" in bases and _empty(cls):
+                problems.append(f"{where}: {cls.name} is another empty form (ConfirmForm)")
+            if bases & {"SelectMultipleField", "SelectField", "RadioField"}:
+                problems.append(f"{where}: {cls.name} is another choice field")
+        if "pregnancy_wellbeing" in path.read_text(encoding="utf-8"):
+            problems.append(f"{where}: names the interests (forms_common.interest_choices)")
+    common = {cls.name for cls in _classes(ROOT / "webapp/forms_common.py")}
+    assert problems == [] and {"ConfirmForm", "MultiCheckboxField"} <= common
+
+
+def test_tables_and_page_links_are_drawn_by_the_macros():
+    """Table cards and pagination come from templates/macros/tables.html only."""
+    repeated = re.compile(r'class="[^"]*\b(table-responsive|pagination|studio-table-card)\b')
+    found = [f"{path.relative_to(ROOT)}: {m.group(1)}"
+             for path in sorted((ROOT / "templates").rglob("*.html"))
+             if path.parent.name != "macros"
+             for m in repeated.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

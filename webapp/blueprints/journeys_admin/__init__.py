@@ -1,1 +1,0 @@
-"""Journeys in the studio (staff): the list, the flow view and its editors, the family view."""

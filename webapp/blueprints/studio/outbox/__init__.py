@@ -1,0 +1,1 @@
+"""The outbox (staff): failed and dead email deliveries of the ledger."""

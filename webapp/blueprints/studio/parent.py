@@ -1,0 +1,30 @@
+"""The `/studio` parent blueprint: its areas and what every staff page's template reads."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask_login import current_user
+
+from webapp.blueprints.studio import EDITORS
+from webapp.blueprints.studio.audit.routes import bp as audit
+from webapp.blueprints.studio.content.forms import KIND_NAMES
+from webapp.blueprints.studio.content.routes import bp as content
+from webapp.blueprints.studio.families.routes import bp as families
+from webapp.blueprints.studio.journeys.routes import bp as journeys
+from webapp.blueprints.studio.outbox.routes import bp as outbox
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+bp.register_blueprint(content)
+bp.register_blueprint(journeys, url_prefix="/journeys")
+bp.register_blueprint(families, url_prefix="/families")
+bp.register_blueprint(outbox, url_prefix="/outbox")
+bp.register_blueprint(audit, url_prefix="/audit")
+
+
+@bp.context_processor
+def _navigation() -> dict[str, Any]:
+    """What the studio's navigation (studio/_nav.html) needs, on every staff page."""
+    return dict(KIND_NAMES=KIND_NAMES, KINDS=tuple(KIND_NAMES),
+                can_edit_content=current_user.is_authenticated
+                and current_user.staff_role in EDITORS + ("admin",))
