@@ -13,6 +13,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from diary import locales
+
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
@@ -57,9 +59,9 @@ class Config:
     BOUNCE_WEBHOOK_SECRET: str | None = os.environ.get("BOUNCE_WEBHOOK_SECRET") or None
 
     TIMEZONE: str = os.environ.get("TIMEZONE", "Asia/Shanghai")
-    LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
-    BABEL_DEFAULT_LOCALE: str = "en"
-    BABEL_TRANSLATION_DIRECTORIES: str = str(BASE_DIR / "webapp" / "translations")
+    BABEL_DEFAULT_LOCALE: str = locales.DEFAULT_LOCALE
+    #: The one catalogue: pages, emails and scheduler jobs read it (diary.locales.words).
+    BABEL_TRANSLATION_DIRECTORIES: str = str(locales.CATALOGUE_DIR)
 
     PASSWORD_RESET_MAX_AGE: int = 60 * 60  # seconds a reset link stays valid
     INVITATION_MAX_AGE: int = 14 * 24 * 60 * 60

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config import PRIVACY_POLICY_VERSION
-from content.authoring import TOPICS
+from content.vocabulary import TOPICS
 from diary import accounts
 from diary.errors import N_, ValidationError
 from diary.models import Consent, User

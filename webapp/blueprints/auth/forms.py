@@ -16,13 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.forms_common import RELATIONSHIP_CHOICES, ChildForm, timezone_choices
-
-INTEREST_CHOICES = [("skin_care", _l("Skin care")), ("feeding", _l("Feeding")),
-                    ("sleep", _l("Sleep")), ("development", _l("Growth & development")),
-                    ("health", _l("Health")), ("play", _l("Play & learning")),
-                    ("bathing", _l("Bathing")),
-                    ("pregnancy_wellbeing", _l("Pregnancy well-being"))]
-LOCALE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
+from webapp.i18n import INTEREST_CHOICES, LOCALE_CHOICES
 
 
 class MultiCheckboxField(SelectMultipleField):

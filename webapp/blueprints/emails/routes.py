@@ -37,6 +37,7 @@ from clock import utcnow
 from config import PRIVACY_POLICY_VERSION
 from diary import staff_audit
 from diary.errors import DiaryError
+from diary.locales import locale_of
 from diary.models import User
 from journeys import digests, outbox, preferences, unsubscribe
 from journeys.models import Delivery, EmailPreference
@@ -91,7 +92,7 @@ def unsubscribe_link(token: str) -> Any:
     except DiaryError as error:
         return render_error(404, translate_error(error))
     if request.method != "POST":  # GET and HEAD (link scanners) only show the question
-        with force_locale(user.locale or "en"):
+        with force_locale(locale_of(user)):
             return render_template("emails_pages/unsubscribe.html", token=token,
                                    email=_masked(user.email), form=UnsubscribeForm(),
                                    done=False)
@@ -99,7 +100,7 @@ def unsubscribe_link(token: str) -> Any:
         unsubscribe.unsubscribe(s, user, unsubscribe.SOURCE, PRIVACY_POLICY_VERSION)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return Response("", status=200, mimetype="text/plain")  # the mail client's POST
-    with force_locale(user.locale or "en"):
+    with force_locale(locale_of(user)):
         return render_template("emails_pages/unsubscribe.html", token=token,
                                email=_masked(user.email), form=None, done=True)
 

@@ -16,8 +16,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from content.stages import UNITS
 from journeys.authoring import CHANNELS, PUSH_KINDS
 from journeys.models import Journey, JourneyStage
-from webapp.blueprints.auth.forms import INTEREST_CHOICES, MultiCheckboxField
-from webapp.blueprints.studio.forms import UNIT_NAMES
+from webapp.blueprints.auth.forms import MultiCheckboxField
+from webapp.content_format import UNIT_NAMES
+from webapp.i18n import INTEREST_CHOICES
 
 ENTRY_STAGE_CHOICES = [("any", _l("Every family")), ("expecting", _l("Expecting families")),
                        ("born", _l("Families whose baby is born"))]

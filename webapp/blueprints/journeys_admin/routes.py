@@ -25,7 +25,6 @@ from diary.models import User
 from journeys import authoring
 from journeys.models import Journey, JourneyStage
 from webapp import audit
-from webapp.blueprints.auth.forms import INTEREST_CHOICES
 from webapp.blueprints.journeys_admin.forms import (
     CHANNEL_CHOICES,
     ENTRY_STAGE_CHOICES,
@@ -36,11 +35,11 @@ from webapp.blueprints.journeys_admin.forms import (
     StageWindowForm,
     StepForm,
 )
-from webapp.blueprints.studio.forms import KIND_NAMES, STATUS_NAMES, UNIT_NAMES
-from webapp.blueprints.studio.routes import window_text
+from webapp.blueprints.studio.forms import KIND_NAMES, STATUS_NAMES
+from webapp.content_format import UNIT_NAMES, window_text
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
-from webapp.i18n import current_locale, join_list
+from webapp.i18n import INTEREST_NAMES, current_locale, join_list
 from webapp.params import id_arg
 from webapp.security import staff_required
 
@@ -78,7 +77,7 @@ def step_text(step: dict[str, Any]) -> str:
                   for c in channels])
     interest = step.get("when_interest")
     if interest:
-        name = dict(INTEREST_CHOICES).get(interest, interest)
+        name = INTEREST_NAMES.get(interest, interest)
         return gettext("If interested in %(interest)s, %(when)s: push %(what)s %(where)s",
                        interest=str(name).lower(), when=when[:1].lower() + when[1:],
                        what=what, where=where)
@@ -89,9 +88,9 @@ def entry_text(rule: dict[str, Any] | None) -> str:
     rule = rule or {}
     parts = [str(dict(ENTRY_STAGE_CHOICES).get(rule.get("stage") or "any", rule.get("stage")))]
     if rule.get("interests"):
-        names = dict(INTEREST_CHOICES)
         parts.append(gettext("interested in %(names)s",
-                             names=join_list([names.get(i, i) for i in rule["interests"]],
+                             names=join_list([INTEREST_NAMES.get(i, i)
+                                              for i in rule["interests"]],
                                              style="or")))
     if rule.get("region"):
         parts.append(gettext("in %(region)s", region=rule["region"]))
@@ -104,7 +103,7 @@ def _helpers() -> dict[str, Any]:
         current_user.staff_role in EDITORS + ("admin",)
     return dict(window_text=window_text, step_text=step_text, entry_text=entry_text,
                 UNIT_NAMES=UNIT_NAMES, KIND_NAMES=KIND_NAMES, STATUS_NAMES=STATUS_NAMES,
-                KINDS=tuple(KIND_NAMES), INTEREST_NAMES=dict(INTEREST_CHOICES),
+                KINDS=tuple(KIND_NAMES), INTEREST_NAMES=INTEREST_NAMES,
                 CHANNEL_NAMES=dict(CHANNEL_CHOICES), can_edit_content=can_edit,
                 can_edit_journeys=can_edit)
 
