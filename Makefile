@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 # The app runs as production unless told otherwise; `make run` is development, on purpose.
 run: export APP_ENV := development
 
-.PHONY: run test test-sqlite test-postgres test-browser install translations demo clean bench help
+.PHONY: run test lint check-install test-sqlite test-postgres test-browser install translations demo clean bench help
 
 help:
 	@echo "make run    - install, migrate, load demo data, start the site and print the logins"
@@ -34,6 +34,16 @@ run: install
 
 test: install
 	@scripts/test.sh
+
+# Lint, the layering contracts and the domain's types (make test runs these first).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# A plain (non-editable) install into a fresh venv serves its routes (CI runs it).
+check-install:
+	@scripts/check_install.sh
 
 bench: install
 	$(BIN)/python bench/timeline.py

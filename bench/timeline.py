@@ -134,11 +134,11 @@ class Seeded:
 
 def seed(url: str, upload_dir: Path, entry_count: int, photo_entries: int) -> Seeded:
     import db
-    from config import PRIVACY_POLICY_VERSION
     from diary import accounts, families, registration
     from diary.entries import create_entry
     from diary.entry_kinds import EntryInput, MeasurementInput
     from diary.photos import PhotoStore, process_upload
+    from diary.policy import PRIVACY_POLICY_VERSION
 
     rng = random.Random(20260101)
     now = datetime.now(UTC)

@@ -13,8 +13,7 @@ from content.models import ContentItem, Version
 
 
 def referenced_keys(session: Session) -> set[str]:
-    keys = set(session.scalars(select(ContentItem.image_key).where(
-        ContentItem.image_key.is_not(None))))
+    keys = {key for key in session.scalars(select(ContentItem.image_key)) if key}
     for snapshot in session.scalars(select(Version.snapshot)):
         key = (snapshot or {}).get("image_key")
         if key:

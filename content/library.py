@@ -1,6 +1,7 @@
 """What readers see: live content for a stage, topics, search, related items, saves."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -38,7 +39,7 @@ def ranked(items: list[ContentItem], interests: list[str]) -> list[ContentItem]:
 
 
 def for_stage(session: Session, kind: type[ContentItem], stage: Stage,
-              interests: list[str] = (), limit: int | None = None,
+              interests: Sequence[str] = (), limit: int | None = None,
               now: datetime | None = None) -> list[ContentItem]:
     stmt = select(kind).where(live(now), _in_stage(stage)).options(
         selectinload(ContentItem.translations))
@@ -106,7 +107,7 @@ def related(session: Session, article: ContentItem, limit: int = 3,
             now: datetime | None = None) -> list[ContentItem]:
     """Articles sharing a topic, nearest in stage first."""
     topics = set(article.topics or [])
-    candidates = [a for a in session.scalars(
+    candidates: list[ContentItem] = [a for a in session.scalars(
         select(Article).where(live(now), ContentItem.id != article.id)
         .options(selectinload(ContentItem.translations)))
         if topics & set(a.topics or [])]

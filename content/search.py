@@ -5,7 +5,9 @@ Words are segmented with jieba (diary.search.segment); SQLite keeps an FTS5 tabl
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, literal_column, select, text
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from content.models import ContentItem, Translation
@@ -42,7 +44,7 @@ def matching_items(session: Session, query: str) -> ColumnElement[bool] | None:
         return None
     if _sqlite(session):
         fts = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
-        rows = select(literal_column("rowid")).select_from(text("content_fts")).where(
+        rows: Select[Any] = select(literal_column("rowid")).select_from(text("content_fts")).where(
             text("content_fts MATCH :fts").bindparams(fts=fts))
         ids = select(Translation.item_id).where(Translation.id.in_(rows))
     else:

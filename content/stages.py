@@ -9,9 +9,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from diary import age as agemath
-from diary.models import Child
+
+
+class ChildDates(Protocol):
+    """What a stage is computed from: a `Child`, or the scheduler's light row of one."""
+
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def birth_date(self) -> date | None: ...
+    @property
+    def gestational_weeks_at_birth(self) -> int | None: ...
+    @property
+    def gestational_days_at_birth(self) -> int | None: ...
 
 UNITS = ("pregnancy_week", "week", "month")
 _STAGE_NUMBER = re.compile(r"-?[0-9]{1,4}")
@@ -58,7 +71,7 @@ def stage_for_age_days(days: int, months: int) -> Stage:
     return Stage("month", min(60, max(3, months)))
 
 
-def stage_of(child: Child, on: date) -> Stage | None:
+def stage_of(child: ChildDates, on: date) -> Stage | None:
     """The child's stage on a date; None before week 4 of pregnancy or after 5 years."""
     if child.birth_date is None or on < child.birth_date:
         if child.due_date is None:
@@ -80,7 +93,7 @@ def in_window(unit: str | None, low: int | None, high: int | None, stage: Stage)
         low <= stage.value <= high
 
 
-def next_change(child: Child, on: date) -> date | None:
+def next_change(child: ChildDates, on: date) -> date | None:
     """The first date after `on` on which the child's stage may differ (None: never again).
 
     Lets the scheduler skip children until something can happen: candidates are the next

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from db import rowcount
 from diary.locales import reading_locale
 from diary.models import AccountEmail, Invitation, User
 
@@ -59,13 +60,13 @@ def sent_since(session: Session, kind: str, to_address: str, since: datetime) ->
 def claim(session: Session, email_id: int, now: datetime) -> AccountEmail | None:
     """Take one due row for sending (a lease of five minutes), or None when another sender
     has it or it is not due. One conditional UPDATE: safe with any number of senders."""
-    taken = session.execute(
+    taken = rowcount(session.execute(
         update(AccountEmail)
         .where(AccountEmail.id == email_id, AccountEmail.status.in_(("pending", "failed")),
                AccountEmail.next_attempt_at <= now,
                or_(AccountEmail.claimed_until.is_(None), AccountEmail.claimed_until < now))
         .values(claimed_until=now + LEASE)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     return session.get(AccountEmail, email_id, populate_existing=True) if taken else None
 
 

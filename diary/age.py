@@ -149,7 +149,7 @@ def corrected_age_on(
     and weeks, months, month_days and years all 0; the caller shows it as
     "N weeks before due date".
     """
-    if not is_preterm(ga_weeks, ga_days):
+    if ga_weeks is None or not is_preterm(ga_weeks, ga_days):
         return None
     if age_on(birth_date, on_date).months >= CORRECTION_UNTIL_MONTHS:
         return None

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -63,7 +65,7 @@ def photos_kept(entry: Entry, remove_photo_ids: set[int]) -> int:
 
 
 def create_entry(session: Session, child: Child, author: User, entry_input: EntryInput,
-                 photos: list[tuple[str, ProcessedPhoto]] = ()) -> Entry:
+                 photos: Sequence[tuple[str, ProcessedPhoto]] = ()) -> Entry:
     """A new entry. `photos` are (storage key, processed photo) already written to disk."""
     check_photo_room(entry_input.kind, 0, len(photos))
     entry_input.photo_count = len(photos)
@@ -78,8 +80,8 @@ def create_entry(session: Session, child: Child, author: User, entry_input: Entr
 
 
 def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
-                 new_photos: list[tuple[str, ProcessedPhoto]] = (),
-                 remove_photo_ids: set[int] = frozenset()) -> list[str]:
+                 new_photos: Sequence[tuple[str, ProcessedPhoto]] = (),
+                 remove_photo_ids: AbstractSet[int] = frozenset()) -> list[str]:
     """Edit in place; returns storage keys of removed photos to delete after commit."""
     kept = [p for p in entry.photos if p.id not in remove_photo_ids]
     entry_input.kind = entry.kind  # the kind of an entry never changes

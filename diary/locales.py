@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
@@ -136,7 +136,11 @@ def format_number(value: int | float | Decimal, locale: str, pattern: str | None
     return format_decimal(value, format=pattern, locale=babel_locale(locale))
 
 
-def format_list(parts: Iterable[object], locale: str, style: str = "standard") -> str:
+ListStyle = Literal["standard", "standard-short", "or", "or-short", "unit", "unit-short",
+                    "unit-narrow"]
+
+
+def format_list(parts: Iterable[object], locale: str, style: ListStyle = "standard") -> str:
     """"a, b and c" ("a、b和c" in Chinese); style "or" for alternatives."""
     items = [str(p) for p in parts]
     return babel_format_list(items, style=style, locale=babel_locale(locale)) if items else ""

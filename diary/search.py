@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import jieba
-from sqlalchemy import ColumnElement, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from diary.models import Entry
@@ -67,7 +67,7 @@ def matches(session: Session, query: str) -> ColumnElement[bool] | None:
         return None
     if session.get_bind().dialect.name == "sqlite":
         fts_query = " ".join('"' + w.replace('"', "") + '"*' for w in words)
-        ids = select(literal_column("rowid")).select_from(text("entry_fts")).where(
+        ids: Select[Any] = select(literal_column("rowid")).select_from(text("entry_fts")).where(
             text("entry_fts MATCH :fts").bindparams(fts=fts_query))
         return Entry.id.in_(ids)
     ts_query = " & ".join(f"{w}:*" for w in words)  # words are \w+ only: safe to join

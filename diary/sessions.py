@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from db import rowcount
 from diary.models import User, UserSession
 
 #: A session's end moves forward with use, at most this often (one write an hour).
@@ -70,8 +71,8 @@ def end_all(session: Session, user: User, now: datetime, keep: str | None = None
                                      UserSession.revoked_at.is_(None))
     if keep:
         stmt = stmt.where(UserSession.key_hash != _hash(keep))
-    return session.execute(stmt.values(revoked_at=now)
-                           .execution_options(synchronize_session=False)).rowcount
+    return rowcount(session.execute(stmt.values(revoked_at=now)
+                                    .execution_options(synchronize_session=False)))
 
 
 def active(session: Session, user: User, now: datetime) -> list[UserSession]:
@@ -85,6 +86,6 @@ def prune(session: Session, now: datetime, keep_days: int = 30) -> int:
     """Forget sessions that ended (signed out or expired) more than `keep_days` ago: the
     account page lists live ones only, and nothing needs the rest."""
     cutoff = now - timedelta(days=keep_days)
-    return session.execute(delete(UserSession).where(or_(
+    return rowcount(session.execute(delete(UserSession).where(or_(
         UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff))
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))

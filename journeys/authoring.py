@@ -449,7 +449,8 @@ def family_journey(session: Session, child: Child, now: datetime | None = None,
         if user_ids else {}
     for row in rows:
         payload = row.payload or {}
-        item = items.get(payload.get("item_id"))
+        item_id = payload.get("item_id")
+        item = items.get(item_id) if isinstance(item_id, int) else None
         kind, _, key = row.item_key.partition(":")
         title = key or row.item_key
         if item is not None:

@@ -279,7 +279,7 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
                      "goal_days": campaign.goal_days, "created_at": now,
                      "holdout": in_holdout(name, holdout_unit(e), occurrence,
                                            campaign.holdout_share)})
-    won = []
+    won: list[Any] = []
     for start in range(0, len(rows), CHUNK):
         stmt = dialect_insert(session, CampaignSend).values(rows[start:start + CHUNK]) \
             .on_conflict_do_nothing(index_elements=["campaign", "user_id", "child_id",
@@ -311,6 +311,7 @@ def _ledger_rows(found: Eligible, child_id: int, copy: ContentItem | None
     locale = locale_of(found.user)
     rows = []
     for channel in CAMPAIGNS[found.campaign].channels:
+        payload: dict[str, Any]
         if channel == "inbox":
             payload = {"title": title, "body": body}
         elif channel == "email":

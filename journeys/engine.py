@@ -8,10 +8,11 @@ in two schedulers at once, pushes nothing twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select, text, update
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 from content import library
 from content.models import KINDS as CONTENT_KINDS
 from content.models import ContentItem
-from content.stages import Stage, next_change, stage_of, unit_order
+from content.stages import ChildDates, Stage, next_change, stage_of, unit_order
+from db import table_of
 from diary import age as agemath
 from diary.models import Child, Family, Membership, User
 from journeys import ledger
@@ -47,7 +49,25 @@ def enrol(session: Session, child: Child, journey: Journey | None = None) -> Enr
     return enrolment
 
 
-def journey_stage(journey: Journey, child: Child, on: date) -> tuple[JourneyStage | None,
+class EnrolledChild(ChildDates, Protocol):
+    """A child as the entry rules see it (a `Child`, or the tick's light row)."""
+
+    @property
+    def is_born(self) -> bool: ...
+
+
+class Recipient(Protocol):
+    """A caregiver as the entry rules and pushes see them (a `User`, or a light row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def interests(self) -> list[str]: ...
+    @property
+    def region_province(self) -> str | None: ...
+
+
+def journey_stage(journey: Journey, child: ChildDates, on: date) -> tuple[JourneyStage | None,
                                                                      Stage | None]:
     """(the journey's stage, the content stage) for the child on a date."""
     stage = stage_of(child, on)
@@ -59,7 +79,8 @@ def journey_stage(journey: Journey, child: Child, on: date) -> tuple[JourneyStag
     return None, stage
 
 
-def is_past_journey(journey: Journey, stage: Stage | None, child: Child, on: date) -> bool:
+def is_past_journey(journey: Journey, stage: Stage | None, child: ChildDates, on: date
+                    ) -> bool:
     """Exit rule: older than the last stage (or past five years)."""
     if stage is None:
         return child.birth_date is not None and on > child.birth_date
@@ -68,7 +89,7 @@ def is_past_journey(journey: Journey, stage: Stage | None, child: Child, on: dat
         unit_order(last.window_unit), last.window_to)
 
 
-def allowed(journey: Journey, child: Child, members: list[User]) -> bool:
+def allowed(journey: Journey, child: EnrolledChild, members: Sequence[Recipient]) -> bool:
     """Entry rules: expecting/born only, interests, region."""
     rule = journey.entry_rule or {}
     if rule.get("stage") == "expecting" and child.is_born:
@@ -110,11 +131,11 @@ class TickCache:
         return self.days[tz]
 
     @staticmethod
-    def _dates(child: Child, on: date) -> tuple[Any, ...]:
+    def _dates(child: ChildDates, on: date) -> tuple[Any, ...]:
         return (child.due_date, child.birth_date, child.gestational_weeks_at_birth,
                 child.gestational_days_at_birth, on)
 
-    def stage(self, journey: Journey, child: Child, on: date
+    def stage(self, journey: Journey, child: ChildDates, on: date
               ) -> tuple[JourneyStage | None, Stage | None]:
         """Children born (or due) on the same day share their stage: compute it once."""
         key = (journey.id, *self._dates(child, on))
@@ -122,7 +143,7 @@ class TickCache:
             self.stages[key] = journey_stage(journey, child, on)
         return self.stages[key]
 
-    def next_change(self, child: Child, on: date) -> date | None:
+    def next_change(self, child: ChildDates, on: date) -> date | None:
         key = self._dates(child, on)
         if key not in self.changes:
             self.changes[key] = next_change(child, on)
@@ -167,7 +188,7 @@ class _ChildRow:
         return self.birth_date is not None
 
 
-_ENROLMENTS = Enrolment.__table__
+_ENROLMENTS = table_of(Enrolment)
 _UPDATE = (update(_ENROLMENTS).where(_ENROLMENTS.c.id == bindparam("b_id")).values(
     status=bindparam("b_status"), exit_reason=bindparam("b_exit"),
     stage_key=bindparam("b_stage"), stage_entered_on=bindparam("b_entered"),
@@ -205,7 +226,7 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
         updates.append(change)
         today = cache.today(child.family.timezone)
         js, stage = cache.stage(journey, child, today)
-        if js is None:
+        if js is None or stage is None:
             if is_past_journey(journey, stage, child, today):
                 change["b_status"], change["b_exit"] = "exited", "completed"
                 result.exited += 1
@@ -262,13 +283,13 @@ def _child_rows(session: Session, ids: list[int]) -> dict[int, _ChildRow]:
                                    r.gestational_days_at_birth, r.family_id, _Family(r.timezone))
     by_family: dict[int, list[_Member]] = {}
     family_ids = {c.family_id for c in children.values()}
-    for r in session.execute(
+    for m in session.execute(
             select(Membership.family_id, User.id, User.interests, User.region_province)
             .join(User, User.id == Membership.user_id)
             .where(Membership.family_id.in_(family_ids), User.is_active.is_(True))
             .order_by(Membership.id)):
-        by_family.setdefault(r.family_id, []).append(
-            _Member(r.id, list(r.interests or []), r.region_province))
+        by_family.setdefault(m.family_id, []).append(
+            _Member(m.id, list(m.interests or []), m.region_province))
     for child in children.values():
         child.members = by_family.get(child.family_id, [])
     return children
@@ -303,7 +324,7 @@ def recheck_journey(session: Session, journey: Journey) -> None:
 
 
 def _due_pushes(session: Session, cache: TickCache, journey: Journey, js: JourneyStage,
-                stage: Stage, child: Child, members: list[User], entered: date,
+                stage: Stage, child: _ChildRow, members: Sequence[Recipient], entered: date,
                 today: date) -> list[dict[str, Any]]:
     rows = []
     for index, step in enumerate(js.steps or []):

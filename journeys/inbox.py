@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from clock import utcnow
 from content.library import live
 from content.models import ContentItem
+from db import rowcount
 from diary.errors import NotFound
 from diary.models import Child, Membership, User
 from journeys.models import InboxMessage
@@ -79,7 +80,6 @@ def mark_read(session: Session, user: User, message_id: int, now: datetime | Non
 
 def mark_all_read(session: Session, user: User, now: datetime | None = None) -> int:
     """Mark what the person sees read (hidden messages keep their state)."""
-    result = session.execute(update(InboxMessage).where(
+    return rowcount(session.execute(update(InboxMessage).where(
         visible(user, now), InboxMessage.read_at.is_(None)).values(
-        read_at=now or utcnow()).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+        read_at=now or utcnow()).execution_options(synchronize_session=False)))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from content.models import ContentItem
-from db import dialect_insert
+from db import dialect_insert, table_of
 from journeys.models import Delivery, InboxMessage
 
 UNIQUE_KEY = ["user_id", "child_id", "item_key", "channel", "occurrence"]
@@ -88,9 +88,10 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
                 r.setdefault("sent_at", None)
         # executemany of one compiled statement (SQLAlchemy batches it into multi-row
         # INSERT … RETURNING itself); building .values(chunk) compiled a new statement each time.
-        stmt = dialect_insert(session, Delivery.__table__).on_conflict_do_nothing(
+        deliveries = table_of(Delivery)
+        stmt = dialect_insert(session, deliveries).on_conflict_do_nothing(
             index_elements=UNIQUE_KEY).returning(Delivery.id, *(
-                Delivery.__table__.c[name] for name in UNIQUE_KEY))
+                deliveries.c[name] for name in UNIQUE_KEY))
         inserted = session.execute(stmt, chunk).all()
         won += len(inserted)
         # The payloads are still in memory: find them by the unique key instead of having
@@ -98,14 +99,14 @@ def push(session: Session, rows: list[dict[str, Any]]) -> int:
         payloads = {tuple(r[name] for name in UNIQUE_KEY): r["payload"] or {} for r in chunk
                     if r["channel"] == "inbox"}
         inbox = []
-        for r in inserted:
-            if r.channel != "inbox":
+        for won_row in inserted:
+            if won_row.channel != "inbox":
                 continue
-            payload = payloads[tuple(r)[1:]]
-            inbox.append({"user_id": r.user_id, "child_id": r.child_id or None,
-                          "delivery_id": r.id, "item_id": payload.get("item_id"),
+            payload = payloads[tuple(won_row)[1:]]
+            inbox.append({"user_id": won_row.user_id, "child_id": won_row.child_id or None,
+                          "delivery_id": won_row.id, "item_id": payload.get("item_id"),
                           "stage_key": payload.get("stage_key"), "title": payload.get("title"),
                           "body": payload.get("body"), "created_at": now})
         if inbox:
-            session.execute(InboxMessage.__table__.insert(), inbox)
+            session.execute(table_of(InboxMessage).insert(), inbox)
     return won

@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config import PRIVACY_POLICY_VERSION
 from content.vocabulary import TOPICS
 from diary import accounts
 from diary.errors import N_, ValidationError
 from diary.models import Consent, User
+from diary.policy import PRIVACY_POLICY_VERSION
 from journeys.models import Delivery, EmailPreference
 
 FREQUENCIES = ("weekly", "daily")

@@ -16,10 +16,10 @@ import hmac
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config import PRIVACY_POLICY_VERSION
 from diary import accounts, tokens
 from diary.errors import N_, DiaryError, ValidationError
 from diary.models import Consent, User
+from diary.policy import PRIVACY_POLICY_VERSION
 from journeys.models import Suppression
 from journeys.preferences import cancel_pending
 

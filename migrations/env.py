@@ -12,7 +12,11 @@ config = context.config
 if config.config_file_name is not None and not config.attributes.get("skip_logging"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-db.load_all_models()
+# Every package's tables, so the metadata is complete (db itself knows no domain package).
+import content.models  # noqa: E402,F401
+import diary.models  # noqa: E402,F401
+import journeys.models  # noqa: E402,F401
+
 target_metadata = db.Base.metadata
 
 

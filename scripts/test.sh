@@ -19,6 +19,11 @@ run_pytest() {  # pytest's exit code 5 means "no tests ran": that is a failure h
   return "$rc"
 }
 
+echo "== Lint, layering contracts, types =="
+"$bin/ruff" check . || status=1
+"$bin/lint-imports" --no-cache || status=1
+"$bin/mypy" || status=1
+
 echo "== SQLite suite (unit, web and browser tests) =="
 TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q || status=1
 

@@ -40,6 +40,13 @@ def local_today(tz: str = "Asia/Shanghai") -> date:
     return clock.today_in(tz)
 
 
+def load_all_models() -> None:
+    """Import every package's models so `db.Base.metadata` is complete."""
+    import content.models  # noqa: F401
+    import diary.models  # noqa: F401
+    import journeys.models  # noqa: F401
+
+
 def months_before(day: date, months: int) -> date:
     """The same day `months` calendar months earlier, clamped to the month's end."""
     import calendar

@@ -36,7 +36,8 @@ def test_the_writer_escapes_every_cell_and_keeps_csv_quoting():
 def test_no_module_writes_csv_without_the_helper():
     offenders = []
     for path in ROOT.rglob("*.py"):
-        if {".venv", "tests"} & set(path.relative_to(ROOT).parts) or path.name == "csvsafe.py":
+        parts = set(path.relative_to(ROOT).parts)
+        if {".venv", "tests", "build", "csvsafe"} & parts:
             continue
         if re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8")):
             offenders.append(str(path.relative_to(ROOT)))

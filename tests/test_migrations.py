@@ -6,11 +6,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 import db
+from tests.conftest import load_all_models
 from webapp.cli import alembic_config
 
 
 def test_models_and_migrations_agree(engine):
-    db.load_all_models()
+    load_all_models()
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": db.include_in_autogenerate,
                                                          "compare_type": True})

@@ -278,8 +278,8 @@ def emails_bounce(email: str) -> None:
                                         "request that came by mail to unsubscribe@…).")
 @click.argument("email")
 def emails_unsubscribe(email: str) -> None:
-    from config import PRIVACY_POLICY_VERSION
     from diary import accounts
+    from diary.policy import PRIVACY_POLICY_VERSION
     from journeys import unsubscribe
     from webapp.database import get_session
 

@@ -43,7 +43,7 @@ def current_locale() -> str:
     return locales.reading_locale(locale.language if locale is not None else None)
 
 
-def join_list(parts: list[str], style: str = "standard") -> str:
+def join_list(parts: list[str], style: locales.ListStyle = "standard") -> str:
     """"a, b and c" in the reader's language ("a、b和c" in Chinese); style "or" for
     alternatives. Babel knows each language's separators, so no ", " is hard-coded."""
     return locales.format_list(parts, current_locale(), style)
@@ -56,6 +56,9 @@ def select_timezone() -> str:
 
 
 def init_app(app: Flask) -> None:
+    # One catalogue for pages, emails and scheduler jobs (diary.locales reads it without Flask).
+    app.config["BABEL_DEFAULT_LOCALE"] = locales.DEFAULT_LOCALE
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(locales.CATALOGUE_DIR)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale,

@@ -11,12 +11,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from config import PRIVACY_POLICY_VERSION
 from diary import accounts, families, invitations, milestones, registration
 from diary import age as agemath
 from diary.demo import pictures
@@ -41,8 +41,9 @@ from diary.demo.stories import (
 )
 from diary.entries import create_entry
 from diary.entry_kinds import EntryInput, MeasurementInput
-from diary.models import Child, User
+from diary.models import Child, Family, User
 from diary.photos import PhotoStore, process_upload
+from diary.policy import PRIVACY_POLICY_VERSION
 
 DEMO_PASSWORD = "demo-password"
 SHANGHAI, LONDON = "Asia/Shanghai", "Europe/London"
@@ -126,7 +127,7 @@ class _Book:
         return self.at(day, hour)
 
     def add(self, child: Child, author: User, kind: str, when: datetime, title: str = "",
-            body: str = "", data: dict | None = None, measure: tuple | None = None,
+            body: str = "", data: dict | None = None, measure: Sequence[Any] | None = None,
             picture: tuple | None = None) -> None:
         if when > self.ctx.now:
             return
@@ -168,6 +169,15 @@ class _Book:
             t += timedelta(hours=step)
 
 
+@dataclass(frozen=True)
+class _Parent:
+    """A registered parent with the family and first baby registration made."""
+
+    user: User
+    family: Family
+    child: Child
+
+
 def _register(ctx: _Ctx, email: str, name: str, locale: str, tz: str, relationship: str,
               child: families.ChildDetails | None, interests: list[str], city: tuple[str, str],
               marketing: bool = True) -> registration.Registered:
@@ -179,6 +189,15 @@ def _register(ctx: _Ctx, email: str, name: str, locale: str, tz: str, relationsh
     done = registration.register(ctx.session, reg, PRIVACY_POLICY_VERSION)
     done.user.email_verified_at = ctx.now  # example.com addresses: nobody can read them
     return done
+
+
+def _register_parent(ctx: _Ctx, email: str, name: str, locale: str, tz: str,
+                     relationship: str, child: families.ChildDetails, interests: list[str],
+                     city: tuple[str, str], marketing: bool = True) -> _Parent:
+    done = _register(ctx, email, name, locale, tz, relationship, child, interests, city,
+                     marketing)
+    assert done.family is not None and done.child is not None  # a child was given
+    return _Parent(done.user, done.family, done.child)
 
 
 def _months_before(d: date, months: int) -> date:
@@ -275,7 +294,7 @@ def _expecting(ctx: _Ctx, today: date | None) -> None:
     key = "demo.expecting@example.com"
     day0 = today or agemath.local_today(SHANGHAI)
     book = _Book(ctx, key, SHANGHAI, day0)
-    mum = _register(ctx, key, "李静", "zh_CN", SHANGHAI, "mother",
+    mum = _register_parent(ctx, key, "李静", "zh_CN", SHANGHAI, "mother",
                     families.ChildDetails("小豆子", due_date=day0 + timedelta(days=140)),
                     ["pregnancy_wellbeing", "feeding"], ("上海市", "上海市"))
     child, rng = mum.child, book.rng
@@ -310,7 +329,7 @@ def _newborn(ctx: _Ctx, today: date | None) -> None:
     details = families.ChildDetails("Isla", due_date=birth + timedelta(days=4), birth_date=birth,
                                     sex="female", gestational_weeks=39, gestational_days=3,
                                     birth_weight_kg=3.4, birth_length_cm=50.5, birth_head_cm=34.6)
-    mum = _register(ctx, key, "Emma Wilson", "en", LONDON, "mother", details,
+    mum = _register_parent(ctx, key, "Emma Wilson", "en", LONDON, "mother", details,
                     ["feeding", "sleep", "bathing"], ("England", "London"), marketing=False)
     child, me, rng = mum.child, mum.user, book.rng
     on = book.on
@@ -361,7 +380,7 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
     details = families.ChildDetails("小满", due_date=birth + timedelta(days=56), birth_date=birth,
                                     sex="male", gestational_weeks=32, gestational_days=0,
                                     birth_weight_kg=1.7, birth_length_cm=42.0, birth_head_cm=29.5)
-    mum = _register(ctx, key, "王芳", "zh_CN", SHANGHAI, "mother", details,
+    mum = _register_parent(ctx, key, "王芳", "zh_CN", SHANGHAI, "mother", details,
                     ["development", "feeding", "health"], ("上海市", "上海市"))
     dad_email = "demo.preterm.dad@example.com"
     invitation = invitations.invite(ctx.session, mum.family, mum.user, dad_email, "editor",
@@ -409,10 +428,10 @@ def _preterm(ctx: _Ctx, today: date | None) -> None:
                     "duration_min": rng.randint(10, 20)}
         return {"method": "bottle_breast_milk", "amount_ml": rng.choice((120, 130, 150, 160, 180))}
 
-    def author(hour: int) -> User:  # dad does the nights and some of the days
+    def on_duty(hour: int) -> User:  # dad does the nights and some of the days
         return dad if hour >= 21 or hour < 6 or rng.random() < 0.25 else mum.user
     book.care_logs(child, book.at(day0 - timedelta(10), 6.5), book.at(day0 + timedelta(1), 0),
-                   (2.8, 4.0), feed, author, diapers=0.7)
+                   (2.8, 4.0), feed, on_duty, diapers=0.7)
     _tick_checklist(book, child, (mum.user, dad), day0, "zh_CN", told,
                     {mid: on(offset, 21.5) for mid, offset in PRETERM_NOTED.items()})
 
@@ -422,15 +441,18 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
     day0 = today or agemath.local_today(SHANGHAI)
     birth = _months_before(day0, 24)
     book = _Book(ctx, key, SHANGHAI, birth)
-    common = dict(birth_date=birth, due_date=birth + timedelta(days=26), gestational_weeks=36,
-                  gestational_days=2)
-    mum = _register(ctx, key, "Sarah Chen", "en", SHANGHAI, "mother",
-                    families.ChildDetails("Lily", sex="female", birth_weight_kg=2.45,
-                                          birth_length_cm=46.5, birth_head_cm=32.5, **common),
-                    ["play", "development", "sleep", "skin_care"], ("上海市", "上海市"))
-    boy = families.add_child(ctx.session, mum.family, families.ChildDetails(
-        "Leo", sex="male", birth_weight_kg=2.6, birth_length_cm=47.5, birth_head_cm=33.0, **common))
-    kids, me, rng = {"g": mum.child, "b": boy}, mum.user, book.rng
+    def twin(name: str, sex: str, weight: float, length: float, head: float
+             ) -> families.ChildDetails:
+        return families.ChildDetails(name, sex=sex, birth_weight_kg=weight,
+                                     birth_length_cm=length, birth_head_cm=head,
+                                     birth_date=birth, due_date=birth + timedelta(days=26),
+                                     gestational_weeks=36, gestational_days=2)
+
+    mum = _register_parent(ctx, key, "Sarah Chen", "en", SHANGHAI, "mother",
+                           twin("Lily", "female", 2.45, 46.5, 32.5),
+                           ["play", "development", "sleep", "skin_care"], ("上海市", "上海市"))
+    leo = families.add_child(ctx.session, mum.family, twin("Leo", "male", 2.6, 47.5, 33.0))
+    kids, me, rng = {"g": mum.child, "b": leo}, mum.user, book.rng
     on = book.on_month
     for month, who, title, body in TWIN_NOTES:
         for child in _kid(kids, who):
@@ -458,7 +480,7 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
     # Late-preterm twins start below the WHO medians and catch up over the first year; each
     # child keeps its own centile, weight wobbles a little, length and head never shrink.
     own = {"g": (0.99, 1.0, 0.995), "b": (1.01, 0.995, 1.005)}
-    for month, (girl, boy) in WHO_MEDIANS.items():
+    for month, (girl, boy) in WHO_MEDIANS.items():  # the medians for girls and for boys
         catch_up = min(1.0, month / 12)
         ratios = (0.86 + 0.11 * catch_up, 0.955 + 0.035 * catch_up, 0.965 + 0.03 * catch_up)
         for key, child in kids.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import random
+from collections.abc import Callable
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -126,5 +127,7 @@ def _flowers(draw: ImageDraw.ImageDraw, rng: random.Random) -> None:
         _circle(draw, x, y, 20, (255, 220, 110))
 
 
-MOTIFS = {"sun": _sun, "balloons": _balloons, "teddy": _teddy, "bump": _bump, "scan": _scan,
-          "moon": _moon, "flowers": _flowers}
+#: Motifs drawn with (draw, rng); the bump also takes the week and is called directly.
+MOTIFS: dict[str, Callable[[ImageDraw.ImageDraw, random.Random], None]] = {
+    "sun": _sun, "balloons": _balloons, "teddy": _teddy, "scan": _scan, "moon": _moon,
+    "flowers": _flowers}

@@ -29,7 +29,7 @@ from journeys.models import (
     InboxMessage,
     Suppression,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, load_all_models
 from tests.web.helpers import entry_form, png_bytes
 from tests.web.test_studio import make_item
 
@@ -362,7 +362,7 @@ def personal_tables(metadata: MetaData) -> set[str]:
 
 
 def test_every_table_about_people_is_exported_or_declared_not_personal(app):
-    db.load_all_models()
+    load_all_models()
     registry = app.extensions["export_registry"]
     tables = set(db.Base.metadata.tables)
     covered, declared = registry.covered_tables(), set(registry.not_personal)

@@ -72,7 +72,7 @@ from journeys import defaults as journey_defaults
 from journeys import digests, unsubscribe
 from journeys import engine as journeys
 from journeys.models import Delivery, InboxMessage
-from tests.conftest import PASSWORD, local_today
+from tests.conftest import PASSWORD, load_all_models, local_today
 from tests.web.helpers import png_bytes
 from tests.web.test_studio import make_item
 from webapp import fragments
@@ -454,7 +454,7 @@ class Attack:
         self.recorded: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.logged: list[str] = []
         self.sent = 0
-        db.load_all_models()
+        load_all_models()
         self.tables = [t.name for t in db.Base.metadata.sorted_tables]
         self.baseline: tuple[int, ...] = ()
         app.before_request(self._record)

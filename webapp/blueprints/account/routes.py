@@ -8,10 +8,10 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
-from config import PRIVACY_POLICY_VERSION
 from diary import accounts, privacy, sessions
 from diary.errors import DiaryError
 from diary.models import Consent
+from diary.policy import PRIVACY_POLICY_VERSION
 from webapp import data_export
 from webapp.blueprints.account.forms import (
     ConsentForm,

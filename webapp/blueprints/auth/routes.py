@@ -22,9 +22,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
-from config import PRIVACY_POLICY_VERSION
 from diary import accounts, invitations, registration
 from diary.errors import DiaryError
+from diary.policy import PRIVACY_POLICY_VERSION
 from journeys import engine as journeys
 from webapp.blueprints.auth.forms import (
     ForgotPasswordForm,

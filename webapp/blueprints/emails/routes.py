@@ -34,11 +34,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from clock import utcnow
-from config import PRIVACY_POLICY_VERSION
 from diary import staff_audit
 from diary.errors import DiaryError
 from diary.locales import locale_of
 from diary.models import User
+from diary.policy import PRIVACY_POLICY_VERSION
 from journeys import digests, outbox, preferences, unsubscribe
 from journeys.models import Delivery, EmailPreference
 from webapp import audit

@@ -6,8 +6,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from config import PRIVACY_POLICY_VERSION
 from diary.locales import LOCALES
+from diary.policy import PRIVACY_POLICY_VERSION
 from webapp.database import transaction
 from webapp.security import safe_next
 

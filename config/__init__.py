@@ -13,13 +13,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from diary import locales
-
-BASE_DIR = Path(__file__).resolve().parent
+BASE_DIR = Path(__file__).resolve().parent.parent  # config/ sits in the project root
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 
-#: Bumped whenever the privacy promise changes; consents record the version they agreed to.
-PRIVACY_POLICY_VERSION = "2026-11"
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -59,9 +55,6 @@ class Config:
     BOUNCE_WEBHOOK_SECRET: str | None = os.environ.get("BOUNCE_WEBHOOK_SECRET") or None
 
     TIMEZONE: str = os.environ.get("TIMEZONE", "Asia/Shanghai")
-    BABEL_DEFAULT_LOCALE: str = locales.DEFAULT_LOCALE
-    #: The one catalogue: pages, emails and scheduler jobs read it (diary.locales.words).
-    BABEL_TRANSLATION_DIRECTORIES: str = str(locales.CATALOGUE_DIR)
 
     PASSWORD_RESET_MAX_AGE: int = 60 * 60  # seconds a reset link stays valid
     INVITATION_MAX_AGE: int = 14 * 24 * 60 * 60

@@ -6,10 +6,10 @@ transaction (a view, a CLI command, a job, a test) gets a session from `make_ses
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -103,6 +103,17 @@ def dialect_insert(session: Session, target: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for set-based statements (typed as a Table, not a FromClause)."""
+    return cast(Table, model.__table__)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (`Session.execute` is typed as returning a plain
+    Result; for those statements it is a CursorResult, which counts them)."""
+    return cast(CursorResult[Any], result).rowcount or 0
+
+
 def writer_engine(engine: Engine) -> Engine:
     """The same engine, for batch writers (scheduler jobs): immediate transactions on SQLite."""
     return engine.execution_options(sqlite_begin="immediate")
@@ -112,13 +123,6 @@ def make_session_factory(engine: Engine, **kwargs: Any) -> sessionmaker:
     """Sessions that keep loaded attributes after commit (pages render after the commit)."""
     kwargs.setdefault("expire_on_commit", False)
     return sessionmaker(bind=engine, **kwargs)
-
-
-def load_all_models() -> None:
-    """Import every package's models so `Base.metadata` is complete (Alembic, tests)."""
-    import content.models  # noqa: F401
-    import diary.models  # noqa: F401
-    import journeys.models  # noqa: F401
 
 
 #: Search structures made by hand in migrations (SQLite FTS5 tables, PostgreSQL GIN indexes),
