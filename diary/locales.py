@@ -97,11 +97,14 @@ class Words:
         return f"Words({self.locale!r})"
 
 
-@lru_cache(maxsize=8)
 def words(locale: str | None) -> Words:
     """The catalogue in `locale` (ours or anything `reading_locale` understands), loaded once
     per process. English reads the msgids themselves."""
-    code = reading_locale(locale)
+    return _words(reading_locale(locale))
+
+
+@lru_cache(maxsize=len(LOCALES))
+def _words(code: str) -> Words:
     translations = Translations.load(str(CATALOGUE_DIR), [str(babel_locale(code))], DOMAIN)
     return Words(code, translations)
 
