@@ -90,7 +90,7 @@ def _preference_row(rng: random.Random, user_id: int, tz: str, now: datetime
                     ) -> dict[str, Any] | None:
     """An EmailPreference row for about a third of the parents (and every New York one, so
     that they too are due at Monday 12:00 UTC = 07:00/08:00 there)."""
-    from content.authoring import TOPICS
+    from content.vocabulary import TOPICS
 
     new_york = tz == "America/New_York"
     if not new_york and rng.random() >= 0.33:
@@ -261,6 +261,15 @@ def _sink_process(port: int, shared: Any, ready: Any) -> None:
 # Phases
 # --------------------------------------------------------------------------------------------
 
+def site_links() -> Any:
+    """The links the web app hands the outbox, from its URL map on SITE_URL (the scheduler
+    builds them the same way; only the URL map is used, no database or request)."""
+    from webapp import create_app
+    from webapp.links import site_links as links_of
+
+    return links_of(create_app("development", SITE_URL=SITE_URL, SECRET_KEY=SECRET))
+
+
 def pending_email(factory: Any) -> int:
     from sqlalchemy import func, select
 
@@ -310,7 +319,7 @@ def render_all(factory: Any, now: datetime, settings: Any, limit: int | None = N
                         profiler.enable()
                     started = time.perf_counter()
                     email = digests.render(session, row, users[row.user_id], now,
-                                           settings.site_url, settings.secret,
+                                           settings.links, settings.secret,
                                            unsubscribe_mailto=settings.unsubscribe_mailto,
                                            cache=cache)
                     in_render += time.perf_counter() - started
@@ -464,7 +473,7 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
     seed_s = time.perf_counter() - t0
     log(f"seeded {args.users} parents in {seed_s:.1f} s: {seeded}")
 
-    settings = outbox.EmailSettings(site_url=SITE_URL, secret=SECRET,
+    settings = outbox.EmailSettings(links=site_links(), secret=SECRET,
                                     unsubscribe_mailto="unsubscribe@babyjourney.example")
     engine = db.make_engine(url, pool_pre_ping=True)
     factory = db.make_session_factory(engine)  # readers (the render phase)

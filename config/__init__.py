@@ -55,9 +55,6 @@ class Config:
     BOUNCE_WEBHOOK_SECRET: str | None = os.environ.get("BOUNCE_WEBHOOK_SECRET") or None
 
     TIMEZONE: str = os.environ.get("TIMEZONE", "Asia/Shanghai")
-    LANGUAGES: tuple[str, ...] = ("en", "zh_CN")
-    BABEL_DEFAULT_LOCALE: str = "en"
-    BABEL_TRANSLATION_DIRECTORIES: str = str(BASE_DIR / "webapp" / "translations")
 
     PASSWORD_RESET_MAX_AGE: int = 60 * 60  # seconds a reset link stays valid
     INVITATION_MAX_AGE: int = 14 * 24 * 60 * 60

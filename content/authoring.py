@@ -19,11 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from content import search
+from content import messages, search
 from content.errors import N_, Conflict, NotFound, ValidationError
 from content.models import (
     KINDS,
-    LOCALES,
     ContentItem,
     Publication,
     PublishMode,
@@ -33,21 +32,13 @@ from content.models import (
 )
 from content.rendering import plain_text, render_markdown
 from content.stages import UNIT_RANGES
+from content.vocabulary import CATEGORIES, TOPICS
 from db import INT_MAX
 from diary import bounds
-from diary.accounts import INTERESTS
+from diary.locales import LANGUAGE_LABELS, LOCALES
 from diary.models import User
+from diary.vocabulary import INTERESTS
 
-TOPICS = ("fetal-development", "prenatal-care", "feelings", "birth-prep", "nutrition", "senses",
-          "sleep", "feeding", "crying", "temperature", "illness-signs", "skin-care",
-          "development", "play", "bathing", "safety", "vaccination")
-CATEGORIES = {
-    "reminder": ("checkup", "vaccination", "tip", "preparation"),
-    "product": ("bath", "cotton_buds", "nappies", "wipes", "bibs", "powder_lotion", "skin_care",
-                "bottles", "feeding", "sleep", "maternity", "toys", "health", "clothing"),
-    "faq": ("account", "privacy", "pregnancy", "baby", "growth", "emails", "products"),
-}
-LOCALE_NAMES = {"en": N_("English"), "zh_CN": N_("Chinese")}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,39}$")
 _LINK = re.compile(r"\]\(([^)\s]+)")
@@ -129,16 +120,19 @@ def validate(data: ItemInput) -> None:
         text = data.translations.get(locale)
         if text is None or not text.title.strip():
             raise ValidationError(N_("The %(locale)s title is missing."), f"title_{locale}",
-                                  locale=LOCALE_NAMES[locale])
-        if data.kind in ("article", "faq") and not text.body.strip():
+                                  locale=LANGUAGE_LABELS[locale])
+        if data.kind in ("article", "faq", "message") and not text.body.strip():
             raise ValidationError(N_("The %(locale)s text is missing."), f"body_{locale}",
-                                  locale=LOCALE_NAMES[locale])
+                                  locale=LANGUAGE_LABELS[locale])
         if len(text.title) > 200:
             raise ValidationError(N_("Keep titles under 200 characters."), f"title_{locale}")
         for url in _LINK.findall(text.body) + _LINK.findall(text.summary):
             if not _good_link(url):
                 raise ValidationError(N_("This link does not look right: %(url)s"),
                                       f"body_{locale}", url=url)
+        if data.kind == messages.KIND:
+            messages.check(text.title, f"title_{locale}")
+            messages.check(text.body, f"body_{locale}")
     _validate_window(data)
     if data.review_date is not None:
         bounds.check_date(data.review_date, "review_date")
@@ -165,8 +159,12 @@ def _good_link(url: str) -> bool:
     return parts.scheme in ("http", "https") and "." in parts.netloc
 
 
+#: Kinds that are not for a stage (no window).
+WITHOUT_WINDOW = ("faq", "message")
+
+
 def _validate_window(data: ItemInput) -> None:
-    if data.kind == "faq":
+    if data.kind in WITHOUT_WINDOW:
         return
     if data.window_unit not in UNIT_RANGES:
         raise ValidationError(N_("Choose who this is for: pregnancy weeks, baby weeks or baby "

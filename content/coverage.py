@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from content.library import live
-from content.models import LOCALES, ContentItem, Status
+from content.models import ContentItem, Status
 from content.stages import Stage, coverage_stages, in_window
+from diary.locales import LOCALES
 
 COVERED_KINDS = ("article", "reminder", "product")
 

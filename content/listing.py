@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from content import library, search
 from content.authoring import TOPICS
-from content.models import KINDS, LOCALES, ContentItem, Status, Translation
+from content.models import KINDS, ContentItem, Status, Translation
 from content.stages import Stage
 from diary.accounts import users_by_id
+from diary.locales import LOCALES
 from diary.models import User
 
 PAGE_SIZE = 50

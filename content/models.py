@@ -1,8 +1,9 @@
-"""Content items (one table, four kinds), their per-locale text, versions and saves.
+"""Content items (one table, five kinds), their per-locale text, versions and saves.
 
-Articles, reminders, products and FAQ entries share everything that matters to the
-workflow — status, schedule, audience window, versions, translations — so they live in one
-table with single-table inheritance, and the few kind-specific fields are nullable columns.
+Articles, reminders, products, FAQ entries and messages (campaign copy) share everything
+that matters to the workflow — status, schedule, audience window, versions, translations —
+so they live in one table with single-table inheritance, and the few kind-specific fields
+are nullable columns.
 """
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
 from db import Base, UTCDateTime
-
-LOCALES = ("en", "zh_CN")
 
 
 class Status(str, enum.Enum):
@@ -110,8 +109,14 @@ class Faq(ContentItem):
     __mapper_args__ = {"polymorphic_identity": "faq"}
 
 
+class Message(ContentItem):
+    """Copy for campaign greetings (content.messages): reviewed like articles."""
+
+    __mapper_args__ = {"polymorphic_identity": "message"}
+
+
 KINDS: dict[str, type[ContentItem]] = {"article": Article, "reminder": Reminder,
-                                       "product": Product, "faq": Faq}
+                                       "product": Product, "faq": Faq, "message": Message}
 
 
 class Translation(Base):

@@ -30,9 +30,11 @@ from diary.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from diary.photos import PhotoStore, check_upload, process_upload
 
 DEFAULT_PACK = Path(__file__).with_name("packs") / "default"
-FILES = {"article": "articles", "reminder": "reminders", "product": "products", "faq": "faqs"}
+FILES = {"article": "articles", "reminder": "reminders", "product": "products", "faq": "faqs",
+         "message": "messages"}
 _TEXT_FIELDS = {"article": ("title", "summary", "body"), "reminder": ("title", "", "body"),
-                "product": ("name", "description", ""), "faq": ("question", "", "answer")}
+                "product": ("name", "description", ""), "faq": ("question", "", "answer"),
+                "message": ("title", "", "body")}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db import rowcount
+from diary.locales import reading_locale
 from diary.models import AccountEmail, Invitation, User
 
 #: What the queue sends. The web layer registers one renderer per kind.
@@ -42,7 +43,7 @@ def queue(session: Session, kind: str, to_address: str, *, user: User | None = N
         raise ValueError(f"unknown account email kind {kind!r}")
     row = AccountEmail(kind=kind, to_address=to_address, user_id=user.id if user else None,
                        invitation_id=invitation.id if invitation else None,
-                       locale=locale or "en", payload=dict(payload))
+                       locale=reading_locale(locale), payload=dict(payload))
     session.add(row)
     session.flush()
     return row

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from clock import utcnow
 from diary import account_mail, passwords, sessions, tokens
 from diary.errors import N_, Conflict, ValidationError
+from diary.locales import LOCALES
 from diary.models import Consent, StaffRole, User
+from diary.units import UNIT_SYSTEMS
+from diary.vocabulary import INTERESTS
 
-LOCALES = ("en", "zh_CN")
-INTERESTS = ("skin_care", "feeding", "sleep", "development", "health", "play", "bathing",
-             "pregnancy_wellbeing")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -63,7 +63,7 @@ class Profile:
             raise ValidationError(N_("Please tell us your name."), "display_name")
         if self.locale not in LOCALES:
             raise ValidationError(N_("Choose English or 简体中文."), "locale")
-        if self.unit_system not in ("metric", "imperial"):
+        if self.unit_system not in UNIT_SYSTEMS:
             raise ValidationError(N_("Choose metric or imperial units."), "unit_system")
         unknown = set(self.interests) - set(INTERESTS)
         if unknown:

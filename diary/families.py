@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from diary import age as agemath
 from diary.errors import N_, NotFound, PermissionDenied, ValidationError
+from diary.locales import words
 from diary.models import Child, Entry, Family, Membership, Photo, Relationship, Role, User
 
 SEXES = ("female", "male")
@@ -90,8 +91,7 @@ def create_family(session: Session, owner: User, relationship: str, name: str | 
                   timezone: str | None = None) -> Family:
     if relationship not in RELATIONSHIPS:
         raise ValidationError(N_("Please choose your relationship to the baby."), "relationship")
-    default = f"{owner.display_name}的家" if owner.locale == "zh_CN" \
-        else f"{owner.display_name}'s family"
+    default = words(owner.locale).gettext("%(name)s's family", name=owner.display_name)
     family = Family(name=(name or default)[:80],
                     timezone=timezone or owner.timezone)
     family.memberships.append(

@@ -28,6 +28,7 @@ from diary import age as agemath
 from diary import search
 from diary.entries import EntryInput, create_entry, delete_entry
 from diary.errors import N_, DiaryError, ValidationError
+from diary.locales import reading_locale
 from diary.milestones_data import ACT_EARLY_EN, ACT_EARLY_ZH, MILESTONES, SOURCE, SOURCE_ZH
 from diary.models import Child, Entry, User
 
@@ -75,7 +76,7 @@ def by_id(milestone_id: str) -> Milestone:
 
 
 def _is_zh(locale: str) -> bool:
-    return (locale or "").lower().startswith("zh")
+    return reading_locale(locale) == "zh_CN"
 
 
 def source(locale: str) -> str:

@@ -1,6 +1,8 @@
 """Unit conversions. Everything is stored in SI (kg, cm, °C); people type what they like."""
 from __future__ import annotations
 
+from typing import Protocol
+
 from diary.errors import N_, ValidationError
 
 KG_PER_LB = 0.45359237  # exact, by definition of the international pound
@@ -10,6 +12,18 @@ CM_PER_IN = 2.54  # exact
 WEIGHT_UNITS = ("kg", "g", "lb")
 LENGTH_UNITS = ("cm", "in")
 TEMPERATURE_UNITS = ("c", "f")
+#: What a person can choose to read measurements in (their profile's `unit_system`).
+METRIC, IMPERIAL = "metric", "imperial"
+UNIT_SYSTEMS = (METRIC, IMPERIAL)
+
+
+class HasUnitSystem(Protocol):
+    unit_system: str
+
+
+def uses_imperial(person: HasUnitSystem | None) -> bool:
+    """Whether this person reads pounds, inches and °F (anyone else, and nobody: metric)."""
+    return getattr(person, "unit_system", METRIC) == IMPERIAL
 
 
 def weight_to_kg(value: float, unit: str, ounces: float = 0.0) -> float:

@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from clock import utcnow
 from content.models import ContentItem
 from content.stages import UNIT_RANGES, UNITS, Stage
+from content.vocabulary import UNIT_NAMES
 from diary import age as agemath
-from diary.accounts import INTERESTS
 from diary.errors import N_, Conflict, NotFound, ValidationError
 from diary.models import Child, Family, Membership, User
+from diary.vocabulary import INTERESTS
 from journeys import defaults, engine
 from journeys.models import Delivery, Enrolment, Journey, JourneyStage, TickRun
 
@@ -523,10 +524,6 @@ def _int(value: Any, name: str) -> int:
         raise ValidationError(N_("Enter a whole number."), name) from None
 
 
-UNIT_LABELS = {"pregnancy_week": N_("pregnancy weeks"), "week": N_("baby weeks"),
-               "month": N_("baby months")}
-
-
 def _window(unit: str, window_from: Any, window_to: Any) -> tuple[str, int, int]:
     if unit not in UNIT_RANGES:
         raise ValidationError(N_("Choose pregnancy weeks, baby weeks or baby months."),
@@ -534,11 +531,11 @@ def _window(unit: str, window_from: Any, window_to: Any) -> tuple[str, int, int]
     low, high = _int(window_from, "window_from"), _int(window_to, "window_to")
     first, last = UNIT_RANGES[unit]
     if not first <= low <= last:
-        raise ValidationError(N_("For %(unit)s the window runs from %(low)d to %(high)d."),
-                              "window_from", unit=UNIT_LABELS[unit], low=first, high=last)
+        raise ValidationError(N_("%(unit)s run from %(low)d to %(high)d."),
+                              "window_from", unit=UNIT_NAMES[unit], low=first, high=last)
     if not first <= high <= last:
-        raise ValidationError(N_("For %(unit)s the window runs from %(low)d to %(high)d."),
-                              "window_to", unit=UNIT_LABELS[unit], low=first, high=last)
+        raise ValidationError(N_("%(unit)s run from %(low)d to %(high)d."),
+                              "window_to", unit=UNIT_NAMES[unit], low=first, high=last)
     if low > high:
         raise ValidationError(N_("The window must start before it ends (from ≤ to)."),
                               "window_to")
@@ -554,7 +551,7 @@ def _check_overlap(journey: Journey, stage: JourneyStage | None, unit: str, low:
             raise ValidationError(
                 N_("This window overlaps the stage “%(name)s” (%(key)s, %(unit)s "
                    "%(low)d–%(high)d). Stages of a journey must not overlap."),
-                "window_from", name=other.name, key=other.key, unit=UNIT_LABELS[unit],
+                "window_from", name=other.name, key=other.key, unit=UNIT_NAMES[unit],
                 low=other.window_from, high=other.window_to)
 
 

@@ -25,8 +25,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, case, extract, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from content import messages
+from content.models import ContentItem
 from db import dialect_insert
 from diary import age as agemath
+from diary.locales import format_number, locale_of, words
 from diary.models import Child, Family, Membership, User
 from journeys import ledger
 from journeys.models import CampaignSend, Delivery, EmailClick
@@ -45,6 +48,11 @@ class Campaign:
     goal_days: int
     holdout_share: float = 0.10
     channels: tuple[str, ...] = ("inbox", "email")
+
+    @property
+    def message_key(self) -> str:
+        """The studio message (content.messages) with this campaign's copy."""
+        return self.name.replace("_", "-")
 
 
 CAMPAIGNS: dict[str, Campaign] = {
@@ -199,41 +207,53 @@ def _with_family(session: Session, found: list[Eligible]) -> list[Eligible]:
 
 # --- messages --------------------------------------------------------------------------------
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _values(found: Eligible, locale: str) -> dict[str, str]:
+    """What a message's placeholders stand for: {name}, {child}, {years}."""
+    values = {"name": found.user.display_name}
+    if found.child is not None and found.child.birth_date is not None:
+        values["child"] = found.child.name
+        values["years"] = format_number(int(found.occurrence) - found.child.birth_date.year,
+                                        locale)
+    return values
 
 
-def message(found: Eligible) -> tuple[str, str]:
-    """(title, body) in the recipient's locale (zh_CN, otherwise English)."""
-    zh = (found.user.locale or "").startswith("zh")
-    name = found.user.display_name
-    if found.campaign == "baby_birthday":
-        assert found.child is not None and found.child.birth_date is not None
-        child, years = found.child.name, int(found.occurrence) - found.child.birth_date.year
-        if zh:
-            return (f"{child} {years} 岁生日快乐！🎂",
-                    f"陪伴 {child} 走过的第 {years} 年，每一天都值得珍藏。记得在日记里留一张今天的"
-                    f"生日照片，也来看看 {years} 岁宝宝的新阶段有哪些好物吧。")
-        return (f"Happy {_ordinal(years)} birthday, {child}! 🎂",
-                f"{years} {'year' if years == 1 else 'years'} of firsts with {child} — every "
-                "one worth keeping. Add a birthday photo to the diary, and take a look at "
-                "what's new for this next stage.")
-    if found.campaign == "parent_birthday":
-        if zh:
-            return (f"{name}，生日快乐！🎉",
-                    "今天的主角是你。谢谢你为家人付出的所有爱，愿你今天也被好好宠爱。")
-        return (f"Happy birthday, {name}! 🎉",
-                "Today is all about you. Thank you for all the love you give your family — "
-                "we hope someone spoils you a little today.")
-    if found.campaign == "we_miss_you":
-        if zh:
-            return (f"{name}，好久不见 💛",
-                    "好久没见到你啦！回来看看宝宝这个阶段的新内容，也在日记里记下最近的小瞬间吧。")
-        return (f"We miss you, {name} 💛",
-                "It's been a while! Drop by to see what's new for your little one's stage, "
-                "and jot down a moment or two in the diary.")
-    raise KeyError(found.campaign)
+def default_message(campaign: str, locale: str) -> tuple[str, str]:
+    """The catalogue's copy for a campaign, with `{…}` placeholders like a studio message's:
+    what is sent while no message for it is published."""
+    w = words(locale)
+    if campaign == "baby_birthday":
+        return (w.gettext("%(child)s is %(years)s today! 🎂", child="{child}", years="{years}"),
+                w.gettext("Every day with %(child)s is worth keeping. Add a birthday photo to "
+                          "the diary, and take a look at what's new for this next stage.",
+                          child="{child}"))
+    if campaign == "parent_birthday":
+        return (w.gettext("Happy birthday, %(name)s! 🎉", name="{name}"),
+                w.gettext("Today is all about you. Thank you for all the love you give your "
+                          "family — we hope someone spoils you a little today."))
+    if campaign == "we_miss_you":
+        return (w.gettext("We miss you, %(name)s 💛", name="{name}"),
+                w.gettext("It's been a while! Drop by to see what's new for your little one's "
+                          "stage, and jot down a moment or two in the diary."))
+    raise KeyError(campaign)
+
+
+def message(found: Eligible, copy: ContentItem | None = None) -> tuple[str, str]:
+    """(title, body) in the recipient's language: the campaign's published studio message
+    (`copy`) in that language when it has one, else the catalogue's default copy."""
+    locale = locale_of(found.user)
+    text = next((t for t in copy.translations if t.locale == locale), None) \
+        if copy is not None else None
+    title, body = (text.title, text.body_md) if text is not None else \
+        default_message(found.campaign, locale)
+    values = _values(found, locale)
+    return messages.fill(title, values), messages.fill(body, values)
+
+
+def published_copy(session: Session, now: datetime) -> dict[str, ContentItem]:
+    """Each campaign's published studio message, by campaign name (absent: none yet)."""
+    found = messages.published(session, [c.message_key for c in CAMPAIGNS.values()], now)
+    return {name: found[c.message_key] for name, c in CAMPAIGNS.items()
+            if c.message_key in found}
 
 
 # --- sending ---------------------------------------------------------------------------------
@@ -268,6 +288,7 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
                        CampaignSend.child_id, CampaignSend.occurrence, CampaignSend.holdout)
         won.extend(session.execute(stmt).all())
     stats.recorded = len(won)
+    copy = published_copy(session, now)
     pushes, send_ids = [], {}
     for w in won:
         stats.by_campaign[w.campaign] = stats.by_campaign.get(w.campaign, 0) + 1
@@ -277,16 +298,17 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
         e = due[_key(w.campaign, w.user_id, w.child_id, w.occurrence)]
         send_ids[(w.user_id, w.child_id, f"campaign:{w.campaign}",
                   f"{w.campaign}:{w.occurrence}")] = w.id
-        pushes.extend(_ledger_rows(e, w.child_id))
+        pushes.extend(_ledger_rows(e, w.child_id, copy.get(e.campaign)))
     stats.pushed = ledger.push(session, pushes)
     _link_inbox_deliveries(session, send_ids)
     session.flush()
     return stats
 
 
-def _ledger_rows(found: Eligible, child_id: int) -> list[dict[str, Any]]:
-    title, body = message(found)
-    locale = "zh_CN" if (found.user.locale or "").startswith("zh") else "en"
+def _ledger_rows(found: Eligible, child_id: int, copy: ContentItem | None
+                 ) -> list[dict[str, Any]]:
+    title, body = message(found, copy)
+    locale = locale_of(found.user)
     rows = []
     for channel in CAMPAIGNS[found.campaign].channels:
         payload: dict[str, Any]

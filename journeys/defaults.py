@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from content.stages import coverage_stages
+from content.vocabulary import stage_label
 from db import UTCDateTime, dialect_insert
 from diary.models import Child
 from journeys.models import Enrolment, Journey, JourneyStage
@@ -25,8 +26,6 @@ STEPS = [
     {"push": ["article"], "channels": ["inbox"], "delay_days": 1, "limit": 2,
      "when_interest": "skin_care"},
 ]
-NAMES = {"pregnancy_week": "Pregnancy week {n}", "week": "Baby week {n}",
-         "month": "Baby month {n}"}
 KEY_PREFIX = {"pregnancy_week": "pw", "week": "bw", "month": "bm"}
 
 
@@ -48,7 +47,7 @@ def _create_default(session: Session) -> Journey:
     for position, stage in enumerate(coverage_stages()):
         journey.stages.append(JourneyStage(
             key=f"{KEY_PREFIX[stage.unit]}-{stage.value}", position=position,
-            name=NAMES[stage.unit].format(n=stage.value), window_unit=stage.unit,
+            name=stage_label(stage, "en"), window_unit=stage.unit,
             window_from=stage.value, window_to=stage.value, steps=[dict(s) for s in STEPS]))
     session.add(journey)
     session.flush()

@@ -48,6 +48,7 @@ from content.library import live
 from content.models import ContentItem
 from diary.models import Child, Membership, User
 from journeys import digests
+from journeys.links import SiteLinks
 from journeys.models import Delivery, EmailPreference, Suppression
 from journeys.preferences import Schedule, zone
 from mailer import Email, Mailer, MailerUnavailable, connection, is_permanent_refusal
@@ -61,19 +62,20 @@ MAX_ERROR = 1000
 
 @dataclass(frozen=True)
 class EmailSettings:
-    """What rendering and retrying need from the app's configuration (no Flask here)."""
+    """What rendering and retrying need from the app (no Flask here): its configuration,
+    and the links the web layer builds from its URL map (`journeys.links.SiteLinks`)."""
 
-    site_url: str
+    links: SiteLinks
     secret: str
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     digest_cap: int = digests.DEFAULT_CAP
     unsubscribe_mailto: str | None = None
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> EmailSettings:
+    def from_config(cls, config: Mapping[str, Any], links: SiteLinks) -> EmailSettings:
         sender = parseaddr(str(config.get("MAIL_FROM") or ""))[1]
         domain = sender.rsplit("@", 1)[-1] if "@" in sender else None
-        return cls(site_url=str(config["SITE_URL"]), secret=str(config["SECRET_KEY"]),
+        return cls(links=links, secret=str(config["SECRET_KEY"]),
                    max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS),
                    digest_cap=int(config.get("DIGEST_MAX_EMAILS_PER_7_DAYS")
                                   or digests.DEFAULT_CAP),
@@ -102,13 +104,13 @@ def register(name: str, render: Renderer, consent: str = "marketing_opt_in",
 
 def _render_digest(session: Session, delivery: Delivery, user: User, now: datetime,
                    settings: EmailSettings, cache: dict) -> Email:
-    return digests.render(session, delivery, user, now, settings.site_url, settings.secret,
+    return digests.render(session, delivery, user, now, settings.links, settings.secret,
                           unsubscribe_mailto=settings.unsubscribe_mailto, cache=cache)
 
 
 def _render_message(session: Session, delivery: Delivery, user: User, now: datetime,
                     settings: EmailSettings, cache: dict) -> Email:
-    return digests.render_message(session, delivery, user, now, settings.site_url,
+    return digests.render_message(session, delivery, user, now, settings.links,
                                   settings.secret, unsubscribe_mailto=settings.unsubscribe_mailto)
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content.authoring import TOPICS
+from content.vocabulary import TOPICS
 from diary import accounts
 from diary.errors import N_, ValidationError
 from diary.models import Consent, User

@@ -20,11 +20,13 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+from diary.locales import LOCALES, reading_locale
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 VIEWPORTS = {"desktop": (1280, 900), "phone": (390, 844)}
-LANGUAGES = ("en", "zh_CN")
+LANGUAGES = LOCALES
 PUBLIC_PAGES = ["/", "/register", "/login", "/privacy"]
 MEMBER_PAGES = ["/", "/dashboard", "/family", "/account"]
 
@@ -76,7 +78,7 @@ def saved_language(page: Page, signed_in: bool) -> str:
         checked = page.locator("input[name=locale]:checked")
         if checked.count():
             return checked.first.get_attribute("value") or "en"
-    return "zh_CN" if page.evaluate("document.documentElement.lang") == "zh-CN" else "en"
+    return reading_locale(page.evaluate("document.documentElement.lang"))
 
 
 def switch_language(page: Page, lang: str) -> None:

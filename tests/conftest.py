@@ -7,6 +7,7 @@ freely and still leave nothing behind.
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import threading
@@ -174,6 +175,14 @@ def migrated_database_url(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
     from alembic import command
     command.upgrade(alembic_config(url), "head")
     return url, drop
+
+
+@functools.cache
+def site_links() -> Any:
+    """The links the web layer hands the domain (`journeys.links.SiteLinks`), from the testing
+    app's URL map on SITE_URL http://localhost: for domain tests that render email."""
+    from webapp.links import site_links as links_of
+    return links_of(create_app("testing"))
 
 
 @pytest.fixture(scope="session")

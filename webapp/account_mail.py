@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from clock import utcnow
 from diary import account_mail as queue
 from diary import accounts, invitations
+from diary.locales import reading_locale
 from diary.models import AccountEmail, Invitation, User
 from mailer import Email, is_permanent_refusal
 from webapp.database import get_session
@@ -140,7 +141,7 @@ def render(session: Session, row: AccountEmail) -> Email | None:
     renderer = RENDERERS.get(row.kind)
     if renderer is None:
         raise LookupError(f"no renderer for account email kind {row.kind!r}")
-    with force_locale(row.locale or "en"):
+    with force_locale(reading_locale(row.locale)):
         message = renderer(session, row)
         if message is None:
             return None

@@ -304,11 +304,12 @@ def digests_cli() -> None:
 @click.option("--batch", default=100, show_default=True, help="Emails per outbox batch.")
 def digests_send(now_text: str | None, batch: int) -> None:
     from journeys import digests, outbox
+    from webapp.scheduler import email_settings
     from webapp.services import mailer
 
     now = _parse_now(now_text)
     factory = _email_job_factory()
-    settings = outbox.EmailSettings.from_config(current_app.config)
+    settings = email_settings(current_app)
     summary = digests.run_schedule(factory, now, cap=settings.digest_cap)
     stats = outbox.send_due(factory, mailer, now, batch, settings)
     click.echo(f"scheduled {summary.scheduled} (capped {summary.capped}) of "

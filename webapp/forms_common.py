@@ -1,11 +1,10 @@
-"""Form pieces shared by several areas: the confirm button's form, checkbox lists, interests,
+"""Form pieces shared by several areas: the confirm button's form, checkbox lists,
 child details with units, time zones, error display."""
 from __future__ import annotations
 
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -21,7 +20,6 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from diary import bounds, units
-from diary.accounts import INTERESTS
 from diary.errors import DiaryError
 from diary.families import ChildDetails
 from diary.models import Child
@@ -36,18 +34,6 @@ ROLE_CHOICES = [("owner", _l("Owner – can manage the family")),
 SEX_CHOICES = [("female", _l("Girl")), ("male", _l("Boy"))]
 WEIGHT_UNIT_CHOICES = [("kg", "kg"), ("g", "g"), ("lb", "lb + oz")]
 LENGTH_UNIT_CHOICES = [("cm", "cm"), ("in", "in")]
-
-
-_INTEREST_LABELS = {"skin_care": _l("Skin care"), "feeding": _l("Feeding"),
-                    "sleep": _l("Sleep"), "development": _l("Growth & development"),
-                    "health": _l("Health"), "play": _l("Play & learning"),
-                    "bathing": _l("Bathing"), "pregnancy_wellbeing": _l("Pregnancy well-being")}
-
-
-def interest_choices() -> list[tuple[str, LazyString]]:
-    """(interest, its name) for every interest a family can choose, in the domain's order
-    (diary.accounts.INTERESTS): the one source of every interest checkbox and name."""
-    return [(interest, _INTEREST_LABELS[interest]) for interest in INTERESTS]
 
 
 class ConfirmForm(FlaskForm):

@@ -7,45 +7,47 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
-from babel.lists import format_list
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, get_locale, gettext, ngettext
+from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
 from diary import age as agemath
-from diary import units
+from diary import locales, units
 from diary.entry_kinds import KINDS
 from diary.errors import DiaryError, Term
 from diary.models import Child
+from diary.vocabulary import INTEREST_LABELS
 from webapp.extensions import babel
 
-LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+LANGUAGE_NAMES = locales.LANGUAGE_NAMES
+#: Form choices: languages in their own words, interests translated when shown.
+LOCALE_CHOICES = list(locales.LANGUAGE_NAMES.items())
+INTEREST_CHOICES = [(code, lazy_gettext(label)) for code, label in INTEREST_LABELS.items()]
+INTEREST_NAMES = dict(INTEREST_CHOICES)
 
 
 def select_locale() -> str:
     """The signed-in user's language, else the session's choice, else the browser's."""
     if current_user and current_user.is_authenticated:
-        code = current_user.locale
-    elif session.get("lang") in current_app.config["LANGUAGES"]:
-        code = session["lang"]
-    else:
-        best = request.accept_languages.best_match(["en", "zh_CN", "zh"])
-        code = "zh_CN" if best and best.startswith("zh") else "en"
-    # Babel parses "zh_CN" as zh_Hans_CN; the catalogue lives under that name.
-    return code
+        return locales.locale_of(current_user)
+    if session.get("lang") in locales.LOCALES:
+        return str(session["lang"])
+    # "zh" and "zh-TW" pick Chinese too; Babel parses "zh_CN" as zh_Hans_CN, the
+    # catalogue's folder.
+    return locales.reading_locale(request.accept_languages.best_match(
+        [*locales.LOCALES, "zh"]))
 
 
 def current_locale() -> str:
     """Our code for the request's language ("en" / "zh_CN"); Babel itself says zh_Hans_CN."""
     locale = get_locale()
-    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+    return locales.reading_locale(locale.language if locale is not None else None)
 
 
-def join_list(parts: list[str], style: str = "standard") -> str:
+def join_list(parts: list[str], style: locales.ListStyle = "standard") -> str:
     """"a, b and c" in the reader's language ("a、b和c" in Chinese); style "or" for
     alternatives. Babel knows each language's separators, so no ", " is hard-coded."""
-    return format_list([str(p) for p in parts], style=style, locale=current_locale()) \
-        if parts else ""
+    return locales.format_list(parts, current_locale(), style)
 
 
 def select_timezone() -> str:
@@ -55,6 +57,9 @@ def select_timezone() -> str:
 
 
 def init_app(app: Flask) -> None:
+    # One catalogue for pages, emails and scheduler jobs (diary.locales reads it without Flask).
+    app.config["BABEL_DEFAULT_LOCALE"] = locales.DEFAULT_LOCALE
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(locales.CATALOGUE_DIR)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale,
@@ -62,7 +67,8 @@ def init_app(app: Flask) -> None:
         format_length=format_length, format_temperature=format_temperature,
         local_datetime=local_datetime, local_date=local_date_text, kind_label=kind_label,
         kind_icon=kind_icon, age_label=entry_age_label, format_month=format_month,
-        html_lang=lambda: "zh-CN" if current_locale() == "zh_CN" else "en",
+        INTEREST_NAMES=INTEREST_NAMES,
+        html_lang=lambda code=None: locales.html_lang(code or current_locale()),
     )
 
 
@@ -174,8 +180,12 @@ def format_month(value: datetime, tz: str) -> str:
 
 
 def _imperial() -> bool:
-    return bool(current_user and current_user.is_authenticated
-                and current_user.unit_system == "imperial")
+    return units.uses_imperial(current_user)
+
+
+def number(value: float, pattern: str = "#,##0.0") -> str:
+    """A measurement's number in the reader's language (Babel, never hand-formatted)."""
+    return locales.format_number(value, current_locale(), pattern)
 
 
 def format_weight(kg: float | None) -> str:
@@ -183,24 +193,24 @@ def format_weight(kg: float | None) -> str:
         return ""
     if _imperial():
         pounds, ounces = units.kg_to_lb_oz(kg)
-        return gettext("%(lb)d lb %(oz)s oz", lb=pounds, oz=f"{ounces:g}")
-    return gettext("%(kg)s kg", kg=f"{kg:.3f}".rstrip("0").rstrip("."))
+        return gettext("%(lb)d lb %(oz)s oz", lb=pounds, oz=number(ounces, "#,##0.#"))
+    return gettext("%(kg)s kg", kg=number(kg, "#,##0.###"))
 
 
 def format_length(cm: float | None) -> str:
     if cm is None:
         return ""
     if _imperial():
-        return gettext("%(inches)s in", inches=f"{units.cm_to_in(cm):.1f}")
-    return gettext("%(cm)s cm", cm=f"{cm:.1f}")
+        return gettext("%(inches)s in", inches=number(units.cm_to_in(cm)))
+    return gettext("%(cm)s cm", cm=number(cm))
 
 
 def format_temperature(celsius: float | None) -> str:
     if celsius is None:
         return ""
     if _imperial():
-        return f"{units.c_to_f(celsius):.1f} °F"
-    return f"{celsius:.1f} °C"
+        return f"{number(units.c_to_f(celsius))} °F"
+    return f"{number(celsius)} °C"
 
 
 def kind_icon(kind: str) -> str:

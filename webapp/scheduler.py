@@ -1,63 +1,112 @@
-"""The scheduler process: APScheduler's BlockingScheduler calling the journeys jobs.
+"""The scheduler process and every job it runs, in one place.
 
-Run it with `flask --app wsgi scheduler run` (`make run` starts it beside the web app). Jobs
-are module-level functions; times are UTC; coalescing and one instance per job mean a slow
-or missed run is caught up once, not many times. Exactly-once does not depend on this
-process being alone: the delivery ledger's unique key does that.
+Run it with `flask --app wsgi scheduler run` (`make run` starts it beside the web app).
+`JOBS` lists each job with its trigger; the job functions below are module-level (APScheduler
+calls them by reference), take the app, and hand the domain what it needs from it: a writer
+session factory, the email settings and the links built from the app's URL map. Times are
+UTC; coalescing and one instance per job mean a slow or missed run is caught up once, not
+many times. Exactly-once does not depend on this process being alone: the delivery ledger's
+unique key does that.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC
+from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
+from sqlalchemy.orm import sessionmaker
 
 import db
 from clock import utcnow
+from diary import sessions
+from journeys import digests, jobs, outbox
+from webapp import account_mail
+from webapp.links import site_links
 
 log = logging.getLogger(__name__)
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
-def writer_factory(app: Flask):  # type: ignore[no-untyped-def]
+def writer_factory(app: Flask) -> sessionmaker:
     """Sessions for jobs: their own engine, with immediate write transactions on SQLite."""
     engine = db.make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
     return db.make_session_factory(db.writer_engine(engine))
 
 
+def _factory(app: Flask) -> sessionmaker:
+    """The app's job session factory, made once per app (one engine per process)."""
+    factory = app.extensions.get("job_session_factory")
+    if factory is None:
+        factory = app.extensions["job_session_factory"] = writer_factory(app)
+    return factory
+
+
+def email_settings(app: Flask) -> outbox.EmailSettings:
+    return outbox.EmailSettings.from_config(app.config, site_links(app))
+
+
+# --- the jobs ----------------------------------------------------------------------------------
+
+def journeys_tick_job(app: Flask) -> None:
+    """Enrol new children and push what their stages bring (inbox, email rows)."""
+    jobs.run_journeys_tick(_factory(app), workers=app.config["JOURNEYS_TICK_WORKERS"])
+
+
+def campaigns_job(app: Flask) -> None:
+    """Birthdays and "we miss you": record, push, measure conversions."""
+    jobs.run_campaigns(_factory(app))
+
+
+def digests_job(app: Flask) -> None:
+    """Queue the digests that are due (the outbox sends them)."""
+    digests.run_schedule(_factory(app), cap=email_settings(app).digest_cap)
+
+
+def outbox_job(app: Flask) -> None:
+    """Send the ledger's pending email (digests, campaigns, pushed items)."""
+    mailer = app.extensions["mailer"]
+    outbox.send_due(_factory(app), lambda: mailer, None, 100, email_settings(app))
+
+
+def account_mail_job(app: Flask) -> None:
+    """Account email a web worker did not send (resets, address checks, invitations)."""
+    account_mail.send_due(app, _factory(app))
+
+
+def housekeeping_job(app: Flask) -> None:
+    """Daily: forget ended sign-in sessions."""
+    with _factory(app)() as session, session.begin():
+        sessions.prune(session, utcnow())
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable[[Flask], None]
+    trigger: dict[str, Any] = field(default_factory=dict)  # APScheduler "interval" arguments
+
+
+JOBS: tuple[Job, ...] = (
+    Job("journeys-tick", journeys_tick_job, {"minutes": 5}),
+    Job("campaigns", campaigns_job, {"hours": 1}),
+    Job("digests", digests_job, {"minutes": 5}),
+    Job("outbox", outbox_job, {"minutes": 1}),
+    Job("account-mail", account_mail_job, {"seconds": 30}),
+    Job("housekeeping", housekeeping_job, {"hours": 24}),
+)
+
+
 def build(app: Flask) -> BlockingScheduler:
-    from journeys import jobs
-
-    factory = writer_factory(app)
     scheduler = BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
-    scheduler.add_job(jobs.run_journeys_tick, "interval", minutes=5, args=[factory],
-                      kwargs={"workers": app.config["JOURNEYS_TICK_WORKERS"]},
-                      id="journeys-tick", next_run_time=utcnow())
-    scheduler.add_job(jobs.run_campaigns, "interval", hours=1, args=[factory],
-                      id="campaigns", next_run_time=utcnow())
-    for job in extra_jobs(app, factory):
-        scheduler.add_job(**job)
+    for job in JOBS:
+        scheduler.add_job(job.func, "interval", args=[app], id=job.id,
+                          next_run_time=utcnow(), **job.trigger)
     return scheduler
-
-
-def extra_jobs(app: Flask, factory) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Email jobs, when the email pipeline is present (digests, outbox)."""
-    jobs: list[dict] = []
-    try:
-        from webapp.emailjobs import account_mail_job, digest_job, housekeeping_job, outbox_job
-    except ImportError:
-        return jobs
-    jobs.append({"func": housekeeping_job, "trigger": "interval", "hours": 24, "args": [app],
-                 "id": "housekeeping", "next_run_time": utcnow()})
-    jobs.append({"func": account_mail_job, "trigger": "interval", "seconds": 30, "args": [app],
-                 "id": "account-mail", "next_run_time": utcnow()})
-    jobs.append({"func": digest_job, "trigger": "interval", "minutes": 5, "args": [app],
-                 "id": "digests", "next_run_time": utcnow()})
-    jobs.append({"func": outbox_job, "trigger": "interval", "minutes": 1, "args": [app],
-                 "id": "outbox", "next_run_time": utcnow()})
-    return jobs
 
 
 def run(app: Flask) -> None:

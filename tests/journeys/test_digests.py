@@ -20,7 +20,7 @@ from diary.photos import PhotoStore
 from journeys import digests, ledger, outbox, preferences
 from journeys.models import Delivery, EmailPreference, Suppression, TickRun
 from mailer import MemoryMailer
-from tests.conftest import PASSWORD, migrated_database_url, run_at_once
+from tests.conftest import PASSWORD, migrated_database_url, run_at_once, site_links
 from tests.tokens import tampered
 
 #: These tests are written around fixed dates (NOW): the clock stands there too, so
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.clock_at("2026-11-23T01:00")
 
 
 SECRET = "test-secret-key"
-SITE = "http://localhost"
 #: Monday 2026-11-23 09:00 in Shanghai (ISO week 48).
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -102,7 +101,7 @@ def set_pref(session, user, **values):
 
 
 def settings(**kw):
-    return outbox.EmailSettings(site_url=SITE, secret=SECRET, **kw)
+    return outbox.EmailSettings(links=site_links(), secret=SECRET, **kw)
 
 
 @pytest.fixture()
@@ -316,7 +315,7 @@ def test_two_schedulers_at_once_write_one_digest_each(world, run):
 def _render(session, user, now=NOW):
     schedule(session, now)
     row = digest_rows(session, user)[-1]
-    return row, digests.render(session, row, user, now, SITE, SECRET)
+    return row, digests.render(session, row, user, now, site_links(), SECRET)
 
 
 def _hrefs(html):
@@ -358,9 +357,9 @@ def test_chinese_digest_for_a_chinese_reader(session, content):
     mei = make_parent(session, "mei@example.com", locale="zh_CN", name="豆豆")
     session.commit()
     _, email = _render(session, mei)
-    assert email.subject == "豆豆的这一周：孕20周"
+    assert email.subject == "豆豆的这一周：孕 20 周"
     assert "孕20周吃得好" in email.html and "大排畸" in email.text and "托腹带" in email.text
-    assert "你好" in email.text and "退订" in email.html and 'lang="zh-CN"' in email.html
+    assert "您好" in email.text and "退订" in email.html and 'lang="zh-CN"' in email.html
     assert "Eating well" not in email.html and "Hello" not in email.text
 
 

@@ -20,6 +20,7 @@ from diary.models import Child, Consent, Membership
 from journeys import digests, ledger, outbox, unsubscribe
 from journeys.models import Delivery, Suppression
 from mailer import Email, SMTPMailer
+from tests.conftest import site_links
 from tests.journeys.test_digests import (  # content and world are fixtures
     NOW,
     SECRET,
@@ -147,9 +148,9 @@ def test_a_chinese_reader_gets_chinese(session, session_factory, content, server
     schedule(session, NOW)
     send(session_factory, server)
     [message] = server.handler.parsed()
-    assert message["Subject"] == "豆豆的这一周：孕20周"
+    assert message["Subject"] == "豆豆的这一周：孕 20 周"
     text = message.get_body(preferencelist=("plain",)).get_content()
-    assert "你好" in text and "大排畸" in text and "退订" in text
+    assert "您好" in text and "大排畸" in text and "退订" in text
 
 
 def test_server_down_then_up_retries_with_backoff(session, session_factory, content, down):
@@ -314,12 +315,13 @@ def test_campaign_emails_need_marketing_consent_and_unknown_kinds_go_dead(
 
 
 def test_settings_come_from_the_config():
+    links = site_links()
     s = outbox.EmailSettings.from_config({
         "SITE_URL": "https://babyjourney.example", "SECRET_KEY": "k",
         "MAIL_FROM": "Baby Journey <hello@babyjourney.example>", "OUTBOX_MAX_ATTEMPTS": 4,
-        "DIGEST_MAX_EMAILS_PER_7_DAYS": 2})
-    assert (s.max_attempts, s.digest_cap, s.unsubscribe_mailto) == (
-        4, 2, "unsubscribe@babyjourney.example")
+        "DIGEST_MAX_EMAILS_PER_7_DAYS": 2}, links)
+    assert (s.max_attempts, s.digest_cap, s.unsubscribe_mailto, s.links, s.secret) == (
+        4, 2, "unsubscribe@babyjourney.example", links, "k")
     assert digests.message_id(5) == "<delivery-5@babyjourney>"
 
 

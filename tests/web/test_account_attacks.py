@@ -198,11 +198,11 @@ def test_a_withdrawn_invitation_sends_nothing_if_still_queued(app, client, make_
 
 
 def test_unverified_parents_get_no_digest_until_they_confirm(session, make_family):
-    from journeys import digests
+    from journeys.digests import scheduling
 
     verified, _ = make_family()
     unverified, _ = make_family(verified=False)
-    eligible = {row.id for row in digests._eligible(session, 0, 100)}
+    eligible = {row.id for row in scheduling._eligible(session, 0, 100)}
     assert verified.id in eligible and unverified.id not in eligible
 
 

@@ -203,8 +203,8 @@ def _empty(cls: ast.ClassDef) -> bool:
 
 
 def test_shared_form_pieces_are_defined_once_in_forms_common():
-    """The empty confirm form, the checkbox list and the interest names live in
-    webapp/forms_common.py only; views and forms import them from there."""
+    """The empty confirm form and the checkbox list live in webapp/forms_common.py only;
+    the interest names come from the one vocabulary (diary.vocabulary, webapp.i18n)."""
     problems = []
     for path in sorted((ROOT / "webapp").rglob("*.py")):
         if path.name == "forms_common.py":
@@ -217,7 +217,7 @@ def test_shared_form_pieces_are_defined_once_in_forms_common():
             if bases & {"SelectMultipleField", "SelectField", "RadioField"}:
                 problems.append(f"{where}: {cls.name} is another choice field")
         if "pregnancy_wellbeing" in path.read_text(encoding="utf-8"):
-            problems.append(f"{where}: names the interests (forms_common.interest_choices)")
+            problems.append(f"{where}: names the interests (diary.vocabulary.INTEREST_LABELS)")
     common = {cls.name for cls in _classes(ROOT / "webapp/forms_common.py")}
     assert problems == [] and {"ConfirmForm", "MultiCheckboxField"} <= common
 

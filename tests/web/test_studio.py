@@ -499,7 +499,7 @@ def test_list_search_filters_and_badges(client, session, login_as, marketer):
 
     found, page = keys("/studio")
     assert found == {"week-12-scan", "baby-sleep", "BJ-NAP-001"}
-    assert "Pregnancy week 12" in page and "Baby week 0–4" in page and "Month 3–6" in page
+    assert "Pregnancy week 12" in page and "Baby weeks 0–4" in page and "Baby, months 3–6" in page
     assert "studio-status-draft" in page and "studio-status-published" in page
     assert keys("/studio?q=sleep")[0] == {"baby-sleep"}
     assert keys("/studio?q=nap")[0] == {"BJ-NAP-001"}  # by SKU

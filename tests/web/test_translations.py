@@ -48,3 +48,17 @@ def test_every_string_in_the_code_is_in_the_catalogue():
         if msgid and catalog.get(msgid, context=context) is None:
             missing.add((filename, msgid))
     assert missing == set(), "run the README's extract + update commands and translate"
+
+
+def test_pages_and_emails_read_one_catalogue(app):
+    """The scheduler renders email without Flask (diary.locales.words); the pages use
+    Flask-Babel: both read the same messages.po, so they say the same thing."""
+    from flask_babel import force_locale, gettext
+
+    from diary import locales
+
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"] == str(locales.CATALOGUE_DIR)
+    with app.test_request_context(), force_locale("zh_CN"):
+        for msgid in ("Email preferences", "Unsubscribe", "Reminders", "Baby, month %(num)d"):
+            assert gettext(msgid, num=3) == locales.words("zh_CN").gettext(msgid, num=3) \
+                != msgid

@@ -6,17 +6,18 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
-from webapp.blueprints.auth.forms import LOCALE_CHOICES
-from webapp.forms_common import MultiCheckboxField, interest_choices, timezone_choices
+from diary.units import IMPERIAL, METRIC
+from webapp.forms_common import MultiCheckboxField, timezone_choices
+from webapp.i18n import INTEREST_CHOICES, LOCALE_CHOICES
 
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=80)])
     timezone = SelectField(_l("Time zone"), choices=[])
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES)
-    unit_system = RadioField(_l("Units"), choices=[("metric", _l("Metric (kg, cm, °C)")),
-                                                   ("imperial", _l("Imperial (lb, in, °F)"))])
-    interests = MultiCheckboxField(_l("Interests"), choices=interest_choices())
+    unit_system = RadioField(_l("Units"), choices=[(METRIC, _l("Metric (kg, cm, °C)")),
+                                                   (IMPERIAL, _l("Imperial (lb, in, °F)"))])
+    interests = MultiCheckboxField(_l("Interests"), choices=INTEREST_CHOICES)
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)])
     region_province = StringField(_l("Province or state (optional)"),
                                   validators=[Optional(), Length(max=80)])

@@ -17,11 +17,9 @@ from webapp.forms_common import (
     RELATIONSHIP_CHOICES,
     ChildForm,
     MultiCheckboxField,
-    interest_choices,
     timezone_choices,
 )
-
-LOCALE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
+from webapp.i18n import INTEREST_CHOICES, LOCALE_CHOICES
 
 
 class ParentFieldsMixin:
@@ -35,7 +33,7 @@ class ParentFieldsMixin:
     timezone = SelectField(_l("Time zone"), choices=[], default="Asia/Shanghai")
     locale = RadioField(_l("Language"), choices=LOCALE_CHOICES, default="en")
     interests = MultiCheckboxField(_l("What would you like to hear about?"),
-                                   choices=interest_choices())
+                                   choices=INTEREST_CHOICES)
     relationship = SelectField(_l("Your relationship to the baby"),
                                choices=RELATIONSHIP_CHOICES, default="mother")
     child_data_consent = BooleanField(

@@ -6,9 +6,9 @@ from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField
 
-from content.authoring import TOPICS
+from content.vocabulary import TOPICS
 from journeys.preferences import FREQUENCIES, PAUSE_WEEKS
-from webapp.content_format import TOPIC_LABELS
+from webapp.content_format import TOPIC_NAMES
 from webapp.forms_common import MultiCheckboxField
 
 HOUR_CHOICES = [(h, f"{h:02d}:00") for h in range(24)]
@@ -26,7 +26,7 @@ class PreferencesForm(FlaskForm):
     quiet_end = SelectField(_l("Quiet hours until"), coerce=int, choices=HOUR_CHOICES,
                             default=8)
     topics = MultiCheckboxField(_l("Topics I want most (none ticked: everything)"),
-                                choices=[(t, TOPIC_LABELS[t]) for t in TOPICS])
+                                choices=[(t, TOPIC_NAMES[t]) for t in TOPICS])
 
 
 class PauseForm(FlaskForm):

@@ -32,6 +32,7 @@ from flask_login import current_user, login_required
 
 from clock import utcnow
 from diary.errors import DiaryError
+from diary.locales import locale_of
 from diary.policy import PRIVACY_POLICY_VERSION
 from journeys import digests, preferences, unsubscribe
 from journeys.models import EmailPreference
@@ -84,7 +85,7 @@ def unsubscribe_link(token: str) -> Any:
     except DiaryError as error:
         return render_error(404, translate_error(error))
     if request.method != "POST":  # GET and HEAD (link scanners) only show the question
-        with force_locale(user.locale or "en"):
+        with force_locale(locale_of(user)):
             return render_template("emails_pages/unsubscribe.html", token=token,
                                    email=_masked(user.email), form=ConfirmForm(),
                                    done=False)
@@ -92,7 +93,7 @@ def unsubscribe_link(token: str) -> Any:
         unsubscribe.unsubscribe(s, user, unsubscribe.SOURCE, PRIVACY_POLICY_VERSION)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return Response("", status=200, mimetype="text/plain")  # the mail client's POST
-    with force_locale(user.locale or "en"):
+    with force_locale(locale_of(user)):
         return render_template("emails_pages/unsubscribe.html", token=token,
                                email=_masked(user.email), form=None, done=True)
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from diary import growth, growth_report, units
 from diary.growth_report import DAYS_PER_MONTH, Point, Sample, Trend
 from diary.models import Child
-from webapp.i18n import current_locale, format_length, format_weight, local_date_text
+from webapp.i18n import current_locale, format_length, format_weight, local_date_text, number
 
 INDICATORS = growth_report.CHART_INDICATORS
 TITLES = {"wfa": _l("Weight for age"), "lhfa": _l("Length/height for age"),
@@ -22,7 +22,7 @@ TITLES = {"wfa": _l("Weight for age"), "lhfa": _l("Length/height for age"),
 
 
 def _imperial() -> bool:
-    return getattr(current_user, "unit_system", "metric") == "imperial"
+    return units.uses_imperial(current_user)
 
 
 def y_unit(indicator: str) -> str:
@@ -47,7 +47,7 @@ def format_value(indicator: str, value: float) -> str:
     if indicator in ("wfa", "wflh"):
         return format_weight(value)
     if indicator == "bmifa":
-        return f"{value:.1f} kg/m²"
+        return f"{number(value)} kg/m²"
     return format_length(value)
 
 
@@ -171,11 +171,11 @@ def _velocity_text(indicator: str, velocity: float) -> str:
     if indicator == "wfa":
         if _imperial():
             return gettext("About %(amount)s oz a week.",
-                           amount=f"{velocity / 1000 / units.KG_PER_LB * 16:.1f}")
+                           amount=number(velocity / 1000 / units.KG_PER_LB * 16))
         return gettext("About %(amount)d g a week.", amount=round(velocity))
     amount = units.cm_to_in(velocity) if _imperial() else velocity
     unit = "in" if _imperial() else "cm"
-    return gettext("About %(amount)s %(unit)s a month.", amount=f"{amount:.1f}", unit=unit)
+    return gettext("About %(amount)s %(unit)s a month.", amount=number(amount), unit=unit)
 
 
 def entry_percentiles(child: Child, entry_id: int, rows: list[Sample]) -> list[tuple[str, str,

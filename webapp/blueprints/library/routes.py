@@ -9,9 +9,9 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from content import library
-from content.authoring import TOPICS
 from content.models import Article, Product, Reminder
 from content.stages import Stage, coverage_stages, stage_of
+from content.vocabulary import TOPICS
 from diary import families
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
+from diary.locales import LOCALES
 from diary.policy import PRIVACY_POLICY_VERSION
 from webapp.database import transaction
 from webapp.security import safe_next
@@ -30,7 +31,7 @@ def privacy() -> Any:
 def set_language() -> Any:
     """The header switcher: remembered on the account, or in the session before sign-in."""
     lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
+    if lang in LOCALES:
         if current_user.is_authenticated:
             with transaction():
                 current_user.locale = lang

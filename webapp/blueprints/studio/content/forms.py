@@ -7,7 +7,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -22,37 +21,24 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from content.authoring import CATEGORIES, TOPICS, ItemInput, TextInput
+from content.authoring import WITHOUT_WINDOW, ItemInput, TextInput
 from content.errors import N_, ValidationError
-from content.models import KINDS, LOCALES
+from content.models import KINDS
 from content.stages import UNITS
+from content.vocabulary import CATEGORIES, TOPICS
 from diary import bounds
-from webapp.content_format import TOPIC_LABELS
-from webapp.forms_common import DateInRange, MultiCheckboxField, interest_choices
+from diary.locales import LOCALES, currency_digits
+from webapp.content_format import CATEGORY_NAMES, TOPIC_NAMES, UNIT_NAMES
+from webapp.forms_common import DateInRange, MultiCheckboxField
+from webapp.i18n import INTEREST_CHOICES, LOCALE_CHOICES
 
 KIND_NAMES = {"article": _l("Article"), "reminder": _l("Reminder"), "product": _l("Product"),
-              "faq": _l("FAQ")}
+              "faq": _l("FAQ"), "message": _l("Message")}
 KIND_PLURALS = {"article": _l("Articles"), "reminder": _l("Reminders"),
-                "product": _l("Products"), "faq": _l("FAQs")}
+                "product": _l("Products"), "faq": _l("FAQs"), "message": _l("Messages")}
 STATUS_NAMES = {"draft": _l("Draft"), "in_review": _l("In review"),
                 "published": _l("Published"), "scheduled": _l("Scheduled"),
                 "archived": _l("Archived")}
-UNIT_NAMES = {"pregnancy_week": _l("Pregnancy weeks"), "week": _l("Baby weeks"),
-              "month": _l("Baby months")}
-#: Topics are named as parents see them (one table for the studio and the site).
-TOPIC_NAMES = TOPIC_LABELS
-CATEGORY_NAMES = {
-    "checkup": _l("Check-up"), "vaccination": _l("Vaccination"), "tip": _l("Tip"),
-    "preparation": _l("Preparation"), "bath": _l("Bath"), "cotton_buds": _l("Cotton buds"),
-    "nappies": _l("Nappies"), "wipes": _l("Wipes"), "bibs": _l("Bibs"),
-    "powder_lotion": _l("Powder and lotion"), "skin_care": _l("Skin care"),
-    "bottles": _l("Bottles"), "feeding": _l("Feeding"), "sleep": _l("Sleep"),
-    "maternity": _l("Maternity"), "toys": _l("Toys"), "health": _l("Health"),
-    "clothing": _l("Clothing"), "account": _l("Account"), "privacy": _l("Privacy"),
-    "pregnancy": _l("Pregnancy"), "baby": _l("Baby"), "growth": _l("Growth"),
-    "emails": _l("Emails"), "products": _l("Products"),
-}
-LOCALE_CHOICES = [("en", "English"), ("zh_CN", "简体中文")]
 
 #: Which text boxes each kind has, and what they are called (same mapping as the packs:
 #: products keep name/description in title/summary, FAQs question/answer in title/body).
@@ -62,6 +48,9 @@ KIND_TEXT: dict[str, dict[str, Any]] = {
     "reminder": {"title": _l("Title"), "body": _l("Reminder text (Markdown)")},
     "product": {"title": _l("Product name"), "summary": _l("Description")},
     "faq": {"title": _l("Question"), "body": _l("Answer (Markdown)")},
+    "message": {"title": _l("Title"),
+                "body": _l("Message text (plain text; {name}, {child} and {years} are filled "
+                           "in)")},
 }
 #: Domain error fields → form fields, per kind (so every message lands on a visible box).
 BASE_FIELD_MAP = {"photos": "image", "price_minor": "price", "window_to": "window_from"}
@@ -107,7 +96,7 @@ def format_price_input(minor: int | None, currency: str | None) -> str:
 
 def _precision(currency: str) -> int:
     try:
-        return get_currency_precision(currency) if re.fullmatch(r"[A-Z]{3}", currency) else 2
+        return currency_digits(currency) if re.fullmatch(r"[A-Z]{3}", currency) else 2
     except Exception:  # noqa: BLE001 - unknown codes are refused by the domain anyway
         return 2
 
@@ -154,7 +143,7 @@ class ItemForm(FlaskForm):
     window_from = IntegerField(_l("From"), validators=[Optional()])
     window_to = IntegerField(_l("To"), validators=[Optional()])
     topics = MultiCheckboxField(_l("Topics"), choices=[(t, TOPIC_NAMES[t]) for t in TOPICS])
-    interests = MultiCheckboxField(_l("Interests it suits"), choices=interest_choices())
+    interests = MultiCheckboxField(_l("Interests it suits"), choices=INTEREST_CHOICES)
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
     source = StringField(_l("Sources"), validators=[Optional(), Length(max=300)],
                          description=_l("The public bodies this is informed by (WHO, NHS, "
@@ -205,7 +194,7 @@ class ItemForm(FlaskForm):
 
     @property
     def has_window(self) -> bool:
-        return self.kind != "faq"
+        return self.kind not in WITHOUT_WINDOW
 
     @property
     def has_category(self) -> bool:
@@ -233,7 +222,7 @@ class ItemForm(FlaskForm):
             window_from=self.window_from.data if self.has_window else None,
             window_to=self.window_to.data if self.has_window else None,
             topics=list(self.topics.data or []) if kind == "article" else [],
-            interests=list(self.interests.data or []) if kind != "faq" else [],
+            interests=list(self.interests.data or []) if self.has_window else [],
             tags=split_tags(self.tags.data or ""),
             category=(self.category.data or None) if self.has_category else None,
             source=(self.source.data or "").strip(),
@@ -305,5 +294,5 @@ class FamilyPreviewForm(FlaskForm):
     due_date = DateField(_l("…or a due date"), validators=[Optional(), DateInRange()])
     birth_date = DateField(_l("…or a birth date"), validators=[Optional(), DateInRange()])
     on = DateField(_l("On the day"), validators=[Optional(), DateInRange()])
-    interests = MultiCheckboxField(_l("Interests"), choices=interest_choices())
+    interests = MultiCheckboxField(_l("Interests"), choices=INTEREST_CHOICES)
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES, default="en")

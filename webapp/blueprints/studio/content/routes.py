@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency
 from flask import (
     Blueprint,
     abort,
@@ -30,22 +28,21 @@ from markupsafe import Markup
 from clock import utcnow
 from content import authoring, coverage, library, listing, packs, workflow
 from content.errors import Conflict, PermissionDenied, StaleVersion, ValidationError
-from content.models import KINDS, LOCALES, ContentItem, PublishMode, Version
+from content.models import KINDS, ContentItem, PublishMode, Version
 from content.rendering import render_markdown
 from content.stages import Stage, coverage_stages, stage_of
 from diary import age as agemath
-from diary.accounts import INTERESTS, users_by_id
+from diary.accounts import users_by_id
 from diary.errors import DiaryError
+from diary.locales import LOCALES, language_name
 from diary.models import Child, User
 from diary.photos import process_upload
+from diary.vocabulary import INTERESTS
 from webapp.blueprints.studio import EDITORS
 from webapp.blueprints.studio.content.forms import (
-    CATEGORY_NAMES,
     KIND_PLURALS,
     KIND_TEXT,
     STATUS_NAMES,
-    TOPIC_NAMES,
-    UNIT_NAMES,
     FamilyPreviewForm,
     ImportForm,
     ItemForm,
@@ -55,9 +52,11 @@ from webapp.blueprints.studio.content.forms import (
     to_local,
     to_utc,
 )
+from webapp.content_format import CATEGORY_NAMES, TOPIC_NAMES, UNIT_NAMES, window_text
+from webapp.content_format import stage_label as stage_text
 from webapp.database import get_session, transaction
-from webapp.forms_common import apply_error, interest_choices
-from webapp.i18n import join_list, local_datetime, translate_error
+from webapp.forms_common import apply_error
+from webapp.i18n import INTEREST_NAMES, join_list, local_datetime, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.security import staff_required
 from webapp.services import content_store, send_content_image
@@ -66,41 +65,6 @@ bp = Blueprint("content", __name__)
 
 
 # --- helpers shared by the templates -------------------------------------------------------
-
-def window_text(unit: str | None, low: int | None, high: int | None) -> str:
-    """"Pregnancy week 12–14", "Baby week 0–4", "Month 3–6" (or one value when equal)."""
-    if unit is None or low is None or high is None:
-        return ""
-    if low == high:
-        return {"pregnancy_week": gettext("Pregnancy week %(num)d", num=low),
-                "week": gettext("Baby week %(num)d", num=low),
-                "month": gettext("Month %(num)d", num=low)}.get(unit, f"{unit} {low}")
-    return {"pregnancy_week": gettext("Pregnancy week %(low)d–%(high)d", low=low, high=high),
-            "week": gettext("Baby week %(low)d–%(high)d", low=low, high=high),
-            "month": gettext("Month %(low)d–%(high)d", low=low, high=high)
-            }.get(unit, f"{unit} {low}–{high}")
-
-
-def stage_text(stage: Stage | str) -> str:
-    if isinstance(stage, str):
-        parsed = Stage.parse(stage)
-        if parsed is None:
-            return stage
-        stage = parsed
-    return window_text(stage.unit, stage.value, stage.value)
-
-
-def price_text(item: ContentItem, locale: str = "en") -> str:
-    if item.price_minor is None or not item.currency:
-        return ""
-    from babel.numbers import get_currency_precision
-    try:
-        digits = get_currency_precision(item.currency)
-        return format_currency(Decimal(item.price_minor).scaleb(-digits), item.currency,
-                               locale=locale)
-    except Exception:  # noqa: BLE001 - an odd code still shows something
-        return f"{item.currency} {item.price_minor}"
-
 
 def review_required() -> bool:
     return bool(current_app.config.get("CONTENT_REVIEW_REQUIRED", True))
@@ -130,17 +94,17 @@ def diff_label(kind: str, name: str) -> str:
               "publish_at": gettext("Publish on (UTC)"), "kind": gettext("Kind")}
     if locale:
         text = KIND_TEXT.get(kind, {}).get(base)
-        language = {"en": "English", "zh_CN": "简体中文"}.get(locale, locale)
+        language = language_name(locale)
         return f"{text or base} · {language}"
     return labels.get(base, base)
 
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return dict(window_text=window_text, stage_text=stage_text, price_text=price_text,
+    return dict(window_text=window_text, stage_text=stage_text,
                 status_of=status_of, KIND_PLURALS=KIND_PLURALS, STATUS_NAMES=STATUS_NAMES,
                 TOPIC_NAMES=TOPIC_NAMES, UNIT_NAMES=UNIT_NAMES, CATEGORY_NAMES=CATEGORY_NAMES,
-                LOCALES=LOCALES, INTEREST_NAMES=dict(interest_choices()))
+                LOCALES=LOCALES, INTEREST_NAMES=INTEREST_NAMES)
 
 
 def _flash_error(error: DiaryError) -> None:

@@ -15,12 +15,11 @@ from diary.models import User
 from journeys import authoring
 from webapp import audit
 from webapp.blueprints.studio import READERS
-from webapp.blueprints.studio.content.routes import window_text
 from webapp.blueprints.studio.families.forms import FamilySearchForm
 from webapp.blueprints.studio.journeys.forms import CHANNEL_CHOICES
+from webapp.content_format import window_text
 from webapp.database import get_session
-from webapp.forms_common import interest_choices
-from webapp.i18n import current_locale
+from webapp.i18n import INTEREST_NAMES, current_locale
 from webapp.security import staff_required
 
 bp = Blueprint("families", __name__)
@@ -28,7 +27,7 @@ bp = Blueprint("families", __name__)
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return dict(window_text=window_text, INTEREST_NAMES=dict(interest_choices()),
+    return dict(window_text=window_text, INTEREST_NAMES=INTEREST_NAMES,
                 CHANNEL_NAMES=dict(CHANNEL_CHOICES))
 
 

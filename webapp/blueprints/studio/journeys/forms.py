@@ -16,8 +16,9 @@ from wtforms.validators import InputRequired, Length, Optional
 from content.stages import UNITS
 from journeys.authoring import CHANNELS, PUSH_KINDS
 from journeys.models import Journey, JourneyStage
-from webapp.blueprints.studio.content.forms import UNIT_NAMES
-from webapp.forms_common import MultiCheckboxField, interest_choices
+from webapp.content_format import UNIT_NAMES
+from webapp.forms_common import MultiCheckboxField
+from webapp.i18n import INTEREST_CHOICES
 
 ENTRY_STAGE_CHOICES = [("any", _l("Every family")), ("expecting", _l("Expecting families")),
                        ("born", _l("Families whose baby is born"))]
@@ -33,7 +34,7 @@ class JourneySettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     entry_stage = SelectField(_l("Who may enter"), choices=ENTRY_STAGE_CHOICES, default="any")
     interests = MultiCheckboxField(
-        _l("Only families interested in"), choices=interest_choices(),
+        _l("Only families interested in"), choices=INTEREST_CHOICES,
         description=_l("Leave empty for everyone; with several, one of them is enough."))
     region = StringField(_l("Only families in the province"),
                          validators=[Optional(), Length(max=80)],
@@ -94,7 +95,7 @@ class StepForm(FlaskForm):
     limit = IntegerField(_l("How many of each kind"), default=1, validators=[InputRequired()],
                          description=_l("1 to 5."))
     when_interest = SelectField(_l("Only for families interested in"),
-                                choices=[("", _l("Everyone (no branch)"))] + interest_choices(),
+                                choices=[("", _l("Everyone (no branch)"))] + INTEREST_CHOICES,
                                 default="")
 
     def to_step(self) -> dict[str, Any]:

@@ -23,8 +23,7 @@ from diary.errors import N_, Conflict, DiaryError, NotFound
 from journeys import authoring
 from journeys.models import Journey, JourneyStage
 from webapp.blueprints.studio import EDITORS, READERS
-from webapp.blueprints.studio.content.forms import STATUS_NAMES, UNIT_NAMES
-from webapp.blueprints.studio.content.routes import window_text
+from webapp.blueprints.studio.content.forms import STATUS_NAMES
 from webapp.blueprints.studio.journeys.forms import (
     CHANNEL_CHOICES,
     ENTRY_STAGE_CHOICES,
@@ -34,9 +33,10 @@ from webapp.blueprints.studio.journeys.forms import (
     StageWindowForm,
     StepForm,
 )
+from webapp.content_format import UNIT_NAMES, window_text
 from webapp.database import get_session, transaction
-from webapp.forms_common import ConfirmForm, apply_error, interest_choices
-from webapp.i18n import join_list
+from webapp.forms_common import ConfirmForm, apply_error
+from webapp.i18n import INTEREST_NAMES, join_list
 from webapp.params import id_arg
 from webapp.security import staff_required
 
@@ -72,7 +72,7 @@ def step_text(step: dict[str, Any]) -> str:
                   for c in channels])
     interest = step.get("when_interest")
     if interest:
-        name = dict(interest_choices()).get(interest, interest)
+        name = INTEREST_NAMES.get(interest, interest)
         return gettext("If interested in %(interest)s, %(when)s: push %(what)s %(where)s",
                        interest=str(name).lower(), when=when[:1].lower() + when[1:],
                        what=what, where=where)
@@ -83,9 +83,9 @@ def entry_text(rule: dict[str, Any] | None) -> str:
     rule = rule or {}
     parts = [str(dict(ENTRY_STAGE_CHOICES).get(rule.get("stage") or "any", rule.get("stage")))]
     if rule.get("interests"):
-        names = dict(interest_choices())
         parts.append(gettext("interested in %(names)s",
-                             names=join_list([names.get(i, i) for i in rule["interests"]],
+                             names=join_list([INTEREST_NAMES.get(i, i)
+                                              for i in rule["interests"]],
                                              style="or")))
     if rule.get("region"):
         parts.append(gettext("in %(region)s", region=rule["region"]))
@@ -96,7 +96,7 @@ def entry_text(rule: dict[str, Any] | None) -> str:
 def _helpers() -> dict[str, Any]:
     return dict(window_text=window_text, step_text=step_text, entry_text=entry_text,
                 UNIT_NAMES=UNIT_NAMES, STATUS_NAMES=STATUS_NAMES,
-                INTEREST_NAMES=dict(interest_choices()), CHANNEL_NAMES=dict(CHANNEL_CHOICES),
+                INTEREST_NAMES=INTEREST_NAMES, CHANNEL_NAMES=dict(CHANNEL_CHOICES),
                 can_edit_journeys=current_user.is_authenticated
                 and current_user.staff_role in EDITORS + ("admin",))
 
