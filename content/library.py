@@ -4,18 +4,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from clock import utcnow
 from content import search
-from content.models import Article, ContentItem, Faq, Product, Reminder, SavedItem, Status
+from content.models import (
+    Article,
+    ContentItem,
+    Faq,
+    Product,
+    SavedItem,
+    Status,
+    Translation,
+)
 from content.stages import Stage, stage_of, unit_order
 from diary.models import Child, User
 
 
-def live(now: datetime | None = None) -> ColumnElement[bool]:
-    now = now or utcnow()
+def live(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
+    """Published, and due: `now` is a time, or a bound parameter of a statement built once."""
+    if now is None:
+        now = utcnow()
     return and_(ContentItem.status == Status.PUBLISHED.value,
                 or_(ContentItem.publish_at.is_(None), ContentItem.publish_at <= now))
 
@@ -61,18 +71,44 @@ class ThisWeek:
     products: list[ContentItem] = field(default_factory=list)
 
 
+#: The stage's live candidates for "this week", as light rows (no texts): ranking needs only
+#: these columns, and only the few items shown are then loaded with their titles. Built once.
+_STAGE_NOW = bindparam("now")
+_THIS_WEEK_CANDIDATES = (
+    select(ContentItem.id, ContentItem.kind, ContentItem.key, ContentItem.interests,
+           ContentItem.window_from, ContentItem.window_to, ContentItem.position)
+    .where(live(_STAGE_NOW), ContentItem.kind.in_(list(THIS_WEEK_LIMITS)),
+           ContentItem.window_unit == bindparam("unit"),
+           ContentItem.window_from <= bindparam("value"),
+           ContentItem.window_to >= bindparam("value"),
+           or_(ContentItem.kind != Product.__mapper__.polymorphic_identity,
+               ContentItem.active.is_(True))))
+_ITEMS_WITH_TITLES = (
+    select(ContentItem).where(ContentItem.id.in_(bindparam("ids", expanding=True)))
+    .options(selectinload(ContentItem.translations).load_only(
+        Translation.item_id, Translation.locale, Translation.title, Translation.summary)))
+
+
 def this_week(session: Session, child: Child, reader: User, on: date,
               now: datetime | None = None) -> ThisWeek:
-    """The dashboard's "this week for you" for one child, in the reader's interests."""
+    """The dashboard's "this week for you" for one child, in the reader's interests: what
+    `for_stage` would rank first for each kind, in two queries instead of six."""
     stage = stage_of(child, on)
     result = ThisWeek(child, stage)
     if stage is None:
         return result
     interests = list(reader.interests or [])
-    limits = THIS_WEEK_LIMITS
-    result.articles = for_stage(session, Article, stage, interests, limits["article"], now)
-    result.reminders = for_stage(session, Reminder, stage, interests, limits["reminder"], now)
-    result.products = for_stage(session, Product, stage, interests, limits["product"], now)
+    candidates = session.execute(_THIS_WEEK_CANDIDATES, {
+        "now": now or utcnow(), "unit": stage.unit, "value": stage.value}).all()
+    chosen = {kind: [row.id for row in ranked([r for r in candidates if r.kind == kind],
+                                               interests)[:limit]]
+              for kind, limit in THIS_WEEK_LIMITS.items()}
+    ids = [i for kind_ids in chosen.values() for i in kind_ids]
+    items = {item.id: item for item in session.scalars(_ITEMS_WITH_TITLES, {"ids": ids})} \
+        if ids else {}
+    result.articles, result.reminders, result.products = (
+        [items[i] for i in chosen[kind] if i in items]
+        for kind in ("article", "reminder", "product"))
     return result
 
 

@@ -32,7 +32,7 @@ from diary.entries import Cursor
 from diary.entry_kinds import EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
-from diary.models import Child, Membership
+from diary.models import Child
 from diary.models.entries import ENTRY_KINDS, PREGNANCY_KINDS, QUICK_LOG_KINDS
 from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
@@ -111,15 +111,6 @@ def timeline(child_id: int) -> Any:
                                        cursor=cursor,
                                        limit=current_app.config["TIMELINE_PAGE_SIZE"])
     partial = bool(request.headers.get("HX-Request")) and cursor is not None
-    key = fragments.page_key("timeline", child, membership.role, child_today(child),
-                             tuple(page.refs))
-    return fragments.cached_page(key, lambda: _render_timeline(
-        s, child, membership, page, kinds, query, partial))
-
-
-def _render_timeline(s: Session, child: Child, membership: Membership,
-                     page: entry_service.TimelineRefs, kinds: list[str], query: str,
-                     partial: bool) -> str:
     tz = ZoneInfo(child.family.timezone)
     pairs = zip(page.refs, fragments.cards(s, page.refs, child), strict=True)
     months = []  # (YYYY-MM, the month's first entry time, its cards)
