@@ -42,7 +42,7 @@ from webapp.blueprints.family.forms import ConfirmForm
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import apply_error
-from webapp.i18n import child_today, kind_label, translate_error
+from webapp.i18n import child_today, current_locale, kind_label, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.services import photo_store
 
@@ -79,7 +79,7 @@ def child_home(child_id: int) -> Any:
     siblings = families.children_of(s, current_user)
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=library.this_week(s, child, current_user,
-                                                       child_today(child)),
+                                                       child_today(child), current_locale()),
                            inbox_entries=inbox.messages(s, current_user, limit=3,
                                                         child_id=child.id),
                            can_write=membership.can_write,

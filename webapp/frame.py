@@ -1,0 +1,62 @@
+"""The page frame's fixed parts, rendered once per language and kept per worker.
+
+Every page wraps its content in the same frame: the head's links, the navigation, the
+language switch, the footer and the scripts. Rendered each time, that was about thirty
+`url_for` and `gettext` calls per page for markup that only changes with the language.
+Those parts live in templates/frame/ and `base.html` takes them from here, keyed by
+(part, locale, script root); what is the viewer's own — the CSRF tokens, the unread badge,
+the page's own path, flashed messages, the address to confirm — stays in `base.html` and is
+rendered for every request.
+
+A part may depend on the language and on the URL map only. `tests/web/test_frame.py` reads
+every part's source and refuses anything that names the viewer, the session or the request,
+so a part can never carry one family's (or one session's) data into another's page.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import get_locale
+from markupsafe import Markup
+
+#: The parts, each templates/frame/<name>.html.
+PARTS = frozenset({
+    "head", "nav_open", "nav_staff", "nav_parent_before_badge", "nav_parent_after_badge",
+    "nav_guest", "language_form", "language_buttons", "sign_out_form", "sign_out_button",
+    "guest_buttons", "nav_close", "footer"})
+#: Each app keeps its own parts, keyed by (part, locale, script root); the locales are the
+#: app's few, and the script root is the server's mount point, so this stays small. The
+#: bound is only a guard.
+MAX_PARTS = 1000
+
+
+class FrameParts:
+    """`frame.nav_open` in a template: the part in this request's language."""
+
+    __slots__ = ("_parts", "_locale", "_root")
+
+    def __init__(self, parts: dict[tuple[str, str, str], Markup], locale: str,
+                 root: str) -> None:
+        self._parts, self._locale, self._root = parts, locale, root
+
+    def __getattr__(self, name: str) -> Markup:
+        key = (name, self._locale, self._root)
+        _parts = self._parts
+        html = _parts.get(key)
+        if html is None:
+            if name not in PARTS:
+                raise AttributeError(name)
+            html = Markup(render_template(f"frame/{name}.html"))  # nosec: our own template
+            if len(_parts) >= MAX_PARTS:
+                _parts.clear()
+            _parts[key] = html  # two threads may both render a part: the same HTML
+        return html
+
+
+def frame_parts() -> FrameParts:
+    return FrameParts(current_app.extensions["frame_parts"], str(get_locale()),
+                      request.script_root)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["frame_parts"] = {}
+    app.jinja_env.globals["frame_parts"] = frame_parts
