@@ -6,7 +6,8 @@ language switch, the footer and the scripts. Rendered each time, that was about 
 Those parts live in templates/frame/ and `base.html` takes them from here, keyed by
 (part, locale, script root); what is the viewer's own — the CSRF tokens, the unread badge,
 the page's own path, flashed messages, the address to confirm — stays in `base.html` and is
-rendered for every request.
+rendered for every request. The template `_()` also looks the catalogue up once per request
+instead of once per call (`_translations`).
 
 A part may depend on the language and on the URL map only. `tests/web/test_frame.py` reads
 every part's source and refuses anything that names the viewer, the session or the request,
@@ -14,8 +15,9 @@ so a part can never carry one family's (or one session's) data into another's pa
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
-from flask_babel import get_locale
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, has_app_context, render_template, request
+from flask_babel import get_locale, get_translations
 from markupsafe import Markup
 
 #: The parts, each templates/frame/<name>.html.
@@ -57,6 +59,27 @@ def frame_parts() -> FrameParts:
                       request.script_root)
 
 
+def _translations() -> Translations | NullTranslations:
+    """The request's catalogue, looked up once per request and locale. Flask-Babel's own
+    lookup (domain, context, locale, cache key) took longer than most template tags; the
+    locale is still asked every time, so `force_locale` (emails in the reader's language)
+    gets its own catalogue."""
+    if not has_app_context():
+        return get_translations()
+    locale = get_locale()
+    memo = g.get("_translations_memo")
+    if memo is None or memo[0] is not locale:
+        memo = g._translations_memo = (locale, get_translations())
+    return memo[1]
+
+
 def init_app(app: Flask) -> None:
     app.extensions["frame_parts"] = {}
     app.jinja_env.globals["frame_parts"] = frame_parts
+    # The template `_()` and friends, as Flask-Babel installs them, with the memo above.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
