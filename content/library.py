@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
 from content import search
@@ -82,30 +81,37 @@ class ThisWeek:
     products: list[Shown] = field(default_factory=list)
 
 
-#: The stage's live candidates for "this week", as light rows (no texts): ranking needs only
-#: these columns, and only the few items shown are then loaded with their titles. Built once.
+#: The stage's live candidates for "this week" as light rows: what ranking needs, and the
+#: title and summary in the reader's language and in English (`ContentItem.text`'s first
+#: two choices). Built once: the child home asks on every visit.
 _STAGE_NOW = bindparam("now")
+_READER_TEXT, _ENGLISH_TEXT = aliased(Translation), aliased(Translation)
 _THIS_WEEK_CANDIDATES = (
     select(ContentItem.id, ContentItem.kind, ContentItem.key, ContentItem.interests,
-           ContentItem.window_from, ContentItem.window_to, ContentItem.position)
+           ContentItem.window_from, ContentItem.window_to, ContentItem.position,
+           _READER_TEXT.title.label("title"), _READER_TEXT.summary.label("summary"),
+           _ENGLISH_TEXT.title.label("en_title"), _ENGLISH_TEXT.summary.label("en_summary"))
+    .outerjoin(_READER_TEXT, and_(_READER_TEXT.item_id == ContentItem.id,
+                                  _READER_TEXT.locale == bindparam("locale")))
+    .outerjoin(_ENGLISH_TEXT, and_(_ENGLISH_TEXT.item_id == ContentItem.id,
+                                   _ENGLISH_TEXT.locale == "en"))
     .where(live(_STAGE_NOW), ContentItem.kind.in_(list(THIS_WEEK_LIMITS)),
            ContentItem.window_unit == bindparam("unit"),
            ContentItem.window_from <= bindparam("value"),
            ContentItem.window_to >= bindparam("value"),
            or_(ContentItem.kind != Product.__mapper__.polymorphic_identity,
                ContentItem.active.is_(True))))
-_TITLES = (select(Translation.item_id, Translation.locale, Translation.title,
-                  Translation.summary)
-           .where(Translation.item_id.in_(bindparam("ids", expanding=True)))
-           .order_by(Translation.item_id, Translation.locale))
+_ANY_TEXT = (select(Translation.item_id, Translation.title, Translation.summary)
+             .where(Translation.item_id.in_(bindparam("ids", expanding=True)))
+             .order_by(Translation.item_id, Translation.locale))
 
 
 def this_week(session: Session, child: Child, reader: User, on: date, locale: str,
               now: datetime | None = None) -> ThisWeek:
     """The dashboard's "this week for you" for one child, in the reader's interests and
     language: for each kind, what `for_stage` would rank first, with the title and summary
-    `ContentItem.text(locale)` would give. Two light queries (the page shows eleven items of
-    a stage's few dozen; loading them all as objects with every translation cost more than
+    `ContentItem.text(locale)` would give. One light query (the page shows eleven items of a
+    stage's few dozen; loading them all as objects with every translation cost more than
     the rest of the page)."""
     stage = stage_of(child, on)
     result = ThisWeek(child, stage)
@@ -113,24 +119,22 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
         return result
     interests = list(reader.interests or [])
     candidates = session.execute(_THIS_WEEK_CANDIDATES, {
-        "now": now or utcnow(), "unit": stage.unit, "value": stage.value}).all()
+        "now": now or utcnow(), "unit": stage.unit, "value": stage.value,
+        "locale": locale}).all()
     chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests)[:limit]
               for kind, limit in THIS_WEEK_LIMITS.items()}
-    ids = [row.id for rows in chosen.values() for row in rows]
-    texts: dict[int, dict[str, Any]] = {}
-    for row in session.execute(_TITLES, {"ids": ids}) if ids else ():
-        texts.setdefault(row.item_id, {})[row.locale] = row
-    shown = {}
-    for kind, rows in chosen.items():
-        shown[kind] = []
-        for row in rows:
-            by_locale = texts.get(row.id, {})
-            text = by_locale.get(locale) or by_locale.get("en") or next(
-                iter(by_locale.values()), None)
-            if text is not None:
-                shown[kind].append(Shown(row.id, row.kind, row.key, text.title, text.summary))
+    texts = {row.id: (row.title, row.summary) if row.title is not None
+             else (row.en_title, row.en_summary)
+             for rows in chosen.values() for row in rows
+             if row.title is not None or row.en_title is not None}
+    untranslated = [row.id for rows in chosen.values() for row in rows if row.id not in texts]
+    if untranslated:  # neither the reader's language nor English: any translation
+        for text in session.execute(_ANY_TEXT, {"ids": untranslated}):
+            texts.setdefault(text.item_id, (text.title, text.summary))
     result.articles, result.reminders, result.products = (
-        shown["article"], shown["reminder"], shown["product"])
+        [Shown(row.id, row.kind, row.key, *texts[row.id])
+         for row in chosen[kind] if row.id in texts]
+        for kind in ("article", "reminder", "product"))
     return result
 
 

@@ -152,15 +152,28 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
     ))
 
 
-_CHILDREN_OF = (select(Child).join(Membership, Membership.family_id == Child.family_id)
+#: Every child of every family the user is in, with the user's membership, families in
+#: the order joined. Built once: the child home asks on every visit.
+_CHILDREN_OF = (select(Child, Membership)
+                .join(Membership, Membership.family_id == Child.family_id)
                 .where(Membership.user_id == bindparam("user_id"))
                 .options(joinedload(Child.family)).order_by(Membership.id, Child.id))
 
 
 def children_of(session: Session, user: User) -> list[Child]:
-    """Every child of every family the user is in, families in the order joined (one query:
-    the child home asks on every visit, for the switcher between siblings)."""
-    return list(session.scalars(_CHILDREN_OF, {"user_id": user.id}).unique())
+    return [child for child, _ in session.execute(_CHILDREN_OF, {"user_id": user.id})]
+
+
+def child_and_siblings(session: Session, user: User, child_id: int, write: bool = False
+                       ) -> tuple[Child, Membership, list[Child]]:
+    """`child_access` and `children_of` in one query (the child home shows a switcher
+    between every child the user may see): NotFound unless the child is in one of the user's
+    families."""
+    rows = session.execute(_CHILDREN_OF, {"user_id": user.id}).all()
+    for child, membership in rows:
+        if child.id == child_id:
+            return child, _require(membership, write), [c for c, _ in rows]
+    raise NotFound()
 
 
 def membership_in(session: Session, user: User, family_id: int) -> Membership | None:

@@ -75,8 +75,7 @@ def dashboard() -> Any:
 @login_required
 def child_home(child_id: int) -> Any:
     s = get_session()
-    child, membership = families.child_access(s, current_user, child_id)
-    siblings = families.children_of(s, current_user)
+    child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=library.this_week(s, child, current_user,
                                                        child_today(child), current_locale()),
