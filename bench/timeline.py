@@ -210,6 +210,7 @@ def seed(url: str, tmp: Path, *, families: int, entry_count: int, entries_per_ch
     import db
     from diary.entries import create_entry
     from diary.models import Child, Family, Membership, User
+    from content.models import ContentItem
     from diary.photos import PhotoStore, process_upload
     from journeys import ledger
 
@@ -292,15 +293,25 @@ def seed(url: str, tmp: Path, *, families: int, entry_count: int, entries_per_ch
                     create_entry(session, child, author, entry, photos_in)
                     counts[kind] = counts.get(kind, 0) + 1
                 log(f"seeded {len(kinds)} entries for child {child.id}")
+            # Three inbox messages each, as the journeys leave them: two articles of the
+            # pack and a text greeting; the newest article unread.
+            articles = list(session.scalars(select(ContentItem).where(
+                ContentItem.kind == "article").order_by(ContentItem.id).limit(40)))
             ledger.push(session, [
-                ledger.row(user_id=u["id"], child_id=((u["id"] - 1) % families) + 1, item=None,
+                ledger.row(user_id=u["id"], child_id=((u["id"] - 1) % families) + 1,
+                           item=articles[(u["id"] * 3 + n) % len(articles)] if n < 2 else None,
                            channel="inbox", item_key=f"bench:{u['id']}:{n}", occurrence="1",
-                           title=f"Hello {n}", body="A message from the bench.")
+                           **({} if n < 2 else {"title": "Welcome!", "body": "Hello from us."}))
                 for u in users for n in range(3)])
-        with session.begin():  # two of each parent's three messages are read
+        with session.begin():  # all but the newest article message are read
             from journeys.models import InboxMessage
-            for message in session.scalars(select(InboxMessage)):
-                if not message.title.endswith(" 0"):
+            newest: dict[int, int] = {}
+            messages = list(session.scalars(select(InboxMessage).order_by(InboxMessage.id)))
+            for message in messages:
+                if message.item_id is not None:
+                    newest[message.user_id] = message.id
+            for message in messages:
+                if message.id != newest.get(message.user_id):
                     message.read_at = now
         people = []
         for u in sorted(users, key=lambda u: u["id"]):
