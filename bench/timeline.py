@@ -208,9 +208,9 @@ def seed(url: str, tmp: Path, *, families: int, entry_count: int, entries_per_ch
     from sqlalchemy import select
 
     import db
+    from content.models import ContentItem
     from diary.entries import create_entry
     from diary.models import Child, Family, Membership, User
-    from content.models import ContentItem
     from diary.photos import PhotoStore, process_upload
     from journeys import ledger
 

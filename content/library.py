@@ -138,6 +138,15 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     return result
 
 
+def any_titles(session: Session, ids: list[int]) -> dict[int, str]:
+    """Titles of items that have neither the reader's language nor English: the first
+    translation, as `ContentItem.text` falls back to."""
+    titles: dict[int, str] = {}
+    for row in session.execute(_ANY_TEXT, {"ids": ids}) if ids else ():
+        titles.setdefault(row.item_id, row.title)
+    return titles
+
+
 def by_key(session: Session, kind: type[ContentItem], key: str,
            now: datetime | None = None) -> ContentItem | None:
     return session.scalar(select(kind).where(ContentItem.key == key, live(now))

@@ -25,11 +25,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
+from content import library
 from content.library import live
-from content.models import ContentItem
+from content.models import ContentItem, Translation
 from diary.errors import NotFound
 from diary.models import Child, Membership, User
 from journeys.models import InboxMessage
@@ -96,6 +97,43 @@ def messages(session: Session, user: User, limit: int = 50, before_id: int | Non
     params = {"user_id": user.id, "now": now or utcnow(), "before_id": before_id,
               "child_id": child_id}
     return [InboxEntry(m, item, child) for m, item, child in session.execute(stmt, params)]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A message as a short list shows it: read or not, and its item's title in the
+    reader's language (the text messages, which have no item, are left out)."""
+    message_id: int
+    read: bool
+    title: str
+
+
+_READER_TEXT, _ENGLISH_TEXT = aliased(Translation), aliased(Translation)
+_HEADLINES = (
+    select(InboxMessage.id, InboxMessage.read_at, InboxMessage.item_id,
+           _READER_TEXT.title.label("title"), _ENGLISH_TEXT.title.label("en_title"))
+    .outerjoin(_READER_TEXT, and_(_READER_TEXT.item_id == InboxMessage.item_id,
+                                  _READER_TEXT.locale == bindparam("locale")))
+    .outerjoin(_ENGLISH_TEXT, and_(_ENGLISH_TEXT.item_id == InboxMessage.item_id,
+                                   _ENGLISH_TEXT.locale == "en"))
+    .where(_visible(_USER_ID, _NOW), InboxMessage.child_id == bindparam("child_id"))
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+
+
+def headlines(session: Session, user: User, child_id: int, locale: str, limit: int = 3,
+              now: datetime | None = None) -> list[Headline]:
+    """The newest `limit` messages about a child that carry an item, as plain rows (the
+    child home shows their titles; loading them as objects with every translation's body
+    cost more than the rest of the list). Titles as `ContentItem.text(locale)` gives them."""
+    rows = session.execute(_HEADLINES, {"user_id": user.id, "now": now or utcnow(),
+                                        "child_id": child_id, "locale": locale,
+                                        "limit": limit}).all()
+    rows = [row for row in rows if row.item_id is not None]
+    others = library.any_titles(session, [r.item_id for r in rows
+                                          if r.title is None and r.en_title is None])
+    return [Headline(row.id, row.read_at is not None,
+                     row.title or row.en_title or others.get(row.item_id, ""))
+            for row in rows]
 
 
 def mark_read(session: Session, user: User, message_id: int, now: datetime | None = None

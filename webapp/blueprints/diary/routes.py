@@ -79,8 +79,8 @@ def child_home(child_id: int) -> Any:
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=library.this_week(s, child, current_user,
                                                        child_today(child), current_locale()),
-                           inbox_entries=inbox.messages(s, current_user, limit=3,
-                                                        child_id=child.id),
+                           inbox_entries=inbox.headlines(s, current_user, child.id,
+                                                         current_locale()),
                            can_write=membership.can_write,
                            latest=fragments.cards(
                                s, entry_service.timeline_refs(s, child, limit=5).refs, child),
