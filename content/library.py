@@ -1,10 +1,13 @@
 """What readers see: live content for a stage, topics, search, related items, saves."""
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
@@ -21,6 +24,8 @@ from content.models import (
 from content.stages import Stage, stage_of, unit_order
 from diary.models import Child, User
 
+T = TypeVar("T", bound=Any)
+
 
 def live(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
     """Published, and due: `now` is a time, or a bound parameter of a statement built once."""
@@ -35,12 +40,15 @@ def _in_stage(stage: Stage) -> ColumnElement[bool]:
                 ContentItem.window_to >= stage.value)
 
 
-def ranked(items: list[ContentItem], interests: list[str]) -> list[ContentItem]:
-    """Items matching the family's interests first, then the most specific windows."""
+def ranked(items: Sequence[T], interests: list[str],
+           interests_of: Callable[[T], list[str] | None] = lambda item: item.interests
+           ) -> list[T]:
+    """Items matching the family's interests first, then the most specific windows.
+    `interests_of` reads an item's interests (rows may keep them as JSON text)."""
     wanted = set(interests)
 
-    def key(item: ContentItem) -> tuple[int, int, int, str]:
-        overlap = len(wanted & set(item.interests or []))
+    def key(item: T) -> tuple[int, int, int, str]:
+        overlap = len(wanted & set(interests_of(item) or [])) if wanted else 0
         width = (item.window_to or 0) - (item.window_from or 0)
         return (-overlap, width, item.position, item.key)
 
@@ -87,7 +95,9 @@ class ThisWeek:
 _STAGE_NOW = bindparam("now")
 _READER_TEXT, _ENGLISH_TEXT = aliased(Translation), aliased(Translation)
 _THIS_WEEK_CANDIDATES = (
-    select(ContentItem.id, ContentItem.kind, ContentItem.key, ContentItem.interests,
+    select(ContentItem.id, ContentItem.kind, ContentItem.key,
+           # as text: decoded only when the reader has interests to rank by
+           cast(ContentItem.interests, Text).label("interests"),
            ContentItem.window_from, ContentItem.window_to, ContentItem.position,
            _READER_TEXT.title.label("title"), _READER_TEXT.summary.label("summary"),
            _ENGLISH_TEXT.title.label("en_title"), _ENGLISH_TEXT.summary.label("en_summary"))
@@ -95,7 +105,7 @@ _THIS_WEEK_CANDIDATES = (
                                   _READER_TEXT.locale == bindparam("locale")))
     .outerjoin(_ENGLISH_TEXT, and_(_ENGLISH_TEXT.item_id == ContentItem.id,
                                    _ENGLISH_TEXT.locale == "en"))
-    .where(live(_STAGE_NOW), ContentItem.kind.in_(list(THIS_WEEK_LIMITS)),
+    .where(live(_STAGE_NOW), or_(*(ContentItem.kind == kind for kind in THIS_WEEK_LIMITS)),
            ContentItem.window_unit == bindparam("unit"),
            ContentItem.window_from <= bindparam("value"),
            ContentItem.window_to >= bindparam("value"),
@@ -121,7 +131,8 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     candidates = session.execute(_THIS_WEEK_CANDIDATES, {
         "now": now or utcnow(), "unit": stage.unit, "value": stage.value,
         "locale": locale}).all()
-    chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests)[:limit]
+    chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests,
+                           lambda row: json.loads(row.interests or "null"))[:limit]
               for kind, limit in THIS_WEEK_LIMITS.items()}
     texts = {row.id: (row.title, row.summary) if row.title is not None
              else (row.en_title, row.en_summary)
