@@ -1,22 +1,36 @@
 """What readers see: live content for a stage, topics, search, related items, saves."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import BindParameter, ColumnElement, Text, and_, bindparam, cast, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
 from content import search
-from content.models import Article, ContentItem, Faq, Product, Reminder, SavedItem, Status
+from content.models import (
+    Article,
+    ContentItem,
+    Faq,
+    Product,
+    SavedItem,
+    Status,
+    Translation,
+)
 from content.stages import Stage, stage_of, unit_order
 from diary.models import Child, User
 
+T = TypeVar("T", bound=Any)
 
-def live(now: datetime | None = None) -> ColumnElement[bool]:
-    now = now or utcnow()
+
+def live(now: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
+    """Published, and due: `now` is a time, or a bound parameter of a statement built once."""
+    if now is None:
+        now = utcnow()
     return and_(ContentItem.status == Status.PUBLISHED.value,
                 or_(ContentItem.publish_at.is_(None), ContentItem.publish_at <= now))
 
@@ -32,12 +46,15 @@ def _in_stage(stage: Stage) -> ColumnElement[bool]:
                 ContentItem.window_to >= stage.value)
 
 
-def ranked(items: list[ContentItem], interests: list[str]) -> list[ContentItem]:
-    """Items matching the family's interests first, then the most specific windows."""
+def ranked(items: Sequence[T], interests: list[str],
+           interests_of: Callable[[T], list[str] | None] = lambda item: item.interests
+           ) -> list[T]:
+    """Items matching the family's interests first, then the most specific windows.
+    `interests_of` reads an item's interests (rows may keep them as JSON text)."""
     wanted = set(interests)
 
-    def key(item: ContentItem) -> tuple[int, int, int, str]:
-        overlap = len(wanted & set(item.interests or []))
+    def key(item: T) -> tuple[int, int, int, str]:
+        overlap = len(wanted & set(interests_of(item) or [])) if wanted else 0
         width = (item.window_to or 0) - (item.window_from or 0)
         return (-overlap, width, item.position, item.key)
 
@@ -59,28 +76,92 @@ def for_stage(session: Session, kind: type[ContentItem], stage: Stage,
 THIS_WEEK_LIMITS = {"article": 3, "reminder": 4, "product": 4}
 
 
+@dataclass(frozen=True)
+class Shown:
+    """An item as a list shows it: its key (for the link) and its text in one language."""
+    id: int
+    kind: str
+    key: str
+    title: str
+    summary: str
+
+
 @dataclass
 class ThisWeek:
     child: Child
     stage: Stage | None
-    articles: list[ContentItem] = field(default_factory=list)
-    reminders: list[ContentItem] = field(default_factory=list)
-    products: list[ContentItem] = field(default_factory=list)
+    articles: list[Shown] = field(default_factory=list)
+    reminders: list[Shown] = field(default_factory=list)
+    products: list[Shown] = field(default_factory=list)
 
 
-def this_week(session: Session, child: Child, reader: User, on: date,
+#: The stage's live candidates for "this week" as light rows: what ranking needs, and the
+#: title and summary in the reader's language and in English (`ContentItem.text`'s first
+#: two choices). Built once: the child home asks on every visit.
+_STAGE_NOW: BindParameter[datetime] = bindparam("now")
+_READER_TEXT, _ENGLISH_TEXT = aliased(Translation), aliased(Translation)
+_THIS_WEEK_CANDIDATES = (
+    select(ContentItem.id, ContentItem.kind, ContentItem.key,
+           # as text: decoded only when the reader has interests to rank by
+           cast(ContentItem.interests, Text).label("interests"),
+           ContentItem.window_from, ContentItem.window_to, ContentItem.position,
+           _READER_TEXT.title.label("title"), _READER_TEXT.summary.label("summary"),
+           _ENGLISH_TEXT.title.label("en_title"), _ENGLISH_TEXT.summary.label("en_summary"))
+    .outerjoin(_READER_TEXT, and_(_READER_TEXT.item_id == ContentItem.id,
+                                  _READER_TEXT.locale == bindparam("locale")))
+    .outerjoin(_ENGLISH_TEXT, and_(_ENGLISH_TEXT.item_id == ContentItem.id,
+                                   _ENGLISH_TEXT.locale == "en"))
+    .where(live(_STAGE_NOW), or_(*(ContentItem.kind == kind for kind in THIS_WEEK_LIMITS)),
+           ContentItem.window_unit == bindparam("unit"),
+           ContentItem.window_from <= bindparam("value"),
+           ContentItem.window_to >= bindparam("value"),
+           or_(ContentItem.kind != Product.__mapper__.polymorphic_identity,
+               ContentItem.active.is_(True))))
+_ANY_TEXT = (select(Translation.item_id, Translation.title, Translation.summary)
+             .where(Translation.item_id.in_(bindparam("ids", expanding=True)))
+             .order_by(Translation.item_id, Translation.locale))
+
+
+def this_week(session: Session, child: Child, reader: User, on: date, locale: str,
               now: datetime | None = None) -> ThisWeek:
-    """The dashboard's "this week for you" for one child, in the reader's interests."""
+    """The dashboard's "this week for you" for one child, in the reader's interests and
+    language: for each kind, what `for_stage` would rank first, with the title and summary
+    `ContentItem.text(locale)` would give. One light query (the page shows eleven items of a
+    stage's few dozen; loading them all as objects with every translation cost more than
+    the rest of the page)."""
     stage = stage_of(child, on)
     result = ThisWeek(child, stage)
     if stage is None:
         return result
     interests = list(reader.interests or [])
-    limits = THIS_WEEK_LIMITS
-    result.articles = for_stage(session, Article, stage, interests, limits["article"], now)
-    result.reminders = for_stage(session, Reminder, stage, interests, limits["reminder"], now)
-    result.products = for_stage(session, Product, stage, interests, limits["product"], now)
+    candidates = session.execute(_THIS_WEEK_CANDIDATES, {
+        "now": now or utcnow(), "unit": stage.unit, "value": stage.value,
+        "locale": locale}).all()
+    chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests,
+                           lambda row: json.loads(row.interests or "null"))[:limit]
+              for kind, limit in THIS_WEEK_LIMITS.items()}
+    texts = {row.id: (row.title, row.summary) if row.title is not None
+             else (row.en_title, row.en_summary)
+             for rows in chosen.values() for row in rows
+             if row.title is not None or row.en_title is not None}
+    untranslated = [row.id for rows in chosen.values() for row in rows if row.id not in texts]
+    if untranslated:  # neither the reader's language nor English: any translation
+        for text in session.execute(_ANY_TEXT, {"ids": untranslated}):
+            texts.setdefault(text.item_id, (text.title, text.summary))
+    result.articles, result.reminders, result.products = (
+        [Shown(row.id, row.kind, row.key, *texts[row.id])
+         for row in chosen[kind] if row.id in texts]
+        for kind in ("article", "reminder", "product"))
     return result
+
+
+def any_titles(session: Session, ids: list[int]) -> dict[int, str]:
+    """Titles of items that have neither the reader's language nor English: the first
+    translation, as `ContentItem.text` falls back to."""
+    titles: dict[int, str] = {}
+    for row in session.execute(_ANY_TEXT, {"ids": ids}) if ids else ():
+        titles.setdefault(row.item_id, row.title)
+    return titles
 
 
 def by_key(session: Session, kind: type[ContentItem], key: str,

@@ -1,6 +1,7 @@
 """Timeline entries: create, edit, delete, and read a child's timeline page by page."""
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from clock import utcnow
@@ -182,10 +183,32 @@ class EntryRef(NamedTuple):
     author_name: str | None
 
 
+#: A page of timeline references: (id, occurred_at, updated_at, author name) rows.
+TimelineSelect = Select[int, datetime, datetime, str]
+
+
 @dataclass(frozen=True)
 class TimelineRefs:
     refs: list[EntryRef]
     next_cursor: Cursor | None
+
+
+@functools.cache
+def _timeline_statement(kinds: bool, cursor: bool) -> TimelineSelect:
+    """A page of references, built once per shape: every timeline page asks, and building and
+    keying a statement costs more than running it."""
+    stmt = (select(Entry.id, Entry.occurred_at, Entry.updated_at, User.display_name)
+            .outerjoin(User, User.id == Entry.author_id)
+            .where(Entry.child_id == bindparam("child_id")))
+    if kinds:
+        stmt = stmt.where(Entry.kind.in_(bindparam("kinds", expanding=True)))
+    if cursor:
+        before_time: BindParameter[datetime] = bindparam("before_time")
+        before_id: BindParameter[int] = bindparam("before_id")
+        stmt = stmt.where(or_(Entry.occurred_at < before_time,
+                              and_(Entry.occurred_at == before_time,
+                                   Entry.id < before_id)))
+    return stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(bindparam("limit"))
 
 
 def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None,
@@ -194,20 +217,14 @@ def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None
     """One page of the timeline as plain rows, newest first, keyset-paginated (page 50 is as
     fast as page 1). Why rows: a page is usually rendered from cached cards, and loading
     thirty full entries with photos and measurements was most of the page's cost."""
-    stmt = (select(Entry.id, Entry.occurred_at, Entry.updated_at, User.display_name)
-            .outerjoin(User, User.id == Entry.author_id).where(Entry.child_id == child.id))
-    if kinds:
-        stmt = stmt.where(Entry.kind.in_(kinds))
-    if query:
-        clause = search.matches(session, query)
-        if clause is not None:
-            stmt = stmt.where(clause)
-    if cursor is not None:
-        stmt = stmt.where(or_(Entry.occurred_at < cursor.occurred_at,
-                              and_(Entry.occurred_at == cursor.occurred_at,
-                                   Entry.id < cursor.entry_id)))
-    stmt = stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(limit + 1)
-    refs = [EntryRef(*row) for row in session.execute(stmt)]
+    stmt = _timeline_statement(bool(kinds), cursor is not None)
+    clause = search.matches(session, query) if query else None
+    if clause is not None:  # a search is its own statement: its words are in it
+        stmt = stmt.where(clause)
+    params = {"child_id": child.id, "kinds": kinds or [], "limit": limit + 1,
+              "before_time": cursor.occurred_at if cursor else None,
+              "before_id": cursor.entry_id if cursor else None}
+    refs = [EntryRef(*row) for row in session.execute(stmt, params)]
     next_cursor = None
     if len(refs) > limit:
         refs = refs[:limit]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from diary import age as agemath
@@ -152,8 +152,28 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
     ))
 
 
+#: Every child of every family the user is in, with the user's membership, families in
+#: the order joined. Built once: the child home asks on every visit.
+_CHILDREN_OF = (select(Child, Membership)
+                .join(Membership, Membership.family_id == Child.family_id)
+                .where(Membership.user_id == bindparam("user_id"))
+                .options(joinedload(Child.family)).order_by(Membership.id, Child.id))
+
+
 def children_of(session: Session, user: User) -> list[Child]:
-    return [child for m in memberships_of(session, user) for child in m.family.children]
+    return [child for child, _ in session.execute(_CHILDREN_OF, {"user_id": user.id})]
+
+
+def child_and_siblings(session: Session, user: User, child_id: int, write: bool = False
+                       ) -> tuple[Child, Membership, list[Child]]:
+    """`child_access` and `children_of` in one query (the child home shows a switcher
+    between every child the user may see): NotFound unless the child is in one of the user's
+    families."""
+    rows = session.execute(_CHILDREN_OF, {"user_id": user.id}).all()
+    for child, membership in rows:
+        if child.id == child_id:
+            return child, _require(membership, write), [c for c, _ in rows]
+    raise NotFound()
 
 
 def membership_in(session: Session, user: User, family_id: int) -> Membership | None:
@@ -179,15 +199,17 @@ def child_for(session: Session, user: User, child_id: int, write: bool = False) 
     return child_access(session, user, child_id, write)[0]
 
 
+#: Every child page asks this; built once (see diary.sessions._USER_FOR for why).
+_CHILD_ACCESS = (select(Child, Membership)
+                 .join(Membership, Membership.family_id == Child.family_id)
+                 .where(Child.id == bindparam("child_id"), Membership.user_id == bindparam(
+                     "user_id")).options(joinedload(Child.family)))
+
+
 def child_access(session: Session, user: User, child_id: int,
                  write: bool = False) -> tuple[Child, Membership]:
     """The child and the user's membership in its family, in one query (pages need both)."""
-    row = session.execute(
-        select(Child, Membership)
-        .join(Membership, Membership.family_id == Child.family_id)
-        .where(Child.id == child_id, Membership.user_id == user.id)
-        .options(joinedload(Child.family))
-    ).first()
+    row = session.execute(_CHILD_ACCESS, {"child_id": child_id, "user_id": user.id}).first()
     if row is None:
         raise NotFound()
     child, membership = row

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from db import rowcount
@@ -40,13 +40,18 @@ def start(session: Session, user: User, now: datetime, *, remember: bool, life: 
     return key
 
 
+#: Asked on every signed-in request, so built once: a statement object remembers its cache
+#: key, while a new one costs more to build and key than the query costs to run.
+_USER_FOR = (select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+             .where(User.id == bindparam("user_id"), UserSession.key_hash == bindparam("key"),
+                    UserSession.revoked_at.is_(None), UserSession.expires_at > bindparam("now")))
+
+
 def user_for(session: Session, user_id: int, key: str, now: datetime
              ) -> tuple[User, UserSession] | None:
     """The user and session row for a cookie's (user id, key), if the session is live."""
-    row = session.execute(
-        select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
-        .where(User.id == user_id, UserSession.key_hash == _hash(key),
-               UserSession.revoked_at.is_(None), UserSession.expires_at > now)).first()
+    row = session.execute(_USER_FOR, {"user_id": user_id, "key": _hash(key), "now": now}
+                          ).first()
     return (row[0], row[1]) if row is not None else None
 
 

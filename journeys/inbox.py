@@ -8,15 +8,28 @@ brings its messages back as they were.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
+from content import library
 from content.library import live
-from content.models import ContentItem
+from content.models import ContentItem, Translation
 from db import rowcount
 from diary.errors import NotFound
 from diary.models import Child, Membership, User
@@ -36,34 +49,93 @@ def visible(user: User, now: datetime | None = None) -> ColumnElement[bool]:
     Messages without a child (none yet) pass the child test; messages without an item are
     the text ones (campaign greetings) when they have a title, and an item deleted since
     (its id set to NULL) when they have none — those are hidden like archived items."""
+    return _visible(user.id, now)
+
+
+def _visible(user_id: int | BindParameter[int],
+             now: datetime | BindParameter[datetime] | None) -> ColumnElement[bool]:
     in_my_family = exists().where(
         Child.id == InboxMessage.child_id, Membership.family_id == Child.family_id,
-        Membership.user_id == user.id).correlate(InboxMessage)
+        Membership.user_id == user_id).correlate(InboxMessage)
     live_item = exists().where(ContentItem.id == InboxMessage.item_id,
                                live(now)).correlate(InboxMessage)
-    return and_(InboxMessage.user_id == user.id,
+    return and_(InboxMessage.user_id == user_id,
                 or_(InboxMessage.child_id.is_(None), in_my_family),
                 or_(live_item, and_(InboxMessage.item_id.is_(None),
                                     InboxMessage.title.is_not(None))))
 
 
+# The header's badge is counted on every signed-in page, and a child's home lists its three
+# newest messages: those statements are built once (see diary.sessions._USER_FOR for why).
+_USER_ID: BindParameter[int] = bindparam("user_id")
+_NOW: BindParameter[datetime] = bindparam("now")
+_UNREAD = select(func.count(InboxMessage.id)).where(_visible(_USER_ID, _NOW),
+                                                    InboxMessage.read_at.is_(None))
+
+
 def unread_count(session: Session, user: User, now: datetime | None = None) -> int:
-    return session.scalar(select(func.count(InboxMessage.id)).where(
-        visible(user, now), InboxMessage.read_at.is_(None))) or 0
+    return session.scalar(_UNREAD, {"user_id": user.id, "now": now or utcnow()}) or 0
+
+
+@functools.cache
+def _messages_statement(limit: int, before: bool,
+                        child: bool) -> Select[InboxMessage, ContentItem, Child]:
+    stmt = (select(InboxMessage, ContentItem, Child)
+            .outerjoin(ContentItem, ContentItem.id == InboxMessage.item_id)
+            .outerjoin(Child, Child.id == InboxMessage.child_id)
+            .where(_visible(_USER_ID, _NOW))
+            .options(selectinload(ContentItem.translations))
+            .order_by(InboxMessage.id.desc()).limit(limit))
+    if before:
+        stmt = stmt.where(InboxMessage.id < bindparam("before_id"))
+    if child:
+        stmt = stmt.where(InboxMessage.child_id == bindparam("child_id"))
+    return stmt
 
 
 def messages(session: Session, user: User, limit: int = 50, before_id: int | None = None,
              child_id: int | None = None, now: datetime | None = None) -> list[InboxEntry]:
-    stmt = (select(InboxMessage, ContentItem, Child)
-            .outerjoin(ContentItem, ContentItem.id == InboxMessage.item_id)
-            .outerjoin(Child, Child.id == InboxMessage.child_id)
-            .where(visible(user, now))
-            .order_by(InboxMessage.id.desc()).limit(limit))
-    if before_id:
-        stmt = stmt.where(InboxMessage.id < before_id)
-    if child_id:
-        stmt = stmt.where(InboxMessage.child_id == child_id)
-    return [InboxEntry(m, item, child) for m, item, child in session.execute(stmt)]
+    stmt = _messages_statement(limit, bool(before_id), bool(child_id))
+    params = {"user_id": user.id, "now": now or utcnow(), "before_id": before_id,
+              "child_id": child_id}
+    return [InboxEntry(m, item, child) for m, item, child in session.execute(stmt, params)]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A message as a short list shows it: read or not, and its item's title in the
+    reader's language (the text messages, which have no item, are left out)."""
+    message_id: int
+    read: bool
+    title: str
+
+
+_READER_TEXT, _ENGLISH_TEXT = aliased(Translation), aliased(Translation)
+_HEADLINES = (
+    select(InboxMessage.id, InboxMessage.read_at, InboxMessage.item_id,
+           _READER_TEXT.title.label("title"), _ENGLISH_TEXT.title.label("en_title"))
+    .outerjoin(_READER_TEXT, and_(_READER_TEXT.item_id == InboxMessage.item_id,
+                                  _READER_TEXT.locale == bindparam("locale")))
+    .outerjoin(_ENGLISH_TEXT, and_(_ENGLISH_TEXT.item_id == InboxMessage.item_id,
+                                   _ENGLISH_TEXT.locale == "en"))
+    .where(_visible(_USER_ID, _NOW), InboxMessage.child_id == bindparam("child_id"))
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+
+
+def headlines(session: Session, user: User, child_id: int, locale: str, limit: int = 3,
+              now: datetime | None = None) -> list[Headline]:
+    """The newest `limit` messages about a child that carry an item, as plain rows (the
+    child home shows their titles; loading them as objects with every translation's body
+    cost more than the rest of the list). Titles as `ContentItem.text(locale)` gives them."""
+    rows = session.execute(_HEADLINES, {"user_id": user.id, "now": now or utcnow(),
+                                        "child_id": child_id, "locale": locale,
+                                        "limit": limit}).all()
+    rows = [row for row in rows if row.item_id is not None]
+    others = library.any_titles(session, [r.item_id for r in rows
+                                          if r.title is None and r.en_title is None])
+    return [Headline(row.id, row.read_at is not None,
+                     row.title or row.en_title or others.get(row.item_id, ""))
+            for row in rows]
 
 
 def mark_read(session: Session, user: User, message_id: int, now: datetime | None = None

@@ -37,6 +37,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
         database,
         errors,
         extensions,
+        frame,
         i18n,
         security,
         services,
@@ -48,6 +49,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     extensions.csrf.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
+    frame.init_app(app)
     content_format.init_app(app)
     security.init_app(app)
     errors.init_app(app)

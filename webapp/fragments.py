@@ -1,4 +1,4 @@
-"""Rendered timeline cards and pages, cached per worker.
+"""Rendered timeline cards, cached per worker.
 
 A timeline page is thirty cards; rendering them is most of the page's cost and they rarely
 change. A card's HTML depends only on the entry (any edit bumps `updated_at`), its author's
@@ -6,33 +6,27 @@ name, the child's dates (for the age label), and the viewer's language, time zon
 family and units, so those make the key. Nothing private leaks between viewers: only members
 of the family ever reach a card, and they all see the same card.
 
-A whole page is cached the same way (`cached_page`): its key is everything the page shows —
-the viewer, their session's CSRF token, language and units, the unread count, the child's
-columns, today's date, the request's path and query, and the page's entry references (id,
-last change, author), so any edit, new entry or deletion on the page gives a new key. Pages
-live at most `PAGE_TTL` seconds, so the CSRF token in a cached page is never much older than
-a fresh one. Requests with flashed messages are never cached.
+Whole pages are not cached: a page cache keyed on everything a page shows (the session's
+CSRF token among it) only ever answered the same session reloading the same URL, which is
+what a benchmark does and no parent. Pages are made cheap instead (see bench/README.md).
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from cachetools import LRUCache, TTLCache
-from flask import render_template, request, session
-from flask_login import current_user
+from cachetools import LRUCache
+from flask import render_template
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from diary import entries as entry_service
 from diary.entries import EntryRef
 from diary.models import Child, Entry
-from webapp.viewer import inbox_unread, language_and_units
+from webapp.viewer import language_and_units
 
-PAGE_TTL = 60
 _cards: LRUCache[tuple[Any, ...], Markup] = LRUCache(maxsize=10_000)
-_pages: TTLCache[tuple[Any, ...], str] = TTLCache(maxsize=500, ttl=PAGE_TTL)
 _lock = threading.Lock()
 
 
@@ -65,31 +59,6 @@ def cards(db: Session, refs: Sequence[EntryRef], child: Child) -> list[Markup]:
     return out
 
 
-def page_key(name: str, child: Child, *parts: Any) -> tuple[Any, ...] | None:
-    """The cache key of a page about `child`, or None when this request must not be cached
-    (flashed messages are shown once; a session without a CSRF token yet gets one while the
-    page renders). `parts` are the view's own inputs."""
-    if "_flashes" in session or not session.get("csrf_token"):
-        return None  # a fresh session's token is made while rendering: never share that page
-    columns = tuple(getattr(child, c.key) for c in Child.__table__.columns)
-    return (name, current_user.get_id(), current_user.is_staff, session.get("csrf_token"),
-            *language_and_units(), inbox_unread(), request.full_path, bool(request.headers.get(
-                "HX-Request")), columns, child.family.timezone, *parts)
-
-
-def cached_page(key: tuple[Any, ...] | None, render: Callable[[], str]) -> str:
-    if key is None:
-        return render()
-    with _lock:
-        html = _pages.get(key)
-    if html is None:
-        html = render()
-        with _lock:
-            _pages[key] = html
-    return html
-
-
 def clear() -> None:
     with _lock:
         _cards.clear()
-        _pages.clear()

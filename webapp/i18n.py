@@ -1,10 +1,12 @@
 """Languages and the human formatting of ages, dates and measurements."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
 from flask import Flask, current_app, request, session
@@ -38,6 +40,13 @@ def select_locale() -> str:
         [*locales.LOCALES, "zh"]))
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed_locale(code: str) -> Locale:
+    """Babel parses a locale code on every request (about 0.14 ms for zh_CN); a parsed
+    Locale is given back as it is."""
+    return Locale.parse(code)
+
+
 def current_locale() -> str:
     """Our code for the request's language ("en" / "zh_CN"); Babel itself says zh_Hans_CN."""
     locale = get_locale()
@@ -60,7 +69,8 @@ def init_app(app: Flask) -> None:
     # One catalogue for pages, emails and scheduler jobs (diary.locales reads it without Flask).
     app.config["BABEL_DEFAULT_LOCALE"] = locales.DEFAULT_LOCALE
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(locales.CATALOGUE_DIR)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    babel.init_app(app, locale_selector=lambda: _parsed_locale(select_locale()),
+                   timezone_selector=select_timezone)
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale,
         describe_child_age=describe_child_age, format_weight=format_weight,

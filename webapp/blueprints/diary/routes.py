@@ -32,7 +32,7 @@ from diary.entries import Cursor
 from diary.entry_kinds import ENTRY_KINDS, KINDS, EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
-from diary.models import Child, Membership
+from diary.models import Child
 from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
 from webapp import fragments
@@ -40,7 +40,7 @@ from webapp.blueprints.diary.forms import EntryForm, error_fields
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm, apply_error
-from webapp.i18n import child_today, kind_label, translate_error
+from webapp.i18n import child_today, current_locale, kind_label, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.services import photo_store
 
@@ -69,13 +69,12 @@ def dashboard() -> Any:
 @login_required
 def child_home(child_id: int) -> Any:
     s = get_session()
-    child, membership = families.child_access(s, current_user, child_id)
-    siblings = families.children_of(s, current_user)
+    child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=library.this_week(s, child, current_user,
-                                                       child_today(child)),
-                           inbox_entries=inbox.messages(s, current_user, limit=3,
-                                                        child_id=child.id),
+                                                       child_today(child), current_locale()),
+                           inbox_entries=inbox.headlines(s, current_user, child.id,
+                                                         current_locale()),
                            can_write=membership.can_write,
                            latest=fragments.cards(
                                s, entry_service.timeline_refs(s, child, limit=5).refs, child),
@@ -100,15 +99,6 @@ def timeline(child_id: int) -> Any:
                                        cursor=cursor,
                                        limit=current_app.config["TIMELINE_PAGE_SIZE"])
     partial = bool(request.headers.get("HX-Request")) and cursor is not None
-    key = fragments.page_key("timeline", child, membership.role, child_today(child),
-                             tuple(page.refs))
-    return fragments.cached_page(key, lambda: _render_timeline(
-        s, child, membership, page, kinds, query, partial))
-
-
-def _render_timeline(s: Session, child: Child, membership: Membership,
-                     page: entry_service.TimelineRefs, kinds: list[str], query: str,
-                     partial: bool) -> str:
     tz = ZoneInfo(child.family.timezone)
     pairs = zip(page.refs, fragments.cards(s, page.refs, child), strict=True)
     months = []  # (YYYY-MM, the month's first entry time, its cards)
