@@ -19,6 +19,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	# MovieLens-100k for the recommender's offline evaluation: a data wheel, its code unused.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt recbole
 	touch $(STAMP)
 
 install: $(STAMP) translations
