@@ -110,7 +110,7 @@ def _text(raw: Mapping[str, Any], name: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise InvalidOrderLine(N_("%(field)s must be text."), field=name)
+        raise InvalidOrderLine(N_("%(name)s must be text."), name=name)
     return str(value).strip()
 
 
@@ -120,8 +120,8 @@ def _whole(raw: Mapping[str, Any], name: str, low: int, high: int) -> int:
             and len(value.strip()) <= 13:
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidOrderLine(N_("%(field)s must be a whole number from %(low)d to "
-                                  "%(high)d."), field=name, low=low, high=high)
+        raise InvalidOrderLine(N_("%(name)s must be a whole number from %(low)d to "
+                                  "%(high)d."), name=name, low=low, high=high)
     return value
 
 
@@ -149,7 +149,7 @@ def parse_line(raw: Any, now: datetime | None = None) -> OrderLine:
         raise InvalidOrderLine(N_("An order line must be a JSON object."))
     unknown = sorted(str(k) for k in raw if k not in COLUMNS)
     if unknown:
-        raise InvalidOrderLine(N_("Unknown field %(field)s."), field=unknown[0][:40])
+        raise InvalidOrderLine(N_("Unknown field %(name)s."), name=unknown[0][:40])
     line_id = _text(raw, "order_line_id")
     if not ORDER_LINE_ID.fullmatch(line_id):
         raise InvalidOrderLine(N_("order_line_id must be 1 to 64 characters without spaces."))
@@ -325,7 +325,8 @@ def _keep(session: Session, lines: list[tuple[OrderLine, str]], source: str,
             "amount_minor", "currency")}), rows)  # received_at: when it first came
     ids = [ln.order_line_id for ln, _ in lines]
     return list(session.scalars(select(UnmatchedOrderLine).where(
-        UnmatchedOrderLine.order_line_id.in_(ids)).order_by(UnmatchedOrderLine.id)))
+        UnmatchedOrderLine.order_line_id.in_(ids)).order_by(UnmatchedOrderLine.id)
+        .execution_options(populate_existing=True)))  # rows read before are refreshed
 
 
 def rematch(session: Session, now: datetime | None = None, batch: int = 500) -> Report:
