@@ -1,8 +1,9 @@
 """What readers see: live content for a stage, topics, search, related items, saves."""
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from content.models import (
     Translation,
 )
 from content.stages import Stage, stage_of, unit_order
+from db import core_rows
 from diary.models import Child, User
 
 T = TypeVar("T", bound=Any)
@@ -47,14 +49,14 @@ def _in_stage(stage: Stage) -> ColumnElement[bool]:
 
 
 def ranked(items: Sequence[T], interests: list[str],
-           interests_of: Callable[[T], list[str] | None] = lambda item: item.interests
+           interests_of: Callable[[T], Collection[str] | None] = lambda item: item.interests
            ) -> list[T]:
     """Items matching the family's interests first, then the most specific windows.
     `interests_of` reads an item's interests (rows may keep them as JSON text)."""
     wanted = set(interests)
 
     def key(item: T) -> tuple[int, int, int, str]:
-        overlap = len(wanted & set(interests_of(item) or [])) if wanted else 0
+        overlap = len(wanted.intersection(interests_of(item) or ())) if wanted else 0
         width = (item.window_to or 0) - (item.window_from or 0)
         return (-overlap, width, item.position, item.key)
 
@@ -122,6 +124,13 @@ _ANY_TEXT = (select(Translation.item_id, Translation.title, Translation.summary)
              .order_by(Translation.item_id, Translation.locale))
 
 
+@functools.lru_cache(maxsize=1024)
+def _interests_of_json(text: str | None) -> tuple[str, ...]:
+    """An item's interests from their JSON text. Items share a handful of interest lists,
+    and ranking decodes every candidate's on every child page: each text is decoded once."""
+    return tuple(json.loads(text or "null") or ())
+
+
 def this_week(session: Session, child: Child, reader: User, on: date, locale: str,
               now: datetime | None = None) -> ThisWeek:
     """The dashboard's "this week for you" for one child, in the reader's interests and
@@ -134,11 +143,11 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     if stage is None:
         return result
     interests = list(reader.interests or [])
-    candidates = session.execute(_THIS_WEEK_CANDIDATES, {
+    candidates = core_rows(session, _THIS_WEEK_CANDIDATES, {
         "now": now or utcnow(), "unit": stage.unit, "value": stage.value,
         "locale": locale}).all()
     chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests,
-                           lambda row: json.loads(row.interests or "null"))[:limit]
+                           lambda row: _interests_of_json(row.interests))[:limit]
               for kind, limit in THIS_WEEK_LIMITS.items()}
     texts = {row.id: (row.title, row.summary) if row.title is not None
              else (row.en_title, row.en_summary)

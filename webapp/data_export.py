@@ -16,6 +16,7 @@ from flask import Flask, current_app, send_file
 
 import content.privacy
 import journeys.privacy
+import recommender.privacy
 from clock import utcnow
 from diary import privacy
 from diary.models import User
@@ -24,7 +25,8 @@ from webapp.services import photo_store
 
 log = logging.getLogger(__name__)
 
-REGISTERS = (privacy.register, content.privacy.register, journeys.privacy.register)
+REGISTERS = (privacy.register, content.privacy.register, journeys.privacy.register,
+             recommender.privacy.register)
 
 
 def build_registry() -> privacy.ExportRegistry:

@@ -10,7 +10,7 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import format_date, lazy_gettext
 from flask_login import current_user
 
 from diary import age as agemath
@@ -19,6 +19,8 @@ from diary.entry_kinds import KINDS
 from diary.errors import DiaryError, Term
 from diary.models import Child
 from diary.vocabulary import INTEREST_LABELS
+from webapp.babel_fast import gettext, ngettext
+from webapp.babel_fast import locale as get_locale
 from webapp.extensions import babel
 
 LANGUAGE_NAMES = locales.LANGUAGE_NAMES
