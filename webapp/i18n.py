@@ -187,8 +187,18 @@ def local_date_text(value: date | datetime, fmt: str = "medium") -> str:
 
 def format_month(value: datetime, tz: str) -> str:
     """"November 2026" / "2026年11月": the month of an instant in the family's zone."""
-    return format_skeleton("yMMMM", value.astimezone(ZoneInfo(tz)).date(),
-                           locale=get_locale() or "en")
+    local = value.astimezone(ZoneInfo(tz))
+    return _month_name(get_locale() or _ENGLISH, local.year, local.month)
+
+
+_ENGLISH = Locale.parse("en")
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_name(locale: Locale, year: int, month: int) -> str:
+    """Babel matches the skeleton to the language's patterns on every call (a timeline page
+    names three or four months): each (language, month) is worked out once."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
 
 def _imperial() -> bool:
