@@ -1,29 +1,30 @@
-"""Timeline benchmark: a child's timeline (1,000 entries) against a bare "hello", under gunicorn.
+"""Page speed as parents meet it: many families' sessions on their own timelines and child
+homes, against a bare "hello", under gunicorn.
 
-    .venv/bin/python bench/timeline.py [--duration 10] [--connections 8] [--database-url URL]
+    .venv/bin/python bench/timeline.py [--duration 10] [--rounds 3] [--database-url URL]
 
 What it does, all inside a fresh temporary folder that is removed afterwards:
 
 1. creates a database (a SQLite file; or, with --database-url pointing at a PostgreSQL server,
-   a new database inside that server which is dropped at the end), migrates it, and seeds one
-   parent with one born child and 1,000 entries spread over the last 12 months (notes, feedings,
-   sleeps, diapers, measurements, milestones, a few temperatures/medications and photo entries
-   with small generated images) through the real domain services in one transaction;
+   a new database inside that server which is dropped at the end), migrates it, and seeds 12
+   families (24 parents, 16 children; family 1's child has 1,000 entries over 12 months, the
+   others 150 each, with photos), the default content pack and a few inbox messages each,
+   through the real domain services;
 2. starts `gunicorn -w 2 wsgi:app` on a free loopback port with the production config (CSRF on,
-   rate limits on, strong password hashing; only SESSION_COOKIE_SECURE=0 so the cookie works
-   over plain http);
-3. signs in once through the real login form (fetches the page, posts its csrf_token), checks
-   the timeline page answers 200 with entries on it;
-4. loads `/hello` and `/children/<id>/timeline` one after the other with the same settings
-   (a short warm-up each), with `wrk` when it is installed or a small threaded Python load
-   generator otherwise, and checks every measured response was a 200 (not a login redirect);
-5. prints exactly one JSON object on stdout (progress goes to stderr), and exits 1 when the
-   measurement is unusable (errors, lost session), 0 otherwise (use --check to also exit 1
-   when the targets are missed).
+   rate limits on; only SESSION_COOKIE_SECURE=0 so the cookie works over plain http);
+3. signs 60 sessions in through the real login form, spread over every parent, and checks
+   each session sees its own child on both pages;
+4. loads, one case after the other with the same settings (`wrk`, 2 threads × 16
+   connections by default, or a small threaded Python client when wrk is missing):
+   `hello` (every session's /hello in turn), `timeline_one_url` (one session's one timeline
+   URL: what a whole-page cache would answer), `timeline` and `child_home` (every session
+   asking for its own child's page, in turn) — and checks every answer was a 200;
+5. prints exactly one JSON object on stdout (progress goes to stderr): each case's req/s,
+   p50/p95/p99, ratio to hello, and whether the targets are met; exits 1 when the measurement
+   is unusable (errors, lost sessions), and with --check also when the targets are missed.
 
-Targets (from the issue): timeline req/s >= 40 % of hello req/s, timeline p95 <= 50 ms.
-Every load targets 127.0.0.1 only and is bounded in time (and, for the Python generator,
-in request count).
+Targets: the rotating `timeline` and `child_home` each >= 0.35 of hello's req/s, p95 <= 50 ms.
+Every load targets 127.0.0.1 only and is bounded in time.
 """
 from __future__ import annotations
 

@@ -1,13 +1,15 @@
 """What readers see: live content for a stage, topics, search, related items, saves."""
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, Text, and_, bindparam, cast, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
@@ -22,6 +24,7 @@ from content.models import (
     Translation,
 )
 from content.stages import Stage, stage_of, unit_order
+from db import core_rows
 from diary.models import Child, User
 
 T = TypeVar("T", bound=Any)
@@ -47,14 +50,14 @@ def _in_stage(stage: Stage) -> ColumnElement[bool]:
 
 
 def ranked(items: Sequence[T], interests: list[str],
-           interests_of: Callable[[T], list[str] | None] = lambda item: item.interests
+           interests_of: Callable[[T], Collection[str] | None] = lambda item: item.interests
            ) -> list[T]:
     """Items matching the family's interests first, then the most specific windows.
     `interests_of` reads an item's interests (rows may keep them as JSON text)."""
     wanted = set(interests)
 
     def key(item: T) -> tuple[int, int, int, str]:
-        overlap = len(wanted & set(interests_of(item) or [])) if wanted else 0
+        overlap = len(wanted.intersection(interests_of(item) or ())) if wanted else 0
         width = (item.window_to or 0) - (item.window_from or 0)
         return (-overlap, width, item.position, item.key)
 
@@ -122,6 +125,49 @@ _ANY_TEXT = (select(Translation.item_id, Translation.title, Translation.summary)
              .order_by(Translation.item_id, Translation.locale))
 
 
+@functools.lru_cache(maxsize=1024)
+def _interests_of_json(text: str | None) -> tuple[str, ...]:
+    """An item's interests from their JSON text. Items share a handful of interest lists,
+    and ranking decodes every candidate's on every child page: each text is decoded once."""
+    return tuple(json.loads(text or "null") or ())
+
+
+#: The newest change to any item: an edit, a publication, an archive or a new item all set
+#: `updated_at` (an ORM onupdate), and items are never deleted, only archived.
+_CONTENT_GENERATION = select(func.max(ContentItem.updated_at))
+#: A stage's candidates are the same for every family at that stage: kept per process, keyed
+#: by (unit, value, language), for as long as no item changes and at most this long (an
+#: item scheduled to go live appears within this time of its hour).
+CANDIDATES_TTL = timedelta(seconds=60)
+MAX_CACHED_STAGES = 2048
+_candidates_cache: dict[tuple[str, int, str], tuple[datetime | None, datetime, list[Any]]] = {}
+_candidates_lock = threading.Lock()
+
+
+def _stage_candidates(session: Session, stage: Stage, locale: str, now: datetime
+                      ) -> list[Any]:
+    """`_THIS_WEEK_CANDIDATES` for a stage, from the process's cache when no item changed
+    since (one indexed max() instead of the candidates' join)."""
+    generation = core_rows(session, _CONTENT_GENERATION, {}).scalar()
+    key = (stage.unit, stage.value, locale)
+    cached = _candidates_cache.get(key)
+    if cached is not None and cached[0] == generation and now < cached[1]:
+        return cached[2]
+    rows = list(core_rows(session, _THIS_WEEK_CANDIDATES, {
+        "now": now, "unit": stage.unit, "value": stage.value, "locale": locale}).all())
+    with _candidates_lock:
+        if len(_candidates_cache) >= MAX_CACHED_STAGES:
+            _candidates_cache.clear()
+        _candidates_cache[key] = (generation, now + CANDIDATES_TTL, rows)
+    return rows
+
+
+def forget_cached_candidates() -> None:
+    """Empty the stage cache (tests: ids and times repeat between rolled-back tests)."""
+    with _candidates_lock:
+        _candidates_cache.clear()
+
+
 def this_week(session: Session, child: Child, reader: User, on: date, locale: str,
               now: datetime | None = None) -> ThisWeek:
     """The dashboard's "this week for you" for one child, in the reader's interests and
@@ -134,11 +180,9 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     if stage is None:
         return result
     interests = list(reader.interests or [])
-    candidates = session.execute(_THIS_WEEK_CANDIDATES, {
-        "now": now or utcnow(), "unit": stage.unit, "value": stage.value,
-        "locale": locale}).all()
+    candidates = _stage_candidates(session, stage, locale, now or utcnow())
     chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests,
-                           lambda row: json.loads(row.interests or "null"))[:limit]
+                           lambda row: _interests_of_json(row.interests))[:limit]
               for kind, limit in THIS_WEEK_LIMITS.items()}
     texts = {row.id: (row.title, row.summary) if row.title is not None
              else (row.en_title, row.en_summary)

@@ -13,6 +13,7 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from clock import utcnow
+from db import core_rows
 from diary import age as agemath
 from diary import bounds, search
 from diary.entry_kinds import (
@@ -224,7 +225,8 @@ def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None
     params = {"child_id": child.id, "kinds": kinds or [], "limit": limit + 1,
               "before_time": cursor.occurred_at if cursor else None,
               "before_id": cursor.entry_id if cursor else None}
-    refs = [EntryRef(*row) for row in session.execute(stmt, params)]
+    refs = [EntryRef(row.id, row.occurred_at, row.updated_at, row.display_name)
+            for row in core_rows(session, stmt, params)]
     next_cursor = None
     if len(refs) > limit:
         refs = refs[:limit]

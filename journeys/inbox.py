@@ -30,7 +30,7 @@ from clock import utcnow
 from content import library
 from content.library import live
 from content.models import ContentItem, Translation
-from db import rowcount
+from db import core_rows, rowcount
 from diary.errors import NotFound
 from diary.models import Child, Membership, User
 from journeys.models import InboxMessage
@@ -74,7 +74,7 @@ _UNREAD = select(func.count(InboxMessage.id)).where(_visible(_USER_ID, _NOW),
 
 
 def unread_count(session: Session, user: User, now: datetime | None = None) -> int:
-    return session.scalar(_UNREAD, {"user_id": user.id, "now": now or utcnow()}) or 0
+    return core_rows(session, _UNREAD, {"user_id": user.id, "now": now or utcnow()}).scalar() or 0
 
 
 @functools.cache
@@ -127,9 +127,9 @@ def headlines(session: Session, user: User, child_id: int, locale: str, limit: i
     """The newest `limit` messages about a child that carry an item, as plain rows (the
     child home shows their titles; loading them as objects with every translation's body
     cost more than the rest of the list). Titles as `ContentItem.text(locale)` gives them."""
-    rows = session.execute(_HEADLINES, {"user_id": user.id, "now": now or utcnow(),
-                                        "child_id": child_id, "locale": locale,
-                                        "limit": limit}).all()
+    rows = core_rows(session, _HEADLINES, {"user_id": user.id, "now": now or utcnow(),
+                                           "child_id": child_id, "locale": locale,
+                                           "limit": limit}).all()
     rows = [row for row in rows if row.item_id is not None]
     others = library.any_titles(session, [r.item_id for r in rows
                                           if r.title is None and r.en_title is None])

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import clock
 import db
+from content import library
 from diary import accounts, families, passwords, registration
 from diary.models import Child, User
 from mailer import MemoryMailer
@@ -226,6 +227,15 @@ def mailer() -> MemoryMailer:
 def app_overrides() -> dict[str, Any]:
     """Override in a test module to change config (e.g. turn CSRF on)."""
     return {}
+
+
+@pytest.fixture(autouse=True)
+def _cold_stage_cache() -> Iterator[None]:
+    """Ids and times repeat between rolled-back tests: every test starts with no stage
+    candidates kept (content.library's per-process cache)."""
+    library.forget_cached_candidates()
+    yield
+    library.forget_cached_candidates()
 
 
 @pytest.fixture()

@@ -41,6 +41,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
         i18n,
         security,
         services,
+        url_cache,
     )
     database.init_app(app, session_factory)
     services.init_app(app)
@@ -50,6 +51,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     frame.init_app(app)
+    url_cache.init_app(app)
     content_format.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -30,9 +30,14 @@ _cards: LRUCache[tuple[Any, ...], Markup] = LRUCache(maxsize=10_000)
 _lock = threading.Lock()
 
 
-def _key(ref: EntryRef, child: Child) -> tuple[Any, ...]:
-    return (ref.id, ref.updated_at, ref.author_name, child.birth_date, child.due_date,
-            child.family.timezone, *language_and_units())
+def _key(ref: EntryRef, page: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (ref.id, ref.updated_at, ref.author_name, *page)
+
+
+def _page_key(child: Child) -> tuple[Any, ...]:
+    """What every card of one page shares in its key: the child's dates, the family's zone,
+    the viewer's language and units."""
+    return (child.birth_date, child.due_date, child.family.timezone, *language_and_units())
 
 
 def _render_card(entry: Entry, child: Child, key: tuple[Any, ...]) -> Markup:
@@ -45,7 +50,8 @@ def _render_card(entry: Entry, child: Child, key: tuple[Any, ...]) -> Markup:
 def cards(db: Session, refs: Sequence[EntryRef], child: Child) -> list[Markup]:
     """The cards for a page of references; only the entries not cached are loaded (in one
     query) and rendered."""
-    keys = [_key(ref, child) for ref in refs]
+    page = _page_key(child)
+    keys = [_key(ref, page) for ref in refs]
     with _lock:
         found = [_cards.get(key) for key in keys]
     missing = [ref.id for ref, html in zip(refs, found, strict=True) if html is None]

@@ -6,8 +6,8 @@ language switch, the footer and the scripts. Rendered each time, that was about 
 Those parts live in templates/frame/ and `base.html` takes them from here, keyed by
 (part, locale, script root); what is the viewer's own — the CSRF tokens, the unread badge,
 the page's own path, flashed messages, the address to confirm — stays in `base.html` and is
-rendered for every request. The template `_()` also looks the catalogue up once per request
-instead of once per call (`_translations`).
+rendered for every request. The template `_()` reads the catalogue through
+`webapp.babel_fast` instead of Flask-Babel's slower lookup.
 
 A part may depend on the language and on the URL map only. `tests/web/test_frame.py` reads
 every part's source and refuses anything that names the viewer, the session or the request,
@@ -15,10 +15,14 @@ so a part can never carry one family's (or one session's) data into another's pa
 """
 from __future__ import annotations
 
-from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, has_app_context, render_template, request
-from flask_babel import get_locale, get_translations
+from typing import Any
+
+from flask import Flask, current_app, render_template, request
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
+
+from webapp.babel_fast import locale, translations
 
 #: The parts, each templates/frame/<name>.html.
 PARTS = frozenset({
@@ -55,31 +59,44 @@ class FrameParts:
 
 
 def frame_parts() -> FrameParts:
-    return FrameParts(current_app.extensions["frame_parts"], str(get_locale()),
+    return FrameParts(current_app.extensions["frame_parts"], str(locale()),
                       request.script_root)
-
-
-def _translations() -> Translations | NullTranslations:
-    """The request's catalogue, looked up once per request and locale. Flask-Babel's own
-    lookup (domain, context, locale, cache key) took longer than most template tags; the
-    locale is still asked every time, so `force_locale` (emails in the reader's language)
-    gets its own catalogue."""
-    if not has_app_context():
-        return get_translations()
-    locale = get_locale()
-    memo = g.get("_translations_memo")
-    if memo is None or memo[0] is not locale:
-        memo = g._translations_memo = (locale, get_translations())
-    return memo[1]
 
 
 def init_app(app: Flask) -> None:
     app.extensions["frame_parts"] = {}
     app.jinja_env.globals["frame_parts"] = frame_parts
-    # The template `_()` and friends, as Flask-Babel installs them, with the memo above.
+    # The template `_()` and friends, as Flask-Babel installs them, looked up cheaply.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True)
+    # `_()` and `gettext()` are a page's most frequent calls: Jinja's newstyle wrappers reach
+    # the catalogue through two context calls and a name lookup. These do what those do
+    # (escape-aware, always a format string) in one step; tests/web/test_babel_fast.py
+    # compares them with Jinja's own.
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext,
+                                 ngettext=template_ngettext)
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+    """Jinja's newstyle `gettext`: the translation, marked safe where autoescaping (so the
+    variables are escaped into it), always %-formatted."""
+    text = translations().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int,
+                      **variables: Any) -> str:
+    """Jinja's newstyle `ngettext`, as `template_gettext` (`num` is a variable too)."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables

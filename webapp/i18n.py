@@ -10,7 +10,7 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import format_date, lazy_gettext
 from flask_login import current_user
 
 from diary import age as agemath
@@ -19,6 +19,8 @@ from diary.entry_kinds import KINDS
 from diary.errors import DiaryError, Term
 from diary.models import Child
 from diary.vocabulary import INTEREST_LABELS
+from webapp.babel_fast import gettext, ngettext
+from webapp.babel_fast import locale as get_locale
 from webapp.extensions import babel
 
 LANGUAGE_NAMES = locales.LANGUAGE_NAMES
@@ -185,8 +187,18 @@ def local_date_text(value: date | datetime, fmt: str = "medium") -> str:
 
 def format_month(value: datetime, tz: str) -> str:
     """"November 2026" / "2026年11月": the month of an instant in the family's zone."""
-    return format_skeleton("yMMMM", value.astimezone(ZoneInfo(tz)).date(),
-                           locale=get_locale() or "en")
+    local = value.astimezone(ZoneInfo(tz))
+    return _month_name(get_locale() or _ENGLISH, local.year, local.month)
+
+
+_ENGLISH = Locale.parse("en")
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_name(locale: Locale, year: int, month: int) -> str:
+    """Babel matches the skeleton to the language's patterns on every call (a timeline page
+    names three or four months): each (language, month) is worked out once."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
 
 def _imperial() -> bool:

@@ -5,7 +5,7 @@ accounts keep today's behaviour), the brand shop's integrations (only a hash of 
 stored) and the order lines that matched no customer or product (kept and reported).
 
 Revision ID: 0007l
-Revises: 0007
+Revises: 0007i
 Create Date: 2026-12-06 18:00:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 import db
 
 revision = '0007l'
-down_revision = '0007'
+down_revision = '0007i'
 branch_labels = None
 depends_on = None
 

@@ -109,3 +109,44 @@ def test_no_stage_no_items(session):
     reader = SimpleNamespace(interests=[])
     week = library.this_week(session, FakeChild(birth=date(2015, 1, 1)), reader, ON, "en")
     assert week.stage is None and week.articles == week.reminders == week.products == []
+
+
+@pytest.mark.usefixtures("stage_content")
+def test_the_stage_cache_never_shows_a_change_late(session):
+    """Candidates are kept per stage and language while no item changes: an edit, a
+    publication or an archive shows on the very next page."""
+    reader = SimpleNamespace(interests=[])
+    child = FakeChild(birth=BORN)
+    now = utcnow()
+
+    def titles():  # type: ignore[no-untyped-def]
+        return [s.title for s in library.this_week(session, child, reader, ON, "en",
+                                                   now=now).articles]
+
+    first = titles()
+    assert first == titles()  # the second answer comes from the cache
+    narrow = authoring.find(session, "article", "narrow")
+    assert narrow.text("en").title in first
+    narrow.text("en").title = "Renamed"
+    narrow.version += 1  # an edit saves a new version: the item row changes
+    session.flush()
+    assert "Renamed" in titles()
+    narrow.status = Status.ARCHIVED.value
+    session.flush()
+    assert "Renamed" not in titles()
+    archived = authoring.find(session, "article", "archived")
+    archived.status = Status.PUBLISHED.value
+    session.flush()
+    assert archived.text("en").title in titles()
+
+
+@pytest.mark.usefixtures("stage_content")
+def test_the_stage_cache_lets_a_scheduled_item_in_within_its_time_to_live(session):
+    reader = SimpleNamespace(interests=["bathing"])
+    child = FakeChild(birth=BORN)
+    due = authoring.find(session, "article", "scheduled").publish_at
+    before = library.this_week(session, child, reader, ON, "en", now=due - timedelta(seconds=1))
+    assert "scheduled" not in [s.key for s in before.articles]
+    after = library.this_week(session, child, reader, ON, "en",
+                              now=due + library.CANDIDATES_TTL)
+    assert after.articles[0].key == "scheduled"
