@@ -49,6 +49,9 @@ class Config:
     DIGEST_MAX_EMAILS_PER_7_DAYS: int = int(os.environ.get("DIGEST_MAX_EMAILS_PER_7_DAYS", "3"))
     #: The outbox retries a failed email with exponential backoff, then gives up ("dead").
     OUTBOX_MAX_ATTEMPTS: int = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    #: Months of interaction-log partitions made ahead of today (PostgreSQL; monthly job).
+    INTERACTION_PARTITIONS_AHEAD: int = int(os.environ.get("INTERACTION_PARTITIONS_AHEAD",
+                                                           "3"))
     #: Threads sharing a journeys tick on PostgreSQL (SQLite always uses one).
     JOURNEYS_TICK_WORKERS: int = int(os.environ.get("JOURNEYS_TICK_WORKERS", "2"))
     #: Shared secret of the mail provider's bounce webhook (`POST /e/bounce`); unset = off.
@@ -93,6 +96,12 @@ class Config:
     UPLOAD_RATE_LIMIT: str = os.environ.get("UPLOAD_RATE_LIMIT", "60 per hour;300 per day")
     VERIFY_RESEND_RATE_LIMIT: str = os.environ.get("VERIFY_RESEND_RATE_LIMIT",
                                                    "3 per hour;10 per day")
+    #: The cards' interaction log (`POST /api/interactions`), per account: a page sends a
+    #: batch every few seconds while cards scroll into view.
+    INTERACTIONS_RATE_LIMIT: str = os.environ.get("INTERACTIONS_RATE_LIMIT",
+                                                  "120 per minute;3000 per hour")
+    #: The shop's order-line endpoint (`POST /api/shop/order-lines`), per client address.
+    SHOP_API_RATE_LIMIT: str = os.environ.get("SHOP_API_RATE_LIMIT", "120 per minute")
     #: Invitations a family may send per (UTC) day, counted in the database.
     INVITATIONS_PER_FAMILY_PER_DAY: int = int(os.environ.get("INVITATIONS_PER_FAMILY_PER_DAY",
                                                              "10"))

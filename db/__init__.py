@@ -5,12 +5,15 @@ transaction (a view, a CLI command, a job, a test) gets a session from `make_ses
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Table, create_engine, event
+from sqlalchemy import DateTime, Integer, MetaData, Table, create_engine, event
 from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import CreateColumn, PrimaryKeyConstraint
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +61,45 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+#: Table `info` key naming the column that alone is the table's primary key on SQLite, where
+#: the model's primary key also holds a PostgreSQL partition key (`recommender.models.
+#: Interaction`). PostgreSQL requires every unique key of a partitioned table to contain the
+#: partition key, so there the key is (id, occurred_at) and `id` a BIGSERIAL (autoincrement
+#: on a column of a composite key). SQLite has no partitions and cannot autoincrement a
+#: column of a composite key; there the table keeps `id INTEGER PRIMARY KEY` (the rowid,
+#: assigned by SQLite), which is what the two hooks below make of the same Table. The model
+#: and the migration both pass the same `info`, so they build the same table on each
+#: database, and the ORM fetches new ids on both (RETURNING on PostgreSQL, the rowid here).
+SQLITE_ROWID = "sqlite_rowid"
+
+
+def _sqlite_rowid_of(table: Any) -> str | None:
+    info = getattr(table, "info", None)
+    return info.get(SQLITE_ROWID) if info else None
+
+
+@compiles(CreateColumn, "sqlite")
+def _sqlite_column(element: Any, compiler: Any, **kw: Any) -> str:
+    column = element.element
+    if _sqlite_rowid_of(column.table) != column.name:
+        return compiler.visit_create_column(element, **kw)  # type: ignore[no-any-return]
+    if not isinstance(column.type.dialect_impl(compiler.dialect), Integer):
+        raise TypeError(f"{column.table.name}.{column.name}: a rowid column is an integer")
+    # Exactly "INTEGER": only that declared type makes the column the rowid's alias.
+    return f"{compiler.preparer.format_column(column)} INTEGER NOT NULL"
+
+
+@compiles(PrimaryKeyConstraint, "sqlite")
+def _sqlite_primary_key(constraint: Any, compiler: Any, **kw: Any) -> str:
+    rowid = _sqlite_rowid_of(constraint.table)
+    if rowid is None:
+        return compiler.visit_primary_key_constraint(constraint, **kw)  # type: ignore[no-any-return]
+    name = ""
+    if constraint.name is not None:
+        name = f"CONSTRAINT {compiler.preparer.format_constraint(constraint)} "
+    return f"{name}PRIMARY KEY ({compiler.preparer.quote(rowid)})"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -130,11 +172,18 @@ def make_session_factory(engine: Engine, **kwargs: Any) -> sessionmaker:
 #: which the models do not describe; Alembic's autogenerate must leave them alone.
 HAND_MADE_TABLE_PREFIXES = ("entry_fts", "content_fts")
 HAND_MADE_INDEXES = ("ix_entries_search", "ix_content_search")
+#: PostgreSQL partitions of a partitioned table (`recommender.partitions`): made at run time,
+#: a month at a time, with their parent's columns and indexes; the models describe the parent.
+PARTITION_TABLES = re.compile(r"interactions_(default|[0-9]{4}_[0-9]{2})")
 
 
 def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool,
                             compare_to: Any) -> bool:
-    if type_ == "table" and name and name.startswith(HAND_MADE_TABLE_PREFIXES):
+    if type_ == "table" and name and (name.startswith(HAND_MADE_TABLE_PREFIXES)
+                                      or PARTITION_TABLES.fullmatch(name)):
+        return False
+    table = getattr(obj, "table", None)  # a partition's own indexes go with it
+    if type_ == "index" and table is not None and PARTITION_TABLES.fullmatch(table.name):
         return False
     return not (type_ == "index" and name in HAND_MADE_INDEXES)
 

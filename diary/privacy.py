@@ -328,7 +328,8 @@ def _entry_rows(entries: list[Entry], names: dict[int, str]) -> Iterable[dict[st
 _README_ACCOUNT = """Your Baby Journey data export
 data.json     everything about you, in one structured file (times in UTC, ISO 8601): your
               account, consents, families you belong to, inbox messages, saved items, email
-              preferences, deliveries, email clicks, invitations and earlier exports
+              preferences, deliveries, email clicks, what you did with suggestions
+              (interactions) and shop purchases, invitations and earlier exports
 
 You are not an owner or editor of a family (viewers only look), so no family's diary and
 photos are in this export: the family's owners and editors can download those.
@@ -337,8 +338,8 @@ photos are in this export: the family's owners and editors can download those.
 _README_DIARY = """Your Baby Journey data export
 data.json     everything, in one structured file (times in UTC, ISO 8601): your account,
               consents, families and children, every entry, inbox messages, saved items,
-              email preferences, deliveries, email clicks, journeys, invitations and
-              earlier exports
+              email preferences, deliveries, email clicks, what you did with suggestions
+              (interactions) and shop purchases, journeys, invitations and earlier exports
 entries.csv   the timeline entries, one per row (opens in spreadsheet apps)
 children.csv  the children's details
 photos/       every photo, by child and entry

@@ -1,10 +1,21 @@
 """The interaction log: what each person was shown and did with each suggested item.
 
-Append-only and time-ordered. `interactions` has no unique key of its own: on PostgreSQL it
-is partitioned by month (`occurred_at`), and a partitioned table's unique keys must contain
-the partition key. Exactly-once is kept by `interaction_keys` instead: a small unpartitioned
-table of idempotency keys that every write inserts into first (ON CONFLICT DO NOTHING); only
-the keys it won become interactions, in the same transaction.
+Append-only and time-ordered. On PostgreSQL `interactions` is partitioned by month of
+`occurred_at` (declarative RANGE partitioning; `recommender.partitions` makes the months ahead,
+and a DEFAULT partition takes whatever no month holds, so no insert ever fails). A
+partitioned table's unique keys must contain the partition key, so:
+
+- its primary key is (id, occurred_at): `id` alone is unique in practice (one sequence), and
+  the ORM identifies a row by both. On SQLite, which has no partitions and cannot
+  autoincrement a column of a composite key, the same model makes `id INTEGER PRIMARY KEY`
+  (the rowid) — see `db.SQLITE_ROWID`, used by the model and the migration alike;
+- exactly-once is not a unique key of `interactions` but `interaction_keys`: a small
+  unpartitioned table of idempotency keys that every write inserts into first (ON CONFLICT
+  DO NOTHING); only the keys it won become interactions, in the same transaction.
+
+Purchases come from the brand's shop (`recommender.purchases`): each integration has a key
+of which only a hash is stored (`shop_integrations`), and order lines that match no customer
+or product are kept (`unmatched_order_lines`) and reported, never lost.
 """
 from __future__ import annotations
 
@@ -14,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db import Base, UTCDateTime
+from db import SQLITE_ROWID, Base, UTCDateTime
 
 
 class Kind(str, enum.Enum):
@@ -38,22 +49,28 @@ class Surface(str, enum.Enum):
 KINDS = tuple(k.value for k in Kind)
 SURFACES = tuple(s.value for s in Surface)
 
+#: How PostgreSQL partitions `interactions`: one partition per calendar month (UTC).
+PARTITION_BY = "RANGE (occurred_at)"
+
 
 class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (Index("ix_interactions_user_time", "user_id", "occurred_at"),
-                      Index("ix_interactions_item_time", "item_id", "occurred_at"))
+                      Index("ix_interactions_item_time", "item_id", "occurred_at"),
+                      {"postgresql_partition_by": PARTITION_BY, "info": {SQLITE_ROWID: "id"}})
 
-    # BigInteger on PostgreSQL (a log outgrows 2**31), plain INTEGER on SQLite (its rowid).
+    # BIGSERIAL on PostgreSQL (a log outgrows 2**31), INTEGER on SQLite (the rowid there).
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
-                                    primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+                                    primary_key=True, autoincrement=True)
+    #: The partition key, hence in the primary key (see the module's docstring).
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     # Goes with the account: the rows of a deleted account are deleted with it.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="SET NULL"))
     item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
-    stage: Mapped[str | None] = mapped_column(String(16))  # content.stages.Stage.key then
+    #: content.stages.Stage.key at that moment ("pregnancy_week:30" is 17 characters)
+    stage: Mapped[str | None] = mapped_column(String(24))
     surface: Mapped[str] = mapped_column(String(16))
     position: Mapped[int | None] = mapped_column(Integer)
     model_version: Mapped[str | None] = mapped_column(String(40))
@@ -70,3 +87,40 @@ class InteractionKey(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ShopIntegration(Base):
+    """One system of the brand's shop that reports order lines (`POST /api/shop/order-lines`).
+
+    Its key is shown once, when it is made; only the key's SHA-256 is stored, so a database
+    dump opens nothing. Revoking keeps the row (and the record of what it sent)."""
+    __tablename__ = "shop_integrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The key's first characters, to tell keys apart in listings (not enough to use one).
+    key_prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class UnmatchedOrderLine(Base):
+    """An order line from the shop that matched no customer (or no product): kept, reported,
+    and matched again later (`purchases.rematch`), once the customer has an account. One row
+    per order line id; a matched line leaves this table and becomes a purchase."""
+    __tablename__ = "unmatched_order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(16))  # "customer" or "product"
+    source: Mapped[str] = mapped_column(String(90))  # "csv" or "api:<integration name>"
+    ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    member_no: Mapped[str | None] = mapped_column(String(32), index=True)
+    sku: Mapped[str] = mapped_column(String(80))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -73,10 +73,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.family.routes import bp as family
     from webapp.blueprints.growth.routes import bp as growth
     from webapp.blueprints.inbox.routes import bp as inbox
+    from webapp.blueprints.interactions import cards
+    from webapp.blueprints.interactions.routes import bp as interactions
     from webapp.blueprints.library.routes import bp as library
     from webapp.blueprints.main.routes import bp as main
+    from webapp.blueprints.shop.routes import bp as shop
     from webapp.blueprints.studio.parent import bp as studio  # every staff page: /studio/…
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
-                      studio):
+                      interactions, shop, studio):
         app.register_blueprint(blueprint)
+    cards.init_app(app)

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask db …`, `flask demo load`, `flask staff create`."""
+"""Command-line tools: `flask db …`, `flask demo load`, `flask staff create`, `flask reco …`."""
 from __future__ import annotations
 
 from datetime import UTC
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(emails_cli)
     app.cli.add_command(digests_cli)
+    app.cli.add_command(reco_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
@@ -315,3 +316,142 @@ def digests_send(now_text: str | None, batch: int) -> None:
     click.echo(f"scheduled {summary.scheduled} (capped {summary.capped}) of "
                f"{summary.processed} people; sent {stats.sent}, failed {stats.failed}, "
                f"dead {stats.dead}, suppressed {stats.suppressed}, deferred {stats.deferred}")
+
+
+# --- recommender: purchases from the shop, the log's partitions -------------------------------
+
+@click.group("reco", cls=AppGroup, help="Recommender: shop purchases, the interaction log.")
+def reco_cli() -> None:
+    pass
+
+
+def _print_report(report, unmatched_csv: str | None) -> None:  # type: ignore[no-untyped-def]
+    counts = report.counts()
+    click.echo(f"{counts['received']} order lines: {counts['recorded']} new purchases, "
+               f"{counts['duplicates']} recorded before, {counts['unmatched']} unmatched "
+               f"(kept), {counts['invalid']} invalid.")
+    for problem in report.invalid:
+        click.echo(f"  invalid, line {problem.number} ({problem.order_line_id or '-'}): "
+                   f"{problem.error}", err=True)
+    for row in report.unmatched[:50]:
+        who = row.member_no or row.email
+        why = "no customer" if row.reason == "customer" else "no product"
+        click.echo(f"  unmatched {row.order_line_id}: {why} ({who}, {row.sku})")
+    if len(report.unmatched) > 50:
+        click.echo(f"  … and {len(report.unmatched) - 50} more unmatched lines.")
+    if unmatched_csv and report.unmatched:
+        import csvsafe
+        from recommender.privacy import ORDER_LINE_FIELDS
+
+        with open(unmatched_csv, "w", encoding="utf-8", newline="") as out:
+            writer = csvsafe.writer(out, ["reason", "source", *ORDER_LINE_FIELDS])
+            writer.writerows({"reason": r.reason, "source": r.source,
+                              **{f: getattr(r, f) for f in ORDER_LINE_FIELDS}}
+                             for r in report.unmatched)
+        click.echo(f"Unmatched lines written to {unmatched_csv}.")
+
+
+@reco_cli.command("import-purchases", help="Import the shop's order lines from a CSV file "
+                  "(columns: order_line_id, ordered_at, email and/or member_no, sku, "
+                  "quantity, amount_minor, currency). Idempotent by order line id; invalid "
+                  "lines are listed and skipped (exit status 1), unmatched ones kept.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--unmatched-csv", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the unmatched lines to this CSV file.")
+def reco_import_purchases(path: str, unmatched_csv: str | None) -> None:
+    from recommender import partitions, purchases
+    from recommender.errors import InvalidOrderLine
+    from webapp.database import get_session
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            lines, problems = purchases.parse_lines(purchases.read_csv(stream))
+    except InvalidOrderLine as error:
+        raise click.ClickException(f"Nothing was imported: {error}") from None
+    except UnicodeDecodeError:
+        raise click.ClickException("Nothing was imported: the file is not UTF-8 text.") \
+            from None
+    session = get_session()
+    with session.begin():
+        if lines:  # history lands in its months, not in the DEFAULT partition
+            partitions.ensure_months(session, through=max(ln.ordered_at for ln in lines).date(),
+                                     since=min(ln.ordered_at for ln in lines).date())
+        report = purchases.record_lines(session, lines, "csv")
+    report.received += len(problems)
+    report.invalid = problems
+    _print_report(report, unmatched_csv)
+    if problems:
+        raise SystemExit(1)
+
+
+@reco_cli.command("rematch-purchases", help="Try the kept unmatched order lines again "
+                                            "(customers who registered since, new products).")
+def reco_rematch_purchases() -> None:
+    from recommender import purchases
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        report = purchases.rematch(session)
+    _print_report(report, None)
+
+
+@reco_cli.group("shop-integration", help="Keys of the shop's systems that send order lines.")
+def reco_shop_integration() -> None:
+    pass
+
+
+@reco_shop_integration.command("create", help="Make an integration and print its key once "
+                                              "(only a hash of it is stored).")
+@click.argument("name")
+def reco_shop_integration_create(name: str) -> None:
+    from diary.errors import DiaryError
+    from recommender import purchases
+    from webapp.database import get_session
+
+    session = get_session()
+    try:
+        with session.begin():
+            integration, key = purchases.create_integration(session, name)
+    except DiaryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Integration {integration.name} created. Its key, shown only this once:")
+    click.echo(key)
+    click.echo("Send it as 'Authorization: Bearer <key>' to POST /api/shop/order-lines.")
+
+
+@reco_shop_integration.command("revoke", help="Stop accepting an integration's key.")
+@click.argument("name")
+def reco_shop_integration_revoke(name: str) -> None:
+    from diary.errors import DiaryError
+    from recommender import purchases
+    from webapp.database import get_session
+
+    session = get_session()
+    try:
+        with session.begin():
+            purchases.revoke_integration(session, name)
+    except DiaryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Integration {name} is revoked.")
+
+
+@reco_cli.command("partitions", help="Make the interaction log's month partitions "
+                                     "(PostgreSQL), this month and --ahead months.")
+@click.option("--ahead", type=click.IntRange(0, 120), default=None,
+              help="Months ahead (default: INTERACTION_PARTITIONS_AHEAD).")
+def reco_partitions(ahead: int | None) -> None:
+    from recommender import partitions
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        made = partitions.ensure_ahead(
+            session, current_app.config["INTERACTION_PARTITIONS_AHEAD"] if ahead is None
+            else ahead)
+        existing = partitions.existing(session)
+    if not partitions.is_partitioned(session):
+        click.echo("SQLite: the interaction log is one table; nothing to do.")
+        return
+    click.echo(f"Made {len(made)} partitions; {len(existing)} months exist"
+               + (f" ({existing[0]} … {existing[-1]})." if existing else "."))

@@ -24,6 +24,7 @@ import db
 from clock import utcnow
 from diary import sessions
 from journeys import digests, jobs, outbox
+from recommender import partitions
 from webapp import account_mail
 from webapp.links import site_links
 
@@ -84,6 +85,16 @@ def housekeeping_job(app: Flask) -> None:
         sessions.prune(session, utcnow())
 
 
+def interaction_partitions_job(app: Flask) -> None:
+    """Monthly: the interaction log's month partitions, this month and a few ahead
+    (PostgreSQL; nothing to do on SQLite). Rows that came before their month was made wait
+    in the DEFAULT partition and move into it when it is made."""
+    with _factory(app)() as session, session.begin():
+        made = partitions.ensure_ahead(session, app.config["INTERACTION_PARTITIONS_AHEAD"])
+    if made:
+        log.info("interaction partitions made: %s", made)
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -98,6 +109,9 @@ JOBS: tuple[Job, ...] = (
     Job("outbox", outbox_job, {"minutes": 1}),
     Job("account-mail", account_mail_job, {"seconds": 30}),
     Job("housekeeping", housekeeping_job, {"hours": 24}),
+    # Interval triggers have no months: every four weeks (and at every start) keeps at
+    # least two months made ahead; the DEFAULT partition covers any gap.
+    Job("interaction-partitions", interaction_partitions_job, {"weeks": 4}),
 )
 
 

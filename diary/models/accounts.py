@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
@@ -46,6 +46,10 @@ class User(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     digest_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     marketing_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: "Personalise my suggestions" (account page; on unless the person turns it off). Off:
+    #: the recommender ranks by the stage's popularity only, never by what this person did.
+    personalise_suggestions: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                          server_default=true())
     staff_role: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -119,12 +119,14 @@ def _block(session: Session, child: Child, stage: Stage, locale: str, interests:
                                  library.THIS_WEEK_LIMITS["reminder"], now, cache):
         title, summary = item_text(reminder, locale)
         block.reminders.append({"title": title, "summary": summary})
-    for product in _stage_items(session, Product, stage, interests, PRODUCTS_MAX, now, cache):
+    for position, product in enumerate(_stage_items(session, Product, stage, interests,
+                                                    PRODUCTS_MAX, now, cache)):
         title, summary = item_text(product, locale)
         block.products.append({
             "title": title, "summary": summary,
             "price": format_price(product.price_minor, product.currency, locale),
-            "url": tracker.tracked(f"product:{product.key}", links.product(product.key))})
+            "url": tracker.tracked(f"product:{product.key}", links.product(product.key),
+                                   child.id, position)})
     return block
 
 

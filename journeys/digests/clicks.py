@@ -4,7 +4,9 @@ Every link in a marketing email is the tracker's URL (`SiteLinks.click`) with a 
 naming the delivery, the person, the item and the site path it leads to; the web app logs
 the click and redirects to that path on this site only. A link counts one click however
 often it is fetched (`record_click`): reloads and mail scanners are not new clicks, and HEAD
-requests are not clicks at all.
+requests are not clicks at all. A product link may also name the child (and the product's
+position) it was suggested for; its first click is an interaction on the "email" surface
+too (`recommender.tracking.record_email_click`), which the recommender learns from.
 """
 from __future__ import annotations
 
@@ -19,9 +21,11 @@ from sqlalchemy.orm import Session
 
 from db import dialect_insert
 from diary import tokens
+from diary.bounds import is_row_id
 from diary.models import User
 from journeys.links import SiteLinks
 from journeys.models import Delivery, EmailClick, click_key
+from recommender import tracking
 
 CLICK_PURPOSE = "email-click"
 #: Click links older than this still redirect, but the click is no longer logged.
@@ -32,10 +36,15 @@ CLICK_KEY_CHARS = 8
 
 
 def make_click_token(secret: str, delivery_id: int, user_id: int, item_key: str,
-                     path: str, user_key: str = "") -> str:
-    return tokens.serializer(secret, CLICK_PURPOSE).dumps(
-        {"d": delivery_id, "u": user_id, "k": user_key[:CLICK_KEY_CHARS], "i": item_key,
-         "p": path})
+                     path: str, user_key: str = "", child_id: int | None = None,
+                     position: int | None = None) -> str:
+    data: dict[str, Any] = {"d": delivery_id, "u": user_id, "k": user_key[:CLICK_KEY_CHARS],
+                            "i": item_key, "p": path}
+    if child_id is not None:
+        data["c"] = child_id
+    if position is not None:
+        data["n"] = position
+    return tokens.serializer(secret, CLICK_PURPOSE).dumps(data)
 
 
 class Tracker:
@@ -45,9 +54,13 @@ class Tracker:
         self.links, self.secret = links, secret
         self.delivery_id, self.user_id, self.user_key = delivery_id, user.id, user.link_key
 
-    def tracked(self, item_key: str, path: str) -> str:
+    def tracked(self, item_key: str, path: str, child_id: int | None = None,
+                position: int | None = None) -> str:
+        """`child_id` and `position`: the child a suggested product is for, and its place in
+        the email's list (a click on it is then logged as an interaction with them)."""
         return self.links.click(make_click_token(self.secret, self.delivery_id, self.user_id,
-                                                 item_key, path, self.user_key))
+                                                 item_key, path, self.user_key, child_id,
+                                                 position))
 
 
 def is_site_path(path: Any) -> bool:
@@ -68,6 +81,8 @@ class Click:
     path: str
     fresh: bool  # False: an old link, redirect without logging
     user_key: str = ""  # the start of the person's link key (links made before it: empty)
+    child_id: int | None = None  # the child a product was suggested for
+    position: int | None = None  # the product's place in the email
 
 
 class BadClick(Exception):
@@ -89,10 +104,12 @@ def read_click_token(secret: str, token: str, max_age: int = CLICK_MAX_AGE) -> C
         raise BadClick(token) from None
     if not isinstance(data, dict) or not is_site_path(data.get("p")):
         raise BadClick(token)
-    d, u, k = data.get("d"), data.get("u"), data.get("k")
+    d, u, k, c, n = (data.get(name) for name in ("d", "u", "k", "c", "n"))
     return Click(d if isinstance(d, int) else None, u if isinstance(u, int) else None,
                  str(data.get("i") or "")[:120], data["p"][:500], fresh,
-                 k if isinstance(k, str) else "")
+                 k if isinstance(k, str) else "",
+                 c if isinstance(c, int) and is_row_id(c) else None,
+                 n if isinstance(n, int) and 0 <= n <= 999 else None)
 
 
 def record_click(session: Session, click: Click, now: datetime) -> bool:
@@ -113,11 +130,16 @@ def record_click(session: Session, click: Click, now: datetime) -> bool:
         and session.scalar(select(Delivery.id).where(
             Delivery.id == click.delivery_id, Delivery.user_id == user_id)) is not None \
         else None
+    key = click_key(click.delivery_id, click.user_id, click.item_key, click.path)
     stmt = dialect_insert(session, EmailClick.__table__).values(
-        click_key=click_key(click.delivery_id, click.user_id, click.item_key, click.path),
-        delivery_id=delivery_id, user_id=user_id, item_key=click.item_key or None,
-        url=click.path, clicked_at=now).on_conflict_do_nothing(
-        index_elements=["click_key"]).returning(EmailClick.id)
-    return session.execute(stmt).scalar() is not None
+        click_key=key, delivery_id=delivery_id, user_id=user_id,
+        item_key=click.item_key or None, url=click.path, clicked_at=now,
+    ).on_conflict_do_nothing(index_elements=["click_key"]).returning(EmailClick.id)
+    first = session.execute(stmt).scalar() is not None
+    kind, _, sku = click.item_key.partition(":")
+    if person is not None and user_id is not None and kind == "product" and sku:
+        tracking.record_email_click(session, person, sku, key, now, click.child_id,
+                                    click.position)
+    return first
 
 

@@ -1,5 +1,11 @@
 """interaction log: interactions and their idempotency keys
 
+On PostgreSQL `interactions` is partitioned by month of `occurred_at` (RANGE), with a DEFAULT
+partition so that no insert ever fails; the months themselves are made ahead by
+`recommender.partitions.ensure_months` (a scheduler job), not here. Its primary key is
+(id, occurred_at) because a partitioned table's unique keys must hold the partition key; on
+SQLite it is `id INTEGER PRIMARY KEY` (the rowid), see `db.SQLITE_ROWID`.
+
 Revision ID: 0007
 Revises: 0006a
 Create Date: 2026-12-06 16:00:00
@@ -24,13 +30,14 @@ def upgrade() -> None:
     )
     op.create_table(
         'interactions',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True,
+                  nullable=False),
         sa.Column('occurred_at', db.UTCDateTime(timezone=True), nullable=False),
         sa.Column('kind', sa.String(length=16), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=True),
         sa.Column('child_id', sa.Integer(), nullable=True),
         sa.Column('item_id', sa.Integer(), nullable=False),
-        sa.Column('stage', sa.String(length=16), nullable=True),
+        sa.Column('stage', sa.String(length=24), nullable=True),
         sa.Column('surface', sa.String(length=16), nullable=False),
         sa.Column('position', sa.Integer(), nullable=True),
         sa.Column('model_version', sa.String(length=40), nullable=True),
@@ -47,8 +54,12 @@ def upgrade() -> None:
                                 ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'],
                                 name=op.f('fk_interactions_user_id_users'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_interactions')),
+        sa.PrimaryKeyConstraint('id', 'occurred_at', name=op.f('pk_interactions')),
+        postgresql_partition_by='RANGE (occurred_at)',
+        info={db.SQLITE_ROWID: 'id'},
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('CREATE TABLE interactions_default PARTITION OF interactions DEFAULT')
     op.create_index(op.f('ix_interactions_occurred_at'), 'interactions', ['occurred_at'])
     op.create_index('ix_interactions_user_time', 'interactions', ['user_id', 'occurred_at'])
     op.create_index('ix_interactions_item_time', 'interactions', ['item_id', 'occurred_at'])

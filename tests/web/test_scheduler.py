@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from clock import utcnow
 from journeys.models import Delivery, TickRun
+from recommender import partitions
 from webapp import scheduler
 
 
@@ -23,7 +24,8 @@ def test_the_scheduler_runs_every_job_and_nothing_switches_email_off():
     assert [(job.id, job.trigger) for job in scheduler.JOBS] == [
         ("journeys-tick", {"minutes": 5}), ("campaigns", {"hours": 1}),
         ("digests", {"minutes": 5}), ("outbox", {"minutes": 1}),
-        ("account-mail", {"seconds": 30}), ("housekeeping", {"hours": 24})]
+        ("account-mail", {"seconds": 30}), ("housekeeping", {"hours": 24}),
+        ("interaction-partitions", {"weeks": 4})]
     # a missing email module is an error at start-up, not a scheduler without email
     assert "ImportError" not in inspect.getsource(scheduler)
 
@@ -56,3 +58,17 @@ def test_the_jobs_send_a_digest_with_links_from_the_url_map(app, session, sessio
     assert links and all(link.startswith(("http://localhost/e/c/", "http://localhost/e/u/"))
                          for link in links)
     assert child.name in email.subject
+
+
+def test_the_partitions_job_makes_this_month_and_the_configured_months_ahead(
+        app, session, session_factory, clock_at):
+    clock_at("2028-02-29T15:00")
+    app.extensions["job_session_factory"] = session_factory
+    app.config["INTERACTION_PARTITIONS_AHEAD"] = 2
+    scheduler.interaction_partitions_job(app)
+    scheduler.interaction_partitions_job(app)  # again: nothing more, nothing fails
+    made = partitions.existing(session)
+    if session.get_bind().dialect.name == "postgresql":
+        assert made == ["interactions_2028_02", "interactions_2028_03", "interactions_2028_04"]
+    else:
+        assert made == []  # SQLite: one plain table

@@ -46,6 +46,10 @@ class ConsentForm(FlaskForm):
     marketing_opt_in = BooleanField(_l("Offers and product news"))
 
 
+class PersonaliseForm(FlaskForm):
+    personalise_suggestions = BooleanField(_l("Personalise my suggestions"))
+
+
 class DeleteAccountForm(FlaskForm):
     current_password = PasswordField(_l("Your password"), validators=[InputRequired()])
     confirm = BooleanField(_l("I understand this cannot be undone."),

@@ -12,12 +12,14 @@ from diary import accounts, privacy, sessions
 from diary.errors import DiaryError
 from diary.models import Consent
 from diary.policy import PRIVACY_POLICY_VERSION
+from recommender import privacy as reco_privacy
 from webapp import data_export
 from webapp.blueprints.account.forms import (
     ConsentForm,
     DeleteAccountForm,
     EmailChangeForm,
     PasswordChangeForm,
+    PersonaliseForm,
     ProfileForm,
 )
 from webapp.database import get_session, transaction
@@ -36,6 +38,7 @@ def _page(**forms: Any) -> Any:
     consents = forms.get("consents") or ConsentForm(obj=user)
     return render_template(
         "account/index.html", profile=profile, consents=consents,
+        personalise=forms.get("personalise") or PersonaliseForm(obj=user),
         email_form=forms.get("email_form") or EmailChangeForm(),
         password_form=forms.get("password_form") or PasswordChangeForm(),
         consent_history=list(reversed(user.consents)),
@@ -143,6 +146,19 @@ def consents() -> Any:
     return _page(consents=form), 400
 
 
+@bp.route("/suggestions", methods=["POST"])
+@login_required
+def suggestions() -> Any:
+    """"Personalise my suggestions": off, suggestions follow the stage's popularity only."""
+    form = PersonaliseForm()
+    if form.validate_on_submit():
+        with transaction():
+            reco_privacy.set_personalised(current_user, bool(form.personalise_suggestions.data))
+        flash(gettext("Your choices are saved."), "success")
+        return redirect(url_for("account.index") + "#suggestions")
+    return _page(personalise=form), 400
+
+
 @bp.route("/export", methods=["POST"])
 @login_required
 @limit("EXPORT_RATE_LIMIT", key=per_account)
@@ -168,6 +184,7 @@ def delete() -> Any:
         try:
             with transaction() as s:
                 accounts.require_password(current_user, form.current_password.data or "")
+                reco_privacy.forget(s, current_user)
                 keys = privacy.delete_account(s, current_user)
         except DiaryError as error:
             apply_error(form, error)

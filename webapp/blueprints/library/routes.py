@@ -121,7 +121,8 @@ def products() -> Any:
     chosen = Stage.parse(request.args.get("stage", "")) or (mine[0][1] if mine else None)
     items = library.for_stage(get_session(), Product, chosen, _interests()) if chosen else []
     return render_template("library/products.html", stage=chosen, items=items, mine=mine,
-                           stages=coverage_stages())
+                           stages=coverage_stages(),
+                           reco_child=next((c.id for c, s in mine if s == chosen), None))
 
 
 @bp.route("/products/<sku>")

@@ -1,0 +1,1 @@
+"""Interactions with suggested items: the cards' log endpoint and the tracked "where to buy"."""
