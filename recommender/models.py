@@ -42,7 +42,9 @@ SURFACES = tuple(s.value for s in Surface)
 class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (Index("ix_interactions_user_time", "user_id", "occurred_at"),
-                      Index("ix_interactions_item_time", "item_id", "occurred_at"))
+                      Index("ix_interactions_item_time", "item_id", "occurred_at"),
+                      # a child's history, whichever caregiver acted (suggestions read it)
+                      Index("ix_interactions_child_time", "child_id", "occurred_at"))
 
     # BigInteger on PostgreSQL (a log outgrows 2**31), plain INTEGER on SQLite (its rowid).
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),

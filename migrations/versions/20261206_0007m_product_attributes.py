@@ -1,0 +1,33 @@
+"""product attributes for the recommender: consumable flag and size; interactions by child
+
+Products say whether they are bought again and again (nappies, wipes) or once (a bath tub),
+and, for products that come in sizes, which step of which size ladder they are (a nappy size
+with the weight range it fits). The model reads a child's history by child as well as by
+person (both parents of one baby), so interactions get an index on (child_id, occurred_at).
+
+Revision ID: 0007m
+Revises: 0007
+Create Date: 2026-12-06 18:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007m'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('content_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('consumable', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+        batch_op.add_column(sa.Column('size', sa.JSON(), nullable=True))
+    op.create_index('ix_interactions_child_time', 'interactions', ['child_id', 'occurred_at'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_interactions_child_time', table_name='interactions')
+    with op.batch_alter_table('content_items', schema=None) as batch_op:
+        batch_op.drop_column('size')
+        batch_op.drop_column('consumable')
