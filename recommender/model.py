@@ -58,8 +58,8 @@ class Params:
     half_life_days: float = 180.0  # training matrix: older events count less
     default_cycle_days: float = 30.0  # a consumable is due again after this (until learned)
 
-    def to_dict(self) -> dict[str, float]:
-        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+    def to_dict(self) -> dict[str, float | int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -33,6 +33,7 @@ from diary.models import Child, Entry, Family, Measurement, Membership, User
 from diary.vocabulary import INTERESTS
 from recommender import log
 from recommender.catalogue import Catalogue, interest_matrix, stage_index, window_arrays
+from recommender.train import Log, People
 
 #: Tags the hidden world reads (the model never does: it has to learn what goes together).
 BREAST_TAGS = frozenset({"breast-pump", "nursing-pads", "milk-storage", "breastfeeding",
@@ -203,6 +204,10 @@ class World:
             prefers_pants=bool(rng.random() < 0.35))
         family.base = self._base_utility(family)
         return family
+
+    def weighing_days(self) -> list[date]:
+        """The days parents weigh their babies in the simulation: every 30 days."""
+        return [self.start + timedelta(days=d) for d in range(0, self.days, 30)]
 
     def families(self, count: int, first: int = 0) -> list[SimFamily]:
         return [self.family(first + n) for n in range(count)]
@@ -393,6 +398,29 @@ def _request(seed: int, family: int, day: date, slot: str) -> str:
     return hashlib.sha256(f"{seed}:{family}:{day}:{slot}".encode()).hexdigest()[:32]
 
 
+# --- a simulation as the log it would leave -------------------------------------------------
+
+def to_log(world: World, families: Sequence[SimFamily], events: Iterable[SimEvent]
+           ) -> tuple[Log, People]:
+    """The events as `train` reads them from the database (family index as person and
+    child), and what the site would know of the families: declared interests and the weights
+    parents logged (monthly, as `write` stores them)."""
+    rows = list(events)
+    ids = [p.id for p in world.catalogue.products]
+    log = Log.build(user=[e.family for e in rows], child=[e.family for e in rows],
+                    item=[ids[e.item] for e in rows], kind=[e.kind for e in rows],
+                    time=[e.at.timestamp() for e in rows], stage=[e.stage for e in rows],
+                    request=[e.request for e in rows])
+    people = People(interests={f.index: f.declared for f in families})
+    for family in families:
+        logged = [(datetime.combine(day, time(9, 0), UTC).timestamp(), kg)
+                  for day in world.weighing_days() if (kg := family.weight_kg(day)) is not None]
+        if logged:
+            people.weights[family.index] = (np.array([t for t, _ in logged]),
+                                            np.array([kg for _, kg in logged]))
+    return log, people
+
+
 # --- writing a simulation to the database ---------------------------------------------------
 
 SIM_DOMAIN = "simulated.example"
@@ -481,9 +509,8 @@ def _account(session: Session, seed: int, family: SimFamily) -> tuple[int, int, 
 
 def _weights(session: Session, world: World, family: SimFamily, child_id: int,
              user_id: int) -> None:
-    """A weight on the first day of each simulated month the child is born (as parents log)."""
-    day = world.start
-    while day <= world.end:
+    """A weight every 30 days of the simulation once the child is born (as parents log)."""
+    for day in world.weighing_days():
         weight = family.weight_kg(day)
         if weight is not None:
             entry = Entry(child_id=child_id, author_id=user_id, kind="measurement",
@@ -491,6 +518,5 @@ def _weights(session: Session, world: World, family: SimFamily, child_id: int,
                           body="", data={}, search_text="")
             entry.measurement = Measurement(weight_kg=round(weight, 2))
             session.add(entry)
-        day += timedelta(days=30)
 
 
