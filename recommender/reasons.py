@@ -38,7 +38,6 @@ TEXTS: dict[str, str] = {
 }
 POPULAR_TEXTS: dict[str, str] = {
     "pregnancy_week": N_("Popular with parents-to-be in week %(num)d of pregnancy"),
-    "newborn": N_("Popular with parents of newborns"),
     "week": N_("Popular with parents of %(num)d-week-olds"),
     "month": N_("Popular with parents of %(num)d-month-olds"),
 }
@@ -47,6 +46,7 @@ NEXT_SIZE_TEXTS: dict[str, str] = {
     "teat": N_("The next teat size up: %(size)s"),
     "clothing": N_("The next clothing size up: %(size)s"),
 }
+POPULAR_NEWBORN = N_("Popular with parents of newborns")  # baby week 0
 #: What is said when a reason cannot be (a stage or an item that is no more).
 FALLBACK = N_("Popular with families like yours")
 CODES = (POPULAR, NEXT_SIZE, *TEXTS)
@@ -81,7 +81,7 @@ def describe(reason: Reason, locale: str, titles: Mapping[int, str] | None = Non
         if stage is None:
             return w.gettext(FALLBACK)
         if stage.unit == "week" and stage.value == 0:
-            return w.gettext(POPULAR_TEXTS["newborn"])
+            return w.gettext(POPULAR_NEWBORN)
         return w.gettext(POPULAR_TEXTS[stage.unit], num=stage.value)
     if reason.code == NEXT_SIZE:
         text = NEXT_SIZE_TEXTS.get(str(params.get("system")), NEXT_SIZE_TEXTS["nappy"])

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from clock import utcnow
@@ -61,7 +61,7 @@ from recommender.train import Model
 MODES = ("model", "control")
 CONTROL_VERSION = "control"  # the model_version logged for the control's suggestions
 FALLBACK_VERSION = "none"  # the model_version before any model was trained
-PER_CATEGORY = 2
+PER_CATEGORY = 3
 HISTORY_LIMIT = 300
 _F = {name: n for n, name in enumerate(FEATURES)}
 #: Which of a family's actions on an anchor item a "because you …" reason names, strongest
@@ -301,19 +301,37 @@ def _anchor(model: Model, index: int, h: np.ndarray, item_id: int) -> int | None
 
 # --- from the database ---------------------------------------------------------------------------
 
+# Statements built once (bound parameters): a page asks for suggestions on every visit.
+_NOW: BindParameter[datetime] = bindparam("now")
 _CANDIDATES = (
     select(ContentItem.id, ContentItem.key, ContentItem.category, ContentItem.window_unit,
            ContentItem.window_from, ContentItem.window_to, ContentItem.interests,
            ContentItem.tags, ContentItem.consumable, ContentItem.size,
            ContentItem.price_minor)
-    .where(ContentItem.kind == "product", ContentItem.active.is_(True)))
+    .where(ContentItem.kind == "product", ContentItem.active.is_(True), live(_NOW),
+           ContentItem.window_unit == bindparam("unit"),
+           ContentItem.window_from <= bindparam("value"),
+           ContentItem.window_to >= bindparam("value"))
+    .order_by(ContentItem.id))
+_HISTORY = (
+    select(Interaction.item_id, Interaction.kind, Interaction.occurred_at)
+    .where(Interaction.kind != "impression",
+           or_(Interaction.child_id == bindparam("child"),
+               and_(Interaction.user_id == bindparam("user"),
+                    or_(Interaction.child_id.is_(None), Interaction.kind == "dismiss"))))
+    .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    .limit(HISTORY_LIMIT))
+_WEIGHT = (
+    select(Measurement.weight_kg).join(Entry, Entry.id == Measurement.entry_id)
+    .where(Entry.child_id == bindparam("child"), Entry.kind == "measurement",
+           Measurement.weight_kg.is_not(None))
+    .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1))
 
 
 def candidates(session: Session, stage: Stage, now: datetime) -> list[Product]:
     """The live, on-sale products whose window holds `stage`."""
-    rows = session.execute(_CANDIDATES.where(
-        live(now), ContentItem.window_unit == stage.unit, ContentItem.window_from <= stage.value,
-        ContentItem.window_to >= stage.value).order_by(ContentItem.id)).all()
+    rows = session.execute(_CANDIDATES, {"now": now, "unit": stage.unit,
+                                         "value": stage.value}).all()
     return [Product(id=r.id, key=r.key, category=r.category or "", window_unit=r.window_unit,
                     window_from=r.window_from, window_to=r.window_to,
                     interests=tuple(_listed(r.interests)), tags=tuple(_listed(r.tags)),
@@ -350,24 +368,13 @@ def _with_text(session: Session, model: Model | None, products: list[Product]
 def history(session: Session, user_id: int, child_id: int) -> list[Past]:
     """What was done for this child (by any caregiver), plus this person's actions with no
     child and their dismissals; oldest first, the newest HISTORY_LIMIT."""
-    rows = session.execute(
-        select(Interaction.item_id, Interaction.kind, Interaction.occurred_at,
-               Interaction.child_id)
-        .where(Interaction.kind != "impression",
-               or_(Interaction.child_id == child_id,
-                   and_(Interaction.user_id == user_id,
-                        or_(Interaction.child_id.is_(None), Interaction.kind == "dismiss"))))
-        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        .limit(HISTORY_LIMIT)).all()
+    rows = session.execute(_HISTORY, {"child": child_id, "user": user_id}).all()
     return [Past(r.item_id, r.kind, r.occurred_at) for r in reversed(rows)]
 
 
 def latest_weight(session: Session, child_id: int) -> float | None:
-    return session.scalar(
-        select(Measurement.weight_kg).join(Entry, Entry.id == Measurement.entry_id)
-        .where(Entry.child_id == child_id, Entry.kind == "measurement",
-               Measurement.weight_kg.is_not(None))
-        .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1))
+    """The child's most recently logged weight (kg)."""
+    return session.scalar(_WEIGHT, {"child": child_id})
 
 
 def suggest(session: Session, model: Model | None, user: User, child: Child, today: date,

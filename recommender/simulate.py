@@ -132,6 +132,7 @@ class FamilyState:
     visits: int = 0
     #: Collections the family went for lately, with the day.
     engaged: dict[int, date] = field(default_factory=dict)
+    nappy_rank: int = -1  # the largest nappy size bought so far
 
 
 #: Chooses what the site shows: (family, day, stage index, candidate items, how many,
@@ -172,6 +173,7 @@ class World:
                                   for p in products])
         self.size_max = np.array([p.size.max_kg if p.size and p.size.max_kg else np.nan
                                   for p in products])
+        self.size_rank = np.array([p.size.rank if p.size else -1 for p in products])
         self.rebuy_days = np.array([REBUY_DAYS.get(p.category, 45) for p in products])
         self.collections = list(COLLECTIONS)
         self.collection = np.array([next((n for n, name in enumerate(self.collections)
@@ -278,8 +280,8 @@ class World:
             if rng.random() < 0.15:
                 events.append(SimEvent(family.index, "save", item, when + timedelta(seconds=10),
                                        stage, surface, position, request))
-            owned = item in state.bought and not self.consumable[item]
-            if not owned and rng.random() < _sigmoid(u[item] - 2.5) * 0.6:
+            if self._buyable(family, state, item, day) \
+                    and rng.random() < _sigmoid(u[item] - 2.5) * 0.6:
                 events.append(SimEvent(family.index, "add_to_cart", item,
                                        when + timedelta(seconds=40), stage, surface, position,
                                        request))
@@ -288,9 +290,22 @@ class World:
                                                  when + timedelta(seconds=90), stage))
         return events
 
+    def _buyable(self, family: SimFamily, state: FamilyState, item: int, day: date) -> bool:
+        """Not a one-off they have; a nappy only in a size that fits, never a smaller one
+        than they moved up to."""
+        if item in state.bought and not self.consumable[item]:
+            return False
+        if self.nappy[item]:
+            weight = family.weight_kg(day)
+            return weight is not None and self.size_min[item] <= weight <= self.size_max[item] \
+                and self.size_rank[item] >= state.nappy_rank
+        return True
+
     def _purchase(self, family: SimFamily, state: FamilyState, item: int, day: date,
                   at: datetime, stage: Stage | None) -> SimEvent:
         state.bought[item] = day
+        if self.nappy[item]:
+            state.nappy_rank = max(state.nappy_rank, int(self.size_rank[item]))
         if self.consumable[item]:
             state.next_rebuy[item] = day + timedelta(days=int(self.rebuy_days[item]))
         return SimEvent(family.index, "purchase", item, at, stage, "shop", quantity=1,
@@ -312,7 +327,8 @@ class World:
                     state.next_rebuy.pop(item)
                 u = self.utility(family, day, stage_index(stage), state)
                 fitting = np.flatnonzero(self.nappy & (self.size_min <= weight)
-                                         & (weight <= self.size_max) & self.sellable)
+                                         & (weight <= self.size_max) & self.sellable
+                                         & (self.size_rank >= state.nappy_rank))
                 if len(fitting):
                     item = int(fitting[np.argmax(u[fitting] + rng.gumbel(0, 0.3, len(fitting)))])
                     events.append(self._purchase(family, state, item, day, at, stage))
@@ -439,44 +455,38 @@ class Written:
 
 
 def write(session: Session, world: World, families: Sequence[SimFamily],
-          events: Iterator[SimEvent] | None = None,
-          progress: Callable[[int], None] | None = None) -> Written:
-    """Store the families and their events (caller owns the transaction). Accounts are
-    placeholders nobody can sign in to (no password hash), in the family's own name."""
+          policy: Policy | None = None, progress: Callable[[int], None] | None = None
+          ) -> Written:
+    """Store the families and their simulated events (the caller owns the transaction).
+    Accounts are placeholders nobody can sign in to (no password hash). `progress(n)` is
+    called as each family is done."""
     written = Written(families=len(families))
-    people: dict[int, tuple[int, int]] = {}
+    ids = [p.id for p in world.catalogue.products]
+    batch: list[log.Event] = []
     for family in families:
         user_id, child_id, created = _account(session, world.seed, family)
-        people[family.index] = (user_id, child_id)
         written.created += created
         if created:
             _weights(session, world, family, child_id, user_id)
-    session.flush()
-    ids = [p.id for p in world.catalogue.products]
-    batch: list[log.Event] = []
-    counter: dict[int, int] = {}
-    for event in events if events is not None else world.simulate(families):
-        user_id, child_id = people[event.family]
-        number = counter[event.family] = counter.get(event.family, 0) + 1
-        batch.append(log.Event(
-            kind=event.kind, item_id=ids[event.item], surface=event.surface,
-            idempotency_key=log.key_for("sim", world.seed, event.family, number),
-            user_id=user_id, child_id=child_id,
-            stage=event.stage.key if event.stage else None, position=event.position,
-            model_version="sim-editorial" if event.kind == "impression" else None,
-            request_id=event.request, quantity=event.quantity,
-            amount_minor=event.amount_minor,
-            currency="CNY" if event.amount_minor is not None else None, occurred_at=event.at))
+        for number, event in enumerate(world.simulate_family(family, policy), start=1):
+            batch.append(log.Event(
+                kind=event.kind, item_id=ids[event.item], surface=event.surface,
+                idempotency_key=log.key_for("sim", world.seed, family.index, number),
+                user_id=user_id, child_id=child_id,
+                stage=event.stage.key if event.stage else None, position=event.position,
+                model_version="sim-editorial" if event.kind == "impression" else None,
+                request_id=event.request, quantity=event.quantity,
+                amount_minor=event.amount_minor,
+                currency="CNY" if event.amount_minor is not None else None,
+                occurred_at=event.at))
         if len(batch) >= 5000:
             written.logged += log.record_many(session, batch)
             written.events += len(batch)
-            if progress:
-                progress(len(batch))
             batch = []
+        if progress:
+            progress(1)
     written.logged += log.record_many(session, batch)
     written.events += len(batch)
-    if progress and batch:
-        progress(len(batch))
     return written
 
 

@@ -23,7 +23,8 @@ def test_the_scheduler_runs_every_job_and_nothing_switches_email_off():
     assert [(job.id, job.trigger) for job in scheduler.JOBS] == [
         ("journeys-tick", {"minutes": 5}), ("campaigns", {"hours": 1}),
         ("digests", {"minutes": 5}), ("outbox", {"minutes": 1}),
-        ("account-mail", {"seconds": 30}), ("housekeeping", {"hours": 24})]
+        ("account-mail", {"seconds": 30}), ("housekeeping", {"hours": 24}),
+        ("reco-retrain", {"hours": 24})]
     # a missing email module is an error at start-up, not a scheduler without email
     assert "ImportError" not in inspect.getsource(scheduler)
 
