@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base, UTCDateTime
@@ -36,6 +36,8 @@ class Surface(str, enum.Enum):
 
 
 KINDS = tuple(k.value for k in Kind)
+#: The rows that are something a person did (everything but what they were shown).
+ACTIONS = "kind <> 'impression'"
 SURFACES = tuple(s.value for s in Surface)
 
 
@@ -43,8 +45,13 @@ class Interaction(Base):
     __tablename__ = "interactions"
     __table_args__ = (Index("ix_interactions_user_time", "user_id", "occurred_at"),
                       Index("ix_interactions_item_time", "item_id", "occurred_at"),
-                      # a child's history, whichever caregiver acted (suggestions read it)
-                      Index("ix_interactions_child_time", "child_id", "occurred_at"))
+                      # What suggestions read on every request: a child's actions (whichever
+                      # caregiver acted) and a person's, without the impressions that make
+                      # up most of the log. Partial indexes: the query repeats the predicate.
+                      Index("ix_interactions_child_actions", "child_id", "occurred_at",
+                            postgresql_where=text(ACTIONS), sqlite_where=text(ACTIONS)),
+                      Index("ix_interactions_user_actions", "user_id", "occurred_at",
+                            postgresql_where=text(ACTIONS), sqlite_where=text(ACTIONS)))
 
     # BigInteger on PostgreSQL (a log outgrows 2**31), plain INTEGER on SQLite (its rowid).
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
-from sqlalchemy import BindParameter, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from clock import utcnow
@@ -54,7 +54,7 @@ from recommender.model import (
     features,
     normalise_rows,
 )
-from recommender.models import SURFACES, Interaction
+from recommender.models import ACTIONS, SURFACES, Interaction
 from recommender.reasons import Reason
 from recommender.train import Model
 
@@ -313,14 +313,21 @@ _CANDIDATES = (
            ContentItem.window_from <= bindparam("value"),
            ContentItem.window_to >= bindparam("value"))
     .order_by(ContentItem.id))
-_HISTORY = (
-    select(Interaction.item_id, Interaction.kind, Interaction.occurred_at)
-    .where(Interaction.kind != "impression",
-           or_(Interaction.child_id == bindparam("child"),
-               and_(Interaction.user_id == bindparam("user"),
-                    or_(Interaction.child_id.is_(None), Interaction.kind == "dismiss"))))
-    .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-    .limit(HISTORY_LIMIT))
+_ACTION_COLUMNS = (Interaction.item_id, Interaction.kind, Interaction.occurred_at,
+                   Interaction.id)
+# Two statements, each walking one partial index newest first (ACTIONS written as in the
+# index, so the planner can use it): the child's actions, and the person's own with no child
+# (shop purchases) or dismissing something for another child.
+_CHILD_ACTIONS = (
+    select(*_ACTION_COLUMNS)
+    .where(text(ACTIONS), Interaction.child_id == bindparam("child"))
+    .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(HISTORY_LIMIT))
+_PERSON_ACTIONS = (
+    select(*_ACTION_COLUMNS)
+    .where(text(ACTIONS), Interaction.user_id == bindparam("user"),
+           or_(Interaction.child_id.is_(None),
+               and_(Interaction.kind == "dismiss", Interaction.child_id != bindparam("child"))))
+    .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(HISTORY_LIMIT))
 _WEIGHT = (
     select(Measurement.weight_kg).join(Entry, Entry.id == Measurement.entry_id)
     .where(Entry.child_id == bindparam("child"), Entry.kind == "measurement",
@@ -368,8 +375,10 @@ def _with_text(session: Session, model: Model | None, products: list[Product]
 def history(session: Session, user_id: int, child_id: int) -> list[Past]:
     """What was done for this child (by any caregiver), plus this person's actions with no
     child and their dismissals; oldest first, the newest HISTORY_LIMIT."""
-    rows = session.execute(_HISTORY, {"child": child_id, "user": user_id}).all()
-    return [Past(r.item_id, r.kind, r.occurred_at) for r in reversed(rows)]
+    values = {"child": child_id, "user": user_id}
+    rows = [*session.execute(_CHILD_ACTIONS, values), *session.execute(_PERSON_ACTIONS, values)]
+    rows.sort(key=lambda r: (r.occurred_at, r.id))
+    return [Past(r.item_id, r.kind, r.occurred_at) for r in rows[-HISTORY_LIMIT:]]
 
 
 def latest_weight(session: Session, child_id: int) -> float | None:

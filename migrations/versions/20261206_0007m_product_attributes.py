@@ -1,9 +1,10 @@
-"""product attributes for the recommender: consumable flag and size; interactions by child
+"""product attributes for the recommender: consumable flag and size; what people did, indexed
 
 Products say whether they are bought again and again (nappies, wipes) or once (a bath tub),
 and, for products that come in sizes, which step of which size ladder they are (a nappy size
-with the weight range it fits). The model reads a child's history by child as well as by
-person (both parents of one baby), so interactions get an index on (child_id, occurred_at).
+with the weight range it fits). Suggestions read a child's history (whichever caregiver acted)
+and a person's on every request: two partial indexes on what people did, leaving out the
+impressions that make up most of the log.
 
 Revision ID: 0007m
 Revises: 0007
@@ -23,11 +24,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('consumable', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('size', sa.JSON(), nullable=True))
-    op.create_index('ix_interactions_child_time', 'interactions', ['child_id', 'occurred_at'])
+    actions = sa.text("kind <> 'impression'")
+    op.create_index('ix_interactions_child_actions', 'interactions', ['child_id', 'occurred_at'],
+                    postgresql_where=actions, sqlite_where=actions)
+    op.create_index('ix_interactions_user_actions', 'interactions', ['user_id', 'occurred_at'],
+                    postgresql_where=actions, sqlite_where=actions)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_interactions_child_time', table_name='interactions')
+    op.drop_index('ix_interactions_user_actions', table_name='interactions')
+    op.drop_index('ix_interactions_child_actions', table_name='interactions')
     with op.batch_alter_table('content_items', schema=None) as batch_op:
         batch_op.drop_column('size')
         batch_op.drop_column('consumable')
