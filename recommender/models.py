@@ -62,7 +62,8 @@ class Interaction(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="SET NULL"))
     item_id: Mapped[int] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"))
-    stage: Mapped[str | None] = mapped_column(String(16))  # content.stages.Stage.key then
+    #: content.stages.Stage.key then ("pregnancy_week:40" is 17 characters)
+    stage: Mapped[str | None] = mapped_column(String(24))
     surface: Mapped[str] = mapped_column(String(16))
     position: Mapped[int | None] = mapped_column(Integer)
     model_version: Mapped[str | None] = mapped_column(String(40))

@@ -4,7 +4,8 @@ Products say whether they are bought again and again (nappies, wipes) or once (a
 and, for products that come in sizes, which step of which size ladder they are (a nappy size
 with the weight range it fits). Suggestions read a child's history (whichever caregiver acted)
 and a person's on every request: two partial indexes on what people did, leaving out the
-impressions that make up most of the log.
+impressions that make up most of the log. And a stage key fits the log's stage column
+("pregnancy_week:40" is 17 characters; it had 16).
 
 Revision ID: 0007m
 Revises: 0007
@@ -24,6 +25,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('consumable', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('size', sa.JSON(), nullable=True))
+    # A stage key such as "pregnancy_week:40" is 17 characters: 16 refused it on PostgreSQL.
+    with op.batch_alter_table('interactions', schema=None) as batch_op:
+        batch_op.alter_column('stage', existing_type=sa.String(length=16),
+                              type_=sa.String(length=24), existing_nullable=True)
     actions = sa.text("kind <> 'impression'")
     op.create_index('ix_interactions_child_actions', 'interactions', ['child_id', 'occurred_at'],
                     postgresql_where=actions, sqlite_where=actions)
@@ -34,6 +39,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_interactions_user_actions', table_name='interactions')
     op.drop_index('ix_interactions_child_actions', table_name='interactions')
+    with op.batch_alter_table('interactions', schema=None) as batch_op:
+        batch_op.alter_column('stage', existing_type=sa.String(length=24),
+                              type_=sa.String(length=16), existing_nullable=True)
     with op.batch_alter_table('content_items', schema=None) as batch_op:
         batch_op.drop_column('size')
         batch_op.drop_column('consumable')

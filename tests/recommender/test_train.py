@@ -104,3 +104,13 @@ def test_a_simulated_log_teaches_the_ranker_from_impressions():
     small = train.Log(*(getattr(got, name)[few] for name in
                         ("user", "child", "item", "kind", "time", "stage", "request")))
     assert train.train(products, small, people, now=NOW).ranker.source == "default"
+
+
+def test_every_stage_key_fits_the_log(session, products):
+    """"pregnancy_week:40" is 17 characters: PostgreSQL refused it when the column had 16."""
+    longest = max((s.key for s in catalogue.STAGES), key=len)
+    assert len(longest) == 17
+    log.record(session, log.Event(kind="click", item_id=products[0].id, surface="child_page",
+                                  idempotency_key="long", stage=longest, occurred_at=NOW))
+    got = train.read_log(session, NOW - timedelta(days=1), NOW + timedelta(days=1))
+    assert catalogue.STAGES[got.stage[0]].key == longest
