@@ -4,11 +4,11 @@ weight range it fits for nappies.
 Stored on the item as a small dict (`ContentItem.size`) and written the same way in packs:
 `{"system": "nappy", "code": "M", "min_kg": 6, "max_kg": 11}`. `from_raw` reads that dict
 strictly (a pack is checked before anything is imported), `check` says what a marketer must
-fix, and the recommender asks `fits` and `next_up` ("the next nappy size for her weight").
+fix; the recommender reads the ladder step (`rank`) and the weights ("the next nappy size for
+her weight").
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,13 +103,3 @@ def check(size: Size) -> None:
     if size.system == "nappy" and size.min_kg is None:
         raise ValidationError(N_("Nappy sizes need the weight range they fit."), "size")
 
-
-def next_up(sizes: Iterable[Size], current: Size, weight_kg: float | None) -> Size | None:
-    """The size a child moves to after `current`: the smallest larger step of the same ladder
-    (that fits `weight_kg`, when sizes have weights and the weight is known)."""
-    larger = sorted((s for s in sizes if s.system == current.system and s.rank > current.rank),
-                    key=lambda s: s.rank)
-    for size in larger:
-        if weight_kg is None or size.min_kg is None or size.fits(weight_kg):
-            return size
-    return None

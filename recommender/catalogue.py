@@ -162,38 +162,71 @@ def interest_matrix(products: Sequence[Product]) -> np.ndarray:
     return matrix
 
 
+def centrality(product: Product, value: int) -> float:
+    """How central a stage value is in the product's window: 1 at the centre, falling to
+    1/(half width + 1) at the ends."""
+    if product.window_from is None or product.window_to is None:
+        return 0.0
+    centre = (product.window_from + product.window_to) / 2
+    half = (product.window_to - product.window_from) / 2
+    return 1.0 - abs(value - centre) / (half + 1.0)
+
+
 def window_arrays(products: Sequence[Product]) -> tuple[np.ndarray, np.ndarray]:
     """Per stage and product: in the product's window, and how central the stage is in it
-    (1 at the centre, falling to 1/(half width + 1) at the ends, 0 outside)."""
+    (`centrality`; 0 outside)."""
     in_window = np.zeros((len(STAGES), len(products)), dtype=bool)
     fit = np.zeros((len(STAGES), len(products)), dtype=np.float32)
     for c, product in enumerate(products):
         if product.window_unit is None or product.window_from is None \
                 or product.window_to is None:
             continue
-        centre = (product.window_from + product.window_to) / 2
-        half = (product.window_to - product.window_from) / 2
         for value in range(product.window_from, product.window_to + 1):
             s = stage_index(Stage(product.window_unit, value))
             if s >= 0:
                 in_window[s, c] = True
-                fit[s, c] = 1.0 - abs(value - centre) / (half + 1.0)
+                fit[s, c] = centrality(product, value)
     return in_window, fit
 
 
+@dataclass(frozen=True)
+class SizeArrays:
+    ladder: np.ndarray  # index in LADDERS, −1 unsized
+    rank: np.ndarray  # step on the ladder, −1 unsized
+    low: np.ndarray  # kg, nan without weights
+    high: np.ndarray
+
+
+def size_arrays(products: Sequence[Product]) -> SizeArrays:
+    def kg(value: float | None) -> float:
+        return np.nan if value is None else value
+
+    return SizeArrays(
+        np.array([LADDERS.index(p.size.system) if p.size and p.size.system in LADDERS else -1
+                  for p in products], dtype=np.int64),
+        np.array([p.size.rank if p.size else -1 for p in products], dtype=np.int64),
+        np.array([kg(p.size.min_kg) if p.size else np.nan for p in products]),
+        np.array([kg(p.size.max_kg) if p.size else np.nan for p in products]))
+
+
+def price_centre(products: Sequence[Product]) -> float:
+    """The mean log price (the price signal compares prices around it)."""
+    logged = [np.log(p.price_minor) for p in products if p.price_minor]
+    return float(np.mean(logged)) if logged else 0.0
+
+
+def price_offsets(products: Sequence[Product], centre: float) -> np.ndarray:
+    """Log prices around `centre` (a product without a price sits at it)."""
+    return np.array([np.log(p.price_minor) - centre if p.price_minor else 0.0
+                     for p in products])
+
+
 def item_side(products: Sequence[Product], vocabulary: Vocabulary) -> ItemSide:
-    n = len(products)
     in_window, fit = window_arrays(products)
-    ladder = np.array([LADDERS.index(p.size.system) if p.size and p.size.system in LADDERS
-                       else -1 for p in products], dtype=np.int64)
-    rank = np.array([p.size.rank if p.size else -1 for p in products], dtype=np.int64)
-    low = np.array([p.size.min_kg if p.size and p.size.min_kg is not None else np.nan
-                    for p in products], dtype=np.float64)
-    high = np.array([p.size.max_kg if p.size and p.size.max_kg is not None else np.nan
-                     for p in products], dtype=np.float64)
+    sized = size_arrays(products)
     return ItemSide(
-        n_items=n, interests=interest_matrix(products),
+        n_items=len(products), interests=interest_matrix(products),
         text=vocabulary.transform(document(p) for p in products), in_window=in_window,
         window_fit=fit, consumable=np.array([p.consumable for p in products], dtype=bool),
-        size_ladder=ladder, size_rank=rank, size_min=low, size_max=high,
-        price=ItemSide.log_prices([p.price_minor for p in products]))
+        size_ladder=sized.ladder, size_rank=sized.rank, size_min=sized.low,
+        size_max=sized.high, price=price_offsets(products, price_centre(products)))

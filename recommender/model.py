@@ -79,13 +79,6 @@ class ItemSide:
     size_max: np.ndarray | None = None
     price: np.ndarray | None = None  # log price minus the catalogue's mean log price
 
-    @staticmethod
-    def log_prices(prices: Sequence[int | None]) -> np.ndarray:
-        """Log prices around their mean (an item without a price sits at the mean)."""
-        logged = np.array([np.log(p) if p else np.nan for p in prices], dtype=np.float64)
-        centre = float(np.nanmean(logged)) if np.isfinite(logged).any() else 0.0
-        return np.nan_to_num(logged - centre, nan=0.0)
-
 
 @dataclass
 class Components:

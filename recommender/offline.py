@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from recommender.baselines import EASE, GlobalPopularity, ItemKNN, Scorer, Stage
 from recommender.blend import Blend
 from recommender.catalogue import LADDERS, Catalogue
 from recommender.model import ItemSide, Params
-from recommender.simulate import SimEvent, SimFamily, World
+from recommender.simulate import SimEvent, World
 
 DATASETS = ("simulated", "movielens-100k")
 PROTOCOL = ("leave-last-one-out: each user's events in time order (a stable sort), the last "
@@ -66,17 +66,14 @@ def simulated(options: Simulation = Simulation(),
     position = {code: n for n, code in enumerate(INTERESTS)}
     interests = [[position[c] for c in declared[user]] for user in split.user_names]
     by_name = {f"f{f.index}": f for f in families}
-    weights = [np.array([_logged_weight(by_name[user], world, when)
+    weights = [np.array([_known(world.logged_weight(by_name[user],
+                                                    datetime.fromtimestamp(when, UTC).date()))
                          for when in split.sequence_times[u]])
                for u, user in enumerate(split.user_names)]
     return Prepared(split, side, interests, weights)
 
 
-def _logged_weight(family: SimFamily, world: World, when: float) -> float:
-    """The weight parents logged last before `when` (monthly, from the start)."""
-    day = datetime.fromtimestamp(when, UTC).date()
-    logged = world.start + timedelta(days=30 * ((day - world.start).days // 30))
-    weight = family.weight_kg(logged)
+def _known(weight: float | None) -> float:
     return float("nan") if weight is None else weight
 
 

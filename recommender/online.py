@@ -126,7 +126,7 @@ def run(options: Options = Options(), catalogue: Catalogue | None = None,
         request = serve.Request(
             stage=STAGES[stage], candidates=[products[i] for i in candidates],
             history=pasts[family.index], interests=family.declared,
-            weight_kg=_logged_weight(world, family, day),
+            weight_kg=world.logged_weight(family, day),
             now=datetime.combine(day, time(12, 0), UTC), k=k)
         chosen = serve.rank(model, request, arms[family.index])
         return [catalogue.index[s.item_id] for s in chosen]
@@ -158,7 +158,3 @@ def _count(tally: list[int], event: SimEvent) -> None:
     elif event.kind == "click":
         tally[0] += 1
 
-
-def _logged_weight(world: World, family: SimFamily, day: date) -> float | None:
-    weighed = [d for d in world.weighing_days() if d <= day]
-    return family.weight_kg(weighed[-1]) if weighed else None

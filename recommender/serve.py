@@ -40,8 +40,11 @@ from recommender.catalogue import (
     LADDERS,
     STAGES,
     Product,
+    centrality,
     document,
     interest_matrix,
+    price_offsets,
+    size_arrays,
     stage_index,
 )
 from recommender.model import (
@@ -201,35 +204,19 @@ def _block(model: Model, products: Sequence[Product], s: int
         content[:, ~known] = (model.side.text @ vectors.T).astype(np.float32)
     window_fit = np.zeros((len(STAGES), c), dtype=np.float32)
     if s >= 0:
-        window_fit[s] = [_centrality(p, STAGES[s]) for p in products]
+        window_fit[s] = [centrality(p, STAGES[s].value) for p in products]
     global_pop = np.zeros(c, dtype=np.float32)
     global_pop[known] = comp.global_pop[index[known]]
     cycle = np.full(c, model.params.default_cycle_days, dtype=np.float32)
     cycle[known] = comp.cycle_days[index[known]]
-    ladder = np.array([LADDERS.index(p.size.system) if p.size and p.size.system in LADDERS
-                       else -1 for p in products], dtype=np.int64)
-    prices = np.array([np.log(p.price_minor) - model.price_centre if p.price_minor else 0.0
-                       for p in products])
+    sized = size_arrays(products)
     return Candidates(
         index=index, ease=columns(comp.ease), cooc=columns(comp.cooc),
         trans=columns(comp.trans), content=content, stage_pop=columns(comp.stage_pop),
         global_pop=global_pop, cycle_days=cycle, interests=interest_matrix(products),
         window_fit=window_fit, consumable=np.array([p.consumable for p in products]),
-        size_ladder=ladder,
-        size_rank=np.array([p.size.rank if p.size else -1 for p in products], dtype=np.int64),
-        size_min=np.array([p.size.min_kg if p.size and p.size.min_kg is not None else np.nan
-                           for p in products]),
-        size_max=np.array([p.size.max_kg if p.size and p.size.max_kg is not None else np.nan
-                           for p in products]),
-        price=prices), index
-
-
-def _centrality(product: Product, stage: Stage) -> float:
-    if product.window_from is None or product.window_to is None:
-        return 0.0
-    centre = (product.window_from + product.window_to) / 2
-    half = (product.window_to - product.window_from) / 2
-    return 1.0 - abs(stage.value - centre) / (half + 1.0)
+        size_ladder=sized.ladder, size_rank=sized.rank, size_min=sized.low,
+        size_max=sized.high, price=price_offsets(products, model.price_centre)), index
 
 
 def _context_row(model: Model, request: Request, s: int) -> tuple[Row, dict[int, set[str]]]:

@@ -32,7 +32,13 @@ from diary import growth
 from diary.models import Child, Entry, Family, Measurement, Membership, User
 from diary.vocabulary import INTERESTS
 from recommender import log
-from recommender.catalogue import Catalogue, interest_matrix, stage_index, window_arrays
+from recommender.catalogue import (
+    Catalogue,
+    interest_matrix,
+    size_arrays,
+    stage_index,
+    window_arrays,
+)
 from recommender.train import Log, People
 
 #: Tags the hidden world reads (the model never does: it has to learn what goes together).
@@ -169,11 +175,8 @@ class World:
         self.consumable = np.array([p.consumable for p in products])
         self.nappy = np.array([p.size is not None and p.size.system == "nappy"
                                for p in products])
-        self.size_min = np.array([p.size.min_kg if p.size and p.size.min_kg else np.nan
-                                  for p in products])
-        self.size_max = np.array([p.size.max_kg if p.size and p.size.max_kg else np.nan
-                                  for p in products])
-        self.size_rank = np.array([p.size.rank if p.size else -1 for p in products])
+        sized = size_arrays(products)
+        self.size_min, self.size_max, self.size_rank = sized.low, sized.high, sized.rank
         self.rebuy_days = np.array([REBUY_DAYS.get(p.category, 45) for p in products])
         self.collections = list(COLLECTIONS)
         self.collection = np.array([next((n for n, name in enumerate(self.collections)
@@ -210,6 +213,11 @@ class World:
     def weighing_days(self) -> list[date]:
         """The days parents weigh their babies in the simulation: every 30 days."""
         return [self.start + timedelta(days=d) for d in range(0, self.days, 30)]
+
+    def logged_weight(self, family: SimFamily, day: date) -> float | None:
+        """The weight the parents logged last on or before `day` (what the site knows)."""
+        weighed = [d for d in self.weighing_days() if d <= day]
+        return family.weight_kg(weighed[-1]) if weighed else None
 
     def families(self, count: int, first: int = 0) -> list[SimFamily]:
         return [self.family(first + n) for n in range(count)]
@@ -295,10 +303,10 @@ class World:
         than they moved up to."""
         if item in state.bought and not self.consumable[item]:
             return False
-        if self.nappy[item]:
+        size = self.catalogue.products[item].size
+        if self.nappy[item] and size is not None:
             weight = family.weight_kg(day)
-            return weight is not None and self.size_min[item] <= weight <= self.size_max[item] \
-                and self.size_rank[item] >= state.nappy_rank
+            return weight is not None and size.fits(weight) and size.rank >= state.nappy_rank
         return True
 
     def _purchase(self, family: SimFamily, state: FamilyState, item: int, day: date,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from content.stages import Stage
 from diary.models import Entry, Measurement, User
 from diary.vocabulary import INTERESTS
+from recommender import catalogue as catalogue_module
 from recommender.catalogue import LADDERS, Catalogue, Vocabulary, document, item_side
 from recommender.catalogue import stage_index as index_of_stage
 from recommender.model import (
@@ -261,14 +262,13 @@ def train(catalogue: Catalogue, log: Log, people: People | None = None,
     start = window[0] if window else (datetime.fromtimestamp(float(log.time.min()), UTC)
                                       if len(log) else created)
     stop = window[1] if window else created
-    prices = [p.price_minor for p in catalogue.products]
-    logged = np.log([p for p in prices if p]) if any(prices) else np.zeros(1)
     return Model(
         version=version or created.strftime("%Y%m%dT%H%M%SZ"), created_at=created,
         window_from=start, window_to=stop, params=params,
         item_ids=np.array([p.id for p in catalogue.products], dtype=np.int64),
         item_keys=[p.key for p in catalogue.products], side=side, components=components,
-        vocabulary=vocabulary, ranker=ranker, price_centre=float(np.mean(logged)),
+        vocabulary=vocabulary, ranker=ranker,
+        price_centre=catalogue_module.price_centre(catalogue.products),
         metrics=metrics)
 
 
