@@ -59,6 +59,16 @@ class Config:
 
     TIMEZONE: str = os.environ.get("TIMEZONE", "Asia/Shanghai")
 
+    #: Recommender: where `flask reco train` and the nightly job write model artifacts (a
+    #: folder per version, CURRENT naming the newest); web workers look for a new one at most
+    #: every RECO_RELOAD_SECONDS. RECO_CONTROL_SHARE of families (stable per family) see the
+    #: stage-popularity control so the model's lift can be measured; training reads the last
+    #: RECO_TRAIN_DAYS of the interaction log.
+    RECO_ARTIFACT_DIR: Path = Path(os.environ.get("RECO_ARTIFACT_DIR", INSTANCE_DIR / "reco"))
+    RECO_RELOAD_SECONDS: int = int(os.environ.get("RECO_RELOAD_SECONDS", "30"))
+    RECO_CONTROL_SHARE: float = float(os.environ.get("RECO_CONTROL_SHARE", "0.1"))
+    RECO_TRAIN_DAYS: int = int(os.environ.get("RECO_TRAIN_DAYS", "365"))
+
     PASSWORD_RESET_MAX_AGE: int = 60 * 60  # seconds a reset link stays valid
     INVITATION_MAX_AGE: int = 14 * 24 * 60 * 60
 

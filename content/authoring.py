@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from content import messages, search
+from content import messages, search, sizes
 from content.errors import N_, Conflict, NotFound, ValidationError
 from content.models import (
     KINDS,
@@ -73,9 +73,13 @@ class ItemInput:
     active: bool = True
     position: int = 0
     publish_at: datetime | None = None
+    #: Products only: bought again and again, and the size it is (content.sizes).
+    consumable: bool = False
+    size: sizes.Size | None = None
 
     def snapshot(self) -> dict[str, Any]:
         data = asdict(self)
+        data["size"] = self.size.to_dict() if self.size else None
         data["review_date"] = self.review_date.isoformat() if self.review_date else None
         data["publish_at"] = self.publish_at.isoformat() if self.publish_at else None
         return data
@@ -88,6 +92,7 @@ class ItemInput:
             if data.get("review_date") else None
         values["publish_at"] = datetime.fromisoformat(data["publish_at"]) \
             if data.get("publish_at") else None
+        values["size"] = sizes.from_raw(data.get("size"))
         return cls(**values)
 
     @classmethod
@@ -102,7 +107,8 @@ class ItemInput:
             category=item.category, source=item.source, reviewed_by=item.reviewed_by,
             review_date=item.review_date, image_key=item.image_key,
             price_minor=item.price_minor, currency=item.currency, buy_url=item.buy_url,
-            active=item.active, position=item.position, publish_at=item.publish_at)
+            active=item.active, position=item.position, publish_at=item.publish_at,
+            consumable=item.consumable, size=sizes.from_raw(item.size))
 
 
 def validate(data: ItemInput) -> None:
@@ -150,6 +156,8 @@ def validate(data: ItemInput) -> None:
         raise ValidationError(N_("Please choose a category."), "category")
     if data.kind == "product":
         _validate_product(data)
+    elif data.size is not None or data.consumable:
+        raise ValidationError(N_("Only products have a size or are bought again."), "size")
 
 
 def _good_link(url: str) -> bool:
@@ -189,6 +197,8 @@ def _validate_product(data: ItemInput) -> None:
         raise ValidationError(N_("Use a three-letter currency code such as CNY."), "currency")
     if data.buy_url and not (_good_link(data.buy_url) and data.buy_url.startswith("https://")):
         raise ValidationError(N_("The shop link must start with https://"), "buy_url")
+    if data.size is not None:
+        sizes.check(data.size)
 
 
 def overlapping(session: Session, data: ItemInput, item_id: int | None = None
@@ -266,8 +276,9 @@ def apply_snapshot(session: Session, item: ContentItem, data: ItemInput, number:
     """Make `data` the live content of `item` (fields, rendered HTML, search words)."""
     for name in ("key", "window_unit", "window_from", "window_to", "category", "source",
                  "reviewed_by", "review_date", "image_key", "price_minor", "currency",
-                 "buy_url", "active", "position", "publish_at"):
+                 "buy_url", "active", "position", "publish_at", "consumable"):
         setattr(item, name, getattr(data, name))
+    item.size = data.size.to_dict() if data.size else None
     item.topics, item.interests, item.tags = list(data.topics), list(data.interests), \
         list(data.tags)
     existing = {t.locale: t for t in item.translations}
@@ -316,7 +327,9 @@ def diff(old: Version, new: Version) -> list[tuple[str, list[str]]]:
     """Per field, unified-diff lines between two versions (only fields that changed)."""
     def flat(snapshot: dict[str, Any]) -> dict[str, str]:
         out = {k: ", ".join(v) if isinstance(v, list) else "" if v is None else str(v)
-               for k, v in snapshot.items() if k != "translations"}
+               for k, v in snapshot.items() if k not in ("translations", "size")}
+        size = sizes.from_raw(snapshot.get("size"))
+        out["size"] = size.describe() if size else ""
         for locale, text in snapshot["translations"].items():
             for name, value in text.items():
                 out[f"{name} ({locale})"] = value or ""

@@ -64,6 +64,11 @@ class ContentItem(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     buy_url: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Products: bought again and again (nappies, wipes), so buying one does not rule it
+    #: out of suggestions; a one-off (a bath tub) is not suggested again once bought.
+    consumable: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Products that come in sizes: `content.sizes.Size` as a dict (ladder, step, weights).
+    size: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer, default=0)
     #: The version number whose content the fields above hold (what readers see).
     version: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from content import authoring, workflow
+from content import authoring, sizes, workflow
 from content.authoring import ItemInput, TextInput
 from content.errors import N_, ValidationError
 from content.models import ContentItem, Status
@@ -274,8 +274,23 @@ def _is_json(name: str) -> bool:
     return name.endswith(".json") and any(name.startswith(p) for p in FILES.values())
 
 
+def _product_fields(kind: str, raw: dict[str, Any]) -> tuple[bool, sizes.Size | None]:
+    """`consumable` and `size`, of the JSON types they must have (nothing is guessed: "yes"
+    is not true); only products may have them."""
+    if kind != "product":
+        if "consumable" in raw or "size" in raw:
+            raise ValidationError(N_("Only products have a size or are bought again."),
+                                  "size")
+        return False, None
+    consumable = raw.get("consumable", False)
+    if not isinstance(consumable, bool):
+        raise ValidationError(N_("“consumable” must be true or false."), "consumable")
+    return consumable, sizes.from_raw(raw.get("size"))
+
+
 def _to_input(kind: str, raw: dict[str, Any]) -> ItemInput:
     title, summary, body = _TEXT_FIELDS[kind]
+    consumable, size = _product_fields(kind, raw)
     translations = {
         locale: TextInput(title=str(text.get(title, "")),
                           summary=str(text.get(summary, "")) if summary else "",
@@ -292,7 +307,7 @@ def _to_input(kind: str, raw: dict[str, Any]) -> ItemInput:
         review_date=date.fromisoformat(raw["review_date"]) if raw.get("review_date") else None,
         price_minor=raw.get("price_minor"), currency=raw.get("currency"),
         buy_url=raw.get("buy_url"), active=bool(raw.get("active", True)),
-        position=int(raw.get("position") or 0))
+        position=int(raw.get("position") or 0), consumable=consumable, size=size)
 
 
 def parse(source: Path | bytes | BinaryIO) -> tuple[list[tuple[ItemInput, str | None]],
@@ -464,6 +479,9 @@ def _to_raw(item: ContentItem) -> dict[str, Any]:
         raw["review_date"] = item.review_date.isoformat()
     if item.kind == "product":
         raw["active"] = item.active
+        raw["consumable"] = item.consumable
+        if item.size:
+            raw["size"] = dict(item.size)
     if item.kind == "faq":
         raw["position"] = item.position
     raw["translations"] = {}

@@ -51,6 +51,18 @@ CATEGORY_LABELS: dict[str, str] = {
     "emails": N_("Emails"), "products": N_("Products"),
 }
 
+#: Size ladders, smallest first: a sized product is one step on one ladder, so "the next size
+#: up" is the next step (content.sizes). Nappies (and pull-up pants) also name the weights
+#: they fit; the codes are printed on the packs and read the same in every language.
+SIZE_LADDERS: dict[str, tuple[str, ...]] = {
+    "nappy": ("NB", "S", "M", "L", "XL"),
+    "teat": ("1", "2", "3"),
+    "clothing": ("0-3m", "3-6m", "6-12m", "12-18m", "18-24m", "2-3y"),
+}
+SIZE_SYSTEM_LABELS: dict[str, str] = {
+    "nappy": N_("Nappy size"), "teat": N_("Teat size"), "clothing": N_("Clothing size"),
+}
+
 #: What a window or a stage is counted in.
 UNIT_NAMES: dict[str, str] = {"pregnancy_week": N_("Pregnancy weeks"),
                               "week": N_("Baby weeks"), "month": N_("Baby months")}
@@ -64,6 +76,11 @@ def topic_label(topic: str, locale: str) -> str:
 def category_label(category: str, locale: str) -> str:
     label = CATEGORY_LABELS.get(category)
     return words(locale).gettext(label) if label else category
+
+
+def size_system_label(system: str, locale: str) -> str:
+    label = SIZE_SYSTEM_LABELS.get(system)
+    return words(locale).gettext(label) if label else system
 
 
 def unit_name(unit: str, locale: str) -> str:

@@ -42,6 +42,17 @@ class Split:
     valid_groups: np.ndarray | None = None
     test_groups: np.ndarray | None = None
     item_names: list[str] = field(default_factory=list)
+    #: Every user's items in time order (validation and test items last), with each event's
+    #: group: for models that read the order of a history (recency, what follows what).
+    sequences: list[np.ndarray] = field(default_factory=list)
+    sequence_groups: list[np.ndarray] = field(default_factory=list)
+    sequence_times: list[np.ndarray] = field(default_factory=list)
+    user_names: list[str] = field(default_factory=list)
+
+    def prefixes(self, held_out: int) -> list[np.ndarray]:
+        """Each user's sequence without its last `held_out` events (1: what the test ranks
+        with, 2: what validation ranks with)."""
+        return [seq[:-held_out] for seq in self.sequences]
 
 
 def _matrix(pairs: Sequence[tuple[int, int]], shape: tuple[int, int]) -> sparse.csr_matrix:
@@ -71,9 +82,15 @@ def leave_last_out(name: str, events: Iterable[Event]) -> Split:
     test = np.empty(len(users), dtype=np.int32)
     valid_groups = np.empty(len(users), dtype=np.int32)
     test_groups = np.empty(len(users), dtype=np.int32)
+    sequences: list[np.ndarray] = []
+    sequence_groups: list[np.ndarray] = []
+    sequence_times: list[np.ndarray] = []
     for user in users:
         rows = sorted(by_user[user], key=lambda row: row[0])  # stable: ties keep their order
         seq = [row[2] for row in rows]
+        sequences.append(np.array([iidx[e.item] for e in seq], dtype=np.int32))
+        sequence_groups.append(np.array([e.group for e in seq], dtype=np.int32))
+        sequence_times.append(np.array([e.time for e in seq], dtype=np.float64))
         u = uidx[user]
         test[u], test_groups[u] = iidx[seq[-1].item], seq[-1].group
         valid[u], valid_groups[u] = iidx[seq[-2].item], seq[-2].group
@@ -91,7 +108,8 @@ def leave_last_out(name: str, events: Iterable[Event]) -> Split:
     return Split(name, len(users), len(items), _matrix(train, shape), _matrix(early, shape),
                  valid, test, group_matrix,
                  valid_groups if group_matrix is not None else None,
-                 test_groups if group_matrix is not None else None, items)
+                 test_groups if group_matrix is not None else None, items, sequences,
+                 sequence_groups, sequence_times, users)
 
 
 def movielens_100k_path() -> Path:

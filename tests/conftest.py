@@ -245,7 +245,7 @@ def app(session_factory: sessionmaker, tmp_path: Path, mailer: MemoryMailer,
     # 500 page a visitor would get overrides `app_overrides` with PROPAGATE_UNEXPECTED=False.
     settings = {"PROPAGATE_UNEXPECTED": True, **app_overrides}
     application = create_app("testing", SESSION_FACTORY=session_factory,
-                             UPLOAD_DIR=tmp_path / "uploads",
+                             UPLOAD_DIR=tmp_path / "uploads", RECO_ARTIFACT_DIR=tmp_path / "reco",
                              MAIL_OUTBOX_DIR=tmp_path / "outbox", **settings)
     application.extensions["mailer"] = mailer
     fragments.clear()  # ids repeat between rolled-back tests; start every test cold

@@ -1,6 +1,8 @@
-"""Command-line tools: `flask db …`, `flask demo load`, `flask staff create`, `flask reco …`."""
+"""Command-line tools: `flask db …`, `flask demo load|simulate`, `flask staff create`,
+`flask reco …` (train, evaluate, online, purchases, partitions)."""
 from __future__ import annotations
 
+import io
 from datetime import UTC
 from pathlib import Path
 
@@ -62,17 +64,27 @@ def demo_cli() -> None:
     pass
 
 
-@demo_cli.command("load", help="Create the demo families and staff (safe to run again).")
+def _demo_allowed() -> None:
+    if not current_app.config.get("DEMO_DATA_ALLOWED"):
+        raise click.ClickException(
+            "Demo data has accounts with a published password; it is refused in production. "
+            "Use APP_ENV=development on your own machine.")
+
+
+#: `flask demo load`'s simulation: enough families for stage popularity and a first model,
+#: small enough to load in a few seconds.
+DEMO_SIMULATION = {"families": 120, "days": 60, "seed": 1}
+
+
+@demo_cli.command("load", help="Create the demo families and staff, the content pack, a small "
+                               "simulation and a first suggestion model (safe to run again).")
 def demo_load() -> None:
     from content import packs
     from diary import demo
     from webapp.database import get_session
     from webapp.services import photo_store
 
-    if not current_app.config.get("DEMO_DATA_ALLOWED"):
-        raise click.ClickException(
-            "Demo data has accounts with a published password; it is refused in production. "
-            "Use APP_ENV=development on your own machine.")
+    _demo_allowed()
     session = get_session()
     with session.begin():
         report = demo.load(session, photo_store())
@@ -81,6 +93,71 @@ def demo_load() -> None:
         pack = packs.import_pack(session, packs.DEFAULT_PACK, None, content_store(),
                                  reason="Default content pack loaded with the demo data")
     click.echo(f"Content pack: {pack.summary()}.")
+    _simulate(**DEMO_SIMULATION, bar=False)
+    _train(current_app.config["RECO_TRAIN_DAYS"], bar=False)
+
+
+@demo_cli.command("simulate", help="Add simulated families with believable histories (their "
+                                   "interactions go through the interaction log; the same "
+                                   "seed adds nothing twice).")
+@click.option("--families", type=click.IntRange(1, 1_000_000), default=200, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Days of history, ending yesterday.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=1, show_default=True)
+def demo_simulate(families: int, days: int, seed: int) -> None:
+    _demo_allowed()
+    _simulate(families, days, seed, bar=True)
+
+
+def _simulate(families: int, days: int, seed: int, bar: bool) -> None:
+    import sys
+    from datetime import timedelta
+
+    from clock import utcnow
+    from recommender import catalogue, simulate
+    from webapp.database import get_session
+
+    session = get_session()
+    now = utcnow()
+    with session.begin():
+        products = catalogue.Catalogue([p for p in catalogue.load(session, now).products
+                                        if p.live])
+        if not products.products:
+            raise click.ClickException("There are no published products to simulate with: "
+                                       "run `flask demo load` or `flask content import` first.")
+        world = simulate.World(products, seed=seed, start=now.date() - timedelta(days=days),
+                               days=days)
+        crowd = world.families(families)
+        with click.progressbar(length=families, label="Simulating families",
+                               file=sys.stderr if bar else io.StringIO()) as progress:
+            written = simulate.write(session, world, crowd, progress=progress.update)
+    click.echo(f"Simulated {written.families} families ({written.created} new) over {days} "
+               f"days: {written.logged} new interactions of {written.events}.")
+
+
+def _train(days: int, bar: bool) -> str:
+    import sys
+
+    from clock import utcnow
+    from recommender import jobs
+    from webapp.database import get_session
+
+    session = get_session()
+    out = sys.stderr if bar else io.StringIO()
+    with click.progressbar(length=1, label="Reading the interaction log", file=out) as reading:
+        def read(done: int, total: int) -> None:
+            reading.length = max(total, 1)
+            reading.update(done - reading.pos)
+
+        with session.begin():
+            model = jobs.retrain(session, Path(current_app.config["RECO_ARTIFACT_DIR"]), days,
+                                 utcnow(), progress=read,
+                                 step=lambda name: click.echo(f"  fitting {name}", err=True)
+                                 if bar else None)
+    metrics = model.metrics
+    click.echo(f"Model {model.version}: {metrics['events']} interactions, "
+               f"{metrics['profiles']} children, ranker from {model.ranker.source}.")
+    return model.version
 
 
 @click.group("staff", cls=AppGroup, help="Staff accounts (marketer, reviewer, analyst, admin).")
@@ -318,9 +395,10 @@ def digests_send(now_text: str | None, batch: int) -> None:
                f"dead {stats.dead}, suppressed {stats.suppressed}, deferred {stats.deferred}")
 
 
-# --- recommender: purchases from the shop, the log's partitions -------------------------------
+# --- recommender: shop purchases, the log's partitions, training and the offline proof ------
 
-@click.group("reco", cls=AppGroup, help="Recommender: shop purchases, the interaction log.")
+@click.group("reco", cls=AppGroup, help="Product suggestions: shop purchases, the interaction "
+             "log, training and evaluating the model.")
 def reco_cli() -> None:
     pass
 
@@ -455,3 +533,66 @@ def reco_partitions(ahead: int | None) -> None:
         return
     click.echo(f"Made {len(made)} partitions; {len(existing)} months exist"
                + (f" ({existing[0]} … {existing[-1]})." if existing else "."))
+@reco_cli.command("train", help="Train a new model on the interaction log's recent window and "
+                                "save it as the current artifact (RECO_ARTIFACT_DIR).")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Days of the log to read (default RECO_TRAIN_DAYS).")
+def reco_train(days: int | None) -> None:
+    _train(days or current_app.config["RECO_TRAIN_DAYS"], bar=True)
+
+
+@reco_cli.command("evaluate", help="Our model against the baselines, offline (leave last one "
+                                   "out, top 10).")
+@click.option("--dataset", type=click.Choice(["simulated", "movielens-100k"]), required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--families", type=click.IntRange(50, 100_000), default=None,
+              help="Simulated families (simulated data set).")
+@click.option("--days", type=click.IntRange(30, 3650), default=None,
+              help="Simulated days (simulated data set).")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None)
+def reco_evaluate(dataset: str, as_json: bool, families: int | None, days: int | None,
+                  seed: int | None) -> None:
+    import json
+
+    from recommender import offline
+
+    defaults = offline.Simulation()
+    simulation = offline.Simulation(families or defaults.families, days or defaults.days,
+                                    defaults.seed if seed is None else seed)
+    try:
+        result = offline.report(dataset, simulation,
+                                progress=lambda step: click.echo(f"  {step}", err=True))
+    except FileNotFoundError as error:  # MovieLens comes with a data wheel (make install)
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['dataset']}: {result['users']} users, {result['items']} items")
+    click.echo(result["protocol"])
+    click.echo(f"{'model':18} {'hr@10':>7} {'ndcg@10':>8} {'map@10':>7} {'coverage':>9} "
+               f"{'novelty':>8}")
+    for name, m in result["models"].items():
+        click.echo(f"{name:18} {m['hr@10']:7.4f} {m['ndcg@10']:8.4f} {m['map@10']:7.4f} "
+                   f"{m['coverage']:9.4f} {m['novelty']:8.4f}")
+
+
+@reco_cli.command("online", help="The simulated online test: the model against the "
+                                 "stage-popularity control, click-through lift with its 95% "
+                                 "interval.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--families", type=click.IntRange(50, 100_000), default=300, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=5, show_default=True)
+def reco_online(as_json: bool, families: int, seed: int) -> None:
+    import json
+
+    from recommender import online
+
+    result = online.run(online.Options(families=families, seed=seed),
+                        progress=lambda step: click.echo(f"  {step}", err=True))
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    low, high = result["ci95"]
+    click.echo(f"click-through: model {result['treatment_ctr']:.4f}, control "
+               f"{result['control_ctr']:.4f}; lift {result['difference']:+.4f} "
+               f"(95% CI {low:+.4f} to {high:+.4f})")

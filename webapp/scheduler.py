@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -79,6 +80,17 @@ def account_mail_job(app: Flask) -> None:
     account_mail.send_due(app, _factory(app))
 
 
+def reco_retrain_job(app: Flask) -> None:
+    """Nightly: a new suggestion model from the log's recent window (web workers load it
+    within RECO_RELOAD_SECONDS)."""
+    from recommender import jobs as reco_jobs
+
+    with _factory(app)() as session, session.begin():
+        model = reco_jobs.retrain(session, Path(app.config["RECO_ARTIFACT_DIR"]),
+                                  app.config["RECO_TRAIN_DAYS"], utcnow())
+    log.info("recommender: trained %s (%s)", model.version, model.metrics.get("events"))
+
+
 def housekeeping_job(app: Flask) -> None:
     """Daily: forget ended sign-in sessions."""
     with _factory(app)() as session, session.begin():
@@ -112,6 +124,7 @@ JOBS: tuple[Job, ...] = (
     # Interval triggers have no months: every four weeks (and at every start) keeps at
     # least two months made ahead; the DEFAULT partition covers any gap.
     Job("interaction-partitions", interaction_partitions_job, {"weeks": 4}),
+    Job("reco-retrain", reco_retrain_job, {"hours": 24}),
 )
 
 

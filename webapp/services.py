@@ -7,6 +7,8 @@ from flask import Flask, Response, abort, current_app, send_file, url_for
 
 from diary.photos import PhotoStore
 from mailer import Email, FileMailer, Mailer, SMTPMailer
+from recommender.artifacts import ArtifactStore
+from recommender.train import Model
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +16,9 @@ def init_app(app: Flask) -> None:
         app.extensions["mailer"] = _make_mailer(app)
     app.extensions["photo_store"] = PhotoStore(app.config["UPLOAD_DIR"])
     app.extensions["content_store"] = PhotoStore(Path(app.config["UPLOAD_DIR"]) / "content")
+    app.extensions["reco_artifacts"] = ArtifactStore(
+        Path(app.config["RECO_ARTIFACT_DIR"]), app.config["RECO_RELOAD_SECONDS"],
+        on_error=lambda error: app.logger.warning("recommender artifact: %s", error))
 
 
 def _make_mailer(app: Flask) -> Mailer:
@@ -42,6 +47,13 @@ def site_url_for(endpoint: str, **values: object) -> str:
     route's path from the URL map, on SITE_URL, never on a request's Host header."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def reco_model() -> Model | None:
+    """The newest trained suggestion model (None before the first `flask reco train`); a
+    new artifact is picked up within RECO_RELOAD_SECONDS, without a restart."""
+    store: ArtifactStore = current_app.extensions["reco_artifacts"]
+    return store.current()
 
 
 def photo_store() -> PhotoStore:

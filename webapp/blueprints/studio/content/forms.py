@@ -24,8 +24,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from content.authoring import WITHOUT_WINDOW, ItemInput, TextInput
 from content.errors import N_, ValidationError
 from content.models import KINDS
+from content.sizes import Size
 from content.stages import UNITS
-from content.vocabulary import CATEGORIES, TOPICS
+from content.vocabulary import CATEGORIES, SIZE_LADDERS, SIZE_SYSTEM_LABELS, TOPICS
 from diary import bounds
 from diary.locales import LOCALES, currency_digits
 from webapp.content_format import CATEGORY_NAMES, TOPIC_NAMES, UNIT_NAMES
@@ -53,7 +54,8 @@ KIND_TEXT: dict[str, dict[str, Any]] = {
                            "in)")},
 }
 #: Domain error fields → form fields, per kind (so every message lands on a visible box).
-BASE_FIELD_MAP = {"photos": "image", "price_minor": "price", "window_to": "window_from"}
+BASE_FIELD_MAP = {"photos": "image", "price_minor": "price", "window_to": "window_from",
+                  "size": "size_code"}
 
 
 def field_map(kind: str) -> dict[str, str]:
@@ -99,6 +101,25 @@ def _precision(currency: str) -> int:
         return currency_digits(currency) if re.fullmatch(r"[A-Z]{3}", currency) else 2
     except Exception:  # noqa: BLE001 - unknown codes are refused by the domain anyway
         return 2
+
+
+def parse_kg(raw: str | None, field: str) -> float | None:
+    """"6" or "4.5" kilograms → a float; empty → None."""
+    text = (raw or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(N_("Enter the weight in kilograms, such as 6 or 4.5."),
+                              field) from None
+    if not value.is_finite():
+        raise ValidationError(N_("Enter the weight in kilograms, such as 6 or 4.5."), field)
+    return float(value)
+
+
+def _kg_text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def split_tags(raw: str) -> list[str]:
@@ -159,6 +180,15 @@ class ItemForm(FlaskForm):
     buy_url = StringField(_l("Shop link"), validators=[Optional(), Length(max=500)],
                           description=_l("Must start with https://"))
     active = BooleanField(_l("On sale (shown to families)"), default=True)
+    consumable = BooleanField(_l("Bought again and again (like nappies, wipes or creams); "
+                                 "a one-off is not suggested again once bought"))
+    size_system = SelectField(_l("Size ladder"), validate_choice=False, choices=[
+        ("", _l("No sizes"))] + [(code, _l(SIZE_SYSTEM_LABELS[code])) for code in SIZE_LADDERS])
+    size_code = StringField(_l("Size"), validators=[Optional(), Length(max=8)],
+                            description=_l("Nappies: NB, S, M, L, XL · teats: 1, 2, 3 · "
+                                           "clothing: 0-3m, 3-6m, 6-12m, 12-18m, 18-24m, 2-3y"))
+    size_min_kg = StringField(_l("Fits from (kg)"), validators=[Optional(), Length(max=8)])
+    size_max_kg = StringField(_l("Fits up to (kg)"), validators=[Optional(), Length(max=8)])
     position = IntegerField(_l("Position in its category"), default=0,
                             validators=[Optional(), NumberRange(0, 10000)])
     publish_at = DateTimeLocalField(_l("Publish on"), format="%Y-%m-%dT%H:%M",
@@ -234,7 +264,19 @@ class ItemForm(FlaskForm):
             buy_url=((self.buy_url.data or "").strip() or None) if product else None,
             active=bool(self.active.data) if product else True,
             position=(self.position.data or 0) if kind == "faq" else 0,
-            publish_at=to_utc(self.publish_at.data, tz))
+            publish_at=to_utc(self.publish_at.data, tz),
+            consumable=bool(self.consumable.data) if product else False,
+            size=self._size() if product else None)
+
+    def _size(self) -> Size | None:
+        """The size typed in, or None when every size box is empty (the domain checks it)."""
+        system = (self.size_system.data or "").strip()
+        code = (self.size_code.data or "").strip()
+        low = parse_kg(self.size_min_kg.data, "size_min_kg")
+        high = parse_kg(self.size_max_kg.data, "size_max_kg")
+        if not system and not code and low is None and high is None:
+            return None
+        return Size(system, code, low, high)
 
     def fill(self, data: ItemInput, publish_at: datetime | None, tz: str) -> None:
         self.key.data = data.key
@@ -254,6 +296,11 @@ class ItemForm(FlaskForm):
         self.currency.data = data.currency or "CNY"
         self.buy_url.data = data.buy_url or ""
         self.active.data = data.active
+        self.consumable.data = data.consumable
+        self.size_system.data = data.size.system if data.size else ""
+        self.size_code.data = data.size.code if data.size else ""
+        self.size_min_kg.data = _kg_text(data.size.min_kg if data.size else None)
+        self.size_max_kg.data = _kg_text(data.size.max_kg if data.size else None)
         self.position.data = data.position
         self.publish_at.data = to_local(publish_at, tz)
 

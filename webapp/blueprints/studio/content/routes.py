@@ -91,6 +91,7 @@ def diff_label(kind: str, name: str) -> str:
               "image_key": gettext("Image"), "price_minor": gettext("Price (minor units)"),
               "currency": gettext("Currency"), "buy_url": gettext("Shop link"),
               "active": gettext("On sale"), "position": gettext("Position"),
+              "consumable": gettext("Bought again and again"), "size": gettext("Size"),
               "publish_at": gettext("Publish on (UTC)"), "kind": gettext("Kind")}
     if locale:
         text = KIND_TEXT.get(kind, {}).get(base)

@@ -1,0 +1,247 @@
+"""Recommender benchmark: training on a million simulated interactions, and one request.
+
+    .venv/bin/python bench/recommender.py [--interactions 1000000] [--requests 2000]
+        [--database-url URL] [--profile FILE] [--check] [--keep]
+
+What it does:
+
+1. simulates families (`recommender.simulate`, seed 1, 180 days) until the log holds at least
+   `--interactions` events, in memory, as the interaction log would hold them (impressions,
+   clicks, saves, dismissals, baskets, purchases); simulation is timed separately;
+2. times `recommender.train.train` on them: the item signals, the ranker learned from the
+   impressions, everything `flask reco train` does after reading the log;
+3. times one top-10 request in process, twice: `serve.rank` alone (the model's arithmetic and
+   the rules, no database), and `serve.suggest` end to end on a migrated database (a SQLite
+   file, or a new database on the PostgreSQL server at --database-url) holding the content
+   pack and a smaller simulation written through `recommender.log.record_many`, for children
+   across every stage in rotation — the three queries included; it also reports how fast
+   `train.read_log` reads that log back (rows per second, in chunks), the part of `flask reco
+   train` that step 2 leaves out;
+4. prints exactly one JSON object on stdout (progress on stderr).
+
+Targets (from the issue): training ≤ 60 s on 1,000,000 interactions; p95 of one top-10 request
+in process ≤ 5 ms (`suggest`, database included). `--check` exits 1 when they are missed.
+The page's req/s with suggestions and impression logging is measured by the web layer's
+benchmark once the pages show suggestions.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from _common import BenchError, Run, log, machine_facts, read_server_version  # noqa: E402
+
+TARGET_TRAIN_SECONDS = 60.0
+TARGET_REQUEST_P95_MS = 5.0
+DAYS = 180
+DB_FAMILIES, DB_DAYS = 400, 90
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--interactions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--profile", default=None, help="cProfile the training into FILE")
+    parser.add_argument("--check", action="store_true")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+    if args.interactions < 1000 or args.requests < 20:
+        parser.error("at least 1,000 interactions and 20 requests")
+    return args
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    import numpy as np
+
+    p50, p95, p99 = np.percentile(np.array(samples) * 1000, [50, 95, 99])
+    return {"p50_ms": round(float(p50), 3), "p95_ms": round(float(p95), 3),
+            "p99_ms": round(float(p99), 3), "requests": len(samples)}
+
+
+def simulate_log(target: int) -> tuple[Any, Any, Any, int, float]:
+    from recommender import catalogue
+    from recommender.simulate import World, to_log
+
+    products = catalogue.from_pack()
+    world = World(products, seed=1, start=date(2026, 1, 1), days=DAYS)
+    t0 = time.perf_counter()
+    families, events = [], []
+    index = 0
+    while len(events) < target:
+        family = world.family(index)
+        families.append(family)
+        events.extend(world.simulate_family(family))
+        index += 1
+        if index % 500 == 0:
+            log(f"  {index} families, {len(events):,} interactions")
+    simulate_s = time.perf_counter() - t0
+    log(f"simulated {len(events):,} interactions of {len(families)} families in "
+        f"{simulate_s:.1f} s")
+    got, people = to_log(world, families, events)
+    return products, got, people, len(families), simulate_s
+
+
+def time_training(products: Any, got: Any, people: Any, profile: str | None
+                  ) -> tuple[Any, float]:
+    from recommender import train
+
+    log("training")
+    profiler = cProfile.Profile() if profile else None
+    t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    model = train.train(products, got, people, now=datetime(2026, 7, 1, tzinfo=UTC),
+                        progress=lambda step: log(f"  {step}"))
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - t0
+    if profiler and profile:
+        profiler.dump_stats(profile)
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(15)
+        log(text.getvalue())
+    log(f"trained in {seconds:.1f} s: {model.metrics}")
+    return model, seconds
+
+
+def time_rank(model: Any, products: Any, count: int) -> dict[str, float]:
+    import random
+
+    from content.stages import Stage
+    from recommender import serve
+    from recommender.catalogue import STAGES
+
+    rng = random.Random(1)
+    stages = [s for s in STAGES if any(p.in_window(s) for p in products.products)]
+    requests = []
+    for _ in range(count):
+        stage: Stage = rng.choice(stages)
+        candidates = [p for p in products.products if p.in_window(stage)]
+        history = [serve.Past(rng.choice(candidates).id, rng.choice(
+            ["click", "save", "purchase", "click", "dismiss"]),
+            datetime(2026, 6, 1, tzinfo=UTC) + timedelta(hours=h)) for h in range(20)]
+        requests.append(serve.Request(stage=stage, candidates=candidates, history=history,
+                                      interests=("sleep",), weight_kg=8.0,
+                                      now=datetime(2026, 7, 1, tzinfo=UTC)))
+    for request in requests[:50]:
+        serve.rank(model, request)  # warm up
+    samples = []
+    for request in requests:
+        t0 = time.perf_counter()
+        serve.rank(model, request)
+        samples.append(time.perf_counter() - t0)
+    return percentiles(samples)
+
+
+def time_suggest(url: str, tmp: Path, count: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """`serve.suggest` end to end on a database with a simulation written through the log."""
+    import random
+
+    from sqlalchemy import select
+
+    import db
+    from content import packs
+    from diary.models import Child, Membership, User
+    from diary.photos import PhotoStore
+    from recommender import catalogue, jobs, serve, simulate, train
+
+    engine = db.make_engine(url)
+    factory = db.make_session_factory(engine)
+    now = datetime(2026, 7, 1, tzinfo=UTC)
+    folder = tmp / "reco"
+    with factory() as session:
+        log("importing the content pack")
+        with session.begin():
+            packs.import_pack(session, packs.DEFAULT_PACK, None, PhotoStore(tmp / "content"))
+        log(f"writing {DB_FAMILIES} simulated families over {DB_DAYS} days through the log")
+        t0 = time.perf_counter()
+        with session.begin():
+            live = catalogue.Catalogue([p for p in catalogue.load(session, now).products
+                                        if p.live])
+            world = simulate.World(live, seed=2, start=now.date() - timedelta(days=DB_DAYS),
+                                   days=DB_DAYS)
+            written = simulate.write(session, world, world.families(DB_FAMILIES))
+        write_s = time.perf_counter() - t0
+        log(f"  {written.logged:,} interactions in {write_s:.1f} s")
+        with session.begin():
+            t0 = time.perf_counter()
+            read = train.read_log(session, now - timedelta(days=365), now)
+            read_s = time.perf_counter() - t0
+            log(f"  read {len(read):,} interactions back in {read_s:.2f} s")
+            model = jobs.retrain(session, folder, 365, now)
+        with session.begin():
+            pairs = session.execute(
+                select(User, Child).join(Membership, Membership.user_id == User.id)
+                .join(Child, Child.family_id == Membership.family_id)
+                .where(User.email.like(f"%@{simulate.SIM_DOMAIN}"))).all()
+        rng = random.Random(3)
+        today = now.date()
+        with session.begin():
+            shown = [pair for pair in pairs
+                     if serve.suggest(session, model, pair[0], pair[1], today, now=now)]
+            if not shown:
+                raise BenchError("no simulated child got any suggestion")
+            for user, child in shown[:50]:
+                serve.suggest(session, model, user, child, today, now=now)
+            samples = []
+            for _ in range(count):
+                user, child = rng.choice(shown)
+                t0 = time.perf_counter()
+                serve.suggest(session, model, user, child, today, k=10, now=now)
+                samples.append(time.perf_counter() - t0)
+        version = read_server_version(engine)
+    engine.dispose()
+    return percentiles(samples), {"families": DB_FAMILIES, "days": DB_DAYS,
+                                  "interactions": written.logged,
+                                  "children_with_suggestions": len(shown),
+                                  "write_seconds": round(write_s, 1),
+                                  "read_rows_per_second": round(len(read) / read_s),
+                                  "db_version": version}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = Run("bench-recommender-", keep=args.keep, check=args.check)
+    return run.execute(lambda: measure(args, run))
+
+
+def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
+    products, got, people, families, simulate_s = simulate_log(args.interactions)
+    model, train_s = time_training(products, got, people, args.profile)
+    log(f"timing {args.requests} ranks in memory")
+    rank = time_rank(model, products, args.requests)
+    url, dialect = run.database(args.database_url)
+    suggest, database = time_suggest(url, run.tmp, args.requests)
+    meets = train_s <= TARGET_TRAIN_SECONDS and suggest["p95_ms"] <= TARGET_REQUEST_P95_MS
+    return {
+        "benchmark": "recommender",
+        "training": {"interactions": len(got), "families": families, "days": DAYS,
+                     "simulate_seconds": round(simulate_s, 1),
+                     "train_seconds": round(train_s, 2),
+                     "ranker": model.ranker.source,
+                     "ranker_pair_accuracy": model.metrics.get("ranker_pair_accuracy")},
+        "request_top10": {"rank_in_memory": rank, "suggest_with_database": suggest,
+                          "database": {"dialect": dialect, **database}},
+        "targets": {"train_seconds_max": TARGET_TRAIN_SECONDS,
+                    "request_p95_ms_max": TARGET_REQUEST_P95_MS},
+        "meets_targets": meets,
+        "machine": machine_facts(load_before),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
