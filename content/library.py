@@ -135,52 +135,57 @@ def _interests_of_json(text: str | None) -> tuple[str, ...]:
 #: The newest change to any item: an edit, a publication, an archive or a new item all set
 #: `updated_at` (an ORM onupdate), and items are never deleted, only archived.
 _CONTENT_GENERATION = select(func.max(ContentItem.updated_at))
-#: A stage's candidates are the same for every family at that stage: kept per process, keyed
-#: by (unit, value, language), for as long as no item changes and at most this long (an
-#: item scheduled to go live appears within this time of its hour).
+#: "This week" is the same for every reader at one stage, in one language, with the same
+#: interests: kept per process, keyed by (unit, value, language, interests), for as long as
+#: no item changes and at most this long (an item scheduled to go live appears within this
+#: time of its hour).
 CANDIDATES_TTL = timedelta(seconds=60)
-MAX_CACHED_STAGES = 2048
-_candidates_cache: dict[tuple[str, int, str], tuple[datetime | None, datetime, list[Any]]] = {}
-_candidates_lock = threading.Lock()
-
-
-def _stage_candidates(session: Session, stage: Stage, locale: str, now: datetime
-                      ) -> list[Any]:
-    """`_THIS_WEEK_CANDIDATES` for a stage, from the process's cache when no item changed
-    since (one indexed max() instead of the candidates' join)."""
-    generation = core_rows(session, _CONTENT_GENERATION, {}).scalar()
-    key = (stage.unit, stage.value, locale)
-    cached = _candidates_cache.get(key)
-    if cached is not None and cached[0] == generation and now < cached[1]:
-        return cached[2]
-    rows = list(core_rows(session, _THIS_WEEK_CANDIDATES, {
-        "now": now, "unit": stage.unit, "value": stage.value, "locale": locale}).all())
-    with _candidates_lock:
-        if len(_candidates_cache) >= MAX_CACHED_STAGES:
-            _candidates_cache.clear()
-        _candidates_cache[key] = (generation, now + CANDIDATES_TTL, rows)
-    return rows
+MAX_CACHED_STAGES = 4096
+Chosen = tuple[list[Shown], list[Shown], list[Shown]]
+_chosen_cache: dict[tuple[Any, ...], tuple[datetime | None, datetime, Chosen]] = {}
+_chosen_lock = threading.Lock()
 
 
 def forget_cached_candidates() -> None:
     """Empty the stage cache (tests: ids and times repeat between rolled-back tests)."""
-    with _candidates_lock:
-        _candidates_cache.clear()
+    with _chosen_lock:
+        _chosen_cache.clear()
 
 
 def this_week(session: Session, child: Child, reader: User, on: date, locale: str,
               now: datetime | None = None) -> ThisWeek:
     """The dashboard's "this week for you" for one child, in the reader's interests and
     language: for each kind, what `for_stage` would rank first, with the title and summary
-    `ContentItem.text(locale)` would give. One light query (the page shows eleven items of a
+    `ContentItem.text(locale)` would give. Families at one stage share the answer (see
+    CANDIDATES_TTL); working it out is one light query (the page shows eleven items of a
     stage's few dozen; loading them all as objects with every translation cost more than
     the rest of the page)."""
     stage = stage_of(child, on)
     result = ThisWeek(child, stage)
     if stage is None:
         return result
-    interests = list(reader.interests or [])
-    candidates = _stage_candidates(session, stage, locale, now or utcnow())
+    now = now or utcnow()
+    interests = tuple(sorted(set(reader.interests or ())))
+    generation = core_rows(session, _CONTENT_GENERATION, {}).scalar()
+    key = (stage.unit, stage.value, locale, interests)
+    cached = _chosen_cache.get(key)
+    if cached is not None and cached[0] == generation and now < cached[1]:
+        chosen = cached[2]
+    else:
+        chosen = _choose(session, stage, locale, list(interests), now)
+        with _chosen_lock:
+            if len(_chosen_cache) >= MAX_CACHED_STAGES:
+                _chosen_cache.clear()
+            _chosen_cache[key] = (generation, now + CANDIDATES_TTL, chosen)
+    # Lists of one's own: a caller may change its ThisWeek without touching the cache.
+    result.articles, result.reminders, result.products = (list(shown) for shown in chosen)
+    return result
+
+
+def _choose(session: Session, stage: Stage, locale: str, interests: list[str],
+            now: datetime) -> Chosen:
+    candidates = core_rows(session, _THIS_WEEK_CANDIDATES, {
+        "now": now, "unit": stage.unit, "value": stage.value, "locale": locale}).all()
     chosen = {kind: ranked([r for r in candidates if r.kind == kind], interests,
                            lambda row: _interests_of_json(row.interests))[:limit]
               for kind, limit in THIS_WEEK_LIMITS.items()}
@@ -192,11 +197,11 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     if untranslated:  # neither the reader's language nor English: any translation
         for text in session.execute(_ANY_TEXT, {"ids": untranslated}):
             texts.setdefault(text.item_id, (text.title, text.summary))
-    result.articles, result.reminders, result.products = (
+    articles, reminders, products = (
         [Shown(row.id, row.kind, row.key, *texts[row.id])
          for row in chosen[kind] if row.id in texts]
         for kind in ("article", "reminder", "product"))
-    return result
+    return articles, reminders, products
 
 
 def any_titles(session: Session, ids: list[int]) -> dict[int, str]:

@@ -52,8 +52,9 @@ def reco_attrs(slate: Slate | None, item_id: int, position: int) -> Markup:
         "data-reco-request": slate.request_id}
     if slate.child_id is not None:
         attrs["data-reco-child"] = slate.child_id
-    return Markup(" ").join(Markup('{}="{}"').format(Markup(k), escape(v))
-                            for k, v in attrs.items())
+    # The names are ours; every value is escaped (Markup.format's formatter cost a child
+    # page more than its three queries).
+    return Markup(" ".join(f'{name}="{escape(value)}"' for name, value in attrs.items()))
 
 
 def buy_link(item: Any, slate: Slate | None = None, position: int | None = None) -> str:
