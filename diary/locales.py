@@ -24,7 +24,13 @@ from typing import Any, Literal, Protocol
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.lists import format_list as babel_format_list
-from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    parse_pattern,
+)
 from babel.support import NullTranslations, Translations
 
 from diary.errors import N_
@@ -135,8 +141,15 @@ def format_price(minor: int | None, currency: str | None, locale: str) -> str:
 
 
 def format_number(value: int | float | Decimal, locale: str, pattern: str | None = None) -> str:
-    """1234.5 → "1,234.5" in `locale`."""
-    return format_decimal(value, format=pattern, locale=babel_locale(locale))
+    """1234.5 → "1,234.5" in `locale` (Babel's format_decimal, its pattern parsed once)."""
+    if pattern is None:
+        return format_decimal(value, locale=babel_locale(locale))
+    return _number_pattern(pattern).apply(value, babel_locale(locale))
+
+
+@lru_cache(maxsize=64)
+def _number_pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
 
 
 ListStyle = Literal["standard", "standard-short", "or", "or-short", "unit", "unit-short",
