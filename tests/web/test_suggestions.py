@@ -169,3 +169,46 @@ def test_no_products_for_the_stage_says_so(client, login_as, family):
     login_as(user)
     html = fragment(client, child).get_data(as_text=True)
     assert "No suggestions for this stage yet." in html and shown(html) == []
+
+
+# --- the product list, articles and the inbox ---------------------------------------------------
+
+@pytest.fixture
+def article(session):
+    from tests.web.test_studio import make_item
+    return make_item(session, key="month-4-play", title="Playing at four months", unit="month",
+                     low=4, high=4)
+
+
+@pytest.mark.parametrize(("url", "surface"), [
+    ("/products?stage=month:4", "product_list"), ("/products", "product_list"),
+    ("/articles/month-4-play", "article"), ("/inbox", "inbox")])
+def test_other_pages_load_a_small_block_for_the_parents_child(
+        client, login_as, family, shop, article, url, surface):
+    user, child = family
+    login_as(user)
+    page = client.get(url).get_data(as_text=True)
+    assert f'hx-get="/children/{child.id}/suggestions?surface={surface}"' in page
+    assert page.count("hx-trigger=\"load\"") == 1
+    html = fragment(client, child, surface).get_data(as_text=True)
+    assert html.count(f'data-reco-surface="{surface}"') == 3
+    assert "Suggested for Mia now" in html
+
+
+def test_the_product_list_picks_the_child_at_the_stage_shown(client, login_as, family,
+                                                            session, shop):
+    user, child = family
+    from diary import families
+    baby = families.add_child(session, child.family, families.ChildDetails(
+        name="Leo", birth_date=date(2026, 1, 10), sex="male"))
+    session.commit()
+    login_as(user)
+    page = client.get("/products?stage=month:4").get_data(as_text=True)
+    assert f"/children/{child.id}/suggestions?surface=product_list" in page
+    page = client.get("/products?stage=month:10").get_data(as_text=True)
+    assert f"/children/{baby.id}/suggestions?surface=product_list" in page
+
+
+@pytest.mark.parametrize("url", ["/products?stage=month:4", "/articles/month-4-play"])
+def test_visitors_get_no_block(client, shop, article, url):
+    assert "hx-trigger=\"load\"" not in client.get(url).get_data(as_text=True)

@@ -14,7 +14,9 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
+from content.stages import Stage, stage_of
 from diary import families
+from diary.models import Child
 from recommender import present
 from recommender.models import Surface
 from webapp.database import get_session
@@ -22,6 +24,24 @@ from webapp.i18n import child_today, current_locale
 from webapp.services import reco_model
 
 bp = Blueprint("suggestions", __name__)
+
+
+@bp.app_template_global()
+def suggestion_child(stage: Stage | None = None) -> Child | None:
+    """The signed-in parent's child a page's suggestions are for: the first one at `stage`
+    (the product list's), else the first one with a stage; None for visitors, for staff and
+    before pregnancy week 4. One query, only on the pages that ask."""
+    if not current_user.is_authenticated:
+        return None
+    fallback = None
+    for child in families.children_of(get_session(), current_user):
+        at = stage_of(child, child_today(child))
+        if at is None:
+            continue
+        if stage is None or at == stage:
+            return child
+        fallback = fallback or child
+    return fallback
 
 #: How many cards each surface shows.
 SIZES = {Surface.CHILD_PAGE.value: 6, Surface.PRODUCT_LIST.value: 4,
