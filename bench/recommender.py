@@ -162,17 +162,17 @@ def time_pages(url: str, tmp: Path, sessions: int, visits: int) -> dict[str, Any
     import re
     import secrets
 
-    os.environ.update({
-        "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": url,
-        "INSTANCE_PATH": str(tmp), "UPLOAD_DIR": str(tmp / "uploads"),
-        "MAIL_OUTBOX_DIR": str(tmp / "outbox"), "SESSION_COOKIE_SECURE": "0",
-        "RATELIMIT_STORAGE_URI": "memory://", "ALLOW_PER_WORKER_RATE_LIMITS": "1",
-        "MAIL_SERVER": "127.0.0.1", "LOGIN_RATE_LIMIT": "10000 per minute",
-        "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute", "RECO_ARTIFACT_DIR": str(tmp / "reco"),
-        "INTERACTIONS_RATE_LIMIT": "100000 per minute"})
+    os.environ["WEB_CONCURRENCY"] = "1"  # one process: memory:// rate limits are fine
     from webapp import create_app
 
-    app = create_app()
+    # the production configuration, on the bench's database and folders
+    app = create_app(
+        "production", SECRET_KEY=secrets.token_hex(32), DATABASE_URL=url,
+        UPLOAD_DIR=tmp / "uploads", MAIL_OUTBOX_DIR=tmp / "outbox",
+        SESSION_COOKIE_SECURE=False, RATELIMIT_STORAGE_URI="memory://",
+        MAIL_SERVER="127.0.0.1", LOGIN_RATE_LIMIT="10000 per minute",
+        LOGIN_ACCOUNT_RATE_LIMIT="10000 per minute", RECO_ARTIFACT_DIR=tmp / "reco",
+        INTERACTIONS_RATE_LIMIT="100000 per minute")
     people = []
     for email, child_id in pages_for[:sessions]:
         client = app.test_client()
