@@ -70,6 +70,8 @@ class EmailSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     digest_cap: int = digests.DEFAULT_CAP
     unsubscribe_mailto: str | None = None
+    #: The recommender's "Suggested for you" in digests (None: the stage's products).
+    suggesting: digests.Suggesting | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], links: SiteLinks) -> EmailSettings:
@@ -105,7 +107,8 @@ def register(name: str, render: Renderer, consent: str = "marketing_opt_in",
 def _render_digest(session: Session, delivery: Delivery, user: User, now: datetime,
                    settings: EmailSettings, cache: dict) -> Email:
     return digests.render(session, delivery, user, now, settings.links, settings.secret,
-                          unsubscribe_mailto=settings.unsubscribe_mailto, cache=cache)
+                          unsubscribe_mailto=settings.unsubscribe_mailto, cache=cache,
+                          suggesting=settings.suggesting)
 
 
 def _render_message(session: Session, delivery: Delivery, user: User, now: datetime,

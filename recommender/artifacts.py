@@ -189,3 +189,36 @@ class ArtifactStore:
                 self._on_error(error)
             return
         self._model, self._stamp = model, stamp
+
+
+# --- the latest offline evaluation, beside the models -------------------------------------------
+
+EVALUATIONS = "evaluations"
+
+
+def save_evaluation(folder: Path, result: dict[str, Any], at: datetime) -> Path:
+    """Keep `flask reco evaluate`'s result (one file per data set, the newest wins) for the
+    analyst page; written whole, then renamed, so a reader never sees half of it."""
+    dataset = str(result.get("dataset", "unknown"))
+    if not dataset.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"not a data set name: {dataset!r}")
+    target = folder / EVALUATIONS
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{dataset}.json"
+    staging = target / f".{dataset}.json.tmp"
+    staging.write_text(json.dumps({"at": at.isoformat(), **result}, ensure_ascii=False))
+    staging.replace(path)
+    return path
+
+
+def latest_evaluations(folder: Path) -> list[dict[str, Any]]:
+    """Every data set's latest evaluation, newest first (unreadable files are skipped)."""
+    found = []
+    for path in sorted((folder / EVALUATIONS).glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("models"), dict):
+            found.append(data)
+    return sorted(found, key=lambda d: str(d.get("at", "")), reverse=True)

@@ -79,8 +79,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.main.routes import bp as main
     from webapp.blueprints.shop.routes import bp as shop
     from webapp.blueprints.studio.parent import bp as studio  # every staff page: /studio/…
+    from webapp.blueprints.suggestions.routes import bp as suggestions
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
-                      interactions, shop, studio):
+                      interactions, shop, studio, suggestions):
         app.register_blueprint(blueprint)
     cards.init_app(app)

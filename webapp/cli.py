@@ -564,6 +564,10 @@ def reco_evaluate(dataset: str, as_json: bool, families: int | None, days: int |
                                 progress=lambda step: click.echo(f"  {step}", err=True))
     except FileNotFoundError as error:  # MovieLens comes with a data wheel (make install)
         raise click.ClickException(str(error)) from None
+    from clock import utcnow
+    from recommender import artifacts
+
+    artifacts.save_evaluation(Path(current_app.config["RECO_ARTIFACT_DIR"]), result, utcnow())
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return

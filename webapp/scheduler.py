@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,12 @@ def _factory(app: Flask) -> sessionmaker:
 
 
 def email_settings(app: Flask) -> outbox.EmailSettings:
-    return outbox.EmailSettings.from_config(app.config, site_links(app))
+    """The app's email settings; digests carry the recommender's suggestions, from the
+    artifact the web workers use (a new one is picked up without a restart)."""
+    settings = outbox.EmailSettings.from_config(app.config, site_links(app))
+    store = app.extensions["reco_artifacts"]
+    return replace(settings, suggesting=digests.Suggesting(
+        store.current, float(app.config["RECO_CONTROL_SHARE"])))
 
 
 # --- the jobs ----------------------------------------------------------------------------------

@@ -13,7 +13,13 @@ follow RFC 8058. The modules are split by concern; this package names what other
 """
 from __future__ import annotations
 
-from journeys.digests.blocks import ChildBlock, ContentCache, children_by_user, preload
+from journeys.digests.blocks import (
+    ChildBlock,
+    ContentCache,
+    Suggesting,
+    children_by_user,
+    preload,
+)
 from journeys.digests.clicks import (
     CLICK_KEY_CHARS,
     CLICK_MAX_AGE,
@@ -42,6 +48,7 @@ from journeys.digests.scheduling import (
 )
 
 __all__ = [
+    "Suggesting",
     "CAP_WINDOW", "CHANNEL", "CLICK_KEY_CHARS", "CLICK_MAX_AGE", "CLICK_PURPOSE", "DEFAULT_CAP",
     "KIND", "BadClick", "BatchResult", "ChildBlock", "Click", "ContentCache",
     "ScheduleSummary", "Tracker", "children_by_user", "compose", "is_site_path",

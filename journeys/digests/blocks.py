@@ -6,6 +6,7 @@ with the same interests reads the same items, so most emails run no query of the
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,9 +24,22 @@ from diary.models import Child, Membership, User
 from journeys.digests.clicks import Tracker
 from journeys.models import EmailPreference
 from journeys.preferences import Schedule
+from recommender import present
+from recommender.models import Surface
+from recommender.train import Model
 
 ARTICLES_MIN, ARTICLES_MAX = 2, 3
 PRODUCTS_MAX = 2
+SUGGESTED_MAX = 3
+
+
+@dataclass(frozen=True)
+class Suggesting:
+    """The recommender for digests: the current model (asked once per email) and the share
+    of families held out as the control (`recommender.present`)."""
+
+    model: Callable[[], Model | None]
+    control_share: float = 0.0
 
 
 @dataclass
@@ -36,6 +50,7 @@ class ChildBlock:
     articles: list[dict[str, str]] = field(default_factory=list)
     reminders: list[dict[str, str]] = field(default_factory=list)
     products: list[dict[str, str]] = field(default_factory=list)
+    suggested: bool = False  # products are the recommender's, each with its reason
 
 
 def _pick_articles(items: list[ContentItem], topics: set[str]) -> list[ContentItem]:
@@ -106,7 +121,8 @@ def _stage_items(session: Session, kind: type[ContentItem], stage: Stage,
 
 def _block(session: Session, child: Child, stage: Stage, locale: str, interests: list[str],
            topics: set[str], now: datetime, tracker: Tracker,
-           cache: ContentCache | None = None) -> ChildBlock:
+           cache: ContentCache | None = None, user: User | None = None,
+           suggesting: tuple[Model | None, float] | None = None) -> ChildBlock:
     links = tracker.links
     block = ChildBlock(name=child.name, stage=stage_label(stage, locale),
                        stage_url=tracker.tracked(f"stage:{stage.key}", links.stage(stage.key)))
@@ -119,6 +135,9 @@ def _block(session: Session, child: Child, stage: Stage, locale: str, interests:
                                  library.THIS_WEEK_LIMITS["reminder"], now, cache):
         title, summary = item_text(reminder, locale)
         block.reminders.append({"title": title, "summary": summary})
+    if user is not None and suggesting is not None:
+        _suggested(session, block, user, child, locale, now, tracker, *suggesting)
+        return block
     for position, product in enumerate(_stage_items(session, Product, stage, interests,
                                                     PRODUCTS_MAX, now, cache)):
         title, summary = item_text(product, locale)
@@ -130,8 +149,29 @@ def _block(session: Session, child: Child, stage: Stage, locale: str, interests:
     return block
 
 
+def _suggested(session: Session, block: ChildBlock, user: User, child: Child, locale: str,
+               now: datetime, tracker: Tracker, model: Model | None,
+               control_share: float) -> None:
+    """The recommender's products for the child, with their reasons; a click on one is an
+    interaction on the "email" surface with its position and the model that chose it."""
+    block.suggested = True
+    slate = present.cards(session, model, user, child,
+                          agemath.local_date(now, child.family.timezone), locale,
+                          SUGGESTED_MAX, Surface.EMAIL.value, control_share, now=now)
+    for card in slate.cards:
+        product = card.item
+        title, summary = item_text(product, locale)
+        block.products.append({
+            "title": title, "summary": summary, "reason": card.reason,
+            "price": format_price(product.price_minor, product.currency, locale),
+            "url": tracker.tracked(f"product:{product.key}", tracker.links.product(product.key),
+                                   child.id, card.suggestion.position,
+                                   card.suggestion.model_version)})
+
+
 def blocks_for(session: Session, user: User, now: datetime, locale: str, tracker: Tracker,
-               cache: ContentCache | None = None) -> list[ChildBlock]:
+               cache: ContentCache | None = None, suggesting: Suggesting | None = None
+               ) -> list[ChildBlock]:
     """One block per child of the person's families that has a stage today (in the
     family's zone), with the content for it."""
     if cache is not None and ("pref", user.id) in cache:  # preloaded by the outbox batch
@@ -143,9 +183,10 @@ def blocks_for(session: Session, user: User, now: datetime, locale: str, tracker
     topics = set(Schedule.of(pref).topics)
     interests = list(user.interests or [])
     blocks: list[ChildBlock] = []
+    ranker = (suggesting.model(), suggesting.control_share) if suggesting else None
     for child in children:
         stage = stage_of(child, agemath.local_date(now, child.family.timezone))
         if stage is not None:
             blocks.append(_block(session, child, stage, locale, interests, topics, now,
-                                 tracker, cache))
+                                 tracker, cache, user, ranker))
     return blocks

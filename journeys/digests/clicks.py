@@ -37,13 +37,15 @@ CLICK_KEY_CHARS = 8
 
 def make_click_token(secret: str, delivery_id: int, user_id: int, item_key: str,
                      path: str, user_key: str = "", child_id: int | None = None,
-                     position: int | None = None) -> str:
+                     position: int | None = None, model_version: str | None = None) -> str:
     data: dict[str, Any] = {"d": delivery_id, "u": user_id, "k": user_key[:CLICK_KEY_CHARS],
                             "i": item_key, "p": path}
     if child_id is not None:
         data["c"] = child_id
     if position is not None:
         data["n"] = position
+    if model_version is not None:
+        data["v"] = model_version
     return tokens.serializer(secret, CLICK_PURPOSE).dumps(data)
 
 
@@ -55,12 +57,12 @@ class Tracker:
         self.delivery_id, self.user_id, self.user_key = delivery_id, user.id, user.link_key
 
     def tracked(self, item_key: str, path: str, child_id: int | None = None,
-                position: int | None = None) -> str:
+                position: int | None = None, model_version: str | None = None) -> str:
         """`child_id` and `position`: the child a suggested product is for, and its place in
         the email's list (a click on it is then logged as an interaction with them)."""
         return self.links.click(make_click_token(self.secret, self.delivery_id, self.user_id,
                                                  item_key, path, self.user_key, child_id,
-                                                 position))
+                                                 position, model_version))
 
 
 def is_site_path(path: Any) -> bool:
@@ -83,6 +85,7 @@ class Click:
     user_key: str = ""  # the start of the person's link key (links made before it: empty)
     child_id: int | None = None  # the child a product was suggested for
     position: int | None = None  # the product's place in the email
+    model_version: str | None = None  # the model that suggested it ("control", …)
 
 
 class BadClick(Exception):
@@ -104,12 +107,13 @@ def read_click_token(secret: str, token: str, max_age: int = CLICK_MAX_AGE) -> C
         raise BadClick(token) from None
     if not isinstance(data, dict) or not is_site_path(data.get("p")):
         raise BadClick(token)
-    d, u, k, c, n = (data.get(name) for name in ("d", "u", "k", "c", "n"))
+    d, u, k, c, n, v = (data.get(name) for name in ("d", "u", "k", "c", "n", "v"))
     return Click(d if isinstance(d, int) else None, u if isinstance(u, int) else None,
                  str(data.get("i") or "")[:120], data["p"][:500], fresh,
                  k if isinstance(k, str) else "",
                  c if isinstance(c, int) and is_row_id(c) else None,
-                 n if isinstance(n, int) and 0 <= n <= 999 else None)
+                 n if isinstance(n, int) and 0 <= n <= 999 else None,
+                 v[:40] if isinstance(v, str) else None)
 
 
 def record_click(session: Session, click: Click, now: datetime) -> bool:
@@ -139,7 +143,7 @@ def record_click(session: Session, click: Click, now: datetime) -> bool:
     kind, _, sku = click.item_key.partition(":")
     if person is not None and user_id is not None and kind == "product" and sku:
         tracking.record_email_click(session, person, sku, key, now, click.child_id,
-                                    click.position)
+                                    click.position, click.model_version)
     return first
 
 

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from content.models import ContentItem
 from diary.locales import format_list, html_lang, locale_of, words
 from diary.models import User
-from journeys.digests.blocks import ChildBlock, ContentCache, blocks_for, item_text
+from journeys.digests.blocks import (
+    ChildBlock,
+    ContentCache,
+    Suggesting,
+    blocks_for,
+    item_text,
+)
 from journeys.digests.clicks import Tracker
 from journeys.digests.headers import marketing_headers
 from journeys.links import SiteLinks, item_page
@@ -56,7 +62,7 @@ def subject_for(blocks: list[ChildBlock], weekly: bool, locale: str) -> str:
 
 def render(session: Session, delivery: Delivery, user: User, now: datetime, links: SiteLinks,
            secret: str, *, unsubscribe_mailto: str | None = None,
-           cache: ContentCache | None = None) -> Email:
+           cache: ContentCache | None = None, suggesting: Suggesting | None = None) -> Email:
     """The digest email for one ledger row: HTML and text parts, RFC 8058 headers.
 
     `cache` (a dict the caller keeps for one run) shares the stage content between emails:
@@ -64,7 +70,7 @@ def render(session: Session, delivery: Delivery, user: User, now: datetime, link
     locale = locale_of(user)
     weekly = "-W" in (delivery.occurrence or "")
     tracker = Tracker(links, secret, delivery.id, user)
-    blocks = blocks_for(session, user, now, locale, tracker, cache)
+    blocks = blocks_for(session, user, now, locale, tracker, cache, suggesting)
     return compose(delivery, user, tracker, subject_for(blocks, weekly, locale), blocks,
                    weekly=weekly, unsubscribe_mailto=unsubscribe_mailto)
 

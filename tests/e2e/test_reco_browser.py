@@ -112,7 +112,7 @@ def test_cards_in_view_are_impressions_and_a_tap_is_a_click(
     assert {(row.child_id, row.surface) for row in first} == {(family["child_id"],
                                                                "product_list")}
     assert len({row.request_id for row in first}) == 1
-    card = page.locator(f"[data-reco-item='{family['items'][0]}']")
+    card = page.locator(f".product-card[data-reco-item='{family['items'][0]}']")  # not the suggestions' card
     # Opened in a new tab, so this page stays to hear the answer (a plain tap sends the
     # same report with keepalive while the next page loads, which a test cannot wait on).
     with page.expect_response("**/api/interactions") as sent:

@@ -43,9 +43,13 @@ def test_movielens_ours_beats_every_baseline(runner):
     assert "leave-last-one-out" in report["protocol"]
 
 
-def test_simulated_ours_is_well_ahead_of_stage_popularity(runner):
+def test_simulated_ours_is_well_ahead_of_stage_popularity(runner, app):
     report = evaluate(runner, "simulated")
     models = report["models"]
+    # kept for the analysts' page (studio.reco)
+    from recommender import artifacts
+    kept = artifacts.latest_evaluations(app.config["RECO_ARTIFACT_DIR"])
+    assert [k["models"] for k in kept] == [models] and kept[0]["dataset"] == "simulated"
     assert set(models) == {*BASELINES, "stage-popularity", "ours"}
     assert models["ours"]["ndcg@10"] >= 1.3 * models["stage-popularity"]["ndcg@10"]
     assert all(models["ours"]["ndcg@10"] > m["ndcg@10"] for name, m in models.items()

@@ -41,6 +41,8 @@ STAFF = {
         ("GET,HEAD,POST", "studio.content.act", "302 404 403 405 405 405", "302 404 403 302 400 400"),
     "/studio/audit":
         ("GET,HEAD", "studio.audit.index", "302 404 403 403 403 200", "- - - - - -"),
+    "/studio/suggestions":
+        ("GET,HEAD", "studio.reco.index", "302 404 200 403 403 200", "- - - - - -"),
     "/studio/audit/export.csv":
         ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200", "- - - - - -"),
     "/studio/coverage":
@@ -99,7 +101,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
         {rule: (methods, endpoint) for rule, (methods, endpoint, _, _) in STAFF.items()}
     staff = {e for rule, (_, e, _, _) in STAFF.items() if rule.startswith("/studio")}
     assert all(e.startswith("studio.") for e in staff)
-    assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox",
+    assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",

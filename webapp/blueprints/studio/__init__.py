@@ -6,6 +6,8 @@
     studio.families   /studio/families/…    one family's journeys and deliveries (recorded)
     studio.outbox     /studio/outbox/…      failed and dead email deliveries (recorded)
     studio.audit      /studio/audit/…       the staff access log (admins)
+    studio.reco       /studio/suggestions   the recommender's evaluation and online CTR
+                                            (analysts)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they

@@ -13,6 +13,7 @@ from webapp.blueprints.studio.content.routes import bp as content
 from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
+from webapp.blueprints.studio.reco.routes import bp as reco
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 bp.register_blueprint(content)
@@ -20,6 +21,7 @@ bp.register_blueprint(journeys, url_prefix="/journeys")
 bp.register_blueprint(families, url_prefix="/families")
 bp.register_blueprint(outbox, url_prefix="/outbox")
 bp.register_blueprint(audit, url_prefix="/audit")
+bp.register_blueprint(reco, url_prefix="/suggestions")
 
 
 @bp.context_processor

@@ -7,10 +7,11 @@
 // are ignored: reporting must never get in the way of the page. No library needed.
 (function () {
   "use strict";
-  var cards = document.querySelectorAll("[data-reco-item]");
+  // Cards may arrive after the page (suggestions load as htmx fragments): each new piece of
+  // page is searched for cards on htmx's "htmx:load".
   var meta = document.querySelector('meta[name="reco-log"]');
   var tokenInput = document.querySelector('input[name="csrf_token"]');
-  if (!cards.length || !meta || !tokenInput || !window.fetch) { return; }
+  if (!meta || !tokenInput || !window.fetch) { return; }
 
   var endpoint = meta.getAttribute("content");
   var MAX_BATCH = 50;        // the server's limit per request
@@ -57,9 +58,10 @@
   }
 
   // Impressions: cards actually in view.
+  var observer = null;
   if ("IntersectionObserver" in window) {
     var pending = new Map();
-    var observer = new IntersectionObserver(function (entries) {
+    observer = new IntersectionObserver(function (entries) {
       entries.forEach(function (entry) {
         var card = entry.target;
         if (entry.isIntersecting && entry.intersectionRatio >= 0.5) {
@@ -76,8 +78,20 @@
         }
       });
     }, { threshold: [0, 0.5] });
-    cards.forEach(function (card) { observer.observe(card); });
   }
+  var watched = window.WeakSet ? new WeakSet() : null;
+  function watch(root) {
+    if (!observer || !root || !root.querySelectorAll) { return; }
+    var found = Array.prototype.slice.call(root.querySelectorAll("[data-reco-item]"));
+    if (root.matches && root.matches("[data-reco-item]")) { found.push(root); }
+    found.forEach(function (card) {
+      if (watched && watched.has(card)) { return; }
+      if (watched) { watched.add(card); }
+      observer.observe(card);
+    });
+  }
+  watch(document);
+  document.addEventListener("htmx:load", function (e) { watch(e.detail && e.detail.elt); });
 
   // Clicks on a card, and its save / dismiss buttons (data-reco-action="save|dismiss").
   document.addEventListener("click", function (e) {
@@ -88,6 +102,14 @@
     var kind = action ? action.getAttribute("data-reco-action") : "click";
     if (["click", "save", "dismiss", "add_to_cart"].indexOf(kind) < 0) { return; }
     push(eventFor(card, kind), true);
+    // A suggestion dismissed goes at once (the next list leaves it out); a save shows.
+    if (kind === "dismiss" && card.classList.contains("suggestion-card")) {
+      var column = card.parentElement;
+      (column && column.classList.contains("col") ? column : card).hidden = true;
+    } else if (kind === "save" && action) {
+      action.disabled = true;
+      action.textContent = action.getAttribute("data-reco-done") || action.textContent;
+    }
   });
 
   // Whatever waits is sent when the page is hidden or left.
