@@ -15,7 +15,7 @@ tar -C "$root" --exclude=./.venv --exclude=./.git --exclude=./instance --exclude
 "$tmp/venv/bin/python" -m pip install --quiet -c "$root/constraints.txt" "$tmp/src"
 cd "$tmp"
 routes=$(APP_ENV=development INSTANCE_PATH="$tmp/instance" "$tmp/venv/bin/flask" --app wsgi routes)
-for endpoint in auth.login diary.timeline studio.index; do
+for endpoint in auth.login diary.timeline studio.content.index interactions.go; do
   grep -q "$endpoint" <<<"$routes" || { echo "installed app lacks $endpoint" >&2; exit 1; }
 done
 echo "pip install . serves $(grep -c ' /' <<<"$routes") routes"
