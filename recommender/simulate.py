@@ -448,6 +448,8 @@ def to_log(world: World, families: Sequence[SimFamily], events: Iterable[SimEven
 # --- writing a simulation to the database ---------------------------------------------------
 
 SIM_DOMAIN = "simulated.example"
+#: The model version simulated lists are logged under: a fixed editorial order, not a model.
+SIM_ORDER = "sim-editorial"
 
 
 def email_of(seed: int, index: int) -> str:
@@ -482,7 +484,9 @@ def write(session: Session, world: World, families: Sequence[SimFamily],
                 idempotency_key=log.key_for("sim", world.seed, family.index, number),
                 user_id=user_id, child_id=child_id,
                 stage=event.stage.key if event.stage else None, position=event.position,
-                model_version="sim-editorial" if event.kind == "impression" else None,
+                # What a family did with a list counts for the list's ordering (the
+                # simulated editorial one); the shop's purchases belong to no list.
+                model_version=None if event.surface == "shop" else SIM_ORDER,
                 request_id=event.request, quantity=event.quantity,
                 amount_minor=event.amount_minor,
                 currency="CNY" if event.amount_minor is not None else None,

@@ -133,3 +133,10 @@ def test_written_through_the_log_once(session, tmp_path):
         "impression", "click", "save", "dismiss", "add_to_cart", "purchase"}
     ids = {p.id for p in live.products}
     assert set(session.scalars(select(Interaction.item_id).distinct())) <= ids
+    # What families did with a list counts for that list's ordering (the analyst page
+    # reports click-through per model version); the shop's purchases belong to no list.
+    versions = dict(session.execute(select(Interaction.surface, func.count(
+        Interaction.model_version.distinct())).group_by(Interaction.surface)).all())
+    assert versions.pop("shop", 0) == 0 and set(versions.values()) == {1}
+    assert set(session.scalars(select(Interaction.model_version).where(
+        Interaction.kind == "click").distinct())) == {simulate.SIM_ORDER}
