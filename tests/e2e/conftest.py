@@ -135,3 +135,13 @@ def new_page(browser: Any, live_server: str, server_errors: list[str]
 def page(new_page: Callable[..., Any]) -> Any:
     """A desktop-sized page (1280×900, English) in its own context."""
     return new_page()
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the login form of the page's live server, as a person would."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    assert not page.url.endswith("/login"), "sign-in failed"

@@ -22,7 +22,7 @@ from content import authoring, workflow
 from content.authoring import ItemInput, TextInput
 from diary import accounts, families, registration
 from recommender.models import Interaction
-from tests.e2e.conftest import serve
+from tests.e2e.conftest import serve, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -88,19 +88,10 @@ def _logged(database: str, user_id: int) -> list[Any]:
         engine.dispose()
 
 
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").last.click()
-    assert not page.url.endswith("/login"), "sign-in failed"
-
-
 def test_cards_in_view_are_impressions_and_a_tap_is_a_click(
         page: Any, family: dict[str, Any], reco_site: tuple[str, str],
         server_errors: list[str]) -> None:
-    _sign_in(page, family["email"])
+    sign_in(page, family["email"], PASSWORD)
     page.set_viewport_size({"width": 1280, "height": 600})
     with page.expect_response("**/api/interactions") as reported:
         page.goto("/products")

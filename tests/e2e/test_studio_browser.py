@@ -22,7 +22,7 @@ import pytest
 
 import db
 from diary import accounts
-from tests.e2e.conftest import serve
+from tests.e2e.conftest import serve, sign_in
 from tests.e2e.mail import confirm_email
 
 pytestmark = pytest.mark.browser
@@ -71,15 +71,6 @@ def staff(studio_site: tuple[str, str]) -> dict[str, str]:
     return emails
 
 
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").last.click()
-    assert not page.url.endswith("/login"), "sign-in failed"
-
-
 def _click_and_wait(page: Any, locator: Any) -> None:
     with page.expect_navigation():
         locator.click()
@@ -125,7 +116,7 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
 
     # 1. The marketer writes both languages, saves a draft and sends it for review.
     marketer = new_page()
-    _sign_in(marketer, staff["marketer"])
+    sign_in(marketer, staff["marketer"], PASSWORD)
     _write_article(marketer)
     _click_and_wait(marketer, marketer.locator("#item-form button[type=submit]"))
     assert re.search(r"/studio/\d+/edit$", marketer.url), marketer.url
@@ -163,7 +154,7 @@ def test_marketer_writes_reviewer_publishes_parent_reads(new_page: Any, staff: d
 
     # 2. The reviewer schedules it for tomorrow (her zone), then publishes it right away.
     reviewer = new_page()
-    _sign_in(reviewer, staff["reviewer"])
+    sign_in(reviewer, staff["reviewer"], PASSWORD)
     reviewer.goto(editor_url)
     assert reviewer.get_by_role("button", name="Approve and publish").is_visible()
     tomorrow = (datetime.now(ZoneInfo(TIMEZONE)) + timedelta(days=1)).replace(second=0,
@@ -247,7 +238,7 @@ def test_a_version_saved_after_the_reviewer_opened_it_is_not_published(
         page.fill("textarea[name=body_zh_CN]", "快到了。")
 
     marketer = new_page()
-    _sign_in(marketer, staff["marketer"])
+    sign_in(marketer, staff["marketer"], PASSWORD)
     marketer.goto("/studio/new/article")
     marketer.fill("input[name=key]", slug)
     marketer.select_option("select[name=window_unit]", "pregnancy_week")
@@ -259,7 +250,7 @@ def test_a_version_saved_after_the_reviewer_opened_it_is_not_published(
     _click_and_wait(marketer, marketer.get_by_role("button", name="Submit for review"))
 
     reviewer = new_page()
-    _sign_in(reviewer, staff["reviewer"])
+    sign_in(reviewer, staff["reviewer"], PASSWORD)
     reviewer.goto(editor_url)
     seen = reviewer.locator(".studio-workflow").inner_text()
 
