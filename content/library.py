@@ -139,15 +139,16 @@ _CONTENT_GENERATION = select(func.max(ContentItem.updated_at))
 #: interests: kept per process, keyed by (unit, value, language, interests), for as long as
 #: no item changes and at most this long (an item scheduled to go live appears within this
 #: time of its hour).
-CANDIDATES_TTL = timedelta(seconds=60)
-MAX_CACHED_STAGES = 4096
+THIS_WEEK_TTL = timedelta(seconds=60)
+MAX_CACHED_WEEKS = 4096
 Chosen = tuple[list[Shown], list[Shown], list[Shown]]
 _chosen_cache: dict[tuple[Any, ...], tuple[datetime | None, datetime, Chosen]] = {}
 _chosen_lock = threading.Lock()
 
 
-def forget_cached_candidates() -> None:
-    """Empty the stage cache (tests: ids and times repeat between rolled-back tests)."""
+def forget_cached_this_week() -> None:
+    """Empty the kept "this week" answers (tests: ids and times repeat between rolled-back
+    tests)."""
     with _chosen_lock:
         _chosen_cache.clear()
 
@@ -157,7 +158,7 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     """The dashboard's "this week for you" for one child, in the reader's interests and
     language: for each kind, what `for_stage` would rank first, with the title and summary
     `ContentItem.text(locale)` would give. Families at one stage share the answer (see
-    CANDIDATES_TTL); working it out is one light query (the page shows eleven items of a
+    THIS_WEEK_TTL); working it out is one light query (the page shows eleven items of a
     stage's few dozen; loading them all as objects with every translation cost more than
     the rest of the page)."""
     stage = stage_of(child, on)
@@ -174,9 +175,9 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
     else:
         chosen = _choose(session, stage, locale, list(interests), now)
         with _chosen_lock:
-            if len(_chosen_cache) >= MAX_CACHED_STAGES:
+            if len(_chosen_cache) >= MAX_CACHED_WEEKS:
                 _chosen_cache.clear()
-            _chosen_cache[key] = (generation, now + CANDIDATES_TTL, chosen)
+            _chosen_cache[key] = (generation, now + THIS_WEEK_TTL, chosen)
     # Lists of one's own: a caller may change its ThisWeek without touching the cache.
     result.articles, result.reminders, result.products = (list(shown) for shown in chosen)
     return result

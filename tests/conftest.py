@@ -230,12 +230,12 @@ def app_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _cold_stage_cache() -> Iterator[None]:
-    """Ids and times repeat between rolled-back tests: every test starts with no stage
-    candidates kept (content.library's per-process cache)."""
-    library.forget_cached_candidates()
+def _cold_this_week_cache() -> Iterator[None]:
+    """Ids and times repeat between rolled-back tests: every test starts with no "this
+    week" answers kept (content.library's per-process cache)."""
+    library.forget_cached_this_week()
     yield
-    library.forget_cached_candidates()
+    library.forget_cached_this_week()
 
 
 @pytest.fixture()

@@ -148,5 +148,5 @@ def test_the_stage_cache_lets_a_scheduled_item_in_within_its_time_to_live(sessio
     before = library.this_week(session, child, reader, ON, "en", now=due - timedelta(seconds=1))
     assert "scheduled" not in [s.key for s in before.articles]
     after = library.this_week(session, child, reader, ON, "en",
-                              now=due + library.CANDIDATES_TTL)
+                              now=due + library.THIS_WEEK_TTL)
     assert after.articles[0].key == "scheduled"
