@@ -17,6 +17,7 @@ import content.models  # noqa: E402,F401
 import diary.models  # noqa: E402,F401
 import journeys.models  # noqa: E402,F401
 import recommender.models  # noqa: E402,F401
+import crm.models  # noqa: E402,F401
 
 target_metadata = db.Base.metadata
 

@@ -47,6 +47,7 @@ def load_all_models() -> None:
     import diary.models  # noqa: F401
     import journeys.models  # noqa: F401
     import recommender.models  # noqa: F401
+    import crm.models  # noqa: F401
 
 
 def months_before(day: date, months: int) -> date:

@@ -1,0 +1,42 @@
+"""The CRM's own tables.
+
+`CustomerScore` is one row per customer (a parent account, never staff), rewritten by the
+nightly scoring job (`crm.scores`): RFM, value tier and group, and the CLV model's
+expectations. Segments, the customer 360 page and the analyst lists read it instead of
+fitting models on every page view; `computed_at` says how fresh it is.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db import Base, UTCDateTime
+
+
+class CustomerScore(Base):
+    __tablename__ = "customer_scores"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Days since the last purchase (None: never bought).
+    recency_days: Mapped[int | None] = mapped_column(Integer)
+    #: Purchase days (distinct local days with at least one purchase).
+    frequency: Mapped[int] = mapped_column(Integer, default=0)
+    #: Everything bought, in minor units.
+    monetary_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Quintile scores 1..5 (5 best); 0 for customers who never bought.
+    r_score: Mapped[int] = mapped_column(SmallInteger, default=0)
+    f_score: Mapped[int] = mapped_column(SmallInteger, default=0)
+    m_score: Mapped[int] = mapped_column(SmallInteger, default=0)
+    #: "high" | "medium" | "low"
+    tier: Mapped[str] = mapped_column(String(8), index=True)
+    #: "most_valuable" | "most_growable" | "below_zero" | "other"
+    value_group: Mapped[str] = mapped_column(String(16), index=True)
+    #: BG/NBD: expected purchases in the next 90 days, and the probability of being "alive".
+    expected_purchases_90d: Mapped[float] = mapped_column(Float, default=0.0)
+    p_alive: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Discounted customer lifetime value (BG/NBD × Gamma-Gamma), minor units.
+    clv_minor: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
