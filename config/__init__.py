@@ -68,6 +68,11 @@ class Config:
     RECO_RELOAD_SECONDS: int = int(os.environ.get("RECO_RELOAD_SECONDS", "30"))
     RECO_CONTROL_SHARE: float = float(os.environ.get("RECO_CONTROL_SHARE", "0.1"))
     RECO_TRAIN_DAYS: int = int(os.environ.get("RECO_TRAIN_DAYS", "365"))
+    #: Where suggestions are shown (comma-separated; empty switches them off everywhere):
+    #: child_page, product_list, article, inbox.
+    RECO_SURFACES: tuple[str, ...] = tuple(
+        s.strip() for s in os.environ.get(
+            "RECO_SURFACES", "child_page,product_list,article,inbox").split(",") if s.strip())
 
     PASSWORD_RESET_MAX_AGE: int = 60 * 60  # seconds a reset link stays valid
     INVITATION_MAX_AGE: int = 14 * 24 * 60 * 60

@@ -146,6 +146,12 @@ _chosen_cache: dict[tuple[Any, ...], tuple[datetime | None, datetime, Chosen]] =
 _chosen_lock = threading.Lock()
 
 
+def content_generation(session: Session) -> datetime | None:
+    """The newest change to any item (one indexed look-up): what kept answers built from
+    content are keyed on."""
+    return core_rows(session, _CONTENT_GENERATION, {}).scalar()
+
+
 def forget_cached_this_week() -> None:
     """Empty the kept "this week" answers (tests: ids and times repeat between rolled-back
     tests)."""
@@ -167,7 +173,7 @@ def this_week(session: Session, child: Child, reader: User, on: date, locale: st
         return result
     now = now or utcnow()
     interests = tuple(sorted(set(reader.interests or ())))
-    generation = core_rows(session, _CONTENT_GENERATION, {}).scalar()
+    generation = content_generation(session)
     key = (stage.unit, stage.value, locale, interests)
     cached = _chosen_cache.get(key)
     if cached is not None and cached[0] == generation and now < cached[1]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, defer, joinedload, selectinload
 from clock import utcnow
 from db import core_rows
 from diary import age as agemath
-from diary import bounds, search
+from diary import bounds, families, search
 from diary.entry_kinds import (
     EntryInput,
     MeasurementInput,
@@ -84,6 +84,7 @@ def create_entry(session: Session, child: Child, author: User, entry_input: Entr
         entry.photos.append(_photo_row(key, processed, position))
     session.add(entry)
     search.reindex(session, entry)
+    _weight_may_change(session, entry)
     return entry
 
 
@@ -109,16 +110,26 @@ def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
     _apply(entry, entry_input)
     entry.updated_at = utcnow()
     search.reindex(session, entry)
+    _weight_may_change(session, entry)
     return [p.storage_key for p in removed]
 
 
 def delete_entry(session: Session, entry: Entry) -> list[str]:
     """Delete an entry; returns photo storage keys to remove from disk after commit."""
     keys = [p.storage_key for p in entry.photos]
+    _weight_may_change(session, entry)
     search.unindex(session, [entry.id])
     session.delete(entry)
     session.flush()
     return keys
+
+
+def _weight_may_change(session: Session, entry: Entry) -> None:
+    """A measurement written or removed may change the latest weight, which suggestions
+    read (the next nappy size)."""
+    if entry.kind == "measurement":
+        families.signals_changed(session, [entry.child_id if entry.child_id is not None
+                                           else entry.child.id])
 
 
 def _apply(entry: Entry, entry_input: EntryInput) -> None:

@@ -6,10 +6,11 @@ viewer who tries to write gets PermissionDenied.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from diary import age as agemath
@@ -108,6 +109,22 @@ def add_child(session: Session, family: Family, details: ChildDetails) -> Child:
     session.add(child)
     session.flush()
     return child
+
+
+def signals_changed(session: Session, child_ids: Iterable[int] = (),
+                    user_ids: Iterable[int] = ()) -> None:
+    """Something suggestions read changed for these children, or for every child in the
+    families of these people (a person's own history shapes their suggestions for each of
+    their children): their `signals_version` goes up, in the caller's transaction."""
+    children, users = sorted(set(child_ids)), sorted(set(user_ids))
+    if not children and not users:
+        return
+    in_families = select(Membership.family_id).where(Membership.user_id.in_(users))
+    wanted = Child.id.in_(children) | Child.family_id.in_(in_families) if users \
+        else Child.id.in_(children)
+    session.execute(update(Child).where(wanted)
+                    .values(signals_version=Child.signals_version + 1)
+                    .execution_options(synchronize_session=False))
 
 
 def update_child(child: Child, details: ChildDetails) -> None:

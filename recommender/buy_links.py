@@ -47,11 +47,15 @@ class BuyClick:
     fresh: bool  # False: an old link, redirect without logging
 
 
-def make_token(secret: str, item_id: int, surface: str, request_id: str,
+def make_token(secret: str, item_id: int, surface: str, request_id: str | None,
                position: int | None = None, model_version: str | None = None,
                child_id: int | None = None) -> str:
-    data: dict[str, Any] = {"i": item_id, "s": surface, "r": request_id}
-    for key, value in (("p", position), ("m", model_version), ("c", child_id)):
+    """`request_id` None: the link's address carries it beside the token (`?r=`), so one
+    stored list of cards can be shown under a new request id each time; it only says which
+    showing the click answers, never where the link goes."""
+    data: dict[str, Any] = {"i": item_id, "s": surface}
+    for key, value in (("r", request_id), ("p", position), ("m", model_version),
+                       ("c", child_id)):
         if value is not None:
             data[key] = value
     return tokens.serializer(secret, PURPOSE).dumps(data)
@@ -61,7 +65,10 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def read_token(secret: str, token: str, max_age: int = MAX_AGE) -> BuyClick:
+def read_token(secret: str, token: str, max_age: int = MAX_AGE,
+               request_id: str | None = None) -> BuyClick:
+    """The click a link stands for; `request_id` is the address's `r`, used when the token
+    carries none."""
     serializer = tokens.serializer(secret, PURPOSE)
     fresh = True
     try:
@@ -77,7 +84,11 @@ def read_token(secret: str, token: str, max_age: int = MAX_AGE) -> BuyClick:
         raise BadBuyLink(token) from None
     if not isinstance(data, dict):
         raise BadBuyLink(token)
-    item_id, surface, request_id = _int_or_none(data.get("i")), data.get("s"), data.get("r")
+    item_id, surface = _int_or_none(data.get("i")), data.get("s")
+    if "r" in data:
+        request_id = data["r"]
+    elif not (isinstance(request_id, str) and tracking.REQUEST_ID.fullmatch(request_id)):
+        request_id = tracking.new_request_id()  # the address lost its `r`: a showing of its own
     if item_id is None or not is_row_id(item_id) or surface not in tracking.CLIENT_SURFACES \
             or not (isinstance(request_id, str) and tracking.REQUEST_ID.fullmatch(request_id)):
         raise BadBuyLink(token)

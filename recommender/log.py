@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from clock import utcnow
 from db import dialect_insert, table_of
-from recommender.models import KINDS, SURFACES, Interaction, InteractionKey
+from diary import families
+from recommender.models import KINDS, SURFACES, Interaction, InteractionKey, Kind
 
 CHUNK = 500
+IMPRESSION = Kind.IMPRESSION.value  # seeing a card changes nothing the suggestions read
 
 
 @dataclass(frozen=True)
@@ -57,27 +60,46 @@ def key_for(*parts: object) -> str:
 
 def record_many(session: Session, events: Iterable[Event]) -> int:
     """Log the events whose keys were never logged before; returns how many were new.
-    A key repeated within `events` counts once (its first event)."""
+    A key repeated within `events` counts once (its first event). Anything but an
+    impression makes the stored suggestions of the child and of the person's children
+    stale (`diary.families.signals_changed`).
+
+    Both statements are executemany with fixed SQL (the driver batches the rows), so their
+    compiled form is cached: building a multi-row VALUES for each batch cost more than
+    writing it."""
     first: dict[str, Event] = {}
     for event in events:
         first.setdefault(event.idempotency_key, event)
+    if not first:
+        return 0
     now = utcnow()
     pending: Sequence[Event] = list(first.values())
     written = 0
-    keys = table_of(InteractionKey)
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start:start + CHUNK]
-        won = set(session.scalars(
-            dialect_insert(session, keys)
-            .values([{"key": e.idempotency_key, "created_at": now} for e in chunk])
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(keys.c.key)))
-        rows = [{**asdict(e), "occurred_at": e.occurred_at or now}
+        won = set(session.scalars(_claim(session), [
+            {"key": e.idempotency_key, "created_at": now} for e in chunk]))
+        rows = [{**{name: getattr(e, name) for name in _FIELDS},
+                 "occurred_at": e.occurred_at or now}
                 for e in chunk if e.idempotency_key in won]
         if rows:
             session.execute(insert(table_of(Interaction)), rows)
+            acted = [row for row in rows if row["kind"] != IMPRESSION]
+            families.signals_changed(
+                session, [r["child_id"] for r in acted if r["child_id"] is not None],
+                [r["user_id"] for r in acted if r["user_id"] is not None])
         written += len(rows)
     return written
+
+
+_FIELDS = tuple(f.name for f in fields(Event))
+
+
+def _claim(session: Session) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING key: the keys this call won."""
+    keys = table_of(InteractionKey)
+    return (dialect_insert(session, keys).on_conflict_do_nothing(index_elements=["key"])
+            .returning(keys.c.key))
 
 
 def record(session: Session, event: Event) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,8 +55,11 @@ MODEL_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,39}")
 
 
 def new_request_id() -> str:
-    """A fresh id for one rendered list of cards (32 hex characters)."""
-    return secrets.token_hex(16)
+    """A fresh id for one rendered list of cards: 32 hex characters, the first 12 the
+    millisecond it was made, so ids — and the idempotency keys built on them — arrive in
+    order and each batch of impressions writes to the end of the key index instead of
+    dirtying a page per row (the same reason UUIDv7 exists)."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,20 @@ def parse_events(payload: Any) -> list[ClientEvent]:
     return events
 
 
+#: One letter per kind in a site event's key.
+_KIND_CODES = {"impression": "i", "click": "c", "save": "s", "dismiss": "d",
+               "add_to_cart": "a", "purchase": "p"}
+
+
+def site_key(request_id: str, item_id: int, kind: str, user_id: int) -> str:
+    """The idempotency key of a site event: its list (request id), item, kind and person,
+    written out rather than hashed so keys keep the request id's time order (at most
+    2 + 32 + 3 + 2×11 = 59 characters)."""
+    return f"s:{request_id}:{_KIND_CODES[kind]}:{item_id}:{user_id}"
+
+
 def client_key(event: ClientEvent, user_id: int) -> str:
-    """The idempotency key of a site event: its list (request id), item, kind and person."""
-    return log.key_for("site", event.request_id, event.item_id, event.kind, user_id)
+    return site_key(event.request_id, event.item_id, event.kind, user_id)
 
 
 def log_events(session: Session, user: User, events: Sequence[ClientEvent],

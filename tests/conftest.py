@@ -233,10 +233,14 @@ def app_overrides() -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _cold_this_week_cache() -> Iterator[None]:
     """Ids and times repeat between rolled-back tests: every test starts with no "this
-    week" answers kept (content.library's per-process cache)."""
+    week" answers and no suggestion blocks kept (per-process caches)."""
+    from webapp import suggestion_blocks
+
     library.forget_cached_this_week()
+    suggestion_blocks.forget()
     yield
     library.forget_cached_this_week()
+    suggestion_blocks.forget()
 
 
 @pytest.fixture()

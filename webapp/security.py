@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
 
 
 SEEN_EVERY = timedelta(hours=1)
+#: Requests that are not visits: files, and the batched impression reports (which name their
+#: person in a signed token and must not pay for loading the session's user).
+QUIET_ENDPOINTS = frozenset({"static", "interactions.log_impressions"})
 SESSION_KEY = "sk"  # the cookie's half of the server-side session (diary.sessions)
 
 
@@ -39,7 +42,7 @@ def _session_life(remember: bool) -> timedelta:
 def _note_visit() -> None:
     """Remember when a parent last came (for "we miss you") and move the session's end
     forward, at most once an hour (one small write, not one per request)."""
-    if not current_user.is_authenticated or request.endpoint == "static":
+    if request.endpoint in QUIET_ENDPOINTS or not current_user.is_authenticated:
         return
     now = utcnow()
     row = g.get("user_session")

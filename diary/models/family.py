@@ -119,6 +119,10 @@ class Child(Base):
     birth_length_cm: Mapped[float | None] = mapped_column(Float)
     birth_head_cm: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Goes up whenever something the suggestions read about this child changes (a
+    #: measurement, an action of anyone in the family: `diary.families.signals_changed`), so a
+    #: stored list of suggestions knows it is stale without a query.
+    signals_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     family: Mapped[Family] = relationship(back_populates="children")
     entries: Mapped[list[Entry]] = relationship(

@@ -9,6 +9,7 @@ tracked redirect to the shop's stored address.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -119,4 +120,40 @@ def test_cards_in_view_are_impressions_and_a_tap_is_a_click(
     assert redirect.value.status in (0, 302)  # an opaque redirect to the shop
     clicks = [row for row in _logged(reco_site[1], family["user_id"]) if row.kind == "click"]
     assert len(clicks) == 2 and clicks[-1].surface == "product_list"
+    assert server_errors == []
+
+
+def test_suggestions_seen_wait_for_company_and_go_when_the_visitor_leaves(
+        page: Any, family: dict[str, Any], reco_site: tuple[str, str],
+        server_errors: list[str]) -> None:
+    """The child page's suggestions are inline; the cards seen wait in sessionStorage while
+    the parent moves around the site, and are sent in one batch, with the list's signed
+    token, when she leaves (here: the tab is closed)."""
+    sign_in(page, family["email"], PASSWORD)
+    page.set_viewport_size({"width": 1280, "height": 2400})  # every card in view
+    page.goto(f"/children/{family['child_id']}")
+    section = page.locator("section[data-reco-slate]")
+    request_id = section.get_attribute("data-reco-request")
+    cards = page.locator("section[data-reco-slate] [data-reco-item]").count()
+    assert cards > 0
+    page.wait_for_function(
+        "n => { const s = JSON.parse(sessionStorage.getItem('reco-seen') || '{}');"
+        " return s.slates && Object.values(s.slates).flat().length >= n; }", arg=cards)
+    before = [r for r in _logged(reco_site[1], family["user_id"]) if r.request_id == request_id]
+    assert before == []  # waiting, not sent
+    page.get_by_role("link", name="Timeline").first.click()  # a link of ours: still waiting
+    page.wait_for_url("**/timeline")
+    assert page.evaluate("Object.keys(JSON.parse(sessionStorage.getItem('reco-seen')).slates)"
+                         ".length") == 1
+    page.close(run_before_unload=True)  # leaving: the batch goes with keepalive
+    found: list[Any] = []
+    for _ in range(100):  # the request finishes after the page is gone
+        found = [r for r in _logged(reco_site[1], family["user_id"])
+                 if r.request_id == request_id]
+        if len(found) == cards:
+            break
+        time.sleep(0.05)
+    assert sorted(r.position for r in found) == list(range(cards))
+    assert {(r.kind, r.surface, r.child_id) for r in found} == {
+        ("impression", "child_page", family["child_id"])}
     assert server_errors == []

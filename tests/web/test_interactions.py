@@ -202,6 +202,7 @@ def test_visitors_cards_carry_nothing(client, seat):
 # --- where to buy ------------------------------------------------------------------------------
 
 def buy_path(html):
+    """The redirect's address: its token and the showing's request id (`?r=`)."""
     found = re.search(r'href="(/go/[^"]+)"', html)
     return found.group(1) if found else None
 
@@ -228,6 +229,9 @@ def test_following_it_logs_one_click_and_redirects_to_the_stored_shop_link(
     again = buy_path(client.get("/products/BJ-CAR-1").get_data(as_text=True))
     client.get(again)  # a new visit to the page, a new click
     assert count(session) == 2
+    client.get(path.split("?")[0])  # the address lost its request id: a showing of its own
+    client.get(path.split("?")[0] + "?r=a%20b")  # a request id that is not one: the same
+    assert count(session) == 4
 
 
 def test_visitors_are_redirected_without_a_log(client, session, seat):
@@ -247,7 +251,7 @@ def test_altered_forged_and_misdirected_tokens(app, client, login_as, make_famil
                                                seat):
     login_as(make_family()[0])
     path = buy_path(client.get("/products/BJ-CAR-1").get_data(as_text=True))
-    token = path.removeprefix("/go/")
+    token = path.removeprefix("/go/").split("?")[0]
     middle = len(token) - 10
     altered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
     forged = buy_links.make_token("not-the-secret", seat.id, "product_list", REQUEST)

@@ -1,8 +1,8 @@
-"""Suggested products on the child page (and the other pages), as a fragment of its own.
+"""Suggested products on the child page (inline) and the other pages (a fragment of its own).
 
 Attacks tried here: visitors, another family's child, a viewer, a made-up surface, a child id
-that is not a number or is huge, HEAD/POST; the page itself computes nothing; a dismiss sent
-through the log endpoint hides the item from the next fragment; both languages."""
+that is not a number or is huge, HEAD/POST; a dismiss sent through the log endpoint hides the
+item from the next list; both languages."""
 from __future__ import annotations
 
 import re
@@ -49,31 +49,44 @@ def shown(html):
     return [int(n) for n in re.findall(r'data-reco-item="(\d+)"', html)]
 
 
-def test_the_child_page_loads_suggestions_as_a_fragment_and_computes_none(
+def test_the_child_page_shows_its_suggestions_inline_with_a_signed_slate(
         client, login_as, family, shop, session):
     user, child = family
     login_as(user)
     page = client.get(f"/children/{child.id}").get_data(as_text=True)
-    loader = f'hx-get="/children/{child.id}/suggestions?surface=child_page"'
-    assert loader in page and 'hx-trigger="load"' in page
-    assert f'<noscript><a href="/children/{child.id}/suggestions?surface=child_page">' in page
-    assert "suggestion-card" not in page and "Popular with parents" not in page  # not inline
+    assert "hx-get" not in page.split('id="suggestions-child_page"')[1][:200]  # inline
+    section = re.search(r'<section class="suggestions mt-4" id="suggestions-child_page"[^>]*>',
+                        page).group(0)
+    assert f'data-reco-child="{child.id}"' in section
+    assert 'data-reco-surface="child_page"' in section and 'data-reco-model="none"' in section
+    request_id = re.search(r'data-reco-request="([0-9a-f]{32})"', section).group(1)
+    token = re.search(r'data-reco-slate="([^"]+)"', section).group(1)
+    assert "Suggested for Mia now" in page
+    cards = shown(page.split('id="suggestions-child_page"')[1])
+    assert sorted(cards) == sorted([shop["nappies"].id, shop["toy"].id, shop["tub"].id])
+    assert shop["pillow"].id not in cards  # outside the stage window
+    assert "Popular with parents of 4-month-olds" in page and "¥50.00" in page
+    assert page.count('data-reco-action="save"') == 3
+    assert page.count('data-reco-action="dismiss"') == 3
+    assert page.count(f"?r={request_id}") == 1  # the one product with a shop address
+    assert "reco-request-mark" not in page and "reco-token-mark" not in page
+    from recommender import impressions
+    slate = impressions.read_token(client.application.config["SECRET_KEY"], token)
+    assert (slate.user_id, slate.child_id, slate.surface, slate.request_id, slate.stage) == (
+        user.id, child.id, "child_page", request_id, "month:4")
+    assert list(slate.item_ids) == cards
+
+
+def test_the_fragment_for_htmx_is_the_same_block(client, login_as, family, shop):
+    user, child = family
+    login_as(user)
     response = fragment(client, child)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
     assert "Suggested for Mia now" in html and "<html" not in html
     assert sorted(shown(html)) == sorted([shop["nappies"].id, shop["toy"].id, shop["tub"].id])
-    assert shop["pillow"].id not in shown(html)  # outside the stage window
-    assert html.count('data-reco-surface="child_page"') == 3
-    assert html.count(f'data-reco-child="{child.id}"') == 3
-    assert html.count('data-reco-model="none"') == 3  # no model trained yet
-    assert html.count('data-reco-action="save"') == 3
-    assert html.count('data-reco-action="dismiss"') == 3
-    assert "Popular with parents of 4-month-olds" in html
-    assert "¥50.00" in html
-    assert html.count("/go/") == 1  # only the product with a shop address
-    assert html.count('data-reco-action="buy"') == 1
+    assert html.count('data-reco-slate="') == 1
 
 
 def test_without_htmx_the_link_shows_a_whole_page(client, login_as, family, shop):
@@ -109,12 +122,12 @@ def test_personalisation_off_or_the_holdout_get_the_control(client, login_as, fa
     assert 'data-reco-model="none"' in fragment(client, child).get_data(as_text=True)
     app.config["RECO_CONTROL_SHARE"] = 1.0
     html = fragment(client, child).get_data(as_text=True)
-    assert html.count('data-reco-model="control"') == 3
+    assert html.count('data-reco-model="control"') == 1 and len(shown(html)) == 3
     app.config["RECO_CONTROL_SHARE"] = 0.0
     user.personalise_suggestions = False
     session.commit()
     html = fragment(client, child).get_data(as_text=True)
-    assert html.count('data-reco-model="control"') == 3
+    assert html.count('data-reco-model="control"') == 1 and len(shown(html)) == 3
 
 
 def test_the_reader_gets_the_reasons_and_titles_in_their_language(client, login_as, family,
@@ -127,7 +140,7 @@ def test_the_reader_gets_the_reasons_and_titles_in_their_language(client, login_
     assert "4 个月宝宝的爸妈常选" in html
     assert "Soft rattle（中文）" in html and "不适合我们" in html
     page = client.get(f"/children/{child.id}").get_data(as_text=True)
-    assert "看看现在为 Mia 推荐的好物" in page
+    assert "现在为 Mia 推荐" in page and "4 个月宝宝的爸妈常选" in page  # inline
 
 
 def test_another_familys_child_unknown_surfaces_and_visitors(client, login_as, family,
@@ -191,7 +204,7 @@ def test_other_pages_load_a_small_block_for_the_parents_child(
     assert f'hx-get="/children/{child.id}/suggestions?surface={surface}"' in page
     assert page.count("hx-trigger=\"load\"") == 1
     html = fragment(client, child, surface).get_data(as_text=True)
-    assert html.count(f'data-reco-surface="{surface}"') == 3
+    assert html.count(f'data-reco-surface="{surface}"') == 1 and len(shown(html)) == 3
     assert "Suggested for Mia now" in html
 
 

@@ -43,6 +43,7 @@ from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import child_today, current_locale, kind_label, translate_error
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.services import photo_store
+from webapp.suggestion_blocks import shown_suggestions
 
 bp = Blueprint("diary", __name__)
 
@@ -80,7 +81,8 @@ def child_home(child_id: int) -> Any:
                                s, entry_service.timeline_refs(s, child, limit=5).refs, child),
                            kinds=kinds_for(child),
                            quick_kinds=entry_kinds.quick_add_kinds(child.is_born),
-                           today=child_today(child))
+                           today=child_today(child),
+                           suggestions=shown_suggestions(child, "child_page"))
 
 
 @bp.route("/children/<int:child_id>/timeline")

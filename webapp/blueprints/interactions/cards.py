@@ -59,13 +59,15 @@ def reco_attrs(slate: Slate | None, item_id: int, position: int) -> Markup:
 
 def buy_link(item: Any, slate: Slate | None = None, position: int | None = None) -> str:
     """The tracked "where to buy" link of a product (its shop address stays on the server).
-    Without a slate it counts on the product page's surface, the product list."""
+    Without a slate it counts on the product page's surface, the product list. The showing's
+    request id rides beside the token (`?r=`), so a kept list of cards can be shown again
+    under a new one (webapp/suggestion_blocks.py)."""
     token = buy_links.make_token(
         current_app.config["SECRET_KEY"], item.id,
-        slate.surface if slate else Surface.PRODUCT_LIST.value,
-        slate.request_id if slate else tracking.new_request_id(), position,
+        slate.surface if slate else Surface.PRODUCT_LIST.value, None, position,
         slate.model_version if slate else None, slate.child_id if slate else None)
-    return url_for("interactions.go", token=token)
+    return url_for("interactions.go", token=token,
+                   r=slate.request_id if slate else tracking.new_request_id())
 
 
 def init_app(app: Flask) -> None:

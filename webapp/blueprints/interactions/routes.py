@@ -4,6 +4,12 @@
   per account): `{"events": [...]}` from webapp/static/js/reco.js — impressions of cards in
   view, clicks, saves, dismisses. 200 `{"logged": n, "received": m}`; 400/404/413 with
   `{"error": reason}`; 401 for visitors. One short transaction (`recommender.tracking`).
+- `POST /api/impressions` (`{"slates": [{"token": …, "seen": [positions]}, …]}`, from
+  reco.js in batches): impressions of suggestion lists, each named by the signed slate token
+  its page rendered (`recommender.impressions`). The token is the proof of who saw what, so
+  the call needs no session and no CSRF token, and does no look-up of families: it is cheap
+  enough that reporting never costs a page its speed. 200 `{"logged": n}`; 400 with the
+  reason for a malformed batch; an altered or expired token is skipped, not an error.
 - `GET /go/<token>`: logs one click for the signed-in person and redirects to the product's
   stored shop address (`recommender.buy_links`); HEAD redirects without logging.
 """
@@ -17,9 +23,10 @@ from flask_login import current_user
 
 from clock import utcnow
 from diary.errors import DiaryError, NotFound
-from recommender import buy_links, tracking
+from recommender import buy_links, impressions, tracking
 from webapp.database import get_session, transaction
 from webapp.errors import render_error
+from webapp.extensions import csrf
 from webapp.i18n import translate_error
 from webapp.rate_limits import limit, per_account
 
@@ -47,10 +54,56 @@ def log_events() -> Any:
     return jsonify(logged=logged, received=len(events))
 
 
+#: A batch names at most this many lists (reco.js sends when it holds about forty cards).
+MAX_SLATES = 20
+
+
+def _seen_batches(payload: Any) -> list[tuple[str, list[int]]] | None:
+    """[(token, positions)] from the body, or None when it is not a batch."""
+    slates = payload.get("slates") if isinstance(payload, dict) else None
+    if not isinstance(slates, list) or not 1 <= len(slates) <= MAX_SLATES:
+        return None
+    batches = []
+    for slate in slates:
+        seen = slate.get("seen") if isinstance(slate, dict) else None
+        if not isinstance(seen, list) or not 1 <= len(seen) <= impressions.MAX_ITEMS or not all(
+                isinstance(p, int) and not isinstance(p, bool) for p in seen):
+            return None
+        batches.append((slate.get("token"), seen))
+    return batches
+
+
+@bp.route("/api/impressions", methods=["POST"])
+@csrf.exempt  # the signed slate token is the proof of who was shown what
+def log_impressions() -> Any:
+    if (request.content_length or 0) > MAX_BODY:
+        return jsonify(error=gettext("Too many events in one request.")), 413
+    batches = _seen_batches(request.get_json(silent=True))
+    if batches is None:
+        return jsonify(error=gettext(
+            "Send a JSON object with a list of 1 to %(max)d slates, each with its token and "
+            "the positions seen.", max=MAX_SLATES)), 400
+    secret = current_app.config["SECRET_KEY"]
+    seen = []
+    for token, positions in batches:
+        try:
+            seen.append((impressions.read_token(secret, token), positions))
+        except impressions.BadSlate:
+            continue  # an old page's or an altered list: nothing to log, nothing to retry
+    logged = 0
+    if seen:
+        with transaction() as s:
+            logged = impressions.log_seen(s, seen, utcnow())
+    response = jsonify(logged=logged, received=len(batches))
+    response.headers["Cache-Control"] = "no-store"  # and no need to look up who is signed in
+    return response
+
+
 @bp.route("/go/<token>")
 def go(token: str) -> Any:
     try:
-        click = buy_links.read_token(current_app.config["SECRET_KEY"], token)
+        click = buy_links.read_token(current_app.config["SECRET_KEY"], token,
+                                     request_id=request.args.get("r"))
     except buy_links.BadBuyLink:
         return render_error(404, gettext("This link is not valid."))
     url = buy_links.destination(get_session(), click.item_id)

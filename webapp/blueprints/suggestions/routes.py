@@ -4,8 +4,10 @@
   suggestions for one of the signed-in person's children (any member of the family, viewers
   too: they are the person's own suggestions), up to SIZES[surface] cards; the fragment for
   htmx, a whole page for the <noscript> link. 404 for a child outside their families or an
-  unknown surface. The pages themselves compute nothing (the child home stays fast); the
-  cards carry data-reco-* attributes, so webapp/static/js/reco.js logs what is seen and done.
+  unknown surface (or one switched off in RECO_SURFACES). The child page shows its own
+  inline (`suggestion_blocks.shown_suggestions`); both come from the kept blocks of
+  webapp/suggestion_blocks.py. The cards carry data-reco-* attributes, so
+  webapp/static/js/reco.js logs what is seen and done.
 """
 from __future__ import annotations
 
@@ -17,11 +19,9 @@ from flask_login import current_user, login_required
 from content.stages import Stage, stage_of
 from diary import families
 from diary.models import Child
-from recommender import present
-from recommender.models import Surface
 from webapp.database import get_session
-from webapp.i18n import child_today, current_locale
-from webapp.services import reco_model
+from webapp.i18n import child_today
+from webapp.suggestion_blocks import SIZES, suggestion_block
 
 bp = Blueprint("suggestions", __name__)
 
@@ -43,25 +43,17 @@ def suggestion_child(stage: Stage | None = None) -> Child | None:
         fallback = fallback or child
     return fallback
 
-#: How many cards each surface shows.
-SIZES = {Surface.CHILD_PAGE.value: 6, Surface.PRODUCT_LIST.value: 4,
-         Surface.ARTICLE.value: 3, Surface.INBOX.value: 3}
-
 
 @bp.route("/children/<int:child_id>/suggestions")
 @login_required
 def child_suggestions(child_id: int) -> Any:
-    surface = request.args.get("surface", Surface.CHILD_PAGE.value)
-    if surface not in SIZES:
+    surface = request.args.get("surface", "child_page")
+    if surface not in SIZES or surface not in current_app.config["RECO_SURFACES"]:
         abort(404)
-    s = get_session()
-    child, _ = families.child_access(s, current_user, child_id)
-    slate = present.cards(s, reco_model(), current_user, child, child_today(child),
-                          current_locale(), SIZES[surface], surface,
-                          current_app.config["RECO_CONTROL_SHARE"])
-    template = ("suggestions/_block.html" if request.headers.get("HX-Request")
-                else "suggestions/page.html")
-    response = current_app.make_response(render_template(
-        template, child=child, slate=slate, surface=surface))
+    child, _ = families.child_access(get_session(), current_user, child_id)
+    block = suggestion_block(child, current_user, surface, SIZES[surface])
+    response = current_app.make_response(
+        block if request.headers.get("HX-Request")
+        else render_template("suggestions/page.html", child=child, block=block))
     response.headers["Cache-Control"] = "private, no-store"  # they change with every action
     return response
