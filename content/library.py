@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, ColumnElement, Text, and_, bindparam, cast, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    event,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from clock import utcnow
@@ -148,8 +159,22 @@ _chosen_lock = threading.Lock()
 
 def content_generation(session: Session) -> datetime | None:
     """The newest change to any item (one indexed look-up): what kept answers built from
-    content are keyed on."""
-    return core_rows(session, _CONTENT_GENERATION, {}).scalar()
+    content are keyed on. Asked once per transaction and flush: a page whose "this week"
+    and suggestions both ask gets one query, and a change written since is seen."""
+    transaction = session.get_transaction()
+    kept = session.info.get("content_generation")
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1]
+    value = core_rows(session, _CONTENT_GENERATION, {}).scalar()
+    if transaction is None:
+        transaction = session.get_transaction()  # the query began one
+    session.info["content_generation"] = (transaction, value)
+    return value
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_generation(session: Session, _context: Any) -> None:
+    session.info.pop("content_generation", None)
 
 
 def forget_cached_this_week() -> None:
