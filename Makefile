@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	# MovieLens-100k for the recommender's offline evaluation: a data wheel, its code unused.
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt recbole
+	# CDNOW for validating the CLV models (crm.cdnow): a data wheel, its code unused.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt Lifetimes
 	touch $(STAMP)
 
 install: $(STAMP) translations
