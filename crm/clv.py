@@ -46,6 +46,8 @@ from scipy import optimize, special
 
 #: Weeks in the 30-day month that CLV is discounted by.
 MONTH_WEEKS = 30 / 7
+#: The optimiser searches the logs of the parameters within ±this (e^12 ≈ 160,000).
+_LOG_BOUND = 12.0
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def fit_bgnbd(x: object, t_x: object, T: object,
 
     result = optimize.minimize(objective, np.log(np.asarray(start, dtype=np.float64)),
                                jac=True, method="L-BFGS-B",
-                               bounds=[(-12.0, 12.0)] * 4,
+                               bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 4,
                                options={"maxiter": 2000, "gtol": 1e-9, "ftol": 1e-15})
     r, alpha, a, b = np.exp(result.x)
     return BGNBD(float(r), float(alpha), float(a), float(b),
@@ -158,9 +160,12 @@ def fit_bgnbd(x: object, t_x: object, T: object,
 
 
 def _converged(result: optimize.OptimizeResult) -> bool:
-    """Finite, and at a stationary point: L-BFGS-B's line search may give up on a gradient of
-    1e-8 (the mean log-likelihood per customer cannot get any better), which is still one."""
-    return bool(np.isfinite(result.fun)) and (
+    """Finite, inside the bounds, and at a stationary point: L-BFGS-B's line search may give
+    up on a gradient of 1e-8 (the mean log-likelihood per customer cannot get any better),
+    which is still one. A parameter run off to a bound (e^±12) is a degenerate model — say,
+    purchases so regular that BG/NBD becomes a Poisson process with no drop-out — not a fit."""
+    inside = bool(np.all(np.abs(result.x) < _LOG_BOUND - 1e-3))
+    return bool(np.isfinite(result.fun)) and inside and (
         bool(result.success) or float(np.abs(result.jac).max()) < 1e-6)
 
 
@@ -250,7 +255,7 @@ def fit_gamma_gamma(x: object, mean_spend: object,
         return value, -(grad @ weights) * theta / total
 
     result = optimize.minimize(objective, np.log(np.asarray(start, dtype=np.float64)),
-                               jac=True, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3,
+                               jac=True, method="L-BFGS-B", bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
                                options={"maxiter": 2000, "gtol": 1e-9, "ftol": 1e-15})
     p, q, v = np.exp(result.x)
     v *= scale  # γ is in money; p and q have no unit
