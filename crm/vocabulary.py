@@ -39,7 +39,7 @@ DUE_KIND_LABELS: dict[str, str] = {
     "nappy": N_("Next nappy size"),
 }
 FOLLOW_UP_LABELS: dict[str, str] = {
-    "open": N_("Open"),
+    "open": N_("To follow up"),
     "contacted": N_("Contacted"),
     "converted": N_("Converted"),
     "declined": N_("Declined"),
