@@ -50,7 +50,10 @@ check-install:
 	@scripts/check_install.sh
 
 bench: install
+	# Lifetimes' own fit runs beside ours in bench/crm.py: its pandas, autograd and dill.
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/crm.py
 
 clean:
 	rm -rf $(VENV) instance/app.db* .pytest_cache

@@ -216,3 +216,21 @@ def test_bgnbd_refuses_impossible_summaries(x, tx, T):
 def test_gamma_gamma_refuses_non_repeat_buyers_and_non_positive_spend(x, m):
     with pytest.raises(ValueError):
         clv.fit_gamma_gamma(x, m)
+
+
+def test_nothing_but_the_benchmark_imports_lifetimes():
+    """The Lifetimes wheel is data here: its code may run only in bench/crm.py, as the
+    reference fit timed beside ours."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = []
+    for package in ("crm", "webapp", "diary", "content", "journeys", "recommender", "tests"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                if any(n.split(".")[0].lower() == "lifetimes" for n in names):
+                    found.append(str(path.relative_to(root)))
+    assert found == []
