@@ -12,8 +12,11 @@ their purchase days − 1, t_x the weeks from their first purchase day to the la
 from the first purchase day to today (local days, `crm.rfm`). Gamma-Gamma is fitted on the
 repeat buyers' mean spend per repeat purchase day (the first day left out, as in CDNOW).
 
-Fallbacks, when the history cannot carry a fit (fewer than MIN_REPEAT_BUYERS repeat buyers,
-an optimiser that does not converge, or Gamma-Gamma with q ≤ 1, which has no finite mean):
+Fallbacks, when the history cannot carry a fit (fewer than MIN_REPEAT_BUYERS repeat buyers;
+an optimiser that does not converge, including parameters running off to their bounds, as
+when nobody has visibly dropped out yet and BG/NBD degenerates into a Poisson process; a
+model whose expectations are not finite; or Gamma-Gamma with q ≤ 1, which has no finite
+mean):
 
 - BG/NBD takes FALLBACK_BGNBD, the published CDNOW parameters (weekly): a shop whose
   customers buy now and then and drift away, a prudent prior until the site has history;
