@@ -102,6 +102,9 @@ def test_the_due_list_and_setting_a_follow_up(client, login_as, session, make_fa
     assert "Baby, month 5" in page and "Baby, month 6" in page
     assert text(client.get(DUE + "?kind=nappy")).count("Coco") == 0
     assert "Coco" in text(client.get(DUE + "?kind=stage&page=abc"))  # a hostile page: 1
+    hostile = client.get(DUE + "?kind=%3Cscript%3E&page=99999999999")  # all kinds, page 1
+    assert hostile.status_code == 200 and "Coco" in text(hostile)
+    assert "<script>" not in text(hostile).split("<main")[1].split("</main>")[0]
     [access] = accesses(session, "crm_due")[:1]
     assert user.member_no in {s.member_no for s in access.subjects}
     form = {"user_id": user.id, "child_id": child.id, "kind": "stage",

@@ -193,3 +193,29 @@ def test_degenerate_histories_do_not_pass_for_a_fit():
     fitted = clv.fit_bgnbd(x, t_x, T)
     assert not fitted.converged
     assert not scores.fit_models(x, t_x, T, np.full(60, 100.0)).bgnbd_fitted
+
+
+def test_the_data_export_has_the_persons_score_and_follow_ups(app, session, make_family,
+                                                              product):
+    from datetime import date
+
+    from crm import due
+    from diary.privacy import ExportScope
+
+    user, child = make_family(birth_date=date(2026, 5, 30))
+    other, _ = make_family()
+    buy(session, product, user, datetime(2026, 11, 20, 2, 0, tzinfo=UTC), 4200)
+    scores.compute_scores(session, NOW)
+    due.set_status(session, make_staff(session, "marketer"), user.id, child.id, "stage",
+                   date(2026, 11, 30), "contacted", NOW)
+    registry = app.extensions["export_registry"]
+    sections = registry.sections
+    mine = ExportScope(user=user, memberships=list(user.memberships))
+    score = sections["customer_score"].collect(session, mine)
+    assert (score["monetary_minor"], score["frequency"], score["tier"]) == (4200, 1, "high")
+    assert sections["due_follow_ups"].collect(session, mine) == [{
+        "child_id": child.id, "kind": "stage", "due_on": "2026-11-30", "detail": "month:6",
+        "status": "contacted", "updated_at": "2026-11-23T04:00:00+00:00"}]
+    theirs = ExportScope(user=other, memberships=list(other.memberships))
+    assert sections["due_follow_ups"].collect(session, theirs) == []
+    assert sections["customer_score"].collect(session, theirs)["frequency"] == 0
