@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	# MovieLens-100k for the recommender's offline evaluation: a data wheel, its code unused.
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt recbole
+	# CDNOW for validating the CLV models (crm.cdnow): a data wheel, its code unused.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt Lifetimes
 	touch $(STAMP)
 
 install: $(STAMP) translations
@@ -48,7 +50,10 @@ check-install:
 	@scripts/check_install.sh
 
 bench: install
+	# Lifetimes' own fit runs beside ours in bench/crm.py: its pandas, autograd and dill.
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/crm.py
 
 clean:
 	rm -rf $(VENV) instance/app.db* .pytest_cache

@@ -7,9 +7,18 @@ fitting models on every page view; `computed_at` says how fresh it is.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import Base, UTCDateTime
@@ -40,3 +49,29 @@ class CustomerScore(Base):
     p_alive: Mapped[float] = mapped_column(Float, default=0.0)
     #: Discounted customer lifetime value (BG/NBD × Gamma-Gamma), minor units.
     clv_minor: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+
+
+class DueFollowUp(Base):
+    """What staff did about one due-list entry (`crm.due`): a customer whose child enters a
+    new stage or nappy size on `due_on`. The list itself is worked out from the children's
+    dates and weights; only the follow-up is stored, one row per (customer, child, kind,
+    due date), made when staff first set a status (no row: "open")."""
+
+    __tablename__ = "crm_due_follow_ups"
+    __table_args__ = (UniqueConstraint("user_id", "child_id", "kind", "due_on",
+                                       name="uq_crm_due_follow_ups_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"),
+                                          index=True)
+    #: "stage" | "nappy" (crm.vocabulary.DUE_KINDS)
+    kind: Mapped[str] = mapped_column(String(8))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    #: "open" | "contacted" | "converted" | "declined" (crm.vocabulary.FOLLOW_UP_STATUSES)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    #: What is due: the new stage's key ("month:7") or nappy size ("M").
+    detail: Mapped[str] = mapped_column(String(24), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))

@@ -1,9 +1,11 @@
-"""What the CRM keeps about a person, in their data export.
+"""What the CRM keeps about a person, in their data export (see `diary.privacy`).
 
-The nightly scores (`crm.models.CustomerScore`: RFM, value tier and group, the CLV model's
-expectations) are a profile of the person, so the export shows them as they stand; they go
-with the account by their foreign key (and are computed again the next night for everyone
-else).
+- `customer_score`: the nightly scores (RFM, tier, group, P(alive), CLV): profiling about
+  them, so they see it as staff do;
+- `due_follow_ups`: what staff recorded about contacting them when their child entered a new
+  stage or nappy size (the status and when; not which staff member).
+
+Both go with the account: their foreign keys cascade.
 """
 from __future__ import annotations
 
@@ -12,18 +14,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.models import CustomerScore
+from crm.models import CustomerScore, DueFollowUp
 from diary.privacy import ExportRegistry, ExportScope, Section, row_dict
 
 SCORE_FIELDS = ("computed_at", "recency_days", "frequency", "monetary_minor", "r_score",
                 "f_score", "m_score", "tier", "value_group", "expected_purchases_90d",
                 "p_alive", "clv_minor")
+FOLLOW_UP_FIELDS = ("child_id", "kind", "due_on", "detail", "status", "updated_at")
 
 
-def _scores(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
-    row = session.scalar(select(CustomerScore).where(CustomerScore.user_id == scope.user.id))
-    return [row_dict(row, SCORE_FIELDS)] if row is not None else []
+def _score(session: Session, scope: ExportScope) -> dict[str, Any] | None:
+    row = session.get(CustomerScore, scope.user.id)
+    return None if row is None else row_dict(row, SCORE_FIELDS)
+
+
+def _follow_ups(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
+    rows = session.scalars(select(DueFollowUp).where(DueFollowUp.user_id == scope.user.id)
+                           .order_by(DueFollowUp.due_on, DueFollowUp.id))
+    return [row_dict(r, FOLLOW_UP_FIELDS) for r in rows]
 
 
 def register(registry: ExportRegistry) -> None:
-    registry.add(Section("customer_scores", ("customer_scores",), _scores))
+    registry.add(Section("customer_score", ("customer_scores",), _score),
+                 Section("due_follow_ups", ("crm_due_follow_ups",), _follow_ups))

@@ -1,5 +1,6 @@
 """Command-line tools: `flask db …`, `flask demo load|simulate`, `flask staff create`,
-`flask reco …` (train, evaluate, online, purchases, partitions)."""
+`flask reco …` (train, evaluate, online, purchases, partitions), `flask crm …` (scores,
+clv-validate)."""
 from __future__ import annotations
 
 import io
@@ -32,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(emails_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(reco_cli)
+    app.cli.add_command(crm_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
@@ -95,6 +97,7 @@ def demo_load() -> None:
     click.echo(f"Content pack: {pack.summary()}.")
     _simulate(**DEMO_SIMULATION, bar=False)
     _train(current_app.config["RECO_TRAIN_DAYS"], bar=False)
+    _scores(None)  # the demo analyst sees value tiers and CLV at once
 
 
 @demo_cli.command("simulate", help="Add simulated families with believable histories (their "
@@ -600,3 +603,55 @@ def reco_online(as_json: bool, families: int, seed: int) -> None:
     click.echo(f"click-through: model {result['treatment_ctr']:.4f}, control "
                f"{result['control_ctr']:.4f}; lift {result['difference']:+.4f} "
                f"(95% CI {low:+.4f} to {high:+.4f})")
+
+
+# --- CRM: the nightly scores and the CLV models' check against CDNOW -------------------------
+
+@click.group("crm", cls=AppGroup, help="The CRM: customer scores (RFM, tiers, CLV) and the "
+                                       "CLV models' check against the published CDNOW fit.")
+def crm_cli() -> None:
+    pass
+
+
+def _scores(now_text: str | None) -> None:
+    from crm import scores
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        report = scores.compute_scores(session, _parse_now(now_text))
+    click.echo(report.summary())
+
+
+@crm_cli.command("scores", help="Rewrite every customer's RFM, value tier and group, "
+                                "P(alive) and CLV (the scheduler does it nightly).")
+@click.option("--now", "now_text", help="Score as of this time (ISO 8601).")
+def crm_scores(now_text: str | None) -> None:
+    _scores(now_text)
+
+
+@crm_cli.command("clv-validate", help="Fit BG/NBD and Gamma-Gamma on the CDNOW sample "
+                                      "(from the Lifetimes data wheel) and compare with the "
+                                      "published parameters; exit 1 beyond 1 %.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def crm_clv_validate(as_json: bool) -> None:
+    import json
+
+    from crm import cdnow
+
+    try:
+        result = cdnow.validate()
+    except cdnow.MissingData as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"{result['data']}: {result['customers']} customers, "
+                   f"{result['repeat_buyers']} repeat buyers")
+        click.echo(f"{'parameter':26} {'fitted':>12} {'published':>12} {'rel. error':>11}")
+        for model in ("bgnbd", "gamma_gamma"):
+            for name, row in result[model].items():  # type: ignore[attr-defined]
+                click.echo(f"{model + ' ' + name:26} {row['fitted']:12.4f} "
+                           f"{row['published']:12.4f} {row['relative_error']:11.5f}")
+    if not result["within_1_percent"]:
+        raise SystemExit(1)

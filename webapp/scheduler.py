@@ -96,6 +96,16 @@ def reco_retrain_job(app: Flask) -> None:
     log.info("recommender: trained %s (%s)", model.version, model.metrics.get("events"))
 
 
+def crm_scores_job(app: Flask) -> None:
+    """Nightly: every customer's RFM, value tier and group, P(alive) and CLV (crm.scores),
+    fitted on the site's own purchase history."""
+    from crm import scores
+
+    with _factory(app)() as session, session.begin():
+        report = scores.compute_scores(session, utcnow())
+    log.info("crm: %s", report.summary())
+
+
 def housekeeping_job(app: Flask) -> None:
     """Daily: forget ended sign-in sessions."""
     with _factory(app)() as session, session.begin():
@@ -130,6 +140,7 @@ JOBS: tuple[Job, ...] = (
     # least two months made ahead; the DEFAULT partition covers any gap.
     Job("interaction-partitions", interaction_partitions_job, {"weeks": 4}),
     Job("reco-retrain", reco_retrain_job, {"hours": 24}),
+    Job("crm-scores", crm_scores_job, {"hours": 24}),
 )
 
 

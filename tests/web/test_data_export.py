@@ -19,7 +19,6 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, fun
 import clock
 import db
 from content import library
-from crm.models import CustomerScore
 from diary import accounts, invitations, registration
 from journeys import defaults, engine
 from journeys.models import (
@@ -43,7 +42,7 @@ DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_s
                  "data_exports", "saved_items", "email_preferences", "email_suppression",
                  "inbox_messages", "deliveries", "email_clicks", "campaign_sends", "journeys",
                  "sign_ins", "account_emails", "interactions", "shop_order_lines_unmatched",
-                 "customer_scores"}
+                 "customer_score", "due_follow_ups"}
 
 
 def join(session, owner, family, user, role, relationship="other"):
@@ -96,11 +95,6 @@ def personal_rows(session, user, child):
         ordered_at=datetime(2026, 11, 21, tzinfo=UTC), email="stranger@example.com",
         sku="GONE-1", quantity=1, amount_minor=990, currency="CNY",
         received_at=clock.utcnow()))
-    session.add(CustomerScore(
-        user_id=user.id, computed_at=datetime(2026, 11, 22, 2, tzinfo=UTC), recency_days=3,
-        frequency=2, monetary_minor=15800, r_score=5, f_score=4, m_score=3, tier="high",
-        value_group="most_valuable", expected_purchases_90d=1.25, p_alive=0.9,
-        clv_minor=42000))
     session.commit()
 
 
@@ -192,11 +186,6 @@ def test_an_owner_gets_the_family_diary_and_every_personal_section(household, cl
         "item": f"article:saved-{owner.id}"}]  # never the request id or the key
     assert [(o["order_line_id"], o["sku"]) for o in document["shop_order_lines_unmatched"]] \
         == [(f"L-{owner.id}", "GONE-1")]
-    assert document["customer_scores"] == [{
-        "computed_at": "2026-11-22T02:00:00+00:00", "recency_days": 3, "frequency": 2,
-        "monetary_minor": 15800, "r_score": 5, "f_score": 4, "m_score": 3, "tier": "high",
-        "value_group": "most_valuable", "expected_purchases_90d": 1.25, "p_alive": 0.9,
-        "clv_minor": 42000}]
     readme = archive.read("README.txt").decode()
     assert "entries.csv" in readme and "photos/" in readme
 

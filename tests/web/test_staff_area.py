@@ -43,6 +43,12 @@ STAFF = {
         ("GET,HEAD", "studio.audit.index", "302 404 403 403 403 200", "- - - - - -"),
     "/studio/suggestions":
         ("GET,HEAD", "studio.reco.index", "302 404 200 403 403 200", "- - - - - -"),
+    "/studio/crm/value":
+        ("GET,HEAD", "studio.crm_value.value_page", "302 404 200 403 403 200", "- - - - - -"),
+    "/studio/crm/due":
+        ("GET,HEAD", "studio.crm_value.due_page", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/crm/due/status":
+        ("POST", "studio.crm_value.due_status", "- - - - - -", "302 404 400 400 403 400"),
     "/studio/audit/export.csv":
         ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200", "- - - - - -"),
     "/studio/coverage":
@@ -102,7 +108,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     staff = {e for rule, (_, e, _, _) in STAFF.items() if rule.startswith("/studio")}
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
-                                                "audit"}
+                                                "audit", "crm_value"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit"}

@@ -8,6 +8,9 @@
     studio.audit      /studio/audit/…       the staff access log (admins)
     studio.reco       /studio/suggestions   the recommender's evaluation and online CTR
                                             (analysts)
+    studio.crm_value  /studio/crm/value     value tiers, groups, RFM grid, top CLV (analysts)
+                      /studio/crm/due       the due list and its follow-ups (analysts,
+                                            marketers)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they

@@ -14,6 +14,8 @@ WHAT_NAMES = {
     "outbox": _l("Outbox: failed emails"),
     "audit_log": _l("Access log"),
     "audit_export": _l("Access log export"),
+    "crm_value": _l("Customer value: top customers"),
+    "crm_due": _l("Due list"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "admin": _l("Administrator")}
