@@ -51,6 +51,7 @@ def test_it_shows_the_evaluation_and_the_lift_over_the_control(client, login_as,
     assert "20.00%" in html and "5.00%" in html  # v1 and the control on month 3
     assert "+15.00 (-6.91 … +36.91)" in html
     assert "Baby, month 3" in html and "All stages" in html
+    assert "<td>Child's page</td>" in html and "<td>child_page</td>" not in html
     assert 'href="/studio/suggestions"' in html  # in the studio's navigation
     # an old window leaves the rows out; a hostile window falls back to 28 days
     assert "No suggestions were seen" not in client.get(URL + "?days=abc").get_data(
@@ -58,6 +59,7 @@ def test_it_shows_the_evaluation_and_the_lift_over_the_control(client, login_as,
     client.post("/language", data={"lang": "zh_CN", "next": "/"})
     html = client.get(URL).get_data(as_text=True)
     assert "线上点击率" in html and "对照组" in html and "离线评估" in html
+    assert "<td>宝宝主页</td>" in html
 
 
 def test_an_empty_log_and_no_evaluation_say_so(client, login_as, session):
