@@ -31,7 +31,10 @@ FAMILY_JOURNEY = "family_journey"  # a member's families, children, journeys and
 OUTBOX = "outbox"  # the outbox: failed and dead emails with their recipients' addresses
 AUDIT_LOG = "audit_log"  # this log (it shows which customers staff looked at)
 AUDIT_EXPORT = "audit_export"  # this log as CSV
-WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT)
+SEGMENT_MEMBERS = "segment_members"  # a few members of a saved segment (crm)
+SEGMENT_EXPORT = "segment_export"  # a segment's members as CSV
+WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, SEGMENT_MEMBERS,
+        SEGMENT_EXPORT)
 SEARCH_KINDS = ("member_no", "email")
 MEMBER_NO = re.compile(r"^BJ\d{8}$")
 PAGE_SIZE = 50

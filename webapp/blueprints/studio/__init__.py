@@ -8,6 +8,10 @@
     studio.audit      /studio/audit/…       the staff access log (admins)
     studio.reco       /studio/suggestions   the recommender's evaluation and online CTR
                                             (analysts)
+    studio.segments   /studio/segments/…    saved segments: builder, live counts, CSV
+                                            (marketers and analysts; reads recorded)
+    studio.campaigns  /studio/campaigns/…   marketer campaigns: editor, start/pause,
+                                            results (marketers edit, analysts read)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they
@@ -17,3 +21,5 @@ from __future__ import annotations
 
 EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
 READERS = EDITORS + ("analyst",)
+#: Segments and campaign results: the people who target and the people who analyse.
+MARKETING = ("marketer", "analyst")

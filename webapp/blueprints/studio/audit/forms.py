@@ -14,6 +14,8 @@ WHAT_NAMES = {
     "outbox": _l("Outbox: failed emails"),
     "audit_log": _l("Access log"),
     "audit_export": _l("Access log export"),
+    "segment_members": _l("Segment: sample members"),
+    "segment_export": _l("Segment export"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "admin": _l("Administrator")}
