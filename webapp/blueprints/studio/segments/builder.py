@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext, lazy_pgettext, ngettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -69,7 +69,9 @@ PAIR_NAMES = {
     "weeks_between": (_l("From (weeks)"), _l("To (weeks)")),
     "turning_months_within_days": (_l("Turns (months)"), _l("Within (days)")),
 }
-TIER_NAMES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+TIER_NAMES = {"high": lazy_pgettext("value tier", "High"),
+              "medium": lazy_pgettext("value tier", "Medium"),
+              "low": lazy_pgettext("value tier", "Low")}
 NEW_ROW = {"field": "stage", "op": "born", "value": None}
 
 
