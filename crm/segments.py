@@ -69,6 +69,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -572,6 +573,30 @@ def sample(session: Session, definition: Any, now: datetime | None = None,
                                 .order_by(User.id.desc()).limit(size)))
 
 
+def everyone(session: Session, definition: Any, now: datetime | None = None) -> list[User]:
+    """Every member (for the access log's record of an export)."""
+    return list(session.scalars(select(User).where(User.id.in_(members(session, definition,
+                                                                       now)))
+                                .order_by(User.id)))
+
+
+def scores_of(session: Session, users: list[User]) -> dict[int, CustomerScore]:
+    """The nightly scores of these people, by user id (absent: not scored)."""
+    if not users:
+        return {}
+    return {c.user_id: c for c in session.scalars(select(CustomerScore).where(
+        CustomerScore.user_id.in_([u.id for u in users])))}
+
+
+def names_of(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """Display names of staff who saved segments, by id."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {user_id: name for user_id, name in session.execute(
+        select(User.id, User.display_name).where(User.id.in_(wanted)))}
+
+
 def export_rows(session: Session, definition: Any, now: datetime | None = None,
                 batch: int = 500) -> Iterator[dict[str, Any]]:
     """Every member as a row of `EXPORT_COLUMNS`, read `batch` at a time (oldest first)."""
@@ -650,6 +675,17 @@ def _unique(session: Session, name: str, segment_id: int | None) -> None:
         raise Conflict(N_("Another segment is already called “%(name)s”."), "name", name=name)
 
 
+def _flush_unique(session: Session, name: str) -> None:
+    """Write now, in a savepoint: a name someone else saved a moment ago (after `_unique`
+    looked) is refused with the same message, not an error at commit."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(N_("Another segment is already called “%(name)s”."), "name",
+                       name=name) from None
+
+
 def create(session: Session, staff: User, name: str, description: str,
            definition: Any) -> Segment:
     clean_name = _name(name)
@@ -658,7 +694,7 @@ def create(session: Session, staff: User, name: str, description: str,
                       updated_by_id=staff.id)
     _unique(session, clean_name, None)
     session.add(segment)
-    session.flush()
+    _flush_unique(session, clean_name)
     return segment
 
 
@@ -677,7 +713,7 @@ def update(session: Session, segment: Segment, staff: User, version: int | None,
         segment.name, segment.description, segment.definition = clean_name, text, clean
         segment.version += 1
         segment.updated_by_id = staff.id
-    session.flush()
+    _flush_unique(session, clean_name)
     return segment
 
 

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from content import messages
@@ -136,6 +137,16 @@ def _unique(session: Session, name: str, campaign_id: int | None) -> None:
         raise Conflict(N_("Another campaign is already called “%(name)s”."), "name", name=name)
 
 
+def _flush_unique(session: Session, name: str) -> None:
+    """Write now, in a savepoint: a name taken a moment ago is refused with a message."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise Conflict(N_("Another campaign is already called “%(name)s”."), "name",
+                       name=name) from None
+
+
 def create(session: Session, staff: User, data: CampaignInput, now: datetime
            ) -> MarketingCampaign:
     """A new campaign, as a draft: it sends nothing until someone starts it."""
@@ -148,7 +159,7 @@ def create(session: Session, staff: User, data: CampaignInput, now: datetime
         holdout_share=clean.holdout_share, goal=clean.goal, goal_days=clean.goal_days,
         status="draft", version=1, created_by_id=staff.id, created_at=now, updated_at=now)
     session.add(campaign)
-    session.flush()
+    _flush_unique(session, clean.name)
     return campaign
 
 
@@ -189,7 +200,7 @@ def update(session: Session, campaign: MarketingCampaign, data: CampaignInput,
             clean.holdout_share, clean.goal, clean.goal_days)
         campaign.version += 1
         campaign.updated_at = now
-    session.flush()
+    _flush_unique(session, clean.name)
     return campaign
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from clock import utcnow
 from content.models import ContentItem
@@ -132,10 +131,6 @@ def _save(form: CampaignForm, campaign: MarketingCampaign | None) -> MarketingCa
         if error.field == "publish_at":  # the date range check names the content field
             error.field = "send_at"
         apply_error(form, error, FIELD_MAP)
-    except IntegrityError:
-        apply_error(form, ValidationError(N_("Another campaign is already called "
-                                             "“%(name)s”."), "name",
-                                          name=" ".join((form.name.data or "").split())))
     return None
 
 
@@ -150,7 +145,7 @@ def new() -> Any:
             flash(gettext("Campaign saved as a draft. Start it when its message is approved."),
                   "success")
             return redirect(url_for("studio.campaigns.detail", campaign_id=saved.id), 303)
-    elif request.method == "GET" and request.args.get("segment", "").isdigit():
+    elif request.method != "POST" and request.args.get("segment", "").isdigit():
         form.segment_id.data = request.args["segment"]
     return _editor(form, None, 400 if request.method == "POST" else 200)
 
@@ -159,7 +154,7 @@ def new() -> Any:
 @staff_required(*EDITORS)
 def edit(campaign_id: int) -> Any:
     campaign = marketing.get(get_session(), campaign_id)
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD
         form = CampaignForm(formdata=None)
         form.fill(campaign, to_local(campaign.send_at, current_user.timezone))
         _choices(form)

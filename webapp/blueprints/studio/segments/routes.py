@@ -25,17 +25,13 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 import csvsafe
 from clock import utcnow
 from crm import segments
-from crm.models import CustomerScore, Segment
+from crm.models import Segment
 from diary import staff_audit
 from diary.errors import DiaryError
-from diary.models import User
 from webapp import audit
 from webapp.blueprints.studio import MARKETING
 from webapp.blueprints.studio.segments import builder
@@ -65,15 +61,8 @@ def _helpers() -> dict[str, Any]:
 def index() -> Any:
     s = get_session()
     rows = [(segment, segments.usage(s, segment.id)) for segment in segments.all_segments(s)]
-    authors = _names(s, {seg.updated_by_id for seg, _ in rows})
+    authors = segments.names_of(s, {seg.updated_by_id for seg, _ in rows})
     return render_template("studio/segments/index.html", rows=rows, authors=authors)
-
-
-def _names(s: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(s.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
 
 
 @bp.route("/<int:segment_id>/count")
@@ -114,8 +103,7 @@ def members(segment_id: int) -> Any:
     segment = segments.get(s, segment_id)
     sample = segments.sample(s, segment.definition, utcnow())
     audit.record_read(staff_audit.SEGMENT_MEMBERS, users=sample)
-    scores = {c.user_id: c for c in s.scalars(select(CustomerScore).where(
-        CustomerScore.user_id.in_([u.id for u in sample])))} if sample else {}
+    scores = segments.scores_of(s, sample)
     fragment = request.headers.get("HX-Request") == "true"
     return render_template("studio/segments/_members.html" if fragment
                            else "studio/segments/members.html",
@@ -157,9 +145,6 @@ def _save(segment: Segment | None) -> Any:
             errors[error.field] = translate_error(error)
         else:
             form_error = translate_error(error)
-    except IntegrityError:  # the same name saved by someone else a moment ago
-        errors["name"] = gettext("Another segment is already called “%(name)s”.",
-                                 name=" ".join(name.split()))
     else:
         flash(gettext("Segment “%(name)s” saved.", name=saved.name), "success")
         return redirect(url_for("studio.segments.edit", segment_id=saved.id), 303)
@@ -240,9 +225,8 @@ def export(segment_id: int) -> Any:
     s = get_session()
     segment = segments.get(s, segment_id)
     now = utcnow()
-    members = list(s.scalars(select(User).where(User.id.in_(
-        segments.members(s, segment.definition, now)))))
-    audit.record_read(staff_audit.SEGMENT_EXPORT, users=members)
+    audit.record_read(staff_audit.SEGMENT_EXPORT,
+                      users=segments.everyone(s, segment.definition, now))
     definition = segment.definition
 
     def chunks() -> Iterator[str]:
