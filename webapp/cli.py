@@ -95,6 +95,11 @@ def demo_load() -> None:
     click.echo(f"Content pack: {pack.summary()}.")
     _simulate(**DEMO_SIMULATION, bar=False)
     _train(current_app.config["RECO_TRAIN_DAYS"], bar=False)
+    from clock import utcnow
+    from crm import demo as crm_demo
+
+    with session.begin():
+        click.echo(crm_demo.load(session, utcnow()).summary())
 
 
 @demo_cli.command("simulate", help="Add simulated families with believable histories (their "
