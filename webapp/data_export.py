@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, current_app, send_file
 
 import content.privacy
+import crm.privacy
 import journeys.privacy
 import recommender.privacy
 from clock import utcnow
@@ -26,7 +27,7 @@ from webapp.services import photo_store
 log = logging.getLogger(__name__)
 
 REGISTERS = (privacy.register, content.privacy.register, journeys.privacy.register,
-             recommender.privacy.register)
+             recommender.privacy.register, crm.privacy.register)
 
 
 def build_registry() -> privacy.ExportRegistry:
