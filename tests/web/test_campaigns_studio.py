@@ -117,6 +117,12 @@ def test_create_start_send_once_pause_and_see_results(app, client, session, logi
         .status_code == 200  # finished: refused with a message, nothing changes
     session.expire_all()
     assert campaign.status == "done"
+    finished = client.get(f"/studio/campaigns/{campaign.id}/edit")  # read-only once done
+    assert finished.status_code == 303
+    assert client.post(f"/studio/campaigns/{campaign.id}/edit", data=form(
+        world, name="Again")).status_code == 303
+    session.expire_all()
+    assert campaign.name == "Come back"
 
 
 def test_refusals_are_shown_on_the_form(client, session, login_as, marketer, world):

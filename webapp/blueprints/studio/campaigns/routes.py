@@ -154,6 +154,9 @@ def new() -> Any:
 @staff_required(*EDITORS)
 def edit(campaign_id: int) -> Any:
     campaign = marketing.get(get_session(), campaign_id)
+    if campaign.status == "done":
+        flash(gettext("This campaign has finished; make a new one instead."), "info")
+        return redirect(url_for("studio.campaigns.detail", campaign_id=campaign.id), 303)
     if request.method != "POST":  # GET and HEAD
         form = CampaignForm(formdata=None)
         form.fill(campaign, to_local(campaign.send_at, current_user.timezone))

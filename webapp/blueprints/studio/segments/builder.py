@@ -29,7 +29,7 @@ FIELD_NAMES = {
     "city": _l("City"),
     "tier": _l("Value tier"),
     "clv": _l("Lifetime value (CLV)"),
-    "p_alive": _l("Chance still active (P alive)"),
+    "p_alive": _l("Chance still active"),
     "last_visit": _l("Last visit"),
     "digest": _l("Email digest"),
     "purchased": _l("Purchases"),
@@ -224,8 +224,30 @@ def value_text(c: dict[str, Any]) -> str:
     return join_list(list(value), "or")
 
 
+def _days_text(c: dict[str, Any]) -> str:
+    n, key = c["value"], (c["field"], c["op"])
+    if key == ("last_visit", "within_days"):
+        return ngettext("Visited in the last %(num)d day", "Visited in the last %(num)d days", n)
+    if key == ("last_visit", "not_within_days"):
+        return ngettext("Not visited in the last %(num)d day",
+                        "Not visited in the last %(num)d days", n)
+    if key == ("digest", "received_within_days"):
+        return ngettext("Got a digest in the last %(num)d day",
+                        "Got a digest in the last %(num)d days", n)
+    if key == ("digest", "clicked_within_days"):
+        return ngettext("Clicked a digest in the last %(num)d day",
+                        "Clicked a digest in the last %(num)d days", n)
+    if key == ("digest", "not_clicked_within_days"):
+        return ngettext("Clicked no digest in the last %(num)d day",
+                        "Clicked no digest in the last %(num)d days", n)
+    return ngettext("Bought something in the last %(num)d day",
+                    "Bought something in the last %(num)d days", n)
+
+
 def condition_text(c: dict[str, Any]) -> str:
     """"Value tier is one of: High or Medium", "A child turns 12 months within 31 days"."""
+    if segments.FIELDS[c["field"]].ops[c["op"]].kind == "days":
+        return _days_text(c)
     if c["field"] == "child_age":
         low, high = c["value"]
         if c["op"] == "turning_months_within_days":
