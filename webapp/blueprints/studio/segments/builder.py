@@ -59,8 +59,8 @@ OP_NAMES = {
     ("digest", "received_within_days"): _l("received one in the last … days"),
     ("digest", "clicked_within_days"): _l("clicked one in the last … days"),
     ("digest", "not_clicked_within_days"): _l("clicked none in the last … days"),
-    ("purchased", "any_of"): _l("bought from any of"),
-    ("purchased", "none_of"): _l("bought from none of"),
+    ("purchased", "any_of"): _l("include any of"),
+    ("purchased", "none_of"): _l("include none of"),
     ("purchased", "any_within_days"): _l("bought anything in the last … days"),
 }
 #: The two numbers of each pair, as the inputs' labels.
