@@ -172,3 +172,17 @@ def test_journey_conversions_and_lift(session, journey):
                                 if child.family_id not in held)
     assert out.lift is not None
     assert out.lift.difference == pytest.approx(out.rate - out.holdout_rate)
+
+
+def test_a_segment_that_is_gone_lets_nobody_in(session, journey):
+    from diary.errors import NotFound
+
+    def gone(session, segment_id, now=None):
+        raise NotFound()
+
+    s = session
+    mum, _, child = _family(s, "gone")
+    authoring.update_journey(s, journey, journey.name, {"stage": "any", "segment": 9})
+    _tick(s, [child], journey, audience=gone)
+    assert _enrolment(s, child, journey).entered_at is None
+    assert _inbox(s, mum) == 0

@@ -403,3 +403,19 @@ def test_results_and_lift_on_a_hand_computed_example(session):
                                      pytest.approx(1.1258774, abs=1e-6))
     assert not lift.significant
     assert results.campaign_results(s, "m8").lift is None  # nothing sent: no lift
+
+
+def test_a_campaign_whose_segment_is_gone_waits(session, staff):
+    from diary.errors import NotFound
+
+    def gone(session, segment_id, now=None):
+        raise NotFound()
+
+    s = session
+    make_message(s)
+    parent(s, "a")
+    campaign = new_campaign(s, staff, trigger="once")
+    marketing.start(s, campaign, NOW)
+    stats = marketing.run(s, NOW, gone)
+    assert stats.waiting == [campaign.key] and stats.recorded == 0
+    assert campaign.status == "active"  # not "done": it sent nothing
