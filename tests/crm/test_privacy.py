@@ -12,7 +12,7 @@ def test_the_scores_are_exported_and_segments_declared(session, make_family):
     user, _ = make_family()
     registry = ExportRegistry()
     privacy.register(registry)
-    section = registry.sections["customer_scores"]
+    section = registry.sections["customer_score"]
     scope = ExportScope(user=user, memberships=[])
     assert section.collect(session, scope) is None  # not scored yet
     session.add(CustomerScore(user_id=user.id, computed_at=datetime(2026, 11, 23, tzinfo=UTC),
