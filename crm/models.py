@@ -4,12 +4,16 @@
 nightly scoring job (`crm.scores`): RFM, value tier and group, and the CLV model's
 expectations. Segments, the customer 360 page and the analyst lists read it instead of
 fitting models on every page view; `computed_at` says how fresh it is.
+
+`Segment` is a marketer's or analyst's saved list of conditions (`crm.segments`).
 """
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     Float,
@@ -17,10 +21,12 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from clock import utcnow
 from db import Base, UTCDateTime
 
 
@@ -75,3 +81,23 @@ class DueFollowUp(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
                                                                  ondelete="SET NULL"))
+class Segment(Base):
+    """A saved list of conditions over customers (`crm.segments`): all must hold.
+
+    `definition` is the validated JSON ({"conditions": [{"field", "op", "value"}, ...]});
+    `version` goes up with every edit, so a form opened before someone else's edit is refused
+    instead of overwriting it."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

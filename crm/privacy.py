@@ -5,7 +5,8 @@
 - `due_follow_ups`: what staff recorded about contacting them when their child entered a new
   stage or nappy size (the status and when; not which staff member).
 
-Both go with the account: their foreign keys cascade.
+Both go with the account: their foreign keys cascade. Saved segments are staff work (their
+user columns name the staff member who saved one, never a customer): declared not personal.
 """
 from __future__ import annotations
 
@@ -37,3 +38,5 @@ def _follow_ups(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
 def register(registry: ExportRegistry) -> None:
     registry.add(Section("customer_score", ("customer_scores",), _score),
                  Section("due_follow_ups", ("crm_due_follow_ups",), _follow_ups))
+    registry.not_exported("segments", "saved segments: staff work; the user columns name the "
+                                      "staff member who saved one")

@@ -5,7 +5,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
@@ -13,12 +13,15 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from diary import account_mail, passwords, sessions, tokens
+from diary.age import local_today
 from diary.errors import N_, Conflict, ValidationError
 from diary.locales import LOCALES
 from diary.models import Consent, StaffRole, User
 from diary.units import UNIT_SYSTEMS
 from diary.vocabulary import INTERESTS
 
+#: The earliest birthday a parent may give (anything older is a typo).
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -56,6 +59,8 @@ class Profile:
     phone: str | None = None
     region_province: str | None = None
     region_city: str | None = None
+    #: The parent's own birthday (optional), for the birthday greeting.
+    birthday: date | None = None
 
     def validated(self) -> Profile:
         name = (self.display_name or "").strip()
@@ -72,15 +77,23 @@ class Profile:
         phone = (self.phone or "").strip() or None
         if phone and not re.fullmatch(r"\+?[0-9 ()-]{5,20}", phone):
             raise ValidationError(N_("Please enter a phone number using digits only."), "phone")
+        timezone = validate_timezone(self.timezone)
+        if self.birthday is not None:
+            if self.birthday < EARLIEST_BIRTHDAY:
+                raise ValidationError(N_("Please enter a birthday from %(date)s on."),
+                                      "birthday", date=EARLIEST_BIRTHDAY.isoformat())
+            if self.birthday > local_today(timezone):
+                raise ValidationError(N_("Your birthday cannot be in the future."), "birthday")
         return Profile(
             display_name=name[:80],
-            timezone=validate_timezone(self.timezone),
+            timezone=timezone,
             locale=self.locale,
             unit_system=self.unit_system,
             interests=sorted(set(self.interests)),
             phone=phone,
             region_province=(self.region_province or "").strip()[:80] or None,
             region_city=(self.region_city or "").strip()[:80] or None,
+            birthday=self.birthday,
         )
 
 
@@ -118,7 +131,7 @@ def create_user(session: Session, email: str, password: str, profile: Profile) -
 def apply_profile(user: User, profile: Profile) -> None:
     profile = profile.validated()
     for name in ("display_name", "timezone", "locale", "unit_system", "interests", "phone",
-                 "region_province", "region_city"):
+                 "region_province", "region_city", "birthday"):
         setattr(user, name, getattr(profile, name))
 
 

@@ -33,7 +33,10 @@ AUDIT_LOG = "audit_log"  # this log (it shows which customers staff looked at)
 AUDIT_EXPORT = "audit_export"  # this log as CSV
 CRM_VALUE = "crm_value"  # the CRM's value page: the top customers by CLV
 CRM_DUE = "crm_due"  # the CRM's due list: customers whose child enters a stage or size
-WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE)
+SEGMENT_MEMBERS = "segment_members"  # a few members of a saved segment (crm)
+SEGMENT_EXPORT = "segment_export"  # a segment's members as CSV
+WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE,
+        SEGMENT_MEMBERS, SEGMENT_EXPORT)
 SEARCH_KINDS = ("member_no", "email")
 MEMBER_NO = re.compile(r"^BJ\d{8}$")
 PAGE_SIZE = 50

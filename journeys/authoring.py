@@ -39,7 +39,8 @@ from diary import age as agemath
 from diary.errors import N_, Conflict, NotFound, ValidationError
 from diary.models import Child, Family, Membership, User
 from diary.vocabulary import INTERESTS
-from journeys import defaults, engine
+from journeys import defaults, engine, goals
+from journeys.holdouts import MAX_SHARE
 from journeys.models import Delivery, Enrolment, Journey, JourneyStage, TickRun
 
 PUSH_KINDS = ("article", "reminder", "product")
@@ -99,21 +100,60 @@ def create_journey(session: Session, slug: str, name: str,
 
 
 def update_journey(session: Session, journey: Journey, name: str,
-                   entry_rule: dict[str, Any] | None) -> Journey:
-    """Rename the journey and change who may enter; bumps the version when anything changed."""
+                   entry_rule: dict[str, Any] | None,
+                   measurement: Measurement | None = None) -> Journey:
+    """Rename the journey and change who may enter (and, when given, its holdout and goal);
+    bumps the version when anything changed."""
     new_name, rule = _name(name), validate_entry_rule(entry_rule or {})
-    if new_name != journey.name or rule != (journey.entry_rule or {}):
+    measure = measurement.validated() if measurement is not None else Measurement(
+        journey.holdout_share or 0.0, journey.goal, journey.goal_days or 14)
+    now = (journey.holdout_share or 0.0, journey.goal, journey.goal_days or 14)
+    if new_name != journey.name or rule != (journey.entry_rule or {}) or \
+            (measure.holdout_share, measure.goal, measure.goal_days) != now:
         journey.name, journey.entry_rule = new_name, rule
+        journey.holdout_share, journey.goal, journey.goal_days = (
+            measure.holdout_share, measure.goal, measure.goal_days)
         _bump(journey)
     session.flush()
     return journey
 
 
+@dataclass(frozen=True)
+class Measurement:
+    """A journey's holdout share (0 … holdouts.MAX_SHARE) and goal (None: none) within
+    `goal_days` of entering. A family's side of the holdout is decided when its child first
+    enters and never changes, so a new share applies to families entering from then on."""
+
+    holdout_share: float
+    goal: str | None
+    goal_days: int
+
+    def validated(self) -> Measurement:
+        share = self.holdout_share
+        if not isinstance(share, (int, float)) or isinstance(share, bool) or \
+                not 0 <= share <= MAX_SHARE:
+            raise ValidationError(N_("The holdout must be 0 to %(max)d %% of families."),
+                                  "holdout", max=round(MAX_SHARE * 100))
+        goal = self.goal or None
+        if goal is not None and goal not in goals.GOALS:
+            raise ValidationError(N_("Choose the journey's goal."), "goal")
+        low, high = goals.GOAL_DAYS
+        if not isinstance(self.goal_days, int) or isinstance(self.goal_days, bool) or \
+                not low <= self.goal_days <= high:
+            raise ValidationError(N_("The goal window must be %(low)d to %(high)d days."),
+                                  "goal_days", low=low, high=high)
+        if share and goal is None:
+            raise ValidationError(N_("A holdout needs a goal to measure: choose one."), "goal")
+        return Measurement(round(float(share), 4), goal, self.goal_days)
+
+
 def validate_entry_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """{"stage": "any"|"expecting"|"born", "interests": [...], "region": "..."}, normalised."""
+    """{"stage": "any"|"expecting"|"born", "interests": [...], "region": "...",
+    "segment": <saved segment id>}, normalised. Whether the segment exists is the caller's
+    check (segments live in crm, above journeys)."""
     if not isinstance(rule, dict):
         raise ValidationError(N_("The entry rule is not valid."), "entry_stage")
-    unknown = set(rule) - {"stage", "interests", "region"}
+    unknown = set(rule) - {"stage", "interests", "region", "segment"}
     if unknown:
         raise ValidationError(N_("The entry rule has unknown parts: %(names)s."),
                               "entry_stage", names=", ".join(sorted(unknown)))
@@ -132,11 +172,17 @@ def validate_entry_rule(rule: dict[str, Any]) -> dict[str, Any]:
     region = rule.get("region") or ""
     if not isinstance(region, str) or len(region.strip()) > 80:
         raise ValidationError(N_("The region can be at most 80 characters."), "region")
+    segment = rule.get("segment") or None
+    if segment is not None and (not isinstance(segment, int) or isinstance(segment, bool)
+                                or not 0 < segment < 2**31):
+        raise ValidationError(N_("Choose a saved segment."), "segment")
     result: dict[str, Any] = {"stage": stage}
     if interests:
         result["interests"] = [i for i in INTERESTS if i in set(interests)]
     if region.strip():
         result["region"] = region.strip()
+    if segment is not None:
+        result["segment"] = segment
     return result
 
 

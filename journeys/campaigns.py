@@ -10,14 +10,15 @@ Each campaign has a holdout group and a conversion goal, so its lift can be meas
    nothing is pushed. The others are pushed through the delivery ledger (`ledger.push`), so a
    re-run, a retry or a second scheduler sends nothing twice.
 3. `measure_conversions(session, now)` marks rows whose goal happened within `goal_days` of
-   the send, holdout rows the same way — lift = conversion(sent) − conversion(holdout).
+   the send (`journeys.goals`), holdout rows the same way — lift = conversion(sent) −
+   conversion(holdout). It measures the marketers' campaigns (`journeys.marketing`) too:
+   their sends are rows of the same table.
 4. `report(session)` gives those numbers per campaign.
 
 Like the rest of the domain, nothing here commits: the caller owns the transaction.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -31,13 +32,11 @@ from db import dialect_insert
 from diary import age as agemath
 from diary.locales import format_number, locale_of, words
 from diary.models import Child, Family, Membership, User
-from journeys import ledger
-from journeys.models import CampaignSend, Delivery, EmailClick
+from journeys import goals, ledger
+from journeys.holdouts import in_holdout
+from journeys.models import CampaignSend, Delivery
 
 WE_MISS_YOU_DAYS = 30
-#: How long after its window a send is still looked at by `measure_conversions` (catches up
-#: after missed job runs without rescanning every old row forever).
-SETTLE_GRACE_DAYS = 30
 CHUNK = 500
 
 
@@ -61,7 +60,7 @@ CAMPAIGNS: dict[str, Campaign] = {
     "parent_birthday": Campaign("parent_birthday", goal="visit", goal_days=7),
     "we_miss_you": Campaign("we_miss_you", goal="visit", goal_days=14),
 }
-GOALS = ("visit", "product_click")
+GOALS = ("visit", "product_click")  # the life-moment campaigns' (journeys.goals has all)
 
 
 class Eligible(NamedTuple):
@@ -84,22 +83,6 @@ class RunStats:
     pushed: int = 0  # ledger rows won (inbox + email)
     converted: int = 0  # filled by the job after `measure_conversions`
     by_campaign: dict[str, int] = field(default_factory=dict)  # new rows per campaign
-
-
-# --- holdout ---------------------------------------------------------------------------------
-
-def in_holdout(campaign: str, unit: str, occurrence: str, share: float) -> bool:
-    """Deterministic control group: the same (campaign, unit, occurrence) always lands on the
-    same side, and about `share` of units are held out. The unit is the family
-    (`holdout_unit`), so both parents of a baby are on the same side and the lift compares
-    families, not halves of them. The occurrence is part of the key, so no family is held out
-    of every birthday."""
-    if share <= 0:
-        return False
-    if share >= 1:
-        return True
-    digest = hashlib.sha256(f"{campaign}:{unit}:{occurrence}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64 < share
 
 
 # --- who is due ------------------------------------------------------------------------------
@@ -300,7 +283,7 @@ def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAY
                   f"{w.campaign}:{w.occurrence}")] = w.id
         pushes.extend(_ledger_rows(e, w.child_id, copy.get(e.campaign)))
     stats.pushed = ledger.push(session, pushes)
-    _link_inbox_deliveries(session, send_ids)
+    link_inbox_deliveries(session, send_ids)
     session.flush()
     return stats
 
@@ -331,7 +314,7 @@ def _ledger_rows(found: Eligible, child_id: int, copy: ContentItem | None
     return rows
 
 
-def _link_inbox_deliveries(session: Session,
+def link_inbox_deliveries(session: Session,
                            send_ids: dict[tuple[int, int, str, str], int]) -> None:
     """Store each send's inbox delivery id (looked up by the ledger's unique key)."""
     keys = list(send_ids)
@@ -356,35 +339,19 @@ def _link_inbox_deliveries(session: Session,
 # --- measuring -------------------------------------------------------------------------------
 
 def measure_conversions(session: Session, now: datetime) -> int:
-    """Set `converted_at` on sends (and holdout rows) whose goal happened within goal_days.
-
-    "visit": the user's last_seen_at is after the send and within the window. last_seen_at
-    keeps only the latest visit, so this must run often (the job runs it every time): a visit
-    inside the window followed by another after it, both before a measurement, is missed —
-    equally for sent and holdout rows. "product_click": the first EmailClick on a "product:"
-    item after the send, within the window.
-    """
-    horizon = now - timedelta(days=max(c.goal_days for c in CAMPAIGNS.values())
-                              + SETTLE_GRACE_DAYS)
-    open_ = and_(CampaignSend.converted_at.is_(None), CampaignSend.created_at >= horizon)
-    visits = session.execute(
-        select(CampaignSend.id, CampaignSend.created_at, CampaignSend.goal_days,
-               User.last_seen_at.label("evidence"))
-        .join(User, User.id == CampaignSend.user_id)
-        .where(open_, CampaignSend.goal == "visit", User.last_seen_at > CampaignSend.created_at,
-               User.last_seen_at <= now))
-    clicks = session.execute(
-        select(CampaignSend.id, CampaignSend.created_at, CampaignSend.goal_days,
-               func.min(EmailClick.clicked_at).label("evidence"))
-        .join(EmailClick, and_(EmailClick.user_id == CampaignSend.user_id,
-                               EmailClick.item_key.like("product:%"),
-                               EmailClick.clicked_at > CampaignSend.created_at,
-                               EmailClick.clicked_at <= now))
-        .where(open_, CampaignSend.goal == "product_click")
-        .group_by(CampaignSend.id, CampaignSend.created_at, CampaignSend.goal_days))
-    updates = [{"id": r.id, "converted_at": r.evidence}
-               for r in [*visits, *clicks]
-               if r.evidence <= r.created_at + timedelta(days=r.goal_days)]
+    """Set `converted_at` on sends (and holdout rows) whose goal happened within goal_days:
+    the life-moment campaigns' and the marketers' alike (`journeys.goals` says what counts
+    as evidence of each goal)."""
+    horizon = now - timedelta(days=goals.HORIZON_DAYS)
+    updates: list[dict[str, Any]] = []
+    for goal in goals.GOALS:
+        subjects = select(CampaignSend.id, CampaignSend.created_at.label("start"),
+                          CampaignSend.goal_days.label("days"),
+                          CampaignSend.user_id.label("user_id")).where(
+            CampaignSend.converted_at.is_(None), CampaignSend.created_at >= horizon,
+            CampaignSend.goal == goal)
+        updates.extend({"id": send_id, "converted_at": at} for send_id, at in
+                       goals.first_evidence(session, subjects, goal, now).items())
     if updates:
         session.execute(update(CampaignSend), updates)
     return len(updates)

@@ -24,8 +24,11 @@ from content.models import ContentItem
 from content.stages import ChildDates, Stage, next_change, stage_of, unit_order
 from db import table_of
 from diary import age as agemath
+from diary.errors import DiaryError
 from diary.models import Child, Family, Membership, User
 from journeys import ledger
+from journeys.audiences import Audience
+from journeys.holdouts import in_holdout
 from journeys.models import Enrolment, Journey, JourneyStage
 
 
@@ -90,7 +93,8 @@ def is_past_journey(journey: Journey, stage: Stage | None, child: ChildDates, on
 
 
 def allowed(journey: Journey, child: EnrolledChild, members: Sequence[Recipient]) -> bool:
-    """Entry rules: expecting/born only, interests, region."""
+    """Entry rules: expecting/born only, interests, region. (A segment rule is checked by
+    `tick_batch`, which asks the `Audience` about a whole batch at once.)"""
     rule = journey.entry_rule or {}
     if rule.get("stage") == "expecting" and child.is_born:
         return False
@@ -192,15 +196,55 @@ _ENROLMENTS = table_of(Enrolment)
 _UPDATE = (update(_ENROLMENTS).where(_ENROLMENTS.c.id == bindparam("b_id")).values(
     status=bindparam("b_status"), exit_reason=bindparam("b_exit"),
     stage_key=bindparam("b_stage"), stage_entered_on=bindparam("b_entered"),
-    last_tick_at=bindparam("b_tick"), next_check_at=bindparam("b_next")))
+    last_tick_at=bindparam("b_tick"), next_check_at=bindparam("b_next"),
+    entered_at=bindparam("b_entered_at"), holdout=bindparam("b_holdout")))
+
+
+def segment_of(journey: Journey) -> int | None:
+    """The saved segment a journey's entry rule names (None: no segment rule)."""
+    value = (journey.entry_rule or {}).get("segment")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _in_segments(session: Session, journeys: dict[int, Journey], children: dict[int, _ChildRow],
+                 enrolments: Sequence[Any], audience: Audience | None, now: datetime
+                 ) -> dict[int, set[int]]:
+    """For each journey of the batch with a segment rule: which of the batch's caregivers
+    are in the segment (one query per journey). Without an `Audience`, or for a segment that
+    is gone, nobody is."""
+    found: dict[int, set[int]] = {}
+    for journey in journeys.values():
+        segment_id = segment_of(journey)
+        if segment_id is None:
+            continue
+        found[journey.id] = set()
+        people = {m.id for e in enrolments if e.journey_id == journey.id
+                  for m in getattr(children.get(e.child_id), "members", [])}
+        if audience is None or not people:
+            continue
+        try:
+            members = audience(session, segment_id, now).subquery()
+        except DiaryError:  # the segment is gone: the journey waits for a new rule
+            continue
+        column = next(iter(members.c))
+        found[journey.id] = set(session.scalars(select(column).where(column.in_(people))))
+    return found
 
 
 def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: int = 500,
-               cache: TickCache | None = None) -> BatchResult:
-    """Advance up to `batch_size` due enrolments with id > after_id and push what is due."""
+               cache: TickCache | None = None, audience: Audience | None = None
+               ) -> BatchResult:
+    """Advance up to `batch_size` due enrolments with id > after_id and push what is due.
+
+    A journey whose entry rule names a segment reaches only the caregivers `audience` says
+    are in it. The first time a child passes the entry rules in one of the journey's stages,
+    its enrolment is "entered" (the start of the goal window) and its family lands in or out
+    of the journey's holdout for good; held-out enrolments move through the stages like the
+    others, but nothing is pushed to them."""
     cache = cache or TickCache(now)
     stmt = (select(Enrolment.id, Enrolment.child_id, Enrolment.journey_id, Enrolment.stage_key,
-                   Enrolment.stage_entered_on, Enrolment.last_tick_at).where(
+                   Enrolment.stage_entered_on, Enrolment.last_tick_at, Enrolment.entered_at,
+                   Enrolment.holdout).where(
         Enrolment.status == "active", Enrolment.id > after_id,
         or_(Enrolment.next_check_at.is_(None), Enrolment.next_check_at <= now))
         .order_by(Enrolment.id).limit(batch_size))
@@ -213,6 +257,7 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
         return result
     children = _child_rows(session, [e.child_id for e in enrolments])
     journeys = _journeys(session, {e.journey_id for e in enrolments})
+    segments = _in_segments(session, journeys, children, enrolments, audience, now)
     rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for e in enrolments:
@@ -222,7 +267,8 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
         if child is None or journey is None or journey.status != "active":
             continue
         change = {"b_id": e.id, "b_status": "active", "b_exit": None, "b_stage": e.stage_key,
-                  "b_entered": e.stage_entered_on, "b_tick": e.last_tick_at, "b_next": None}
+                  "b_entered": e.stage_entered_on, "b_tick": e.last_tick_at, "b_next": None,
+                  "b_entered_at": e.entered_at, "b_holdout": bool(e.holdout)}
         updates.append(change)
         today = cache.today(child.family.timezone)
         js, stage = cache.stage(journey, child, today)
@@ -235,14 +281,24 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
                     cache.next_change(child, today) or today + timedelta(days=7),
                     child.family.timezone)
             continue
-        if not allowed(journey, child, child.members):
+        recipients = child.members
+        if journey.id in segments:
+            recipients = [m for m in recipients if m.id in segments[journey.id]]
+            if not recipients:
+                continue
+        if not allowed(journey, child, recipients):
             continue
+        if e.entered_at is None:
+            change["b_entered_at"] = now
+            change["b_holdout"] = in_holdout(f"j{journey.id}", f"family:{child.family_id}",
+                                             "1", journey.holdout_share or 0.0)
         if e.stage_key != js.key:
             change["b_stage"], change["b_entered"] = js.key, today
         change["b_tick"] = now
         entered = change["b_entered"] or today
-        rows.extend(_due_pushes(session, cache, journey, js, stage, child,
-                                child.members, entered, today))
+        if not change["b_holdout"]:
+            rows.extend(_due_pushes(session, cache, journey, js, stage, child,
+                                    recipients, entered, today))
         change["b_next"] = _next_check(js, entered, today,
                                        cache.next_change(child, today),
                                        child.family.timezone)
@@ -254,10 +310,11 @@ def tick_batch(session: Session, now: datetime, after_id: int = 0, batch_size: i
 _PG_UPDATE = text("""
 UPDATE enrolments AS e
 SET status = r.b_status, exit_reason = r.b_exit, stage_key = r.b_stage,
-    stage_entered_on = r.b_entered, last_tick_at = r.b_tick, next_check_at = r.b_next
+    stage_entered_on = r.b_entered, last_tick_at = r.b_tick, next_check_at = r.b_next,
+    entered_at = r.b_entered_at, holdout = r.b_holdout
 FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
     b_id int, b_status text, b_exit text, b_stage text, b_entered date,
-    b_tick timestamptz, b_next timestamptz)
+    b_tick timestamptz, b_next timestamptz, b_entered_at timestamptz, b_holdout boolean)
 WHERE e.id = r.b_id
 """)
 

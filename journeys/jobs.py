@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clock import utcnow
 from journeys import defaults, engine
+from journeys.audiences import Audience
 from journeys.models import Journey, TickRun
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,11 @@ class TickSummary:
 
 
 def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
-                      batch_size: int = 500, workers: int = 1) -> TickSummary:
+                      batch_size: int = 500, workers: int = 1,
+                      audience: Audience | None = None) -> TickSummary:
     """Enrol new children, then advance every enrolment in batches; returns what it did.
+    `audience` resolves journeys' segment entry rules (`journeys.audiences`; without it a
+    journey with a segment rule pushes nothing).
 
     On PostgreSQL `workers` threads share the batches (`FOR UPDATE SKIP LOCKED` hands each
     its own rows, the ledger's unique key makes any overlap harmless). Why threads: a batch
@@ -55,9 +59,9 @@ def run_journeys_tick(factory: sessionmaker, now: datetime | None = None,
     if dialect != "postgresql":
         workers = 1
     if workers <= 1:
-        _advance(factory, now, batch_size, progress)
+        _advance(factory, now, batch_size, progress, audience)
     else:
-        _in_threads(workers, lambda: _advance(factory, now, batch_size, progress))
+        _in_threads(workers, lambda: _advance(factory, now, batch_size, progress, audience))
     with factory() as session, session.begin():
         session.execute(update(TickRun).where(TickRun.id == run.id)
                         .values(finished_at=utcnow()))
@@ -88,14 +92,14 @@ class _Progress:
 
 
 def _advance(factory: sessionmaker, now: datetime, batch_size: int,
-             progress: _Progress) -> None:
+             progress: _Progress, audience: Audience | None = None) -> None:
     """One worker: batches of due enrolments, one transaction each, until none is left."""
     cache = engine.TickCache(now)  # per worker: its ORM content objects stay in its session
     after = 0
     with factory() as session:
         while True:
             with session.begin():
-                result = engine.tick_batch(session, now, after, batch_size, cache)
+                result = engine.tick_batch(session, now, after, batch_size, cache, audience)
                 progress.add(session, result)
             after = result.last_id
             if result.done:
@@ -124,9 +128,11 @@ def _in_threads(count: int, work: Callable[[], None]) -> None:
 def run_campaigns(factory: sessionmaker, now: datetime | None = None,
                   we_miss_you_days: int | None = None):  # type: ignore[no-untyped-def]
     """Life-moment campaigns: record and send what is due (one transaction), then measure
-    conversions (another). Hourly is enough: birthdays start at local midnight in each zone.
-    Returns `campaigns.RunStats` with `converted` filled in."""
-    from journeys import campaigns
+    conversions (another) — of every campaign, the marketers' too, and of the journeys'
+    goals. Hourly is enough: birthdays start at local midnight in each zone.
+    Returns `campaigns.RunStats` with `converted` filled in (campaign sends and journey
+    entries)."""
+    from journeys import campaigns, results
 
     now = now or utcnow()
     days = campaigns.WE_MISS_YOU_DAYS if we_miss_you_days is None else we_miss_you_days
@@ -138,5 +144,22 @@ def run_campaigns(factory: sessionmaker, now: datetime | None = None,
                                 note=f"recorded {stats.recorded}, held out {stats.held_out}"))
         with session.begin():
             stats.converted = campaigns.measure_conversions(session, now)
+            stats.converted += results.measure_journeys(session, now)
     log.info("campaigns as of %s: %s", now.isoformat(), stats)
+    return stats
+
+
+def run_marketing(factory: sessionmaker, audience: Audience | None,
+                  now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """The marketers' campaigns that are due: one transaction, recorded as a TickRun.
+    Returns `marketing.RunStats`."""
+    from journeys import marketing
+
+    now = now or utcnow()
+    with factory() as session, session.begin():
+        stats = marketing.run(session, now, audience)
+        session.add(TickRun(kind="marketing", as_of=now, processed=stats.campaigns,
+                            created=stats.pushed, finished_at=utcnow(),
+                            note=f"recorded {stats.recorded}, held out {stats.held_out}"))
+    log.info("marketer campaigns as of %s: %s", now.isoformat(), stats)
     return stats

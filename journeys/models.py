@@ -14,12 +14,15 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,10 +37,18 @@ class Journey(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
-    #: Who may enter: {"stage": "any"|"expecting"|"born", "interests": [...], "region": "..."}
+    #: Who may enter: {"stage": "any"|"expecting"|"born", "interests": [...], "region": "...",
+    #: "segment": <id of a saved segment>} (a segment is resolved by the `Audience` the
+    #: scheduler hands the engine, see `journeys.audiences`).
     entry_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Share of entering families held out (nothing pushed), to measure the journey's lift.
+    holdout_share: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    #: What counts as a conversion ("visit" | "product_click" | "purchase"; None: no goal),
+    #: within `goal_days` of entering the journey.
+    goal: Mapped[str | None] = mapped_column(String(16))
+    goal_days: Mapped[int] = mapped_column(Integer, default=14, server_default=text("14"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -87,6 +98,11 @@ class Enrolment(Base):
     #: When something can next happen (a new stage or a delayed step): ticks skip the
     #: enrolment until then, so an idle tick over 100,000 children touches almost nothing.
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the child first passed the journey's entry rules in one of its stages: the start
+    #: of the goal window. `holdout` is decided then (per family) and never changes.
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Delivery(Base):
@@ -197,7 +213,7 @@ class CampaignSend(Base):
     holdout: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id",
                                                               ondelete="SET NULL"))
-    goal: Mapped[str] = mapped_column(String(32))  # "visit" | "product_click"
+    goal: Mapped[str] = mapped_column(String(32))  # "visit" | "product_click" | "purchase"
     goal_days: Mapped[int] = mapped_column(Integer, default=7)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -240,3 +256,44 @@ class EmailClick(Base):
     item_key: Mapped[str | None] = mapped_column(String(120))
     url: Mapped[str] = mapped_column(String(500))
     clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MarketingCampaign(Base):
+    """A campaign a marketer made in the studio: a saved segment as its audience, a trigger,
+    a reviewed message (a content item of kind "message"), a holdout share and a goal.
+
+    `segment_id` names a saved segment (`crm.models.Segment`); journeys never read that table
+    (it sits above them): the scheduler hands `journeys.marketing.run` an `Audience` that turns
+    the id into a select of user ids, and crm refuses to delete a segment a campaign uses.
+    Its sends are `CampaignSend` rows named `key` ("m12"), like the life-moment campaigns'.
+    """
+
+    __tablename__ = "marketing_campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    segment_id: Mapped[int] = mapped_column(Integer, index=True)
+    #: "once" (everyone in the segment when it starts), "on_entry" (everyone, as they enter
+    #: the segment, once each) or "on_date" (everyone in the segment at `send_at`).
+    trigger: Mapped[str] = mapped_column(String(16))
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The key of the content message (kind "message") whose published version is sent.
+    message_key: Mapped[str] = mapped_column(String(80))
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    holdout_share: Mapped[float] = mapped_column(Float, default=0.1)
+    goal: Mapped[str] = mapped_column(String(16))
+    goal_days: Mapped[int] = mapped_column(Integer, default=14)
+    #: draft → active ⇄ paused; "done" once a one-off campaign has run.
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def key(self) -> str:
+        """Its name in `CampaignSend.campaign` and in the ledger's item keys."""
+        return f"m{self.id}"

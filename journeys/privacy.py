@@ -83,7 +83,8 @@ def _journeys(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
     out = []
     for enrolment, slug, name in rows:
         data = row_dict(enrolment, ("child_id", "status", "stage_key", "stage_entered_on",
-                                    "exit_reason", "enrolled_at"))
+                                    "exit_reason", "enrolled_at", "entered_at", "holdout",
+                                    "converted_at"))
         data["journey"] = {"slug": slug, "name": name}
         out.append(data)
     return out
@@ -99,3 +100,5 @@ def register(registry: ExportRegistry) -> None:
         Section("campaign_sends", ("campaign_sends",), _campaign_sends),
         Section("journeys", ("enrolments",), _journeys),
     )
+    registry.not_exported("marketing_campaigns", "campaigns marketers made: staff work; the "
+                                                 "user column names the staff member")

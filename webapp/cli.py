@@ -98,6 +98,11 @@ def demo_load() -> None:
     _simulate(**DEMO_SIMULATION, bar=False)
     _train(current_app.config["RECO_TRAIN_DAYS"], bar=False)
     _scores(None)  # the demo analyst sees value tiers and CLV at once
+    from clock import utcnow
+    from crm import demo as crm_demo
+
+    with session.begin():
+        click.echo(crm_demo.load(session, utcnow()).summary())
 
 
 @demo_cli.command("simulate", help="Add simulated families with believable histories (their "
@@ -297,13 +302,34 @@ def journeys_cli() -> None:
 @journeys_cli.command("tick", help="Run one journeys tick now (or as of --now).")
 @click.option("--now", "now_text", help="Pretend it is this time (ISO 8601).")
 def journeys_tick(now_text: str | None) -> None:
+    from crm import segments
     from journeys import jobs
     from webapp.scheduler import writer_factory
 
     summary = jobs.run_journeys_tick(writer_factory(current_app), _parse_now(now_text),
-                                     workers=current_app.config["JOURNEYS_TICK_WORKERS"])
+                                     workers=current_app.config["JOURNEYS_TICK_WORKERS"],
+                                     audience=segments.audience)
     click.echo(f"enrolled {summary.enrolled}, processed {summary.processed}, "
                f"pushed {summary.pushed}, exited {summary.exited}")
+
+
+@journeys_cli.command("campaigns", help="Send the marketers' campaigns that are due now (or "
+                                        "as of --now), then measure every campaign's and "
+                                        "journey's conversions.")
+@click.option("--now", "now_text", help="Pretend it is this time (ISO 8601).")
+def journeys_campaigns(now_text: str | None) -> None:
+    from crm import segments
+    from journeys import jobs
+    from webapp.scheduler import writer_factory
+
+    factory = writer_factory(current_app)
+    now = _parse_now(now_text)
+    sent = jobs.run_marketing(factory, segments.audience, now)
+    measured = jobs.run_campaigns(factory, now)
+    click.echo(f"marketer campaigns: {sent.campaigns} due, {sent.recorded} recorded, "
+               f"{sent.held_out} held out, {sent.pushed} pushed; waiting for a message: "
+               f"{', '.join(sent.waiting) or 'none'}; conversions measured: "
+               f"{measured.converted}")
 
 
 @click.group("scheduler", cls=AppGroup, help="The scheduler process.")

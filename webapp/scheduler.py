@@ -23,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 
 import db
 from clock import utcnow
+from crm import segments
 from diary import sessions
 from journeys import digests, jobs, outbox
 from recommender import partitions
@@ -60,13 +61,21 @@ def email_settings(app: Flask) -> outbox.EmailSettings:
 # --- the jobs ----------------------------------------------------------------------------------
 
 def journeys_tick_job(app: Flask) -> None:
-    """Enrol new children and push what their stages bring (inbox, email rows)."""
-    jobs.run_journeys_tick(_factory(app), workers=app.config["JOURNEYS_TICK_WORKERS"])
+    """Enrol new children and push what their stages bring (inbox, email rows); a journey
+    whose entry rule is a saved segment asks crm who is in it."""
+    jobs.run_journeys_tick(_factory(app), workers=app.config["JOURNEYS_TICK_WORKERS"],
+                           audience=segments.audience)
 
 
 def campaigns_job(app: Flask) -> None:
-    """Birthdays and "we miss you": record, push, measure conversions."""
+    """Birthdays and "we miss you": record, push, measure conversions (of every campaign,
+    the marketers' too, and of the journeys' goals)."""
     jobs.run_campaigns(_factory(app))
+
+
+def marketing_job(app: Flask) -> None:
+    """The marketers' campaigns that are due, to their saved segments (crm resolves them)."""
+    jobs.run_marketing(_factory(app), segments.audience)
 
 
 def digests_job(app: Flask) -> None:
@@ -132,6 +141,7 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("journeys-tick", journeys_tick_job, {"minutes": 5}),
     Job("campaigns", campaigns_job, {"hours": 1}),
+    Job("marketing", marketing_job, {"minutes": 5}),
     Job("digests", digests_job, {"minutes": 5}),
     Job("outbox", outbox_job, {"minutes": 1}),
     Job("account-mail", account_mail_job, {"seconds": 30}),

@@ -64,12 +64,13 @@ import db
 from clock import utcnow
 from content import authoring
 from content.authoring import TOPICS
+from crm import segments
 from diary import accounts, entries, families, invitations, milestones
 from diary.entry_kinds import EntryInput, MeasurementInput
 from diary.photos import process_upload
 from journeys import authoring as journey_authoring
 from journeys import defaults as journey_defaults
-from journeys import digests, unsubscribe
+from journeys import digests, marketing, unsubscribe
 from journeys import engine as journeys
 from journeys.models import Delivery, InboxMessage
 from tests.conftest import PASSWORD, load_all_models, local_today
@@ -216,6 +217,12 @@ def build_world(app: Flask, session: Session, make_family: Any) -> World:
                                   "delay_days": 0, "limit": 2}])
     journeys.start(session, born, now)
     journeys.start(session, expected, now)
+    segment = segments.create(session, staff["marketer"], "Skin care", "", {"conditions": [
+        {"field": "interests", "op": "any_of", "value": ["skin_care"]},
+        {"field": "child_age", "op": "months_between", "value": [0, 12]}]})
+    message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
+    campaign = marketing.create(session, staff["marketer"], marketing.CampaignInput(
+        "Hello", segment.id, "on_entry", message.key, ["inbox"], 0.1, "visit", 7), now)
     session.commit()
     message = session.scalars(select(InboxMessage).where(InboxMessage.user_id == owner.id)
                               ).first()
@@ -239,6 +246,7 @@ def build_world(app: Flask, session: Session, make_family: Any) -> World:
         "stage_key": ["week:14", "pregnancy_week:20"], "topic": [TOPICS[0]],
         "kind": ["article", "product"], "indicator": list(INDICATORS)[:2],
         "milestone_id": [unticked.id, ticked.id], "name": ["20261123-hello.eml"],
+        "segment_id": ids(segment), "campaign_id": ids(campaign),
     }
     tokens = {
         "auth.join": [invitations.invitation_token(pending, secret)],

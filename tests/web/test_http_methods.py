@@ -7,10 +7,12 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from clock import utcnow
+from crm import segments
 from db import Base
 from diary import accounts, invitations
 from diary.models import Consent
-from journeys import unsubscribe
+from journeys import marketing, unsubscribe
 from journeys.models import Delivery
 from tests.conftest import PASSWORD
 from tests.web.helpers import entry_form
@@ -100,6 +102,10 @@ def world(client, session, make_family, login_as, app):
     marketer = accounts.create_staff(session, f"m-{secrets.token_hex(3)}@example.com",
                                      PASSWORD, "marketer", "Marketer")
     item = make_item(session)
+    segment = segments.create(session, marketer, "Everyone", "", {"conditions": []})
+    message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
+    campaign = marketing.create(session, marketer, marketing.CampaignInput(
+        "Hello", segment.id, "once", message.key, ["inbox"], 0.1, "visit", 7), utcnow())
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
@@ -130,6 +136,10 @@ def world(client, session, make_family, login_as, app):
         "studio.content.act": (marketer, f"/studio/{item.id}/workflow/publish"),
         "studio.journeys.new": (marketer, "/studio/journeys/new"),
         "studio.families.index": (marketer, "/studio/families"),
+        "studio.segments.new": (marketer, "/studio/segments/new"),
+        "studio.segments.edit": (marketer, f"/studio/segments/{segment.id}"),
+        "studio.campaigns.new": (marketer, "/studio/campaigns/new"),
+        "studio.campaigns.edit": (marketer, f"/studio/campaigns/{campaign.id}/edit"),
     }
 
 

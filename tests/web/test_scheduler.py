@@ -23,7 +23,7 @@ def app_overrides():
 def test_the_scheduler_runs_every_job_and_nothing_switches_email_off():
     assert [(job.id, job.trigger) for job in scheduler.JOBS] == [
         ("journeys-tick", {"minutes": 5}), ("campaigns", {"hours": 1}),
-        ("digests", {"minutes": 5}), ("outbox", {"minutes": 1}),
+        ("marketing", {"minutes": 5}), ("digests", {"minutes": 5}), ("outbox", {"minutes": 1}),
         ("account-mail", {"seconds": 30}), ("housekeeping", {"hours": 24}),
         ("interaction-partitions", {"weeks": 4}), ("reco-retrain", {"hours": 24}),
         ("crm-scores", {"hours": 24})]
@@ -50,7 +50,7 @@ def test_the_jobs_send_a_digest_with_links_from_the_url_map(app, session, sessio
         job.func(app)
     session.expire_all()
     kinds = set(session.scalars(select(TickRun.kind)))
-    assert {"journeys", "campaigns", "digests"} <= kinds
+    assert {"journeys", "campaigns", "marketing", "digests"} <= kinds
     digest = session.scalar(select(Delivery).where(Delivery.user_id == user.id,
                                                    Delivery.item_key.like("digest:%")))
     assert digest is not None and digest.status == "sent" and digest.sent_at <= utcnow()

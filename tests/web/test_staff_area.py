@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from clock import utcnow
+from crm import segments
 from journeys import authoring as journey_authoring
+from journeys import marketing
 from journeys.models import Delivery
 from tests.web.test_studio import make_item, make_staff
 
@@ -97,7 +100,41 @@ STAFF = {
         ("POST", "studio.content.preview", "- - - - - -", "302 404 403 200 200 200"),
     "/studio/preview-as-family":
         ("GET,HEAD", "studio.content.family_preview", "302 404 403 200 200 200", "- - - - - -"),
+    # segments and campaigns: marketers and analysts (campaign changes: marketers)
+    "/studio/segments":
+        ("GET,HEAD", "studio.segments.index", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/segments/new":
+        ("GET,HEAD,POST", "studio.segments.new", "302 404 200 200 403 200", "302 404 400 400 403 400"),
+    "/studio/segments/builder":
+        ("POST", "studio.segments.rebuild", "- - - - - -", "302 404 200 200 403 200"),
+    "/studio/segments/count":
+        ("GET,HEAD", "studio.segments.live_count", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/segments/<int:segment_id>":
+        ("GET,HEAD,POST", "studio.segments.edit", "302 404 200 200 403 200", "302 404 400 400 403 400"),
+    "/studio/segments/<int:segment_id>/count":
+        ("GET,HEAD", "studio.segments.saved_count", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/segments/<int:segment_id>/members":
+        ("GET,HEAD", "studio.segments.members", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/segments/<int:segment_id>/export.csv":
+        ("GET,HEAD", "studio.segments.export", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/segments/<int:segment_id>/delete":
+        ("POST", "studio.segments.delete", "- - - - - -", "302 404 303 303 403 303"),
+    "/studio/campaigns":
+        ("GET,HEAD", "studio.campaigns.index", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/campaigns/new":
+        ("GET,HEAD,POST", "studio.campaigns.new", "302 404 403 200 403 200", "302 404 403 400 403 400"),
+    "/studio/campaigns/<int:campaign_id>":
+        ("GET,HEAD", "studio.campaigns.detail", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/campaigns/<int:campaign_id>/edit":
+        ("GET,HEAD,POST", "studio.campaigns.edit", "302 404 403 200 403 200", "302 404 403 400 403 400"),
+    "/studio/campaigns/<int:campaign_id>/<any(start, pause):action>":
+        ("POST", "studio.campaigns.set_status", "- - - - - -", "302 404 403 303 403 303"),
+    "/studio/journeys/<int:journey_id>/results":
+        ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200", "- - - - - -"),
 }
+#: Pieces of pages (htmx fragments): no navigation of their own.
+FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
+             "/studio/segments/<int:segment_id>/count"}
 
 
 def test_every_staff_url_is_kept_under_one_studio_parent(app):
@@ -108,7 +145,8 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     staff = {e for rule, (_, e, _, _) in STAFF.items() if rule.startswith("/studio")}
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
-                                                "audit", "crm_value"}
+                                                "audit", "crm_value", "segments",
+                                                "campaigns"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit"}
@@ -139,21 +177,33 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule in STAFF]
     assert {rule.rule for rule in rules} == set(STAFF)
     journeys = {role: _journey(session, f"journey-{role}") for role in ROLES}
+    owner = make_staff(session, "marketer")
+    message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
+    audiences = {role: segments.create(session, owner, f"Segment {role}", "",
+                                       {"conditions": []}) for role in ROLES}
+    session.flush()
+    adverts = {role: marketing.create(session, owner, marketing.CampaignInput(
+        f"Campaign {role}", audiences[role].id, "once", message.key, ["inbox"], 0.0, "visit",
+        7),
+        utcnow()) for role in ROLES}
+    session.commit()
     got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in STAFF}
     for role in ROLES:
         journey, stage = journeys[role]
         values = {"item_id": item.id, "number": 1, "action": "publish",
                   "journey_id": journey.id, "stage_id": stage.id, "index": 0,
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
-                  "key": "a" * 32, "size": "thumb"}
+                  "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
+                  "campaign_id": adverts[role].id}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
         # removals last (a step's before its stage's), so they hide nothing
-        for rule in sorted(rules, key=lambda r: (r.rule.endswith("/remove"), -len(r.rule),
-                                                 r.rule)):
+        for rule in sorted(rules, key=lambda r: (r.rule.endswith(("/remove", "/delete")),
+                                                 -len(r.rule), r.rule)):
             args = {k: v for k, v in values.items() if k in rule.arguments}
-            if rule.rule.endswith("<any(pause, resume):action>"):
+            if rule.rule.endswith(("<any(pause, resume):action>",
+                                   "<any(start, pause):action>")):
                 args["action"] = "pause"
             url = rule.build(args)[1]
             for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
@@ -163,7 +213,7 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                 response = client.open(url, method=method)
                 answers.append(str(response.status_code))
                 if response.status_code == 200 and response.mimetype == "text/html" and \
-                        url.startswith("/studio") and rule.rule != "/studio/preview":
+                        url.startswith("/studio") and rule.rule not in FRAGMENTS:
                     # every staff page: the studio's layout and navigation
                     assert 'class="studio-nav' in response.get_data(as_text=True), url
     assert {rule: (" ".join(g), " ".join(p)) for rule, (g, p) in got.items()} == \

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from diary.units import IMPERIAL, METRIC
@@ -22,6 +30,8 @@ class ProfileForm(FlaskForm):
     region_province = StringField(_l("Province or state (optional)"),
                                   validators=[Optional(), Length(max=80)])
     region_city = StringField(_l("City (optional)"), validators=[Optional(), Length(max=80)])
+    birthday = DateField(_l("Your birthday (optional)"), validators=[Optional()],
+                         description=_l("On the day, we send you a birthday greeting."))
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -64,7 +64,7 @@ def profile() -> Any:
                     locale=form.locale.data or "en", unit_system=form.unit_system.data or "",
                     interests=list(form.interests.data or []), phone=form.phone.data,
                     region_province=form.region_province.data,
-                    region_city=form.region_city.data))
+                    region_city=form.region_city.data, birthday=form.birthday.data))
         except DiaryError as error:
             apply_error(form, error)
         else:

@@ -11,6 +11,10 @@
     studio.crm_value  /studio/crm/value     value tiers, groups, RFM grid, top CLV (analysts)
                       /studio/crm/due       the due list and its follow-ups (analysts,
                                             marketers)
+    studio.segments   /studio/segments/…    saved segments: builder, live counts, CSV
+                                            (marketers and analysts; reads recorded)
+    studio.campaigns  /studio/campaigns/…   marketer campaigns: editor, start/pause,
+                                            results (marketers edit, analysts read)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they
@@ -20,3 +24,5 @@ from __future__ import annotations
 
 EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
 READERS = EDITORS + ("analyst",)
+#: Segments and campaign results: the people who target and the people who analyse.
+MARKETING = ("marketer", "analyst")

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from webapp.blueprints.studio import EDITORS
 from webapp.blueprints.studio.audit.routes import bp as audit
+from webapp.blueprints.studio.campaigns.routes import bp as campaigns
 from webapp.blueprints.studio.content.forms import KIND_NAMES
 from webapp.blueprints.studio.content.routes import bp as content
 from webapp.blueprints.studio.crm_value.routes import bp as crm_value
@@ -15,6 +16,7 @@ from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
 from webapp.blueprints.studio.reco.routes import bp as reco
+from webapp.blueprints.studio.segments.routes import bp as segments
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 bp.register_blueprint(content)
@@ -24,6 +26,8 @@ bp.register_blueprint(outbox, url_prefix="/outbox")
 bp.register_blueprint(audit, url_prefix="/audit")
 bp.register_blueprint(reco, url_prefix="/suggestions")
 bp.register_blueprint(crm_value, url_prefix="/crm")
+bp.register_blueprint(segments, url_prefix="/segments")
+bp.register_blueprint(campaigns, url_prefix="/campaigns")
 
 
 @bp.context_processor

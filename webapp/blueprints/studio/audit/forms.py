@@ -16,6 +16,8 @@ WHAT_NAMES = {
     "audit_export": _l("Access log export"),
     "crm_value": _l("Customer value: top customers"),
     "crm_due": _l("Due list"),
+    "segment_members": _l("Segment: sample members"),
+    "segment_export": _l("Segment export"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "admin": _l("Administrator")}

@@ -11,15 +11,20 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from content.stages import UNITS
-from journeys.authoring import CHANNELS, PUSH_KINDS
+from journeys import goals
+from journeys.authoring import CHANNELS, PUSH_KINDS, Measurement
+from journeys.holdouts import MAX_SHARE
 from journeys.models import Journey, JourneyStage
 from webapp.content_format import UNIT_NAMES
 from webapp.forms_common import MultiCheckboxField
 from webapp.i18n import INTEREST_CHOICES
 
+GOAL_CHOICES = [("visit", _l("A visit to the site")),
+                ("product_click", _l("A click on a product")),
+                ("purchase", _l("A purchase"))]
 ENTRY_STAGE_CHOICES = [("any", _l("Every family")), ("expecting", _l("Expecting families")),
                        ("born", _l("Families whose baby is born"))]
 PUSH_CHOICES = [("article", _l("Articles")), ("reminder", _l("Reminders")),
@@ -39,11 +44,32 @@ class JourneySettingsForm(FlaskForm):
     region = StringField(_l("Only families in the province"),
                          validators=[Optional(), Length(max=80)],
                          description=_l("Leave empty for every region."))
+    segment = SelectField(_l("Only customers in the segment"), choices=[],
+                          validate_choice=False,
+                          description=_l("A saved segment: the journey reaches only the "
+                                         "caregivers in it."))
+    holdout = IntegerField(_l("Holdout (percent of families)"), default=0,
+                           validators=[Optional(), NumberRange(0, round(MAX_SHARE * 100))],
+                           description=_l("Families held out get nothing from this journey, "
+                                          "so its lift can be measured. Decided once per "
+                                          "family, when its child enters."))
+    goal = SelectField(_l("Goal"), choices=[("", _l("No goal"))] + GOAL_CHOICES, default="")
+    goal_days = IntegerField(_l("Goal window (days)"), default=14,
+                             validators=[Optional(), NumberRange(*goals.GOAL_DAYS)],
+                             description=_l("Counted from when the child enters the "
+                                            "journey."))
 
     def entry_rule(self) -> dict[str, Any]:
+        raw = self.segment.data or ""
         return {"stage": self.entry_stage.data or "any",
                 "interests": list(self.interests.data or []),
-                "region": (self.region.data or "").strip()}
+                "region": (self.region.data or "").strip(),
+                "segment": int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 11
+                else None}
+
+    def measurement(self) -> Measurement:
+        return Measurement((self.holdout.data or 0) / 100, self.goal.data or None,
+                           self.goal_days.data if self.goal_days.data is not None else 14)
 
     def fill(self, journey: Journey) -> None:
         rule = journey.entry_rule or {}
@@ -51,6 +77,10 @@ class JourneySettingsForm(FlaskForm):
         self.entry_stage.data = rule.get("stage") or "any"
         self.interests.data = list(rule.get("interests") or [])
         self.region.data = rule.get("region") or ""
+        self.segment.data = str(rule["segment"]) if rule.get("segment") else ""
+        self.holdout.data = round((journey.holdout_share or 0) * 100)
+        self.goal.data = journey.goal or ""
+        self.goal_days.data = journey.goal_days or 14
 
 
 class NewJourneyForm(JourneySettingsForm):

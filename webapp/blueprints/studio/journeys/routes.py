@@ -19,14 +19,17 @@ from flask_wtf import FlaskForm
 
 from clock import utcnow
 from content.stages import UNITS
-from diary.errors import N_, Conflict, DiaryError, NotFound
-from journeys import authoring
+from crm import segments
+from crm.models import Segment
+from diary.errors import N_, Conflict, DiaryError, NotFound, ValidationError
+from journeys import authoring, results
 from journeys.models import Journey, JourneyStage
 from webapp.blueprints.studio import EDITORS, READERS
 from webapp.blueprints.studio.content.forms import STATUS_NAMES
 from webapp.blueprints.studio.journeys.forms import (
     CHANNEL_CHOICES,
     ENTRY_STAGE_CHOICES,
+    GOAL_CHOICES,
     JourneySettingsForm,
     NewJourneyForm,
     NewStageForm,
@@ -81,6 +84,11 @@ def step_text(step: dict[str, Any]) -> str:
 
 def entry_text(rule: dict[str, Any] | None) -> str:
     rule = rule or {}
+    segment_text = None
+    if rule.get("segment"):
+        found = get_session().get(Segment, rule["segment"])
+        segment_text = gettext("in the segment “%(name)s”", name=found.name) if found \
+            else gettext("in a segment that was deleted (nobody enters)")
     parts = [str(dict(ENTRY_STAGE_CHOICES).get(rule.get("stage") or "any", rule.get("stage")))]
     if rule.get("interests"):
         parts.append(gettext("interested in %(names)s",
@@ -89,7 +97,24 @@ def entry_text(rule: dict[str, Any] | None) -> str:
                                              style="or")))
     if rule.get("region"):
         parts.append(gettext("in %(region)s", region=rule["region"]))
+    if segment_text:
+        parts.append(segment_text)
     return " · ".join(parts)
+
+
+def _with_segments(form: JourneySettingsForm) -> JourneySettingsForm:
+    form.segment.choices = [("", gettext("Any customer (no segment)"))] + [
+        (str(seg.id), seg.name) for seg in segments.all_segments(get_session())]
+    return form
+
+
+def _check_segment(tx: Any, rule: dict[str, Any]) -> None:
+    """The segment a rule names must exist (segments live in crm, above journeys)."""
+    if rule.get("segment") is not None:
+        try:
+            segments.get(tx, rule["segment"])
+        except NotFound:
+            raise ValidationError(N_("Choose a saved segment."), "segment") from None
 
 
 @bp.context_processor
@@ -114,12 +139,15 @@ def index() -> Any:
 @bp.route("/new", methods=["GET", "POST"])
 @staff_required(*EDITORS)
 def new() -> Any:
-    form = NewJourneyForm()
+    form = _with_segments(NewJourneyForm())
     if form.validate_on_submit():
         try:
             with transaction() as tx:
+                _check_segment(tx, form.entry_rule())
                 journey = authoring.create_journey(tx, form.slug.data or "",
                                                    form.name.data or "", form.entry_rule())
+                authoring.update_journey(tx, journey, journey.name, journey.entry_rule,
+                                         form.measurement())
         except DiaryError as error:
             apply_error(form, error, FIELD_MAP)
         else:
@@ -153,7 +181,8 @@ def _detail(journey: Journey, edit_id: int | None = None,
     editing = next((v for v in views if v.stage.id == edit_id), None) if can_edit else None
     if can_edit:
         if "settings" not in forms:
-            forms["settings"] = JourneySettingsForm(prefix="journey", formdata=None)
+            forms["settings"] = _with_segments(JourneySettingsForm(prefix="journey",
+                                                                   formdata=None))
             forms["settings"].fill(journey)
         forms.setdefault("add", NewStageForm(prefix="add", formdata=None))
         if editing is not None:
@@ -228,13 +257,30 @@ def _load(journey_id: int, stage_id: int | None = None
 @staff_required(*EDITORS)
 def settings(journey_id: int) -> Any:
     journey, _ = _load(journey_id)
-    form = JourneySettingsForm(prefix="journey")
-    if form.validate_on_submit() and _change(journey, form, lambda tx: authoring.update_journey(
-            tx, journey, form.name.data or "", form.entry_rule())):
+    form = _with_segments(JourneySettingsForm(prefix="journey"))
+
+    def change(tx: Any) -> None:
+        _check_segment(tx, form.entry_rule())
+        authoring.update_journey(tx, journey, form.name.data or "", form.entry_rule(),
+                                 form.measurement())
+
+    if form.validate_on_submit() and _change(journey, form, change):
         _saved(journey, gettext("Journey settings saved."))
         return _back(journey)
     return _detail(authoring.get_journey(get_session(), journey_id),
                    forms={"settings": form}, status=400)
+
+
+@bp.route("/<int:journey_id>/results")
+@staff_required(*READERS)
+def results_page(journey_id: int) -> Any:
+    """Families who entered, what was delivered and clicked, conversions against the
+    holdout and the lift with its interval."""
+    s = get_session()
+    journey = authoring.get_journey(s, journey_id)
+    return render_template("studio/journeys/results.html", journey=journey,
+                           result=results.journey_results(s, journey),
+                           GOAL_NAMES=dict(GOAL_CHOICES))
 
 
 @bp.route("/<int:journey_id>/<any(pause, resume):action>", methods=["POST"])

@@ -1,0 +1,1 @@
+"""Marketer campaigns in the studio (journeys.marketing): editor, start/pause, results."""

@@ -1,0 +1,1 @@
+"""Saved segments in the studio (crm.segments): builder, live count, export."""
