@@ -101,7 +101,7 @@ def demo_load() -> None:
     from clock import utcnow
     from crm import demo as crm_demo
 
-    with session.begin():
+    with session.begin():  # saved segments and a campaign with results, on those scores
         click.echo(crm_demo.load(session, utcnow()).summary())
 
 
