@@ -6,11 +6,12 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
 from db import Base, UTCDateTime
+from diary import lookup_keys
 
 if TYPE_CHECKING:
     from diary.models.accounts import User
@@ -119,6 +120,9 @@ class Child(Base):
     birth_length_cm: Mapped[float | None] = mapped_column(Float)
     birth_head_cm: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The name's lookup key (`diary.lookup_keys.name_key`), kept in step with `name`:
+    #: staff find a parent by their child's name.
+    name_key: Mapped[str | None] = mapped_column(String(60), index=True)
 
     family: Mapped[Family] = relationship(back_populates="children")
     entries: Mapped[list[Entry]] = relationship(
@@ -128,3 +132,10 @@ class Child(Base):
     @property
     def is_born(self) -> bool:
         return self.birth_date is not None
+
+
+@event.listens_for(Child, "before_insert")
+@event.listens_for(Child, "before_update")
+def _child_lookup_key(_mapper: object, _connection: object, child: Child) -> None:
+    key = lookup_keys.name_key(child.name)
+    child.name_key = key[:60] if key else None
