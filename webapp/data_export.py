@@ -1,9 +1,10 @@
 """Wiring of "download everything": which packages' sections the export has, and the file.
 
 The domain packages never import each other's export code; this module puts the diary's
-core, the content package's, the journeys package's and the recommender's (interactions,
-kept shop order lines) sections into the one registry the site uses. A new package with
-personal tables adds its `register` here, and tests/web/test_data_export.py fails until it does.
+core, the content package's, the journeys package's, the recommender's (interactions,
+kept shop order lines) and the CRM's (contact history, scores) sections into the one
+registry the site uses. A new package with personal tables adds its `register` here, and
+tests/web/test_data_export.py fails until it does.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app, send_file
 
 import content.privacy
+import crm.privacy
 import journeys.privacy
 import recommender.privacy
 from clock import utcnow
@@ -26,7 +28,7 @@ from webapp.services import photo_store
 log = logging.getLogger(__name__)
 
 REGISTERS = (privacy.register, content.privacy.register, journeys.privacy.register,
-             recommender.privacy.register)
+             recommender.privacy.register, crm.privacy.register)
 
 
 def build_registry() -> privacy.ExportRegistry:

