@@ -113,13 +113,13 @@ def _text(value: str | None, limit: int, field_name: str, label: str,
           required: bool) -> str:
     text = (value or "").replace("\r\n", "\n").strip()
     if any(ord(c) < 32 and c not in "\n\t" or ord(c) == 127 for c in text):
-        raise ValidationError(N_("%(field)s has characters that cannot be stored."),
-                              field_name, field=label)
+        raise ValidationError(N_("%(label)s has characters that cannot be stored."),
+                              field_name, label=label)
     if required and not text:
-        raise ValidationError(N_("Please fill in %(field)s."), field_name, field=label)
+        raise ValidationError(N_("Please fill in %(label)s."), field_name, label=label)
     if len(text) > limit:
-        raise ValidationError(N_("%(field)s can be at most %(count)d characters."),
-                              field_name, field=label, count=limit)
+        raise ValidationError(N_("%(label)s can be at most %(count)d characters."),
+                              field_name, label=label, count=limit)
     return text
 
 

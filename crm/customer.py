@@ -84,7 +84,8 @@ def customer(session: Session, user_id: int, now: datetime | None = None) -> Cus
         select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
         .options(selectinload(Membership.family).selectinload(Family.children),
                  selectinload(Membership.family).selectinload(Family.memberships)
-                 .selectinload(Membership.user))))
+                 .selectinload(Membership.user))
+        .execution_options(populate_existing=True)))  # a long session's copies are refreshed
     families = [FamilyLine(m.family, m, [o for o in m.family.memberships if o.id != m.id])
                 for m in memberships]
     children = _children(session, [m.family for m in memberships], now)
