@@ -36,7 +36,7 @@ DEPARTMENTS: dict[str, str] = {
     "service": N_("Customer service"),
     "care": N_("Parenting advice"),
     "sales": N_("Sales"),
-    "marketing": N_("Marketing"),
+    "marketing": N_("Marketing team"),
     "account": N_("Account"),  # the site's own account emails (not chosen for notes)
 }
 NOTE_DEPARTMENTS = ("service", "care", "sales", "marketing")
@@ -139,7 +139,7 @@ def add_note(session: Session, customer: User, staff: User, note: NoteInput,
         if value not in allowed:
             raise ValidationError(N_("Choose one of the options."), name)
     subject = _text(note.subject, SUBJECT_MAX, "subject", N_("Subject"), required=True)
-    body = _text(note.body, BODY_MAX, "body", N_("Notes"), required=False)
+    body = _text(note.body, BODY_MAX, "body", N_("Summary"), required=False)
     when = note.occurred_at or now
     if when.tzinfo is None:
         raise ValidationError(N_("Give the time with its time zone."), "occurred_at")

@@ -31,8 +31,15 @@ FAMILY_JOURNEY = "family_journey"  # a member's families, children, journeys and
 OUTBOX = "outbox"  # the outbox: failed and dead emails with their recipients' addresses
 AUDIT_LOG = "audit_log"  # this log (it shows which customers staff looked at)
 AUDIT_EXPORT = "audit_export"  # this log as CSV
-WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT)
-SEARCH_KINDS = ("member_no", "email")
+CUSTOMER_SEARCH = "customer_search"  # a customer search and the customers it listed
+CUSTOMER_VIEW = "customer_360"  # one customer's whole page
+CUSTOMER_DUPLICATES = "customer_duplicates"  # the list of accounts that look like one person
+CUSTOMER_MERGE = "customer_merge"  # a merge's preview or its record
+WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CUSTOMER_SEARCH,
+        CUSTOMER_VIEW, CUSTOMER_DUPLICATES, CUSTOMER_MERGE)
+#: How a search looked: a member number, an email address, a phone number, or any other
+#: text (a name, a child's name, an order id). Only member numbers are kept as typed.
+SEARCH_KINDS = ("member_no", "email", "phone", "text")
 MEMBER_NO = re.compile(r"^BJ\d{8}$")
 PAGE_SIZE = 50
 

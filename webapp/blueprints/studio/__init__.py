@@ -8,6 +8,9 @@
     studio.audit      /studio/audit/…       the staff access log (admins)
     studio.reco       /studio/suggestions   the recommender's evaluation and online CTR
                                             (analysts)
+    studio.customers  /studio/customers/…   the customer 360: search, one customer's page,
+                                            contact notes, duplicates and merges (analysts
+                                            and customer service; recorded)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they
@@ -17,3 +20,13 @@ from __future__ import annotations
 
 EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
 READERS = EDITORS + ("analyst",)
+#: The customer 360 (search, a customer's page, notes, duplicates): analysts and customer
+#: service. Merging two accounts changes customers' data: customer service (and admins).
+CUSTOMER_STAFF = ("analyst", "service")
+MERGERS = ("service",)
+
+
+def home_endpoint(role: str | None) -> str:
+    """Where a staff member's studio starts: the content list for those who edit content,
+    the customers for analysts and customer service."""
+    return "studio.customers.index" if role in CUSTOMER_STAFF else "studio.content.index"

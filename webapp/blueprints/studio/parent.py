@@ -10,6 +10,7 @@ from webapp.blueprints.studio import EDITORS
 from webapp.blueprints.studio.audit.routes import bp as audit
 from webapp.blueprints.studio.content.forms import KIND_NAMES
 from webapp.blueprints.studio.content.routes import bp as content
+from webapp.blueprints.studio.customers.routes import bp as customers
 from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
@@ -22,6 +23,7 @@ bp.register_blueprint(families, url_prefix="/families")
 bp.register_blueprint(outbox, url_prefix="/outbox")
 bp.register_blueprint(audit, url_prefix="/audit")
 bp.register_blueprint(reco, url_prefix="/suggestions")
+bp.register_blueprint(customers, url_prefix="/customers")
 
 
 @bp.context_processor
