@@ -79,10 +79,14 @@ def test_who_gets_what_on_every_page(client, login_as, world, role, session):
         assert response.status_code == EXPECTED[role], (method, url)
     note = client.post(f"/studio/customers/{anna.id}/notes", data={"subject": "x"})
     assert note.status_code == (400 if EXPECTED[role] == 200 else EXPECTED[role])
-    merge = client.post(f"/studio/customers/merge/{anna.id}/{again.id}",
+    merge = client.post(f"/studio/customers/merge/{anna.id}/{again.id}/confirm",
                         data={"fingerprint": "x"})
     assert merge.status_code == {"analyst": 403, "service": 303, "admin": 303}.get(
         role, EXPECTED[role])
+    assert client.post(f"/studio/customers/merge/{anna.id}/{again.id}").status_code == 405
+    for method in ("GET", "HEAD"):
+        assert client.open(f"/studio/customers/merge/{anna.id}/{again.id}/confirm",
+                           method=method).status_code == 405
     for method in ("GET", "HEAD", "PUT", "DELETE"):  # a POST-only route, for everyone
         assert client.open(f"/studio/customers/{anna.id}/notes", method=method).status_code \
             == 405
@@ -167,7 +171,7 @@ class TestWithCsrf:
             "department": "service", "channel": "phone", "direction": "inbound",
             "outcome": "resolved", "subject": "x"}).status_code == 400
         fingerprint = duplicates.plan(session, anna.id, again.id).fingerprint
-        assert client.post(f"/studio/customers/merge/{anna.id}/{again.id}",
+        assert client.post(f"/studio/customers/merge/{anna.id}/{again.id}/confirm",
                            data={"fingerprint": fingerprint}).status_code == 400
         assert accesses(session) == []
         assert session.scalar(select(func.count()).select_from(ContactEvent)) == 0
@@ -280,12 +284,12 @@ def test_duplicates_are_listed_previewed_and_merged_by_customer_service(
                             preview).group(1)
     assert "Families (caregiver memberships)" in preview
     # a stale preview is refused, and nothing happens
-    stale = client.post(f"/studio/customers/merge/{anna.id}/{again.id}",
+    stale = client.post(f"/studio/customers/merge/{anna.id}/{again.id}/confirm",
                         data={"fingerprint": "0" * 32})
     assert stale.status_code == 303 and stale.headers["Location"].endswith(
         f"/merge/{anna.id}/{again.id}")
     assert session.scalar(select(func.count()).select_from(CustomerMerge)) == 0
-    done = client.post(f"/studio/customers/merge/{anna.id}/{again.id}",
+    done = client.post(f"/studio/customers/merge/{anna.id}/{again.id}/confirm",
                        data={"fingerprint": fingerprint, "note": "Same <b>mum</b>"})
     assert done.status_code == 303 and done.headers["Location"].endswith(
         f"/studio/customers/{anna.id}")
@@ -311,7 +315,7 @@ def test_odd_merge_pairs(client, login_as, world, session):
     assert client.get(f"/studio/customers/merge/{anna.id}/{anna.id}").status_code == 303
     assert client.get(f"/studio/customers/merge/{anna.id}/{world['service'].id}") \
         .status_code == 404
-    assert client.post(f"/studio/customers/merge/{anna.id}/{2**31 - 1}",
+    assert client.post(f"/studio/customers/merge/{anna.id}/{2**31 - 1}/confirm",
                        data={"fingerprint": "x"}).status_code == 404
     assert client.get("/studio/customers/merges/1").status_code == 404
     assert duplicates.candidates(session).total == 1

@@ -99,6 +99,8 @@ def world(client, session, make_family, login_as, app):
                                     "father")
     marketer = accounts.create_staff(session, f"m-{secrets.token_hex(3)}@example.com",
                                      PASSWORD, "marketer", "Marketer")
+    service = accounts.create_staff(session, f"s-{secrets.token_hex(3)}@example.com",
+                                    PASSWORD, "service", "Service")
     item = make_item(session)
     session.commit()
     secret = app.config["SECRET_KEY"]
@@ -130,6 +132,7 @@ def world(client, session, make_family, login_as, app):
         "studio.content.act": (marketer, f"/studio/{item.id}/workflow/publish"),
         "studio.journeys.new": (marketer, "/studio/journeys/new"),
         "studio.families.index": (marketer, "/studio/families"),
+        "studio.customers.index": (service, "/studio/customers"),
     }
 
 

@@ -4,8 +4,9 @@
     /studio/customers/<id>                    one customer's whole page
     /studio/customers/<id>/notes              add a contact note (POST)
     /studio/customers/duplicates              accounts that look like one person
-    /studio/customers/merge/<keep>/<merge>    a merge's preview (GET), the merge (POST:
-                                              customer service and admins only)
+    /studio/customers/merge/<keep>/<merge>    a merge's preview
+    /studio/customers/merge/<keep>/<merge>/confirm   the merge (POST: customer service and
+                                              admins only)
     /studio/customers/merges/<id>             a merge's record
 
 Every page that shows customers records whom it showed in the staff access log before it is
@@ -182,42 +183,43 @@ def duplicates_list() -> Any:
     return render_template("studio/customers/duplicates.html", page=page, page_url=page_url)
 
 
-@bp.route("/merge/<int:survivor_id>/<int:merged_id>", methods=["GET", "POST"])
+@bp.route("/merge/<int:survivor_id>/<int:merged_id>")
 @staff_required(*CUSTOMER_STAFF)
 def merge(survivor_id: int, merged_id: int) -> Any:
-    """GET: the preview (analysts too). POST: the merge, by customer service and admins,
-    only as previewed; when it cannot be done, back to the preview with the reason."""
-    s = get_session()
-    if request.method == "POST":
-        if current_user.staff_role not in MERGERS + ("admin",):
-            abort(403)
-        form = MergeForm()
-        back = url_for("studio.customers.merge", survivor_id=survivor_id, merged_id=merged_id)
-        if not form.validate_on_submit():
-            flash(gettext("The merge form was not complete. Look at the preview again."),
-                  "danger")
-            return redirect(back, 303)
-        try:
-            with transaction() as t:
-                record = duplicates.merge(t, survivor_id, merged_id, current_user,
-                                          form.fingerprint.data, form.note.data or "")
-        except NotFound:
-            raise
-        except (Conflict, duplicates.MergeRefused) as error:
-            flash(translate_error(error), "danger")
-            return redirect(back, 303)
-        flash(gettext("Merged: %(merged)s is closed and everything it had is now with "
-                      "%(survivor)s.", merged=record.merged_member_no,
-                      survivor=record.survivor_member_no), "success")
-        return redirect(url_for("studio.customers.show", user_id=survivor_id), 303)
+    """The preview (analysts too): what would move, what would stay, and the button."""
     try:
-        plan = duplicates.plan(s, survivor_id, merged_id)
+        plan = duplicates.plan(get_session(), survivor_id, merged_id)
     except duplicates.MergeRefused as error:
         flash(translate_error(error), "warning")
         return redirect(url_for("studio.customers.duplicates_list"), 303)
     audit.record_read(staff_audit.CUSTOMER_MERGE, users=[plan.survivor, plan.merged])
     form = MergeForm(formdata=None, fingerprint=plan.fingerprint)
     return render_template("studio/customers/merge.html", plan=plan, form=form)
+
+
+@bp.route("/merge/<int:survivor_id>/<int:merged_id>/confirm", methods=["POST"])
+@staff_required(*MERGERS)
+def merge_confirm(survivor_id: int, merged_id: int) -> Any:
+    """The merge, by customer service and admins, only as previewed; when it cannot be
+    done, back to the preview with the reason."""
+    form = MergeForm()
+    back = url_for("studio.customers.merge", survivor_id=survivor_id, merged_id=merged_id)
+    if not form.validate_on_submit():
+        flash(gettext("The merge form was not complete. Look at the preview again."), "danger")
+        return redirect(back, 303)
+    try:
+        with transaction() as t:
+            record = duplicates.merge(t, survivor_id, merged_id, current_user,
+                                      form.fingerprint.data, form.note.data or "")
+    except NotFound:
+        raise
+    except (Conflict, duplicates.MergeRefused) as error:
+        flash(translate_error(error), "danger")
+        return redirect(back, 303)
+    flash(gettext("Merged: %(merged)s is closed and everything it had is now with "
+                  "%(survivor)s.", merged=record.merged_member_no,
+                  survivor=record.survivor_member_no), "success")
+    return redirect(url_for("studio.customers.show", user_id=survivor_id), 303)
 
 
 @bp.route("/merges/<int:merge_id>")
