@@ -151,14 +151,17 @@ def _titled(session: Session, rows: list[Interaction], locale: str) -> list[Acti
 
 def activity(session: Session, user: User, page: int = 1, per_page: int = PER_PAGE,
              locale: str = "en") -> Page[Activity]:
-    """What the customer did with suggested items (clicks, saves, dismissals, baskets,
-    purchases), newest first: never the impressions (what they were shown)."""
-    actions = text(ACTIONS)  # the partial index's own predicate, so the index is used
+    """What the customer did with suggested items (opened, saved, dismissed, put in the
+    basket), newest first: never the impressions (what they were shown), and not the
+    purchases, which are the orders (`orders`)."""
+    actions = (Interaction.user_id == user.id,
+               text(ACTIONS),  # the partial index's own predicate, so the index is used
+               Interaction.kind != Kind.PURCHASE.value)
     total = session.scalar(select(func.count()).select_from(Interaction).where(
-        Interaction.user_id == user.id, actions)) or 0
+        *actions)) or 0
     number, pages, offset = page_of(total, page, per_page)
     rows = list(session.scalars(
-        select(Interaction).where(Interaction.user_id == user.id, actions)
+        select(Interaction).where(*actions)
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .offset(offset).limit(per_page)))
     return Page(_titled(session, rows, locale), total, number, pages)

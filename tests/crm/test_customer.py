@@ -81,8 +81,7 @@ def test_activity_leaves_out_impressions_and_orders_add_up(session, make_family)
     log.record_many(session, events)
     session.commit()
     seen = customer.activity(session, parent)
-    assert [(a.interaction.kind, a.title) for a in seen.items] == \
-        [("click", "Nappies S")] + [("purchase", "Nappies S")] * 3
+    assert [(a.interaction.kind, a.title) for a in seen.items] == [("click", "Nappies S")]
     assert seen.items[0].child.id == child.id
     bought = customer.orders(session, parent, per_page=2)
     assert (bought.spent, bought.lines, bought.page.pages) == ({"CNY": 26703}, 3, 2)

@@ -60,5 +60,6 @@ GROUP_NAMES = {"most_valuable": _l("Most valuable"), "most_growable": _l("Most g
 ACTIVITY_NAMES = {"click": _l("Opened"), "save": _l("Saved for later"),
                   "dismiss": _l("Dismissed"), "add_to_cart": _l("Added to basket"),
                   "purchase": _l("Bought")}
+FAMILY_ROLE_NAMES = {"owner": _l("Owner"), "editor": _l("Editor"), "viewer": _l("Viewer")}
 CONSENT_NAMES = {"child_data": _l("Baby's data"), "marketing": _l("Marketing"),
                  "digest": _l("Weekly digest")}

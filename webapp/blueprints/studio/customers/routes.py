@@ -33,6 +33,7 @@ from webapp.blueprints.studio import CUSTOMER_STAFF, MERGERS
 from webapp.blueprints.studio.customers.forms import (
     ACTIVITY_NAMES,
     CONSENT_NAMES,
+    FAMILY_ROLE_NAMES,
     GROUP_NAMES,
     HIT_FIELDS,
     HIT_HOWS,
@@ -68,7 +69,7 @@ def _helpers() -> dict[str, Any]:
                 REASON_NAMES=_words(duplicates.REASONS), MERGE_KINDS=_words(duplicates.KINDS),
                 CONSENT_KINDS=Consent.KINDS, HIT_FIELDS=HIT_FIELDS, HIT_HOWS=HIT_HOWS,
                 TIER_NAMES=TIER_NAMES, GROUP_NAMES=GROUP_NAMES, ACTIVITY_NAMES=ACTIVITY_NAMES,
-                CONSENT_NAMES=CONSENT_NAMES,
+                CONSENT_NAMES=CONSENT_NAMES, FAMILY_ROLE_NAMES=FAMILY_ROLE_NAMES,
                 can_merge=current_user.is_authenticated
                 and current_user.staff_role in MERGERS + ("admin",))
 
