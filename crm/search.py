@@ -267,7 +267,8 @@ def _phone(session: Session, q: str, trigrams: bool, exact: bool) -> list[tuple[
         return []
     found: list[tuple[int, Hit]] = []
     if len(key) <= 10:  # the last digits of a number
-        found += [(uid, Hit(PHONE, ENDS_WITH, phone or pk)) for uid, phone, pk in session.execute(
+        found += [(uid, Hit(PHONE, ENDS_WITH, phone or pk or key))
+                  for uid, phone, pk in session.execute(
             select(User.id, User.phone, User.phone_key)
             .where(User.phone_key.like("%" + key)).limit(PASS_LIMIT))]
     if len(key) >= 8:
@@ -286,7 +287,7 @@ def _order(session: Session, q: str) -> list[tuple[int, Hit]]:
         select(Interaction.user_id, Interaction.order_ref)
         .where(Interaction.order_ref.is_not(None), Interaction.order_ref.in_(variants))
         .limit(PASS_LIMIT))
-    return [(uid, Hit(ORDER, EXACT, ref)) for uid, ref in rows if ref]
+    return [(uid, Hit(ORDER, EXACT, ref)) for uid, ref in rows if ref and uid is not None]
 
 
 def _parents_of(session: Session, children: list[tuple[int, str]], how: str

@@ -330,3 +330,21 @@ def test_pages_in_chinese(client, login_as, world):
     assert "Contact history" not in page
     listing = search(client, "Anna Lee").get_data(as_text=True)
     assert "姓名" in listing
+
+
+def test_a_read_whose_record_fails_shows_no_customer(client, login_as, world, monkeypatch):
+    from diary import staff_audit
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit table is gone")
+
+    monkeypatch.setattr(staff_audit, "record", broken)
+    anna, again = world["anna"], world["again"]
+    login_as(world["service"])
+    for response in (client.get(f"/studio/customers/{anna.id}"),
+                     search(client, "138 0013 8000"),
+                     client.get("/studio/customers/duplicates"),
+                     client.get(f"/studio/customers/merge/{anna.id}/{again.id}")):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503
+        assert anna.member_no not in page and anna.email not in page and "Anna Lee" not in page
