@@ -83,6 +83,15 @@ def test_phone_in_every_format(session, people, typed):
         (people["anna"].id, [("phone", "exact", "+86 138-0013-8000")])]
 
 
+def test_the_last_digits_of_a_phone_on_postgresql(session, people):
+    tail = found(session, "13 8000")  # the last six digits
+    if search.has_trigrams(session):
+        assert tail == [(people["anna"].id, [("phone", "ends_with", "+86 138-0013-8000")])]
+    else:  # no index finds the end of a number on SQLite
+        assert tail == []
+    assert found(session, "8000") == []  # four digits match too many people to be asked
+
+
 def test_names_forgive_case_spacing_width_and_small_typos(session, people):
     anna, jonathan, wang = people["anna"], people["jonathan"], people["wang"]
     assert found(session, "anna   LEE")[0] == (anna.id, [("name", "exact", "Anna Lee")])
