@@ -12,11 +12,13 @@ collapsed) and tried as every kind of identifier it could be, each by an index:
    PostgreSQL, the last 6 to 10 digits of a phone number (trigram index), bounded;
 3. when nothing matched exactly and fewer than a page did, a typo pass: at most
    `edits_allowed` edits (insert, delete, change, swap two neighbours) from the name key or
-   the address. On PostgreSQL the candidates come from trigram GIN indexes (`pg_trgm`,
-   migration 0008h), so a typo is forgiven anywhere; elsewhere (SQLite, or PostgreSQL
-   without the extension) from a bounded starts-with pass on the first characters, so a
-   typo is forgiven after them. A phone number one digit off is not looked for (no index
-   narrows digits down).
+   the address. One edit: every string one edit away (`neighbours`, about a thousand) is
+   looked up exactly by the index, on every database, so a typo anywhere is found at the
+   cost of a thousand index probes, however common the name. Two edits (and Chinese names
+   one character off, whose alphabet cannot be listed): candidates from trigram GIN indexes
+   on PostgreSQL (`pg_trgm`, migration 0008h), elsewhere (SQLite, or PostgreSQL without the
+   extension) from a bounded starts-with pass on the first characters. A phone number one
+   digit off is not looked for (no index narrows digits down).
 
 Chinese names of two or three characters are matched exactly or by their start, never "one
 character off": 李静 and 李晶 are different people, and nearly every 李 is one character
@@ -34,7 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, and_, func, select, text
+from sqlalchemy import ColumnElement, String, and_, bindparam, func, select, text, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -53,6 +56,10 @@ FUZZY_SCAN = 400
 #: Trigram candidates a typo pass checks on PostgreSQL (pg_trgm's own similarity threshold,
 #: 0.3, is kept: two letters swapped in a name of eight leave about a third of its trigrams).
 TRIGRAM_CANDIDATES = 60
+#: What a one-edit neighbour of a name key or an address may have in place of a character.
+NAME_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+EMAIL_LETTERS = NAME_LETTERS + "._-"
+NEIGHBOUR_CHUNK = 1000
 #: How many of a number's last digits find it (fewer match too many people).
 PHONE_TAIL = (6, 10)
 
@@ -243,13 +250,19 @@ def _email_typo(session: Session, q: str, trigrams: bool) -> list[tuple[int, Hit
         return []
     address = lookup_keys.fold(q).replace(" ", "")
     edits = edits_allowed(address)
-    if not edits:
+    local, _, domain = address.rpartition("@")
+    if not edits or not local or not domain:
         return []
+    # One edit in the name or in the domain: every such address, looked up exactly.
+    near = {f"{v}@{domain}" for v in neighbours(local, EMAIL_LETTERS)} | \
+        {f"{local}@{v}" for v in neighbours(domain, EMAIL_LETTERS)}
+    found = _exactly(session, User.email, near, lambda uid, email: (uid, Hit(EMAIL, TYPO, email)))
+    if found or edits < 2:
+        return found
     if trigrams:
-        local = address.rpartition("@")[0]
-        local_part = func.split_part(User.email, "@", 1)
         if len(local) < 3:
             return []
+        local_part = func.split_part(User.email, "@", 1)
         candidates = session.execute(
             select(User.id, User.email).where(local_part.op("%")(local))
             .order_by(func.similarity(local_part, local).desc()).limit(TRIGRAM_CANDIDATES))
@@ -317,6 +330,16 @@ def _names_typo(session: Session, nk: str, trigrams: bool) -> list[tuple[int, Hi
     edits = edits_allowed(nk)
     if not edits:
         return []
+    # One edit: every such name, looked up exactly (a typo of a common name finds it at
+    # once, without reading the thousands of rows that share its trigrams).
+    near = neighbours(nk, NAME_LETTERS if nk.isascii() else "")
+    found = _exactly(session, User.name_key, near, lambda uid, name: (uid, Hit(NAME, TYPO, name)),
+                     shown=User.display_name)
+    kids = _exactly(session, Child.name_key, near, lambda cid, name: (cid, name),
+                    shown=Child.name, ids=Child.id)
+    if found or kids or edits < 2 and nk.isascii():
+        return found + _parents_of(session, kids, TYPO)
+    # Further off (two edits, or a Chinese name one character off): nearby candidates.
     if trigrams:
         users = session.execute(
             select(User.id, User.display_name, User.name_key).where(User.name_key.op("%")(nk))
@@ -334,9 +357,54 @@ def _names_typo(session: Session, nk: str, trigrams: bool) -> list[tuple[int, Hi
             .where(_starts(session, Child.name_key, start)).limit(FUZZY_SCAN))
     found = [(uid, Hit(NAME, TYPO, name)) for uid, name, key in users
              if key and distance(nk, key, edits) <= edits]
-    near = [(cid, name) for cid, name, key in children
-            if key and distance(nk, key, edits) <= edits]
-    return found + _parents_of(session, near, TYPO)
+    near_kids = [(cid, name) for cid, name, key in children
+                 if key and distance(nk, key, edits) <= edits]
+    return found + _parents_of(session, near_kids, TYPO)
+
+
+def neighbours(key: str, letters: str) -> set[str]:
+    """Every string one edit from `key`: a character deleted, two neighbours swapped, and
+    (with `letters`) a character changed or inserted. A name of 16 letters has about 1,200."""
+    out: set[str] = set()
+    for i in range(len(key)):
+        out.add(key[:i] + key[i + 1:])
+        if i + 1 < len(key):
+            out.add(key[:i] + key[i + 1] + key[i] + key[i + 2:])
+        out.update(key[:i] + ch + key[i + 1:] for ch in letters)
+    for i in range(len(key) + 1):
+        out.update(key[:i] + ch + key[i:] for ch in letters)
+    out.discard(key)
+    out.discard("")
+    return out
+
+
+def _exactly(session: Session, column: Any, values: set[str], hit: Any, shown: Any = None,
+             ids: Any = None) -> list[Any]:
+    """`hit(id, shown)` for each row whose `column` is one of `values` (at most PASS_LIMIT),
+    by one index lookup per value. On PostgreSQL a lateral join over the values says so:
+    with an IN list of a thousand names the planner, counting a few dozen rows per name,
+    would read the whole table instead. SQLite looks each value of an IN list up anyway."""
+    shown = column if shown is None else shown
+    ids = User.id if ids is None else ids
+    if not values:
+        return []
+    ordered = sorted(values)
+    if session.get_bind().dialect.name == "postgresql":
+        keys = func.unnest(bindparam("keys", ordered, type_=ARRAY(String))) \
+            .table_valued("value").render_derived(name="k")
+        match = select(ids.label("id"), shown.label("shown")).where(column == keys.c.value) \
+            .limit(PASS_LIMIT).lateral("m")
+        rows = session.execute(select(match.c.id, match.c.shown).select_from(keys)
+                               .join(match, true()).limit(PASS_LIMIT))
+        return [hit(row_id, value) for row_id, value in rows]
+    out: list[Any] = []
+    for start in range(0, len(ordered), NEIGHBOUR_CHUNK):
+        rows = session.execute(select(ids, shown).where(
+            column.in_(ordered[start:start + NEIGHBOUR_CHUNK])).limit(PASS_LIMIT - len(out)))
+        out += [hit(row_id, value) for row_id, value in rows]
+        if len(out) >= PASS_LIMIT:
+            break
+    return out
 
 
 # --- the database's side -----------------------------------------------------------------------

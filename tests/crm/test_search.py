@@ -73,6 +73,7 @@ def test_email_with_a_typo_or_only_its_start(session, people):
     assert found(session, "anna.lee@gm") == [
         (anna.id, [("email", "starts_with", "anna.lee@gmail.com")])]
     assert ids(session, "jon@exmaple.com") == [jonathan.id]
+    assert ids(session, "nana.lee@gmail.com") == [anna.id]  # the first letters swapped
     assert ids(session, "zzz@nowhere.example") == []
 
 
@@ -102,6 +103,8 @@ def test_names_forgive_case_spacing_width_and_small_typos(session, people):
         (jonathan.id, [("name", "typo", "Jonathan Smithers")])]  # two swaps
     assert found(session, "Jonathan Smith") == [
         (jonathan.id, [("name", "starts_with", "Jonathan Smithers")])]
+    assert found(session, "Ojnathan Smithers") == [
+        (jonathan.id, [("name", "typo", "Jonathan Smithers")])]  # one swap, at the start
     assert ids(session, "Jxxxxxan Smithers") == []  # too far
     assert found(session, "王芳") == [(wang.id, [("name", "exact", "王芳")])]
     assert found(session, "王 芳")[0][0] == wang.id
@@ -184,6 +187,15 @@ def test_the_kind_of_query_is_told_for_the_access_log():
 def test_edit_distance_counts_inserts_deletes_changes_and_swaps(a, b, edits):
     assert search.distance(a, b, 5) == edits
     assert search.distance(a, b, max(0, edits - 1)) == max(0, edits - 1) + 1 if edits else True
+
+
+def test_one_edit_neighbours_are_every_insert_delete_change_and_swap():
+    near = search.neighbours("abc", "xy")
+    assert {"bc", "ac", "ab", "bac", "acb"} <= near  # deletions and swaps
+    assert {"xbc", "axc", "abx", "xabc", "abcx", "axbc"} <= near  # changes and inserts
+    assert "abc" not in near and "" not in search.neighbours("a", "")
+    assert len(near) == len(set(near))
+    assert all(search.distance("abc", n, 1) == 1 for n in near)
 
 
 def test_typos_forgiven_grow_with_length():
