@@ -202,7 +202,10 @@ def _pairs(session: Session, groups: list[tuple[str, Any, list[int]]],
                     reasons.append(reason)
     users = {u.id: u for u in session.scalars(select(User).where(
         User.id.in_({i for pair in found for i in pair})))} if found else {}
-    return [Pair(users[a], users[b], [r for r in REASONS if r in reasons])
+    def older_first(a: User, b: User) -> tuple[User, User]:
+        return (a, b) if (a.created_at, a.id) <= (b.created_at, b.id) else (b, a)
+
+    return [Pair(*older_first(users[a], users[b]), [r for r in REASONS if r in reasons])
             for (a, b), reasons in sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
 
 

@@ -142,6 +142,11 @@ def test_pairs_are_found_by_mailbox_phone_and_name_with_a_child_born_the_same_da
     assert [(p.first.id, p.second.id) for p in duplicates.duplicates_of(session, new)] == \
         [(old.id, new.id)]
     assert duplicates.duplicates_of(session, c) == []
+    # the older account is the one made first, whatever its id
+    phone2.created_at = phone1.created_at - timedelta(days=1)
+    session.commit()
+    assert [(p.first.id, p.second.id) for p in duplicates.duplicates_of(session, phone1)] == \
+        [(phone2.id, phone1.id)]
     assert duplicates.reasons_for(session, new, old) == ["email", "name_child"]
 
 
