@@ -6,6 +6,16 @@ expectations. Segments, the customer 360 page and the analyst lists read it inst
 fitting models on every page view; `computed_at` says how fresh it is.
 
 `Segment` is a marketer's or analyst's saved list of conditions (`crm.segments`).
+
+`ContactEvent` is a contact with a customer that no other table records: a staff call or
+note (later tickets and surveys). Emails, inbox pushes and campaign decisions are recorded
+where they happen (`journeys.models`) and the contact history reads them there
+(`crm.contact`); they are never copied here.
+
+`CustomerMerge` records each merge of two accounts of one customer (`crm.duplicates`): who,
+when, both member numbers, why they were thought one person, and every row that moved.
+Append-only and without foreign keys, like the staff access log, so it explains a merge
+after either account is gone.
 """
 from __future__ import annotations
 
@@ -18,16 +28,19 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from clock import utcnow
 from db import Base, UTCDateTime
+from diary.errors import N_, DiaryError
 
 
 class CustomerScore(Base):
@@ -101,3 +114,74 @@ class Segment(Base):
                                                                  ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+class ContactEvent(Base):
+    """One contact with a customer recorded by the CRM itself (see the module's docstring).
+
+    `source_kind` + `source_id` say where it came from ("staff_note" with no id for a note
+    written on the customer's page; a ticket system's id later): one row per source record."""
+
+    __tablename__ = "contact_events"
+    __table_args__ = (Index("ix_contact_events_user_time", "user_id", "occurred_at"),
+                      UniqueConstraint("source_kind", "source_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: A name in `crm.contact.DEPARTMENTS`, `CHANNELS`, `DIRECTIONS`, `OUTCOMES`.
+    department: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: The staff member who wrote it; the member number stays when the account goes.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                  index=True)
+    author_member_no: Mapped[str | None] = mapped_column(String(12))
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerMerge(Base):
+    """One merge: `merged` (deactivated) into `survivor`, by a staff member."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    staff_user_id: Mapped[int] = mapped_column(Integer)
+    staff_member_no: Mapped[str] = mapped_column(String(12))
+    staff_role: Mapped[str] = mapped_column(String(16))
+    survivor_user_id: Mapped[int] = mapped_column(Integer, index=True)
+    survivor_member_no: Mapped[str] = mapped_column(String(12))
+    merged_user_id: Mapped[int] = mapped_column(Integer, index=True)
+    merged_member_no: Mapped[str] = mapped_column(String(12))
+    #: Why the two were thought one person: names in `crm.duplicates.REASONS`.
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Rows that moved to the survivor, per kind ("memberships", "deliveries" …).
+    moved: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    #: Rows left with the merged account, per kind, and why (a copy the survivor has).
+    kept: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    #: The ids that moved per kind, the profile fields filled in, the consents after the
+    #: merge and the merged account's last scores: everything to explain it later.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class MergeRecordAppendOnly(DiaryError):
+    def __init__(self) -> None:
+        super().__init__(N_("A merge record cannot be changed or deleted."))
+
+
+@event.listens_for(CustomerMerge, "before_update")
+@event.listens_for(CustomerMerge, "before_delete")
+def _refuse_change(_mapper: Any, _connection: Any, _target: Any) -> None:
+    raise MergeRecordAppendOnly()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None and \
+            state.bind_mapper.class_ is CustomerMerge:
+        raise MergeRecordAppendOnly()

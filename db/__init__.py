@@ -171,7 +171,10 @@ def make_session_factory(engine: Engine, **kwargs: Any) -> sessionmaker:
 #: Search structures made by hand in migrations (SQLite FTS5 tables, PostgreSQL GIN indexes),
 #: which the models do not describe; Alembic's autogenerate must leave them alone.
 HAND_MADE_TABLE_PREFIXES = ("entry_fts", "content_fts")
-HAND_MADE_INDEXES = ("ix_entries_search", "ix_content_search")
+HAND_MADE_INDEXES = ("ix_entries_search", "ix_content_search",
+                     # PostgreSQL trigram indexes of the customer search (migration 0008h)
+                     "ix_users_name_key_trgm", "ix_users_email_trgm", "ix_users_phone_key_trgm",
+                     "ix_children_name_key_trgm")
 #: PostgreSQL partitions of a partitioned table (`recommender.partitions`): made at run time,
 #: a month at a time, with their parent's columns and indexes; the models describe the parent.
 PARTITION_TABLES = re.compile(r"interactions_(default|[0-9]{4}_[0-9]{2})")

@@ -35,9 +35,16 @@ CRM_VALUE = "crm_value"  # the CRM's value page: the top customers by CLV
 CRM_DUE = "crm_due"  # the CRM's due list: customers whose child enters a stage or size
 SEGMENT_MEMBERS = "segment_members"  # a few members of a saved segment (crm)
 SEGMENT_EXPORT = "segment_export"  # a segment's members as CSV
+CUSTOMER_SEARCH = "customer_search"  # a customer search and the customers it listed
+CUSTOMER_VIEW = "customer_360"  # one customer's whole page
+CUSTOMER_DUPLICATES = "customer_duplicates"  # the list of accounts that look like one person
+CUSTOMER_MERGE = "customer_merge"  # a merge's preview or its record
 WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE,
-        SEGMENT_MEMBERS, SEGMENT_EXPORT)
-SEARCH_KINDS = ("member_no", "email")
+        SEGMENT_MEMBERS, SEGMENT_EXPORT, CUSTOMER_SEARCH, CUSTOMER_VIEW, CUSTOMER_DUPLICATES,
+        CUSTOMER_MERGE)
+#: How a search looked: a member number, an email address, a phone number, or any other
+#: text (a name, a child's name, an order id). Only member numbers are kept as typed.
+SEARCH_KINDS = ("member_no", "email", "phone", "text")
 MEMBER_NO = re.compile(r"^BJ\d{8}$")
 PAGE_SIZE = 50
 

@@ -43,6 +43,7 @@ class Event:
     amount_minor: int | None = None
     currency: str | None = None
     occurred_at: datetime | None = None
+    order_ref: str | None = None  # the shop's order line id (purchases)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -50,6 +50,8 @@ KINDS = tuple(k.value for k in Kind)
 #: The rows that are something a person did (everything but what they were shown).
 ACTIONS = "kind <> 'impression'"
 SURFACES = tuple(s.value for s in Surface)
+#: The rows that carry the shop's order line id (purchases recorded since it was kept).
+HAS_ORDER_REF = "order_ref IS NOT NULL"
 
 #: How PostgreSQL partitions `interactions`: one partition per calendar month (UTC).
 PARTITION_BY = "RANGE (occurred_at)"
@@ -66,6 +68,10 @@ class Interaction(Base):
                             postgresql_where=text(ACTIONS), sqlite_where=text(ACTIONS)),
                       Index("ix_interactions_user_actions", "user_id", "occurred_at",
                             postgresql_where=text(ACTIONS), sqlite_where=text(ACTIONS)),
+                      # Staff find a customer by an order id: only purchases carry one.
+                      Index("ix_interactions_order_ref", "order_ref",
+                            postgresql_where=text(HAS_ORDER_REF),
+                            sqlite_where=text(HAS_ORDER_REF)),
                       {"postgresql_partition_by": PARTITION_BY, "info": {SQLITE_ROWID: "id"}})
 
     # BIGSERIAL on PostgreSQL (a log outgrows 2**31), INTEGER on SQLite (the rowid there).
@@ -88,6 +94,9 @@ class Interaction(Base):
     amount_minor: Mapped[int | None] = mapped_column(BigInteger)  # money in minor units
     currency: Mapped[str | None] = mapped_column(String(3))
     idempotency_key: Mapped[str] = mapped_column(String(64))
+    #: The shop's order line id of a purchase, as the shop sent it (the idempotency key is
+    #: only its hash): staff find the customer by it and see it on the customer's page.
+    order_ref: Mapped[str | None] = mapped_column(String(64))
 
 
 class InteractionKey(Base):

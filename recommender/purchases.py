@@ -296,7 +296,7 @@ def record_lines(session: Session, lines: Sequence[OrderLine], source: str,
             child_id=child.id if child else None,
             stage=stage_key_at(child, ln.ordered_at) if child else None,
             quantity=ln.quantity, amount_minor=ln.amount_minor, currency=ln.currency,
-            occurred_at=ln.ordered_at))
+            occurred_at=ln.ordered_at, order_ref=ln.order_line_id))
     report.recorded = log.record_many(session, events)
     report.duplicates += len(events) - report.recorded  # a racing writer won those keys
     done = [i for i in first if line_key(i) in known] + [ln.order_line_id for ln, _, _ in matched]

@@ -490,7 +490,10 @@ def write(session: Session, world: World, families: Sequence[SimFamily],
                 request_id=event.request, quantity=event.quantity,
                 amount_minor=event.amount_minor,
                 currency="CNY" if event.amount_minor is not None else None,
-                occurred_at=event.at))
+                occurred_at=event.at,
+                # a simulated shop order line id, as the shop would send one
+                order_ref=f"SIM{world.seed}-{family.index}-{number}"
+                if event.kind == "purchase" else None))
         if len(batch) >= 5000:
             written.logged += log.record_many(session, batch)
             written.events += len(batch)

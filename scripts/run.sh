@@ -26,7 +26,7 @@ cat <<MSG
     preterm (32 wk), 8 months . demo.preterm@example.com
     twins, 2 years ............ demo.twins@example.com
     staff (content studio at /studio): marketer@example.com, reviewer@example.com,
-           analyst@example.com, admin@example.com
+           analyst@example.com, service@example.com (customers), admin@example.com
 
   Development mode (APP_ENV=development). Emails are not sent: each one (the link that
   confirms a new sign-up, password resets, invitations, digests) is written as a file to

@@ -168,7 +168,8 @@ def _train(days: int, bar: bool) -> str:
     return model.version
 
 
-@click.group("staff", cls=AppGroup, help="Staff accounts (marketer, reviewer, analyst, admin).")
+@click.group("staff", cls=AppGroup,
+             help="Staff accounts (marketer, reviewer, analyst, service, admin).")
 def staff_cli() -> None:
     pass
 
@@ -176,7 +177,7 @@ def staff_cli() -> None:
 @staff_cli.command("create", help="Create a staff account, or give an existing one a role.")
 @click.option("--email", required=True)
 @click.option("--role", required=True,
-              type=click.Choice(["marketer", "reviewer", "analyst", "admin"]))
+              type=click.Choice(["marketer", "reviewer", "analyst", "service", "admin"]))
 @click.option("--name", default="Staff")
 @click.password_option()
 def staff_create(email: str, role: str, name: str, password: str) -> None:

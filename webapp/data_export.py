@@ -2,7 +2,8 @@
 
 The domain packages never import each other's export code; this module puts the diary's
 core, the content package's, the journeys package's, the recommender's (interactions,
-kept shop order lines) and the CRM's (scores, due-list follow-ups) sections into the one
+kept shop order lines) and the CRM's (contact history, scores, due-list follow-ups)
+sections into the one
 registry the site uses. A new package with personal tables adds its `register` here, and
 tests/web/test_data_export.py fails until it does.
 """

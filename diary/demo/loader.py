@@ -54,9 +54,15 @@ PARENTS = {  # email: what the login shows
     "demo.preterm.dad@example.com": "刘伟: father of 王芳's boy, co-caregiver (editor, 中文)",
     "demo.twins@example.com": "Sarah Chen: twins, girl and boy, 2 years old (English, Shanghai)",
 }
+#: Phone numbers staff can find the demo parents by (written the way people give them).
+PHONES = {"demo.expecting@example.com": "+86 138 0013 8000",
+          "demo.newborn@example.com": "+44 7700 900123",
+          "demo.preterm@example.com": "139-0021-0042",
+          "demo.twins@example.com": "+86 186 2100 5566"}
 STAFF = (("marketer@example.com", "marketer", "Mia Market"),
          ("reviewer@example.com", "reviewer", "Rui Reviewer"),
          ("analyst@example.com", "analyst", "Alex Analyst"),
+         ("service@example.com", "service", "Sam Service"),
          ("admin@example.com", "admin", "Ada Admin"))
 
 
@@ -182,7 +188,8 @@ def _register(ctx: _Ctx, email: str, name: str, locale: str, tz: str, relationsh
               child: families.ChildDetails | None, interests: list[str], city: tuple[str, str],
               marketing: bool = True) -> registration.Registered:
     profile = accounts.Profile(display_name=name, timezone=tz, locale=locale, interests=interests,
-                               region_province=city[0], region_city=city[1])
+                               region_province=city[0], region_city=city[1],
+                               phone=PHONES.get(email))
     reg = registration.Registration(email, DEMO_PASSWORD, profile, relationship, True, True,
                                     marketing, child)
     ctx.created.add(email)

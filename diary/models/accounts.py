@@ -6,11 +6,12 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, true
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, event, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
 from db import Base, UTCDateTime
+from diary import lookup_keys
 
 if TYPE_CHECKING:
     from diary.models.family import Membership
@@ -22,6 +23,7 @@ class StaffRole(str, enum.Enum):
     MARKETER = "marketer"
     REVIEWER = "reviewer"  # approves content before it is published
     ANALYST = "analyst"
+    SERVICE = "service"  # customer service: finds customers, reads their story, adds notes
     ADMIN = "admin"
 
 
@@ -62,6 +64,14 @@ class User(Base):
     #: When the person proved they read this address (a signed link); None until then.
     #: Digests, marketing email and joining a family wait for it.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Lookup keys (`diary.lookup_keys`), kept in step with the fields above on every insert
+    #: and update: what staff search by and what duplicates are found by.
+    email_key: Mapped[str | None] = mapped_column(String(lookup_keys.EMAIL_KEY_LENGTH),
+                                                  index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(lookup_keys.PHONE_KEY_LENGTH),
+                                                  index=True)
+    name_key: Mapped[str | None] = mapped_column(String(lookup_keys.NAME_KEY_LENGTH),
+                                                 index=True)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -88,6 +98,14 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.member_no}>"
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _user_lookup_keys(_mapper: object, _connection: object, user: User) -> None:
+    user.email_key = lookup_keys.email_key(user.email)
+    user.phone_key = lookup_keys.phone_key(user.phone)
+    user.name_key = lookup_keys.name_key(user.display_name)
 
 
 class Consent(Base):

@@ -6,11 +6,12 @@ import secrets
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
 from db import Base, UTCDateTime
+from diary import lookup_keys
 
 if TYPE_CHECKING:
     from diary.models.accounts import User
@@ -123,6 +124,9 @@ class Child(Base):
     #: measurement, an action of anyone in the family: `diary.families.signals_changed`), so a
     #: stored list of suggestions knows it is stale without a query.
     signals_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The name's lookup key (`diary.lookup_keys.name_key`), kept in step with `name`:
+    #: staff find a parent by their child's name.
+    name_key: Mapped[str | None] = mapped_column(String(60), index=True)
 
     family: Mapped[Family] = relationship(back_populates="children")
     entries: Mapped[list[Entry]] = relationship(
@@ -132,3 +136,10 @@ class Child(Base):
     @property
     def is_born(self) -> bool:
         return self.birth_date is not None
+
+
+@event.listens_for(Child, "before_insert")
+@event.listens_for(Child, "before_update")
+def _child_lookup_key(_mapper: object, _connection: object, child: Child) -> None:
+    key = lookup_keys.name_key(child.name)
+    child.name_key = key[:60] if key else None

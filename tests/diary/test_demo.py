@@ -17,7 +17,7 @@ from diary.photos import PhotoStore
 PARENTS = ("demo.expecting@example.com", "demo.newborn@example.com", "demo.preterm@example.com",
            "demo.preterm.dad@example.com", "demo.twins@example.com")
 STAFF = {"marketer@example.com": "marketer", "analyst@example.com": "analyst",
-         "admin@example.com": "admin"}
+         "service@example.com": "service", "admin@example.com": "admin"}
 
 
 def _recent_day() -> date:
@@ -229,3 +229,12 @@ def test_loading_twice_creates_nothing_new(loaded):
         assert _counts(session) == before
     assert again.already_loaded and "already loaded" in again.summary()
     assert sum(again.entries.values()) == 0 and sum(again.photos.values()) == 0
+
+
+def test_the_demo_staff_find_a_parent_by_the_phone_they_give(loaded):
+    from crm import search
+
+    for typed in ("13800138000", "+86 138-0013-8000", "0086 138 0013 8000"):
+        found = search.find(loaded.session, typed)
+        assert [(r.user.email, r.hits[0].field) for r in found.results] == \
+            [("demo.expecting@example.com", "phone")], typed

@@ -79,12 +79,12 @@ from tests.web.test_studio import make_item
 from webapp import fragments
 from webapp.blueprints.growth.charts import INDICATORS
 
-ROLES = ("anonymous", "owner", "viewer", "marketer", "reviewer", "analyst", "admin")
+ROLES = ("anonymous", "owner", "viewer", "marketer", "reviewer", "analyst", "service", "admin")
 STAFF_ROLES = ROLES[3:]
 #: Pages are read as these persons; a page or form one of them can use is then attacked as
 #: the persons of the same kind too (a viewer may not write, an analyst may only read).
 CRAWLERS = {"anonymous": ("anonymous",), "owner": ("owner", "viewer"),
-            "admin": ("admin", "marketer", "reviewer", "analyst")}
+            "admin": ("admin", "marketer", "reviewer", "analyst", "service")}
 WEBHOOK_SECRET = "hostile-webhook-secret"
 CRAWL_LIMIT = 400  # pages read while discovering forms and parameters
 LINK_VARIANTS = 16  # URLs of one endpoint read per person by following links

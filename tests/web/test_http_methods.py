@@ -101,6 +101,8 @@ def world(client, session, make_family, login_as, app):
                                     "father")
     marketer = accounts.create_staff(session, f"m-{secrets.token_hex(3)}@example.com",
                                      PASSWORD, "marketer", "Marketer")
+    service = accounts.create_staff(session, f"s-{secrets.token_hex(3)}@example.com",
+                                    PASSWORD, "service", "Service")
     item = make_item(session)
     segment = segments.create(session, marketer, "Everyone", "", {"conditions": []})
     message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
@@ -140,6 +142,7 @@ def world(client, session, make_family, login_as, app):
         "studio.segments.edit": (marketer, f"/studio/segments/{segment.id}"),
         "studio.campaigns.new": (marketer, "/studio/campaigns/new"),
         "studio.campaigns.edit": (marketer, f"/studio/campaigns/{campaign.id}/edit"),
+        "studio.customers.index": (service, "/studio/customers"),
     }
 
 

@@ -33,6 +33,7 @@ from webapp.blueprints.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from webapp.blueprints.studio import home_endpoint
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import translate_error
@@ -213,8 +214,10 @@ def join(token: str) -> Any:
 
 
 def _landing() -> str:
-    """Where signing in leads without a `next`: staff to the studio, parents to their book."""
-    return "studio.content.index" if current_user.is_staff else "diary.dashboard"
+    """Where signing in leads without a `next`: staff to their part of the studio, parents
+    to their book."""
+    return home_endpoint(current_user.staff_role) if current_user.is_staff \
+        else "diary.dashboard"
 
 
 @bp.route("/login", methods=["GET", "POST"])

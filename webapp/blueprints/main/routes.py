@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from diary.locales import LOCALES
 from diary.policy import PRIVACY_POLICY_VERSION
+from webapp.blueprints.studio import home_endpoint
 from webapp.database import transaction
 from webapp.security import safe_next
 
@@ -17,7 +18,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def home() -> Any:
     if current_user.is_authenticated:  # staff work in the studio; parents in their book
-        return redirect(url_for("studio.content.index" if current_user.is_staff
+        return redirect(url_for(home_endpoint(current_user.staff_role) if current_user.is_staff
                                 else "diary.dashboard"))
     return render_template("main/home.html")
 

@@ -15,6 +15,9 @@
                                             (marketers and analysts; reads recorded)
     studio.campaigns  /studio/campaigns/…   marketer campaigns: editor, start/pause,
                                             results (marketers edit, analysts read)
+    studio.customers  /studio/customers/…   the customer 360: search, one customer's page,
+                                            contact notes, duplicates and merges (analysts
+                                            and customer service; recorded)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they
@@ -26,3 +29,13 @@ EDITORS = ("marketer", "reviewer")  # admins pass every staff_required check
 READERS = EDITORS + ("analyst",)
 #: Segments and campaign results: the people who target and the people who analyse.
 MARKETING = ("marketer", "analyst")
+#: The customer 360 (search, a customer's page, notes, duplicates): analysts and customer
+#: service. Merging two accounts changes customers' data: customer service (and admins).
+CUSTOMER_STAFF = ("analyst", "service")
+MERGERS = ("service",)
+
+
+def home_endpoint(role: str | None) -> str:
+    """Where a staff member's studio starts: the content list for those who edit content,
+    the customers for analysts and customer service."""
+    return "studio.customers.index" if role in CUSTOMER_STAFF else "studio.content.index"

@@ -12,6 +12,7 @@ from webapp.blueprints.studio.campaigns.routes import bp as campaigns
 from webapp.blueprints.studio.content.forms import KIND_NAMES
 from webapp.blueprints.studio.content.routes import bp as content
 from webapp.blueprints.studio.crm_value.routes import bp as crm_value
+from webapp.blueprints.studio.customers.routes import bp as customers
 from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
@@ -28,6 +29,7 @@ bp.register_blueprint(reco, url_prefix="/suggestions")
 bp.register_blueprint(crm_value, url_prefix="/crm")
 bp.register_blueprint(segments, url_prefix="/segments")
 bp.register_blueprint(campaigns, url_prefix="/campaigns")
+bp.register_blueprint(customers, url_prefix="/customers")
 
 
 @bp.context_processor

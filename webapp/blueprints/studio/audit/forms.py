@@ -18,11 +18,17 @@ WHAT_NAMES = {
     "crm_due": _l("Due list"),
     "segment_members": _l("Segment: sample members"),
     "segment_export": _l("Segment export"),
+    "customer_search": _l("Customer search"),
+    "customer_360": _l("Customer page"),
+    "customer_duplicates": _l("Possible duplicate customers"),
+    "customer_merge": _l("Customer merge"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
-                    "analyst": _l("Analyst"), "admin": _l("Administrator")}
+                    "analyst": _l("Analyst"), "service": _l("Customer service"),
+                    "admin": _l("Administrator")}
 SEARCH_NAMES = {"member_no": _l("searched by member number"),
-                "email": _l("searched by email")}
+                "email": _l("searched by email"), "phone": _l("searched by phone"),
+                "text": _l("searched by name or order")}
 
 
 class AuditFilterForm(FlaskForm):

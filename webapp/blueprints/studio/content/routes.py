@@ -38,7 +38,7 @@ from diary.locales import LOCALES, language_name
 from diary.models import Child, User
 from diary.photos import process_upload
 from diary.vocabulary import INTERESTS
-from webapp.blueprints.studio import EDITORS
+from webapp.blueprints.studio import EDITORS, home_endpoint
 from webapp.blueprints.studio.content.forms import (
     KIND_PLURALS,
     KIND_TEXT,
@@ -120,8 +120,10 @@ def _user() -> User:
 # --- the list ------------------------------------------------------------------------------
 
 @bp.route("")
-@staff_required(*EDITORS)
+@staff_required()
 def index() -> Any:
+    if current_user.staff_role not in EDITORS + ("admin",):  # the studio's own start
+        return redirect(url_for(home_endpoint(current_user.staff_role)))
     filters, bad_stage = listing.Filters.parse(request.args)
     if bad_stage:
         flash(gettext("Use a stage such as pregnancy_week:12, week:3 or month:6."), "warning")
