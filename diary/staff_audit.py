@@ -33,7 +33,9 @@ AUDIT_LOG = "audit_log"  # this log (it shows which customers staff looked at)
 AUDIT_EXPORT = "audit_export"  # this log as CSV
 CRM_VALUE = "crm_value"  # the CRM's value page: the top customers by CLV
 CRM_DUE = "crm_due"  # the CRM's due list: customers whose child enters a stage or size
-WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE)
+CRM_CHURN = "crm_churn"  # the CRM's churn-risk list: customers drifting away
+WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE,
+        CRM_CHURN)
 SEARCH_KINDS = ("member_no", "email")
 MEMBER_NO = re.compile(r"^BJ\d{8}$")
 PAGE_SIZE = 50

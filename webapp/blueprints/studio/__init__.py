@@ -11,6 +11,11 @@
     studio.crm_value  /studio/crm/value     value tiers, groups, RFM grid, top CLV (analysts)
                       /studio/crm/due       the due list and its follow-ups (analysts,
                                             marketers)
+    studio.crm_analysis /studio/crm/cohorts, /response, /reports: cohorts and
+                                            retention, journey and campaign response,
+                                            pivot reports (analysts)
+                      /studio/crm/churn     the churn-risk list and its win-back button
+                                            (analysts, marketers)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they

@@ -10,6 +10,7 @@ from webapp.blueprints.studio import EDITORS
 from webapp.blueprints.studio.audit.routes import bp as audit
 from webapp.blueprints.studio.content.forms import KIND_NAMES
 from webapp.blueprints.studio.content.routes import bp as content
+from webapp.blueprints.studio.crm_analysis.routes import bp as crm_analysis
 from webapp.blueprints.studio.crm_value.routes import bp as crm_value
 from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
@@ -24,6 +25,7 @@ bp.register_blueprint(outbox, url_prefix="/outbox")
 bp.register_blueprint(audit, url_prefix="/audit")
 bp.register_blueprint(reco, url_prefix="/suggestions")
 bp.register_blueprint(crm_value, url_prefix="/crm")
+bp.register_blueprint(crm_analysis, url_prefix="/crm")
 
 
 @bp.context_processor

@@ -16,6 +16,7 @@ WHAT_NAMES = {
     "audit_export": _l("Access log export"),
     "crm_value": _l("Customer value: top customers"),
     "crm_due": _l("Due list"),
+    "crm_churn": _l("Churn risk"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "admin": _l("Administrator")}
