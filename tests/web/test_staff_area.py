@@ -49,6 +49,24 @@ STAFF = {
         ("GET,HEAD", "studio.crm_value.due_page", "302 404 200 200 403 200", "- - - - - -"),
     "/studio/crm/due/status":
         ("POST", "studio.crm_value.due_status", "- - - - - -", "302 404 400 400 403 400"),
+    "/studio/crm/cohorts":
+        ("GET,HEAD", "studio.crm_analysis.cohorts_page", "302 404 200 403 403 200", "- - - - - -"),
+    "/studio/crm/churn":
+        ("GET,HEAD", "studio.crm_analysis.churn_page", "302 404 200 200 403 200", "- - - - - -"),
+    "/studio/crm/churn/win-back":
+        ("POST", "studio.crm_analysis.win_back", "- - - - - -", "302 404 400 400 403 400"),
+    "/studio/crm/response":
+        ("GET,HEAD", "studio.crm_analysis.response_page", "302 404 200 403 403 200", "- - - - - -"),
+    "/studio/crm/reports":
+        ("GET,HEAD", "studio.crm_analysis.reports_page", "302 404 200 403 403 200", "- - - - - -"),
+    "/studio/crm/reports/export.csv":
+        ("GET,HEAD", "studio.crm_analysis.reports_export", "302 404 200 403 403 200", "- - - - - -"),
+    "/studio/crm/reports/save":
+        ("POST", "studio.crm_analysis.reports_save", "- - - - - -", "302 404 400 403 403 400"),
+    "/studio/crm/reports/<int:report_id>/delete":
+        ("POST", "studio.crm_analysis.reports_delete", "- - - - - -", "302 404 303 403 403 303"),
+    "/studio/crm/reports/<int:report_id>/weekly":
+        ("POST", "studio.crm_analysis.reports_weekly", "- - - - - -", "302 404 400 403 403 400"),
     "/studio/audit/export.csv":
         ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200", "- - - - - -"),
     "/studio/coverage":
@@ -108,7 +126,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     staff = {e for rule, (_, e, _, _) in STAFF.items() if rule.startswith("/studio")}
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
-                                                "audit", "crm_value"}
+                                                "audit", "crm_value", "crm_analysis"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit"}
@@ -145,7 +163,7 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
         values = {"item_id": item.id, "number": 1, "action": "publish",
                   "journey_id": journey.id, "stage_id": stage.id, "index": 0,
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
-                  "key": "a" * 32, "size": "thumb"}
+                  "key": "a" * 32, "size": "thumb", "report_id": 2**31 - 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
