@@ -75,8 +75,9 @@ def retention(session: Session, now: datetime, months: int = MONTHS) -> list[Coh
         .where(User.staff_role.is_(None), User.created_at >= since, User.created_at <= now,
                Interaction.occurred_at >= since, Interaction.occurred_at <= now) \
         .group_by(Interaction.user_id, year, month)
-    for user_id, y, m in session.execute(found):
-        active[int(y) * 12 + int(m) - 1].add(user_id)
+    for who, y, m in session.execute(found):
+        if who is not None:
+            active[int(y) * 12 + int(m) - 1].add(who)
     sizes: dict[int, int] = defaultdict(int)
     for cohort in cohort_of.values():
         sizes[cohort] += 1

@@ -131,8 +131,8 @@ def by_journey_stage(session: Session, since: datetime | None = None) -> list[Re
     stages: dict[tuple[int, str], tuple[int, str]] = {}  # → (position, name)
     for journey in session.scalars(select(Journey).options(selectinload(Journey.stages))):
         names[journey.id] = journey.name
-        for stage in journey.stages:
-            stages[(journey.id, stage.key)] = (stage.position, stage.name)
+        for js in journey.stages:
+            stages[(journey.id, js.key)] = (js.position, js.name)
     stmt = select(Delivery.id, Delivery.user_id, Delivery.journey_id, Delivery.channel,
                   Delivery.status, Delivery.payload, Delivery.created_at) \
         .where(Delivery.journey_id.is_not(None))
