@@ -98,6 +98,20 @@ def demo_load() -> None:
     _simulate(**DEMO_SIMULATION, bar=False)
     _train(current_app.config["RECO_TRAIN_DAYS"], bar=False)
     _scores(None)  # the demo analyst sees value tiers and CLV at once
+    _analysis_demo()
+
+
+def _analysis_demo() -> None:
+    """Cohorts, a win-back campaign with its holdout and a saved report (crm.demo)."""
+    from clock import utcnow
+    from crm import demo as crm_demo
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        made = crm_demo.load(session, utcnow())
+    click.echo(f"Analysis: {made['customers']} simulated customers with sign-up dates, "
+               f"{made['win_back']} new win-back sends.")
 
 
 @demo_cli.command("simulate", help="Add simulated families with believable histories (their "

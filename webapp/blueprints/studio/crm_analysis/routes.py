@@ -21,7 +21,7 @@ import csvsafe
 from clock import utcnow
 from crm import churn, cohorts, pivot, reports, response
 from crm.rfm import CURRENCY
-from crm.vocabulary import CAMPAIGN_LABELS, TIER_LABELS
+from crm.vocabulary import CAMPAIGN_LABELS, GROUP_LABELS, TIER_LABELS
 from diary import staff_audit
 from diary.accounts import users_by_id
 from diary.errors import DiaryError, ValidationError
@@ -48,7 +48,8 @@ WIN_BACK = "we_miss_you"
 
 @bp.context_processor
 def _words() -> dict[str, Any]:
-    return dict(TIER_LABELS=TIER_LABELS, CAMPAIGN_LABELS=CAMPAIGN_LABELS, CURRENCY=CURRENCY,
+    return dict(TIER_LABELS=TIER_LABELS, GROUP_LABELS=GROUP_LABELS,
+                CAMPAIGN_LABELS=CAMPAIGN_LABELS, CURRENCY=CURRENCY,
                 SOURCES=pivot.SOURCES, DIMENSIONS=pivot.DIMENSIONS, MEASURES=pivot.MEASURES,
                 MONEY_MEASURES=pivot.MONEY_MEASURES, dimensions_of=pivot.dimensions_of)
 
