@@ -37,3 +37,9 @@ def _follow_ups(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
 def register(registry: ExportRegistry) -> None:
     registry.add(Section("customer_score", ("customer_scores",), _score),
                  Section("due_follow_ups", ("crm_due_follow_ups",), _follow_ups))
+    registry.not_exported("crm_saved_reports",
+                          "an analyst's saved pivot definitions (names, dimensions, filters): "
+                          "staff work, about no customer")
+    registry.not_exported("crm_report_mailings",
+                          "which analyst was emailed which saved report in which week: the "
+                          "weekly email's exactly-once record, about no customer")

@@ -132,8 +132,14 @@ def test_the_churn_list_by_either_or_both_conditions(client, login_as, session, 
     page = text(client.get("/studio/crm/churn?max_p_alive=2&inactive_days=-1&match=x&sort="
                            "id;drop"))
     assert x.member_no in page and "Not a valid choice" in page
+    for nan in ("nan", "sNaN", "1e999"):
+        page = text(client.get(f"/studio/crm/churn?max_p_alive={nan}&inactive_days=30"
+                               "&match=any&sort=p_alive"))
+        assert x.member_no in page and "Send to 2 customers" in page
+        assert client.post("/studio/crm/churn/win-back",
+                           data=dict(FORM, max_p_alive=nan)).status_code == 400
     accesses = session.scalars(select(StaffAccess).where(StaffAccess.what == "crm_churn"))
-    assert len(list(accesses)) == 4
+    assert len(list(accesses)) == 7
 
 
 def _sends(session):

@@ -3,10 +3,12 @@ button (the same fields, POSTed with a CSRF token, so the list sent is the list 
 saving a pivot report and choosing it for the weekly email."""
 from __future__ import annotations
 
+import math
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange
+from wtforms import FloatField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, StopValidation
 
 from crm import churn
 
@@ -16,9 +18,15 @@ SORT_CHOICES = [("p_alive", _l("Lowest P(alive) first")),
                 ("clv", _l("Highest CLV first"))]
 
 
+def _finite(form: FlaskForm, field: FloatField) -> None:
+    """NaN passes NumberRange (every comparison with it is false)."""
+    if field.data is None or not math.isfinite(field.data):
+        raise StopValidation(_l("Not a valid float value."))
+
+
 class ChurnForm(FlaskForm):
-    max_p_alive = DecimalField(_l("P(alive) below"), places=2, default=churn.DEFAULT_P_ALIVE,
-                               validators=[InputRequired(), NumberRange(0, 1)])
+    max_p_alive = FloatField(_l("P(alive) below"), default=churn.DEFAULT_P_ALIVE,
+                             validators=[InputRequired(), NumberRange(0, 1), _finite])
     inactive_days = IntegerField(_l("Away for at least (days)"), default=churn.DEFAULT_DAYS,
                                  validators=[InputRequired(), NumberRange(0, 3650)])
     match = SelectField(_l("Conditions to meet"), choices=MATCH_CHOICES, default="any")
