@@ -31,6 +31,9 @@ class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     DATABASE_URL: str = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'app.db'}")
     INSTANCE_DIR: Path = INSTANCE_DIR
+    #: Where the analysts' report pages (/studio/crm cohorts, churn, response, reports) and
+    #: the weekly report email read: e.g. a PostgreSQL read replica. Unset: DATABASE_URL.
+    REPORTS_DATABASE_URL: str | None = os.environ.get("REPORTS_DATABASE_URL") or None
     UPLOAD_DIR: Path = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024  # several 10 MB photos in one entry
 

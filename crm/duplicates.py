@@ -119,6 +119,8 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("segments", "created_by_id"): "staff only: parents save no segments",
     ("segments", "updated_by_id"): "staff only: parents save no segments",
     ("marketing_campaigns", "created_by_id"): "staff only: parents make no campaigns",
+    ("crm_saved_reports", "owner_id"): "staff only: parents save no reports",
+    ("crm_report_mailings", "user_id"): "staff only: report emails go to analysts",
     ("email_preferences", "user_id"): "email_preferences",
     ("invitations", "invited_by_id"): "invitations",
     ("customer_scores", "user_id"): "customer_scores",

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -185,3 +186,35 @@ def _refuse_bulk_change(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete) and state.bind_mapper is not None and \
             state.bind_mapper.class_ is CustomerMerge:
         raise MergeRecordAppendOnly()
+
+
+class SavedReport(Base):
+    """An analyst's pivot report (`crm.pivot`): its name and definition, and whether it goes
+    out in the weekly report email to every analyst."""
+
+    __tablename__ = "crm_saved_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    #: {"source", "rows", "columns", "measure", "filters"} — checked by crm.pivot.parse.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                 index=True)
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReportMailing(Base):
+    """One saved report emailed to one analyst in one ISO week ("2026-W48"): the unique key
+    makes the weekly email go once, however often the job runs or how many run at once."""
+
+    __tablename__ = "crm_report_mailings"
+    __table_args__ = (UniqueConstraint("report_id", "user_id", "week",
+                                       name="uq_crm_report_mailings_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("crm_saved_reports.id",
+                                                      ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    week: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -56,3 +56,9 @@ def register(registry: ExportRegistry) -> None:
     registry.not_exported("customer_merges", "the staff record of merging two accounts of one "
                           "customer (who merged them, when, what moved), kept with member "
                           "numbers like the staff access log")
+    registry.not_exported("crm_saved_reports",
+                          "an analyst's saved pivot definitions (names, dimensions, filters): "
+                          "staff work, about no customer")
+    registry.not_exported("crm_report_mailings",
+                          "which analyst was emailed which saved report in which week: the "
+                          "weekly email's exactly-once record, about no customer")

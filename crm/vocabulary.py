@@ -52,3 +52,10 @@ def label(table: dict[str, str], code: str, locale: str) -> str:
     """The code's name in `locale` from one of the tables above (an unknown code as it is)."""
     text = table.get(code)
     return words(locale).gettext(text) if text else code
+
+#: The life-moment campaigns (`journeys.campaigns.CAMPAIGNS`), as the analysis pages name them.
+CAMPAIGN_LABELS: dict[str, str] = {
+    "baby_birthday": N_("Baby's birthday"),
+    "parent_birthday": N_("Parent's birthday"),
+    "we_miss_you": N_("We miss you"),
+}

@@ -159,10 +159,13 @@ def _we_miss_you(session: Session, now: datetime, days: int) -> list[Eligible]:
         select(User).where(User.is_active.is_(True), User.staff_role.is_(None),
                            last_visit < now - timedelta(days=days), ~handled)
         .order_by(User.id))
-    return [Eligible("we_miss_you", user, None,
-                     agemath.local_date(user.last_seen_at or user.created_at,
-                                        user.timezone).isoformat())
-            for user in users]
+    return [Eligible("we_miss_you", user, None, absence_occurrence(user)) for user in users]
+
+
+def absence_occurrence(user: User) -> str:
+    """What one absence is called in "we miss you"'s key: the local day of the last visit
+    (of the sign-up while there was none). A later visit starts a new absence."""
+    return agemath.local_date(user.last_seen_at or user.created_at, user.timezone).isoformat()
 
 
 def _recipient(user: User) -> bool:
@@ -247,7 +250,27 @@ def _key(campaign: str, user_id: int, child_id: int, occurrence: str) -> tuple[s
 
 def run(session: Session, now: datetime, we_miss_you_days: int = WE_MISS_YOU_DAYS) -> RunStats:
     """Record and send every due campaign; only rows this call inserted are acted on."""
-    found = eligible(session, now, we_miss_you_days)
+    return _record_and_push(session, eligible(session, now, we_miss_you_days), now)
+
+
+def win_back(session: Session, user_ids: list[int], now: datetime) -> RunStats:
+    """Send "we miss you" now to the given customers (the CRM's churn-risk list), whatever
+    the scheduler's 30 days say. The same key as the scheduler's (one row per absence:
+    `absence_occurrence`) and the same holdout, so a second click, a retry or the hourly job
+    sends nothing twice, and the held-out share still gets nothing. Staff, deactivated
+    accounts and unknown ids are skipped."""
+    ids = sorted(set(user_ids))
+    users: list[User] = []
+    for start in range(0, len(ids), CHUNK):
+        users.extend(session.scalars(
+            select(User).where(User.id.in_(ids[start:start + CHUNK]), User.is_active.is_(True),
+                               User.staff_role.is_(None)).order_by(User.id)))
+    found = _with_family(session, [Eligible("we_miss_you", u, None, absence_occurrence(u))
+                                   for u in users])
+    return _record_and_push(session, found, now)
+
+
+def _record_and_push(session: Session, found: list[Eligible], now: datetime) -> RunStats:
     stats = RunStats(eligible=len(found))
     due: dict[tuple[str, int, int, str], Eligible] = {}
     for e in found:

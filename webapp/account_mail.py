@@ -137,6 +137,36 @@ def _owner(session: Session, row: AccountEmail) -> Message | None:
         "former": row.payload.get("former") or "", "link": site_url_for("family.index")})
 
 
+@renders(queue.CRM_REPORT)
+def _crm_report(session: Session, row: AccountEmail) -> Message | None:
+    """A saved pivot report, with this moment's numbers (nothing, when the report was
+    deleted or taken off the weekly email, or the person is no analyst any more)."""
+    from crm import pivot
+    from crm.models import SavedReport
+    from diary.errors import ValidationError
+    from webapp.blueprints.studio.crm_analysis.routes import report_args
+
+    user = _user(session, row)
+    report_id = row.payload.get("report_id")
+    report = session.get(SavedReport, report_id) if isinstance(report_id, int) else None
+    if user is None or user.staff_role not in ("analyst", "admin") or report is None \
+            or not report.weekly:
+        return None
+    try:
+        definition = pivot.parse(report.definition)
+    except ValidationError:
+        return None
+    result = pivot.run(session, definition)
+    return Message(gettext("Weekly report: %(name)s", name=report.name), "crm_report", {
+        "name": user.display_name, "report": report.name, "week": row.payload.get("week"),
+        "result": result, "definition": definition, "rows": result.rows[:EMAIL_REPORT_ROWS],
+        "more": max(0, len(result.rows) - EMAIL_REPORT_ROWS),
+        "link": site_url_for("studio.crm_analysis.reports_page", **report_args(definition))})
+
+
+EMAIL_REPORT_ROWS = 50
+
+
 def render(session: Session, row: AccountEmail) -> Email | None:
     renderer = RENDERERS.get(row.kind)
     if renderer is None:

@@ -103,6 +103,20 @@ def demo_load() -> None:
 
     with session.begin():  # saved segments and a campaign with results, on those scores
         click.echo(crm_demo.load(session, utcnow()).summary())
+    _analysis_demo()
+
+
+def _analysis_demo() -> None:
+    """Cohorts, a win-back campaign with its holdout and a saved report (crm.demo_analysis)."""
+    from clock import utcnow
+    from crm import demo_analysis
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        made = demo_analysis.load(session, utcnow())
+    click.echo(f"Analysis: {made['customers']} simulated customers with sign-up dates, "
+               f"{made['win_back']} new win-back sends.")
 
 
 @demo_cli.command("simulate", help="Add simulated families with believable histories (their "

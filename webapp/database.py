@@ -29,9 +29,27 @@ def get_session() -> Session:
 
 
 def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "reports_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
+
+
+def reports_session() -> Session:
+    """The session the analysts' report pages read with: on the reports database
+    (REPORTS_DATABASE_URL, e.g. a PostgreSQL read replica) when one is set, else the
+    request's own session. Read only: nothing is ever committed through it."""
+    url = current_app.config.get("REPORTS_DATABASE_URL")
+    if not url:
+        return get_session()
+    if "reports_session" not in g:
+        factory = current_app.extensions.get("reports_session_factory")
+        if factory is None:
+            engine = db.make_engine(url, pool_pre_ping=True)
+            factory = current_app.extensions["reports_session_factory"] = \
+                db.make_session_factory(engine)
+        g.reports_session = factory()
+    return g.reports_session
 
 
 @contextmanager

@@ -115,6 +115,18 @@ def crm_scores_job(app: Flask) -> None:
     log.info("crm: %s", report.summary())
 
 
+def crm_report_mail_job(app: Flask) -> None:
+    """Every few hours: the week's report email to every analyst, for each saved report
+    marked "weekly" — queued once per (report, analyst, ISO week) by the mailing table's
+    unique key, sent by the account-mail job."""
+    from crm import reports
+
+    with _factory(app)() as session, session.begin():
+        stats = reports.queue_weekly(session, utcnow())
+    if stats.queued:
+        log.info("crm: %d weekly report emails queued for %s", stats.queued, stats.week)
+
+
 def housekeeping_job(app: Flask) -> None:
     """Daily: forget ended sign-in sessions."""
     with _factory(app)() as session, session.begin():
@@ -151,6 +163,7 @@ JOBS: tuple[Job, ...] = (
     Job("interaction-partitions", interaction_partitions_job, {"weeks": 4}),
     Job("reco-retrain", reco_retrain_job, {"hours": 24}),
     Job("crm-scores", crm_scores_job, {"hours": 24}),
+    Job("crm-report-mail", crm_report_mail_job, {"hours": 6}),
 )
 
 

@@ -52,6 +52,24 @@ STAFF = {
         ("GET,HEAD", "studio.crm_value.due_page", "302 404 200 200 403 200 403", "- - - - - - -"),
     "/studio/crm/due/status":
         ("POST", "studio.crm_value.due_status", "- - - - - - -", "302 404 400 400 403 400 403"),
+    "/studio/crm/cohorts":
+        ("GET,HEAD", "studio.crm_analysis.cohorts_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+    "/studio/crm/churn":
+        ("GET,HEAD", "studio.crm_analysis.churn_page", "302 404 200 200 403 200 403", "- - - - - - -"),
+    "/studio/crm/churn/win-back":
+        ("POST", "studio.crm_analysis.win_back", "- - - - - - -", "302 404 400 400 403 400 403"),
+    "/studio/crm/response":
+        ("GET,HEAD", "studio.crm_analysis.response_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+    "/studio/crm/reports":
+        ("GET,HEAD", "studio.crm_analysis.reports_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+    "/studio/crm/reports/export.csv":
+        ("GET,HEAD", "studio.crm_analysis.reports_export", "302 404 200 403 403 200 403", "- - - - - - -"),
+    "/studio/crm/reports/save":
+        ("POST", "studio.crm_analysis.reports_save", "- - - - - - -", "302 404 400 403 403 400 403"),
+    "/studio/crm/reports/<int:report_id>/delete":
+        ("POST", "studio.crm_analysis.reports_delete", "- - - - - - -", "302 404 303 403 403 303 403"),
+    "/studio/crm/reports/<int:report_id>/weekly":
+        ("POST", "studio.crm_analysis.reports_weekly", "- - - - - - -", "302 404 400 403 403 400 403"),
     "/studio/audit/export.csv":
         ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200 403", "- - - - - - -"),
     "/studio/customers":
@@ -160,7 +178,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
-                                                "campaigns", "customers"}
+                                                "campaigns", "customers", "crm_analysis"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -210,7 +228,7 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
                   "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
-                  "merged_id": twin.id, "merge_id": 1}
+                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])

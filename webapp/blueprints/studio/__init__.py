@@ -18,6 +18,11 @@
     studio.customers  /studio/customers/…   the customer 360: search, one customer's page,
                                             contact notes, duplicates and merges (analysts
                                             and customer service; recorded)
+    studio.crm_analysis /studio/crm/cohorts, /response, /reports: cohorts and
+                                            retention, journey and campaign response,
+                                            pivot reports (analysts)
+                      /studio/crm/churn     the churn-risk list and its win-back button
+                                            (analysts, marketers)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they

@@ -11,6 +11,7 @@ from webapp.blueprints.studio.audit.routes import bp as audit
 from webapp.blueprints.studio.campaigns.routes import bp as campaigns
 from webapp.blueprints.studio.content.forms import KIND_NAMES
 from webapp.blueprints.studio.content.routes import bp as content
+from webapp.blueprints.studio.crm_analysis.routes import bp as crm_analysis
 from webapp.blueprints.studio.crm_value.routes import bp as crm_value
 from webapp.blueprints.studio.customers.routes import bp as customers
 from webapp.blueprints.studio.families.routes import bp as families
@@ -30,6 +31,7 @@ bp.register_blueprint(crm_value, url_prefix="/crm")
 bp.register_blueprint(segments, url_prefix="/segments")
 bp.register_blueprint(campaigns, url_prefix="/campaigns")
 bp.register_blueprint(customers, url_prefix="/customers")
+bp.register_blueprint(crm_analysis, url_prefix="/crm")
 
 
 @bp.context_processor

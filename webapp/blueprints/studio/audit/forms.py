@@ -22,6 +22,7 @@ WHAT_NAMES = {
     "customer_360": _l("Customer page"),
     "customer_duplicates": _l("Possible duplicate customers"),
     "customer_merge": _l("Customer merge"),
+    "crm_churn": _l("Churn risk"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "service": _l("Customer service"),
