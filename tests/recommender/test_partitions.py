@@ -85,7 +85,9 @@ def test_rows_land_in_their_month_and_the_default_catches_the_rest(session, prod
     assert indexes == {f"interactions_2027_01_{suffix}" for suffix in (
         "pkey", "occurred_at_idx", "user_id_occurred_at_idx", "item_id_occurred_at_idx",
         # the partial indexes of what people did (not impressions), for serving
-        "child_id_occurred_at_idx", "user_id_occurred_at_idx1")}
+        "child_id_occurred_at_idx", "user_id_occurred_at_idx1",
+        # purchases by the shop's order id, for customer service's look-up
+        "order_ref_idx")}
 
 
 def test_a_month_made_later_takes_its_rows_out_of_the_default(session, product):
