@@ -30,7 +30,10 @@ SEGMENTS = (
      "Keep and reward: our best customers who have gone quiet, just before the first "
      "birthday.",
      [{"field": "tier", "op": "in", "value": ["high"]},
-      {"field": "p_alive", "op": "below", "value": 50},
+      # Two months of simulated history put every high-tier customer's P(alive) above
+      # 60 %; below 80 % finds those whose visits have slowed (a fifth of the simulated
+      # families drift away in the second month).
+      {"field": "p_alive", "op": "below", "value": 80},
       {"field": "child_age", "op": "turning_months_within_days", "value": [12, 31]}]),
     ("Expecting, interested in feeding", "For the breastfeeding preparation series.",
      [{"field": "stage", "op": "expecting", "value": None},

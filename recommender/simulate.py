@@ -68,6 +68,9 @@ REBUY_DAYS = {"nappies": 21, "wipes": 28, "cotton_buds": 45, "skin_care": 40,
               "powder_lotion": 45, "bath": 50, "maternity": 40, "feeding": 30, "bottles": 60,
               "health": 90}
 FEEDING = ("breast", "bottle", "mixed")
+#: Families who stop coming during the window: the CRM's churn list and P(alive) need people
+#: who drift away, as real customers do.
+LEAVING_SHARE = 0.2
 CHILD_PAGE_SLOTS, LIST_SLOTS, EMAIL_SLOTS = 4, 8, 3
 FIRST_DAY, LAST_DAY = -252, 1826  # days from the due date: pregnancy week 4 … five years
 
@@ -91,6 +94,9 @@ class SimFamily:
     email_weekday: int
     prefers_pants: bool
     base: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    #: The day the family stops coming (drifts away: no visits, emails read or purchases
+    #: from then on); None for the families who stay.
+    leaves_on: date | None = None
 
     def born_by(self, day: date) -> bool:
         return self.birth_date is not None and self.birth_date <= day
@@ -208,6 +214,12 @@ class World:
             ignores_email=bool(rng.random() < 0.35), email_weekday=index % 7,
             prefers_pants=bool(rng.random() < 0.35))
         family.base = self._base_utility(family)
+        # A share drifts away in the second half of the window (their own stream of random
+        # numbers, so every other trait is what it was without them).
+        leaving = np.random.default_rng([self.seed, 3, index])
+        if self.days >= 14 and leaving.random() < LEAVING_SHARE:
+            family.leaves_on = self.start + timedelta(
+                days=int(leaving.integers(self.days // 2, self.days)))
         return family
 
     def weighing_days(self) -> list[date]:
@@ -360,6 +372,8 @@ class World:
         state = FamilyState()
         choose = policy or editorial_policy(self)
         for day in days or [self.start + timedelta(days=d) for d in range(self.days)]:
+            if family.leaves_on is not None and day >= family.leaves_on:
+                return
             stage = family.stage(day)
             s = stage_index(stage)
             events: list[SimEvent] = []

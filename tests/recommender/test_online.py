@@ -41,7 +41,9 @@ def test_an_interval_needs_impressions_and_possible_counts():
 
 def test_the_simulated_online_test_shows_a_lift_beyond_doubt():
     result = online.run()
-    assert result["families"]["model"] > 100 and result["families"]["control"] > 100
+    # about a hundred families on each side (a fifth of the simulated families drift away
+    # before the test weeks and are not in it)
+    assert result["families"]["model"] > 90 and result["families"]["control"] > 90
     low, high = result["ci95"]
     assert 0 < low < result["difference"] < high  # the 95 % interval excludes zero
     assert result["treatment_ctr"] > result["control_ctr"]
