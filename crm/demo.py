@@ -9,30 +9,32 @@ from what those families went on to do. Safe to run again: what exists is kept.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from content import authoring, workflow
+from content import authoring, library, workflow
 from content.authoring import ItemInput, TextInput
-from content.models import Message
-from crm import segments
+from content.models import ContentItem, Message
+from crm import scores, segments
 from crm.models import Segment
-from diary.models import User
+from diary.models import Child, Family, Membership, User
 from journeys import campaigns, marketing
 from journeys.models import MarketingCampaign
+from recommender import log
 
 STAFF_EMAIL = "marketer@example.com"
 SEGMENTS = (
     ("High value, drifting away, child turning one next month",
      "Keep and reward: our best customers who have gone quiet, just before the first "
      "birthday.",
-     [{"field": "tier", "op": "in", "value": ["high"]},
-      # Two months of simulated history put every high-tier customer's P(alive) above
-      # 60 %; below 80 % finds those whose visits have slowed (a fifth of the simulated
-      # families drift away in the second month).
+     # High value by what they spent (the RFM tier counts recency too, so nobody drifting
+     # away is in its top tier for long), drifting away by P(alive): the demo's fitted
+     # BG/NBD has few customers leave, so "below 80 %" is already the quiet ones.
+     [{"field": "spent", "op": "at_least", "value": 300},
       {"field": "p_alive", "op": "below", "value": 80},
       {"field": "child_age", "op": "turning_months_within_days", "value": [12, 31]}]),
     ("Expecting, interested in feeding", "For the breastfeeding preparation series.",
@@ -70,6 +72,8 @@ def load(session: Session, now: datetime) -> DemoCrm:
     staff = session.scalar(select(User).where(User.email == STAFF_EMAIL))
     if staff is None:
         return report
+    if _drifting_customer(session, now):
+        scores.compute_scores(session, now)  # so her scores say what her history says
     by_name = {s.name: s for s in session.scalars(select(Segment))}
     for name, description, conditions in SEGMENTS:
         if name not in by_name:
@@ -91,6 +95,49 @@ def load(session: Session, now: datetime) -> DemoCrm:
     report.held_out = stats.held_out
     report.converted = campaigns.measure_conversions(session, now)
     return report
+
+
+#: One customer whose story is the issue's segment: she bought nappies and wipes every few
+#: weeks from the birth, stopped four months ago, and her daughter turns one in three weeks.
+#: (Among a hundred simulated families, "spent a lot, drifting away, child turning one next
+#: month" is most often nobody.)
+STORY_EMAIL = "drifting.customer@simulated.example"
+STORY_PURCHASES = 8
+
+
+def _drifting_customer(session: Session, now: datetime) -> bool:
+    """Add her if she is not there; True when added."""
+    if session.scalar(select(User.id).where(User.email == STORY_EMAIL)) is not None:
+        return False
+    products = list(session.scalars(
+        select(ContentItem).where(ContentItem.kind == "product",
+                                  ContentItem.category.in_(("nappies", "wipes")),
+                                  library.live(now))
+        .order_by(ContentItem.id).limit(2)))
+    if not products:
+        return False
+    user = User(email=STORY_EMAIL, password_hash="!", display_name="周敏",
+                member_no="SM999" + "0000001", timezone="Asia/Shanghai", locale="zh_CN",
+                security_stamp=hashlib.sha256(STORY_EMAIL.encode()).hexdigest()[:32],
+                link_key=hashlib.sha256(f"link:{STORY_EMAIL}".encode()).hexdigest()[:32],
+                interests=["feeding"], region_province="浙江省", region_city="杭州市",
+                created_at=now - timedelta(days=330))
+    home = Family(name="周敏的家", timezone="Asia/Shanghai")
+    session.add_all([user, home])
+    session.flush()
+    session.add(Membership(family_id=home.id, user_id=user.id, role="owner",
+                           relationship_to_child="mother"))
+    born = (now - timedelta(days=365 - 21)).date()
+    session.add(Child(family_id=home.id, name="小米", sex="female", due_date=born,
+                      birth_date=born))
+    session.flush()
+    log.record_many(session, [log.Event(
+        kind="purchase", item_id=product.id, surface="email", quantity=2,
+        amount_minor=2 * (product.price_minor or 0), currency=product.currency,
+        idempotency_key=log.key_for("demo-story", n, product.id), user_id=user.id,
+        occurred_at=now - timedelta(days=120 + 24 * (STORY_PURCHASES - 1 - n)))
+        for n in range(STORY_PURCHASES) for product in products[n % len(products):][:1]])
+    return True
 
 
 def _message(session: Session) -> None:

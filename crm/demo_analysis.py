@@ -2,9 +2,9 @@
 made into customers with a history, so a newcomer signed in as the demo analyst sees full
 pages.
 
-- Sign-ups: a simulated account "signed up" when it first acted in the log, spread over the
-  months before for a share of them (DEMO_SPREAD_DAYS, by account id, so a re-run gives the
-  same dates) — the cohorts then have several months.
+- Sign-ups: a simulated account "signed up" when it first acted in the log; the demo's
+  families arrive over six months (`recommender.simulate.World(arrivals=True)`) and a fifth
+  drift away, so the cohorts have several months and retention that falls.
 - Win-back: every simulated customer scored gets "we miss you" (`campaigns.win_back`, with its
   holdout), and a share of the simulated sends and of the holdout is marked converted and a
   share of the inbox messages read — *simulated* responses, so the response page shows a
@@ -29,7 +29,6 @@ from journeys.models import CampaignSend, InboxMessage
 from recommender.models import Interaction
 
 SIMULATED = "SM%"  # recommender.simulate's member numbers
-DEMO_SPREAD_DAYS = 150
 DEMO_REPORT = "Orders by month and value tier"
 
 
@@ -43,10 +42,8 @@ def load(session: Session, now: datetime) -> dict[str, int]:
         .join(User, User.id == Interaction.user_id)
         .where(User.member_no.like(SIMULATED)).group_by(Interaction.user_id)).all())
     for user_id, first in firsts.items():
-        back = int(_share(f"signup:{user_id}") * DEMO_SPREAD_DAYS) \
-            if _share(f"spread:{user_id}") < 0.6 else 0
         session.execute(update(User).where(User.id == user_id)
-                        .values(created_at=first - timedelta(days=back, hours=2)))
+                        .values(created_at=first - timedelta(hours=2)))
     simulated = set(firsts)
     # Every simulated customer with any P(alive) (the demo's families are all fairly new and
     # active, so the page's default list is short): enough sends for an interval.

@@ -143,6 +143,7 @@ FIELDS: dict[str, Field] = {
     "city": Field({"in": Op("texts"), "not_in": Op("texts")}),
     "tier": Field({"in": Op("choices", TIERS)}),
     "clv": Field({"at_least": Op("money"), "below": Op("money")}),
+    "spent": Field({"at_least": Op("money"), "below": Op("money")}),
     "p_alive": Field({"at_least": Op("percent"), "below": Op("percent")}),
     "last_visit": Field({"within_days": DAYS, "not_within_days": DAYS}),
     "digest": Field({"received_within_days": DAYS, "clicked_within_days": DAYS,
@@ -490,10 +491,10 @@ def _user_condition(c: dict[str, Any], now: datetime) -> ColumnElement[bool]:
         return inside if op == "in" else not_(inside)
     if field == "tier":
         return _scores(CustomerScore.tier.in_(value))
-    if field == "clv":
+    if field in ("clv", "spent"):  # what they are worth ahead / what they have spent
         minor = round(value * 10 ** currency_digits(CURRENCY))
-        return _scores(CustomerScore.clv_minor >= minor if op == "at_least"
-                       else CustomerScore.clv_minor < minor)
+        column = CustomerScore.clv_minor if field == "clv" else CustomerScore.monetary_minor
+        return _scores(column >= minor if op == "at_least" else column < minor)
     if field == "p_alive":
         share = value / 100
         return _scores(CustomerScore.p_alive >= share if op == "at_least"

@@ -97,6 +97,9 @@ class SimFamily:
     #: The day the family stops coming (drifts away: no visits, emails read or purchases
     #: from then on); None for the families who stay.
     leaves_on: date | None = None
+    #: The day the family first comes (a World with `arrivals`: families join over the
+    #: window, as sign-ups do); None: there from the first day.
+    joins_on: date | None = None
 
     def born_by(self, day: date) -> bool:
         return self.birth_date is not None and self.birth_date <= day
@@ -156,10 +159,13 @@ class World:
     """The catalogue as the hidden preference model sees it, and the families in it."""
 
     def __init__(self, catalogue: Catalogue, seed: int = 1, start: date | None = None,
-                 days: int = 90) -> None:
+                 days: int = 90, arrivals: bool = False) -> None:
         self.catalogue = catalogue
         self.seed = seed
         self.days = days
+        #: Families join over the window instead of all being there on its first day (the
+        #: demo's cohorts by sign-up month need sign-ups spread over months).
+        self.arrivals = arrivals
         self.start = start or date(2026, 1, 1)
         self.end = self.start + timedelta(days=days - 1)
         products = catalogue.products
@@ -217,9 +223,14 @@ class World:
         # A share drifts away in the second half of the window (their own stream of random
         # numbers, so every other trait is what it was without them).
         leaving = np.random.default_rng([self.seed, 3, index])
+        joined = 0
+        if self.arrivals and self.days >= 14:
+            joined = int(leaving.integers(0, self.days * 4 // 5))
+            family.joins_on = self.start + timedelta(days=joined)
         if self.days >= 14 and leaving.random() < LEAVING_SHARE:
+            first = joined + (self.days - joined) // 2
             family.leaves_on = self.start + timedelta(
-                days=int(leaving.integers(self.days // 2, self.days)))
+                days=int(leaving.integers(first, max(first + 1, self.days))))
         return family
 
     def weighing_days(self) -> list[date]:
@@ -374,6 +385,8 @@ class World:
         for day in days or [self.start + timedelta(days=d) for d in range(self.days)]:
             if family.leaves_on is not None and day >= family.leaves_on:
                 return
+            if family.joins_on is not None and day < family.joins_on:
+                continue
             stage = family.stage(day)
             s = stage_index(stage)
             events: list[SimEvent] = []

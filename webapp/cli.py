@@ -75,7 +75,9 @@ def _demo_allowed() -> None:
 
 #: `flask demo load`'s simulation: enough families for stage popularity and a first model,
 #: small enough to load in a few seconds.
-DEMO_SIMULATION = {"families": 120, "days": 60, "seed": 1}
+#: Six months in which families arrive (and a fifth drift away), so cohorts, churn and CLV
+#: have a history to show.
+DEMO_SIMULATION = {"families": 120, "days": 180, "seed": 1, "arrivals": True}
 
 
 @demo_cli.command("load", help="Create the demo families and staff, the content pack, a small "
@@ -131,7 +133,7 @@ def demo_simulate(families: int, days: int, seed: int) -> None:
     _simulate(families, days, seed, bar=True)
 
 
-def _simulate(families: int, days: int, seed: int, bar: bool) -> None:
+def _simulate(families: int, days: int, seed: int, bar: bool, arrivals: bool = False) -> None:
     import sys
     from datetime import timedelta
 
@@ -148,7 +150,7 @@ def _simulate(families: int, days: int, seed: int, bar: bool) -> None:
             raise click.ClickException("There are no published products to simulate with: "
                                        "run `flask demo load` or `flask content import` first.")
         world = simulate.World(products, seed=seed, start=now.date() - timedelta(days=days),
-                               days=days)
+                               days=days, arrivals=arrivals)
         crowd = world.families(families)
         with click.progressbar(length=families, label="Simulating families",
                                file=sys.stderr if bar else io.StringIO()) as progress:

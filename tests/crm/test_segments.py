@@ -53,9 +53,10 @@ def _child(s, family, name, **dates):
     return child
 
 
-def _score(s, user, tier, clv_yuan, p_alive):
+def _score(s, user, tier, clv_yuan, p_alive, spent_yuan=None):
+    spent = clv_yuan if spent_yuan is None else spent_yuan
     s.add(CustomerScore(user_id=user.id, computed_at=NOW, recency_days=10, frequency=2,
-                        monetary_minor=clv_yuan * 100, r_score=3, f_score=3, m_score=3,
+                        monetary_minor=spent * 100, r_score=3, f_score=3, m_score=3,
                         tier=tier, value_group="other", expected_purchases_90d=0.5,
                         p_alive=p_alive, clv_minor=clv_yuan * 100))
 
@@ -115,8 +116,8 @@ def people(session):
     _child(s, _family(s, eve, others=[fay, gus]), "Eli", birth_date=date(2025, 11, 23))
     _child(s, _family(s, hal), "Hu", birth_date=date(2025, 11, 30))
 
-    _score(s, ann, "high", 800, 0.30)
-    _score(s, bob, "medium", 200, 0.90)
+    _score(s, ann, "high", 800, 0.30, spent_yuan=150)  # spent little, worth much ahead
+    _score(s, bob, "medium", 200, 0.90, spent_yuan=300)
     _score(s, dan, "low", 0, 0.05)
     _score(s, gus, "high", 900, 0.10)
 
@@ -186,6 +187,8 @@ CASES = [
     (c("clv", "at_least", 200), {"ann", "bob"}),
     (c("clv", "at_least", "200.01"), {"ann"}),
     (c("clv", "below", 200), {"dan"}),
+    (c("spent", "at_least", 200), {"bob"}),  # what they spent, not their CLV
+    (c("spent", "below", 200), {"ann", "dan"}),
     (c("p_alive", "below", 50), {"ann", "dan"}),
     (c("p_alive", "at_least", 90), {"bob"}),
     # last visit

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from crm import demo as crm_demo
+from crm import segments
 from crm.models import Segment
 from diary import accounts
+from diary.models import User
 from journeys import results
 from journeys.models import CampaignSend, MarketingCampaign
 from tests.conftest import PASSWORD
@@ -29,6 +32,12 @@ def test_demo_segments_and_a_campaign_with_results(app, runner, session, monkeyp
     names = set(session.scalars(select(Segment.name)))
     assert "High value, drifting away, child turning one next month" in names
     assert len(names) == 4
+    # the segment finds the demo's drifting customer: spent a lot, gone quiet for
+    # four months, her daughter turns one in three weeks
+    drifting = session.scalar(select(Segment).where(Segment.name.startswith("High value")))
+    found = session.scalars(segments.audience(session, drifting.id)).all()
+    story = session.scalar(select(User).where(User.email == crm_demo.STORY_EMAIL))
+    assert story is not None and list(found) == [story.id]
     campaign = session.scalar(select(MarketingCampaign))
     assert (campaign.status, campaign.goal, campaign.created_by_id) == (
         "done", "product_click", marketer.id)
