@@ -70,7 +70,9 @@ def _query(now: datetime, criteria: Criteria, *columns: Any) -> tuple[Select, An
         .group_by(Interaction.user_id).subquery()
     last = _latest(func.coalesce(User.last_seen_at, User.created_at),
                    func.coalesce(acted.c.at, User.created_at))
-    low = CustomerScore.p_alive < criteria.max_p_alive
+    # P(alive) is the purchase model's: it says nothing of people who never bought (the
+    # nightly scores give them 0), who are at risk only by being away.
+    low = and_(CustomerScore.frequency > 0, CustomerScore.p_alive < criteria.max_p_alive)
     away = last <= now - timedelta(days=criteria.inactive_days)
     stmt = select(*columns, last.label("last")) \
         .outerjoin(CustomerScore, CustomerScore.user_id == User.id) \

@@ -49,9 +49,9 @@ def customer(make_family, session, created, last_seen=None):
     return user
 
 
-def score(session, user, p_alive, tier="low", clv=0):
+def score(session, user, p_alive, tier="low", clv=0, frequency=1):
     session.add(CustomerScore(user_id=user.id, computed_at=NOW, tier=tier, value_group="other",
-                              p_alive=p_alive, clv_minor=clv))
+                              p_alive=p_alive, clv_minor=clv, frequency=frequency))
     session.commit()
 
 
@@ -114,6 +114,16 @@ def drifting(session, make_family, product, monkeypatch):  # noqa: F811
     act(session, product, z, NOW - timedelta(days=1))
     session.commit()
     return x, y, z
+
+
+def test_a_customer_who_never_bought_is_at_risk_only_by_being_away(client, login_as, session,
+                                                                  drifting, make_family):
+    # the nightly scores give people who never bought P(alive) 0: it is not a churn signal
+    w = customer(make_family, session, at(2026, 1, 5), last_seen=NOW - timedelta(days=1))
+    score(session, w, 0.0, frequency=0)
+    login_as(make_staff(session, "analyst"))
+    page = text(client.get("/studio/crm/churn"))
+    assert w.member_no not in page and "2 customers on the list" in page
 
 
 def test_the_churn_list_by_either_or_both_conditions(client, login_as, session, drifting):
