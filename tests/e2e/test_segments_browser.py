@@ -73,6 +73,14 @@ def _count(page: Any) -> str:
     return " ".join(page.locator("#segment-count").inner_text().split())
 
 
+def _settled(page: Any) -> None:
+    """Wait until htmx has finished swapping and settling: a new row's controls get their
+    handlers when it settles, and a change made before that would go unheard."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, "
+        ".htmx-added')")
+
+
 def test_build_a_segment_and_watch_the_count(new_page: Any, people: dict[str, str],
                                              server_errors: list[str]) -> None:
     page = new_page()
@@ -88,6 +96,7 @@ def test_build_a_segment_and_watch_the_count(new_page: Any, people: dict[str, st
     # a new field: htmx swaps the row for that field's comparisons and values
     page.select_option("#c-0-field", "tier")
     page.wait_for_selector("#c-0-v-high")
+    _settled(page)
     page.check("#c-0-v-high")
     expect(page.locator("#segment-count")).to_contain_text("2 customers")
     page.check("#c-0-v-low")
@@ -97,11 +106,13 @@ def test_build_a_segment_and_watch_the_count(new_page: Any, people: dict[str, st
     # another condition: the child turns 12 months within 31 days
     page.click("button[name=add]")
     page.wait_for_selector("#c-1-field")
+    _settled(page)
     page.select_option("#c-1-field", "child_age")
     page.wait_for_selector("#c-1-op option[value=turning_months_within_days]",
                            state="attached")
     page.select_option("#c-1-op", "turning_months_within_days")
     page.wait_for_selector("#c-1-v2")
+    _settled(page)
     page.fill("#c-1-v", "12")
     page.fill("#c-1-v2", "31")
     expect(page.locator("#segment-count")).to_contain_text("1 customer matches")
