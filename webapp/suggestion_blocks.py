@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, render_template
@@ -30,6 +30,7 @@ from content.stages import stage_of
 from diary.models import Child, User
 from recommender import impressions, present, tracking
 from recommender.models import Surface
+from recommender.train import Model
 from webapp.blueprints.interactions.cards import Slate
 from webapp.database import get_session
 from webapp.i18n import child_today, current_locale
@@ -94,7 +95,7 @@ def suggestion_block(child: Child, user: User, surface: str, k: int) -> Markup:
     now = time.monotonic()
     kept = _blocks.get(key)
     if kept is None or kept.expires <= now:
-        kept = _render(child, user, surface, k, locale, now)
+        kept = _render(child, user, surface, k, locale, model, share, now)
         with _lock:
             _blocks[key] = kept
             _blocks.move_to_end(key)
@@ -104,10 +105,9 @@ def suggestion_block(child: Child, user: User, surface: str, k: int) -> Markup:
 
 
 def _render(child: Child, user: User, surface: str, k: int, locale: str,
-            now: float) -> _Kept:
+            model: Model | None, share: float, now: float) -> _Kept:
     today = child_today(child)
-    slate = present.cards(get_session(), reco_model(), user, child, today, locale, k, surface,
-                          current_app.config["RECO_CONTROL_SHARE"])
+    slate = present.cards(get_session(), model, user, child, today, locale, k, surface, share)
     stage = stage_of(child, today)
     shown = impressions.Shown(
         user.id, child.id, surface, REQUEST_MARK, slate.model_version,
@@ -123,9 +123,7 @@ def _show(kept: _Kept) -> Markup:
     if kept.shown is None:
         return Markup(kept.html)  # nosec: rendered by our autoescaping template
     request_id = tracking.new_request_id()
-    shown = impressions.Shown(kept.shown.user_id, kept.shown.child_id, kept.shown.surface,
-                              request_id, kept.shown.model_version, kept.shown.stage,
-                              kept.shown.item_ids)
+    shown = replace(kept.shown, request_id=request_id)
     token = impressions.make_token(current_app.config["SECRET_KEY"], shown)
     html = kept.html.replace(REQUEST_MARK, request_id).replace(TOKEN_MARK, token)
     return Markup(html)  # nosec: our template's output; the marks become URL-safe text
