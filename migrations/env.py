@@ -13,11 +13,14 @@ if config.config_file_name is not None and not config.attributes.get("skip_loggi
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # Every package's tables, so the metadata is complete (db itself knows no domain package).
+import care.models  # noqa: E402,F401
+import community.models  # noqa: E402,F401
 import content.models  # noqa: E402,F401
 import crm.models  # noqa: E402,F401
 import diary.models  # noqa: E402,F401
 import journeys.models  # noqa: E402,F401
 import recommender.models  # noqa: E402,F401
+import rewards.models  # noqa: E402,F401
 
 target_metadata = db.Base.metadata
 

@@ -43,11 +43,14 @@ def local_today(tz: str = "Asia/Shanghai") -> date:
 
 def load_all_models() -> None:
     """Import every package's models so `db.Base.metadata` is complete."""
+    import care.models  # noqa: F401
+    import community.models  # noqa: F401
     import content.models  # noqa: F401
     import crm.models  # noqa: F401
     import diary.models  # noqa: F401
     import journeys.models  # noqa: F401
     import recommender.models  # noqa: F401
+    import rewards.models  # noqa: F401
 
 
 def months_before(day: date, months: int) -> date:

@@ -16,10 +16,13 @@ from typing import Any
 
 from flask import Flask, current_app, send_file
 
+import care.privacy
+import community.privacy
 import content.privacy
 import crm.privacy
 import journeys.privacy
 import recommender.privacy
+import rewards.privacy
 from clock import utcnow
 from diary import privacy
 from diary.models import User
@@ -29,7 +32,8 @@ from webapp.services import photo_store
 log = logging.getLogger(__name__)
 
 REGISTERS = (privacy.register, content.privacy.register, journeys.privacy.register,
-             recommender.privacy.register, crm.privacy.register)
+             recommender.privacy.register, crm.privacy.register, care.privacy.register,
+             community.privacy.register, rewards.privacy.register)
 
 
 def build_registry() -> privacy.ExportRegistry:

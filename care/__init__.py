@@ -1,0 +1,7 @@
+"""Care: the help centre's answers, questions and complaints (tickets with a first-response
+promise), and satisfaction surveys (CSAT, NPS) with their follow-ups.
+
+Above the CRM (every contact lands on the customer's record through `crm.contact`), beside
+`community` and `rewards`, which it never imports: the web layer joins them (a redeemed
+sample opens a ticket, an answered survey earns points).
+"""
