@@ -8,13 +8,16 @@ lists' worth at once), and the server logs an impression per seen position:
 
     token = make_token(secret, Shown(...))
     shown = read_token(secret, token)            # BadSlate if altered or too old
-    log_seen(session, [(shown, positions)], now) # -> how many were new
+    queue_seen(session, [(shown, positions)], now)  # the web request: one row
+    drain(session)                                  # the scheduler: -> (batches, new rows)
 
 Nothing in the request has to be trusted but the positions: the items, the child and the
 person come from the token, so reporting needs no session, no CSRF token and no look-up of
 the child's family (the page that rendered the list already checked it). A position outside
-the list is ignored. The idempotency key is the one `/api/interactions` gives an
-impression (`tracking.site_key`), so a list reported twice, by either path, counts once.
+the list is ignored. The request only stores the batch (`queue_seen`); the scheduler's
+"impressions" job writes the log (`drain`), within a minute. The idempotency key is the one
+`/api/interactions` gives an impression (`tracking.site_key`), so a list reported twice, by
+either path, counts once.
 """
 from __future__ import annotations
 
@@ -24,19 +27,22 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature
-from sqlalchemy import select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from db import table_of
 from diary import tokens
 from diary.models import Child, User
 from recommender import log
-from recommender.models import Kind
+from recommender.models import ImpressionBatch, Kind
 from recommender.tracking import CLIENT_SURFACES, MODEL_VERSION, REQUEST_ID, site_key
 
 PURPOSE = "reco-slate"
 #: A page left open for a day still reports what it showed; older reports are dropped.
 MAX_AGE = 24 * 3600
 MAX_ITEMS = 50
+#: How many waiting batches one drain takes (about forty impressions each).
+DRAIN_BATCHES = 500
 
 
 class BadSlate(Exception):
@@ -88,23 +94,26 @@ def read_token(secret: str, token: Any) -> Shown:
 
 def log_seen(session: Session, seen: Sequence[tuple[Shown, Iterable[int]]],
              now: datetime) -> int:
-    """Log one impression per (slate, seen position); returns how many were new. Lists
-    shown to people whose account has gone since, or for a child who has gone, are
-    dropped (their rows would name nobody)."""
-    users = {shown.user_id for shown, _ in seen}
-    children = {shown.child_id for shown, _ in seen if shown.child_id is not None}
+    """Log one impression per (slate, seen position) now; returns how many were new."""
+    return _log(session, [(shown, positions, now) for shown, positions in seen])
+
+
+def _log(session: Session, seen: Sequence[tuple[Shown, Iterable[int], datetime]]) -> int:
+    """Log one impression per (slate, seen position) at its time. Lists shown to people
+    whose account has gone since, or for a child who has gone, are dropped (their rows
+    would name nobody)."""
+    users = {shown.user_id for shown, _, _ in seen}
+    children = {shown.child_id for shown, _, _ in seen if shown.child_id is not None}
     alive_users = set(session.scalars(select(User.id).where(User.id.in_(users),
                                                             User.is_active))) if users else set()
     alive_children = set(session.scalars(select(Child.id).where(Child.id.in_(children)))) \
         if children else set()
     events = []
-    for shown, positions in seen:
+    for shown, positions, when in seen:
         if shown.user_id not in alive_users or (
                 shown.child_id is not None and shown.child_id not in alive_children):
             continue
-        for position in sorted(set(positions)):
-            if not 0 <= position < len(shown.item_ids):
-                continue
+        for position in _valid(shown, positions):
             item_id = shown.item_ids[position]
             events.append(log.Event(
                 kind=Kind.IMPRESSION.value, item_id=item_id, surface=shown.surface,
@@ -112,5 +121,57 @@ def log_seen(session: Session, seen: Sequence[tuple[Shown, Iterable[int]]],
                                          shown.user_id),
                 user_id=shown.user_id, child_id=shown.child_id, stage=shown.stage,
                 position=position, model_version=shown.model_version,
-                request_id=shown.request_id, occurred_at=now))
+                request_id=shown.request_id, occurred_at=when))
     return log.record_many(session, events) if events else 0
+
+
+def _valid(shown: Shown, positions: Iterable[int]) -> list[int]:
+    return [p for p in sorted(set(positions)) if 0 <= p < len(shown.item_ids)]
+
+
+# --- the queue: the web worker stores a batch, the scheduler logs it ---------------------------
+
+def queue_seen(session: Session, seen: Sequence[tuple[Shown, Iterable[int]]],
+               now: datetime) -> int:
+    """Keep a browser's report as one `impression_batches` row for `drain` to log; returns
+    how many impressions it holds (positions outside their list left out). One small insert
+    whatever the batch's size: the request never pays for the log's keys and indexes."""
+    slates = []
+    for shown, positions in seen:
+        valid = _valid(shown, positions)
+        if valid:
+            slates.append({"u": shown.user_id, "c": shown.child_id, "s": shown.surface,
+                           "r": shown.request_id, "m": shown.model_version, "g": shown.stage,
+                           "i": list(shown.item_ids), "p": valid})
+    if slates:
+        session.execute(insert(table_of(ImpressionBatch)),
+                        [{"received_at": now, "slates": slates}])
+    return sum(len(slate["p"]) for slate in slates)
+
+
+def drain(session: Session, limit: int | None = None) -> tuple[int, int]:
+    """Log up to `limit` (else `DRAIN_BATCHES`) waiting batches, oldest first, each
+    impression at the time its batch arrived, and delete them: one transaction, so a crash leaves them waiting and
+    the idempotency keys make a second drain (or a second scheduler) log nothing twice.
+    On PostgreSQL the rows are locked with SKIP LOCKED, so two schedulers share the work.
+    Returns (batches taken, impressions newly logged)."""
+    batches = list(session.scalars(
+        select(ImpressionBatch).order_by(ImpressionBatch.id).limit(limit or DRAIN_BATCHES)
+        .with_for_update(skip_locked=True)))
+    if not batches:
+        return 0, 0
+    seen = []
+    for batch in batches:
+        for slate in batch.slates:
+            shown = Shown(slate["u"], slate["c"], slate["s"], slate["r"], slate["m"],
+                          slate["g"], tuple(slate["i"]))
+            seen.append((shown, slate["p"], batch.received_at))
+    logged = _log(session, seen)
+    session.execute(delete(ImpressionBatch).where(
+        ImpressionBatch.id.in_([b.id for b in batches])))
+    return len(batches), logged
+
+
+def waiting(session: Session) -> int:
+    """How many batches wait to be logged."""
+    return session.scalar(select(func.count()).select_from(ImpressionBatch)) or 0

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import SQLITE_ROWID, Base, UTCDateTime
@@ -105,6 +106,23 @@ class InteractionKey(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ImpressionBatch(Base):
+    """A browser's report of the suggestion cards it showed, waiting to become impressions.
+
+    `POST /api/impressions` checks the signed slate tokens and stores what they say in one
+    row (one cheap insert, whatever the batch's size); the scheduler's "impressions" job
+    expands the rows into `interactions` through the log, with their idempotency keys, and
+    deletes them in the same transaction (`recommender.impressions.drain`). So the web
+    worker never pays for the log's indexes, and a batch is logged exactly once however
+    often it is sent or drained. `slates` is a list of the tokens' contents with the
+    positions seen: {"u", "c", "s", "r", "m", "g", "i": [items], "p": [positions]}."""
+    __tablename__ = "impression_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    slates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class ShopIntegration(Base):

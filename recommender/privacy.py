@@ -70,3 +70,5 @@ def register(registry: ExportRegistry) -> None:
     registry.add(Section("interactions", ("interactions",), _interactions),
                  Section("shop_order_lines_unmatched", ("unmatched_order_lines",),
                          _unmatched_order_lines))
+    registry.not_exported("impression_batches", "suggestion cards reported by a browser, "
+                          "waiting a few seconds to become interactions (exported as those)")

@@ -105,6 +105,25 @@ def reco_retrain_job(app: Flask) -> None:
     log.info("recommender: trained %s (%s)", model.version, model.metrics.get("events"))
 
 
+def impressions_job(app: Flask) -> None:
+    """Every half minute: the suggestion cards browsers reported (POST /api/impressions)
+    become impressions in the log, a few hundred batches per transaction."""
+    from recommender import impressions
+
+    factory = _factory(app)
+    for _ in range(IMPRESSION_ROUNDS):
+        with factory() as session, session.begin():
+            taken, logged = impressions.drain(session)
+        if logged:
+            log.info("impressions: %d logged from %d batches", logged, taken)
+        if taken < impressions.DRAIN_BATCHES:
+            return
+
+
+#: At most this many drains a run: a backlog is worked off over the next runs.
+IMPRESSION_ROUNDS = 20
+
+
 def crm_scores_job(app: Flask) -> None:
     """Nightly: every customer's RFM, value tier and group, P(alive) and CLV (crm.scores),
     fitted on the site's own purchase history."""
@@ -157,6 +176,7 @@ JOBS: tuple[Job, ...] = (
     Job("digests", digests_job, {"minutes": 5}),
     Job("outbox", outbox_job, {"minutes": 1}),
     Job("account-mail", account_mail_job, {"seconds": 30}),
+    Job("impressions", impressions_job, {"seconds": 30}),
     Job("housekeeping", housekeeping_job, {"hours": 24}),
     # Interval triggers have no months: every four weeks (and at every start) keeps at
     # least two months made ahead; the DEFAULT partition covers any gap.

@@ -22,6 +22,7 @@ import db
 from content import authoring, workflow
 from content.authoring import ItemInput, TextInput
 from diary import accounts, families, registration
+from recommender import impressions
 from recommender.models import Interaction
 from tests.e2e.conftest import serve, sign_in
 
@@ -78,9 +79,13 @@ def family(reco_site: tuple[str, str]) -> dict[str, Any]:
 
 
 def _logged(database: str, user_id: int) -> list[Any]:
+    """The person's rows in the log, once the reported cards waiting have been logged (what
+    the scheduler's "impressions" job does every half minute)."""
     engine = db.make_engine(database)
     try:
         with db.make_session_factory(engine)() as session:
+            with session.begin():
+                impressions.drain(session)
             return list(session.execute(
                 select(Interaction.kind, Interaction.item_id, Interaction.position,
                        Interaction.child_id, Interaction.surface, Interaction.request_id)

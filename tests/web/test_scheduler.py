@@ -24,7 +24,8 @@ def test_the_scheduler_runs_every_job_and_nothing_switches_email_off():
     assert [(job.id, job.trigger) for job in scheduler.JOBS] == [
         ("journeys-tick", {"minutes": 5}), ("campaigns", {"hours": 1}),
         ("marketing", {"minutes": 5}), ("digests", {"minutes": 5}), ("outbox", {"minutes": 1}),
-        ("account-mail", {"seconds": 30}), ("housekeeping", {"hours": 24}),
+        ("account-mail", {"seconds": 30}), ("impressions", {"seconds": 30}),
+            ("housekeeping", {"hours": 24}),
         ("interaction-partitions", {"weeks": 4}), ("reco-retrain", {"hours": 24}),
         ("crm-scores", {"hours": 24}), ("crm-report-mail", {"hours": 6})]
     # a missing email module is an error at start-up, not a scheduler without email

@@ -153,6 +153,14 @@ def test_an_operator_can_switch_a_surface_off(client, login_as, family, shop, ap
 
 # --- POST /api/impressions ---------------------------------------------------------------------
 
+def drained(session):
+    """What the scheduler's "impressions" job does: (batches taken, impressions logged)."""
+    session.commit()  # end the test's own transaction (a rollback would undo the app's)
+    result = impressions.drain(session)
+    session.commit()
+    return result
+
+
 def logged(session):
     return session.execute(select(
         Interaction.kind, Interaction.item_id, Interaction.user_id, Interaction.child_id,
@@ -170,13 +178,17 @@ def test_seen_positions_of_a_signed_list_are_logged_once(client, app, login_as, 
     fresh = app.test_client()  # no session, no CSRF token: the slate token is the proof
     body = {"slates": [{"token": token, "seen": [0, 2, 2, 7]}]}
     response = fresh.post("/api/impressions", json=body)
-    assert (response.status_code, response.json) == (200, {"logged": 2, "received": 1})
+    assert (response.status_code, response.json) == (200, {"accepted": 2, "received": 1})
+    assert logged(session) == []  # kept for the scheduler, not yet in the log
+    assert drained(session) == (1, 2)
     assert logged(session) == [
         ("impression", items[0], user.id, child.id, 0, "child_page", "month:4", request_id,
          "none"),
         ("impression", items[2], user.id, child.id, 2, "child_page", "month:4", request_id,
          "none")]
-    assert fresh.post("/api/impressions", json=body).json["logged"] == 0  # a replay
+    assert fresh.post("/api/impressions", json=body).json["accepted"] == 2  # a replay
+    assert drained(session) == (1, 0)  # … logs nothing twice
+    assert drained(session) == (0, 0)
     # the same impression through the card endpoint is the same event
     event = {"kind": "impression", "item_id": items[0], "surface": "child_page",
              "position": 0, "model_version": "none", "request_id": request_id,
@@ -194,11 +206,12 @@ def test_altered_foreign_and_orphaned_tokens_log_nothing(client, app, login_as, 
     for bad in (tampered(token), foreign, "x", 5, None):
         response = client.post("/api/impressions", json={"slates": [{"token": bad,
                                                                      "seen": [0]}]})
-        assert (response.status_code, response.json["logged"]) == (200, 0)
+        assert (response.status_code, response.json["accepted"]) == (200, 0)
     session.execute(delete(type(child)).where(type(child).id == child.id))
     session.commit()
     response = client.post("/api/impressions", json={"slates": [{"token": token, "seen": [0]}]})
-    assert (response.status_code, response.json["logged"]) == (200, 0)
+    assert (response.status_code, response.json["accepted"]) == (200, 1)  # the token holds
+    assert drained(session) == (1, 0)  # but the child has gone: nothing names nobody
     assert logged(session) == []
 
 
@@ -221,9 +234,35 @@ def test_negative_positions_are_ignored_and_only_post_is_allowed(client, login_a
     token, _ = slate_of(child_page(client, child))
     response = client.post("/api/impressions", json={"slates": [{"token": token,
                                                                  "seen": [-1, 3]}]})
-    assert response.json["logged"] == 0
+    assert response.json["accepted"] == 0  # the list holds three cards: 0 to 2
     assert client.get("/api/impressions").status_code == 405
     assert client.head("/api/impressions").status_code == 405
     big = client.post("/api/impressions", data="x" * (70 * 1024),
                       content_type="application/json")
     assert big.status_code == 413
+
+
+def test_the_scheduler_job_logs_every_waiting_batch_in_rounds(client, app, login_as, family,
+                                                               shop, session, session_factory,
+                                                               monkeypatch):
+    """Three batches, one per drain: the job goes round until none waits; a second run
+    finds nothing."""
+    from webapp import scheduler
+
+    user, child = family
+    login_as(user)
+    token, request_id = slate_of(child_page(client, child))
+    for seen in ([0], [1], [0, 1, 2]):
+        assert client.post("/api/impressions", json={"slates": [{"token": token,
+                                                                 "seen": seen}]}).status_code == 200
+    session.commit()
+    assert impressions.waiting(session) == 3
+    monkeypatch.setattr(impressions, "DRAIN_BATCHES", 1)
+    app.extensions["job_session_factory"] = session_factory  # the test's database
+    scheduler.impressions_job(app)
+    session.commit()
+    assert impressions.waiting(session) == 0
+    assert [(row.position, row.request_id) for row in logged(session)] == [
+        (0, request_id), (1, request_id), (2, request_id)]
+    scheduler.impressions_job(app)
+    assert len(logged(session)) == 3

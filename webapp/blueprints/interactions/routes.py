@@ -7,9 +7,11 @@
 - `POST /api/impressions` (`{"slates": [{"token": …, "seen": [positions]}, …]}`, from
   reco.js in batches): impressions of suggestion lists, each named by the signed slate token
   its page rendered (`recommender.impressions`). The token is the proof of who saw what, so
-  the call needs no session and no CSRF token, and does no look-up of families: it is cheap
-  enough that reporting never costs a page its speed. 200 `{"logged": n}`; 400 with the
-  reason for a malformed batch; an altered or expired token is skipped, not an error.
+  the call needs no session and no CSRF token, and does no look-up of families; the batch is
+  stored as one row and the scheduler's "impressions" job logs it (`impressions.drain`), so
+  reporting never costs a page its speed. 200 `{"accepted": n, "received": m}` (n
+  impressions kept for the log, m lists); 400 with the reason for a malformed batch; an
+  altered or expired token is skipped, not an error.
 - `GET /go/<token>`: logs one click for the signed-in person and redirects to the product's
   stored shop address (`recommender.buy_links`); HEAD redirects without logging.
 """
@@ -90,11 +92,11 @@ def log_impressions() -> Any:
             seen.append((impressions.read_token(secret, token), positions))
         except impressions.BadSlate:
             continue  # an old page's or an altered list: nothing to log, nothing to retry
-    logged = 0
+    accepted = 0
     if seen:
         with transaction() as s:
-            logged = impressions.log_seen(s, seen, utcnow())
-    response = jsonify(logged=logged, received=len(batches))
+            accepted = impressions.queue_seen(s, seen, utcnow())
+    response = jsonify(accepted=accepted, received=len(batches))
     response.headers["Cache-Control"] = "no-store"  # and no need to look up who is signed in
     return response
 
