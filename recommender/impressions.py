@@ -151,8 +151,9 @@ def queue_seen(session: Session, seen: Sequence[tuple[Shown, Iterable[int]]],
 
 def drain(session: Session, limit: int | None = None) -> tuple[int, int]:
     """Log up to `limit` (else `DRAIN_BATCHES`) waiting batches, oldest first, each
-    impression at the time its batch arrived, and delete them: one transaction, so a crash leaves them waiting and
-    the idempotency keys make a second drain (or a second scheduler) log nothing twice.
+    impression at the time its batch arrived, and delete them: one transaction, so a crash
+    leaves them waiting and the idempotency keys make a second drain (or a second
+    scheduler) log nothing twice.
     On PostgreSQL the rows are locked with SKIP LOCKED, so two schedulers share the work.
     Returns (batches taken, impressions newly logged)."""
     batches = list(session.scalars(
