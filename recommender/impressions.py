@@ -136,17 +136,19 @@ def queue_seen(session: Session, seen: Sequence[tuple[Shown, Iterable[int]]],
     """Keep a browser's report as one `impression_batches` row for `drain` to log; returns
     how many impressions it holds (positions outside their list left out). One small insert
     whatever the batch's size: the request never pays for the log's keys and indexes."""
-    slates = []
+    slates: list[dict[str, Any]] = []
+    accepted = 0
     for shown, positions in seen:
         valid = _valid(shown, positions)
         if valid:
+            accepted += len(valid)
             slates.append({"u": shown.user_id, "c": shown.child_id, "s": shown.surface,
                            "r": shown.request_id, "m": shown.model_version, "g": shown.stage,
                            "i": list(shown.item_ids), "p": valid})
     if slates:
         session.execute(insert(table_of(ImpressionBatch)),
                         [{"received_at": now, "slates": slates}])
-    return sum(len(slate["p"]) for slate in slates)
+    return accepted
 
 
 def drain(session: Session, limit: int | None = None) -> tuple[int, int]:
