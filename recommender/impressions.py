@@ -21,17 +21,19 @@ either path, counts once.
 """
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from db import table_of
-from diary import tokens
 from diary.models import Child, User
 from recommender import log
 from recommender.models import ImpressionBatch, Kind
@@ -60,10 +62,28 @@ class Shown:
     item_ids: tuple[int, ...]
 
 
+@lru_cache(maxsize=8)
+def _signer(secret: str) -> TimestampSigner:
+    return TimestampSigner(secret, salt=PURPOSE)
+
+
+def slate_part(shown: Shown) -> str:
+    """Everything about a shown list but its request id, encoded once per kept block: a
+    showing only signs its own request id onto it (`sign_showing`), which costs a tenth of
+    encoding the whole list again."""
+    data = {"u": shown.user_id, "c": shown.child_id, "s": shown.surface,
+            "m": shown.model_version, "g": shown.stage, "i": list(shown.item_ids)}
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()) \
+        .decode().rstrip("=")
+
+
+def sign_showing(secret: str, part: str, request_id: str) -> str:
+    """The token of one showing: "<slate part>.<request id>.<time>.<signature>"."""
+    return _signer(secret).sign(f"{part}.{request_id}").decode()
+
+
 def make_token(secret: str, shown: Shown) -> str:
-    return tokens.serializer(secret, PURPOSE).dumps(
-        {"u": shown.user_id, "c": shown.child_id, "s": shown.surface, "r": shown.request_id,
-         "m": shown.model_version, "g": shown.stage, "i": list(shown.item_ids)})
+    return sign_showing(secret, slate_part(shown), shown.request_id)
 
 
 def _whole(value: Any) -> bool:
@@ -74,21 +94,25 @@ def read_token(secret: str, token: Any) -> Shown:
     if not isinstance(token, str) or len(token) > 2000:
         raise BadSlate("not a slate token")
     try:
-        data = tokens.serializer(secret, PURPOSE).loads(token, max_age=MAX_AGE)
+        value = _signer(secret).unsign(token, max_age=MAX_AGE).decode()
+        part, request_id = value.split(".")
+        data = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except BadSignature:  # SignatureExpired included
         raise BadSlate("altered or expired") from None
+    except ValueError:  # signed by us, so never in practice: not two parts, not JSON
+        raise BadSlate("not a slate") from None
     if not isinstance(data, dict):
         raise BadSlate("not a slate")
     items, child = data.get("i"), data.get("c")
     if not (_whole(data.get("u")) and (child is None or _whole(child))
             and data.get("s") in CLIENT_SURFACES
-            and isinstance(data.get("r"), str) and REQUEST_ID.fullmatch(data["r"])
+            and REQUEST_ID.fullmatch(request_id)
             and isinstance(data.get("m"), str) and MODEL_VERSION.fullmatch(data["m"])
             and (data.get("g") is None or isinstance(data.get("g"), str))
             and isinstance(items, list) and len(items) <= MAX_ITEMS
             and all(_whole(i) for i in items)):
         raise BadSlate("not a slate")
-    return Shown(data["u"], child, data["s"], data["r"], data["m"], data.get("g"),
+    return Shown(data["u"], child, data["s"], request_id, data["m"], data.get("g"),
                  tuple(items))
 
 

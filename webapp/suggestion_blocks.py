@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
@@ -54,7 +54,9 @@ SIZES = {Surface.CHILD_PAGE.value: 6, Surface.PRODUCT_LIST.value: 4,
 class _Kept:
     html: str
     expires: float
-    shown: impressions.Shown | None  # None: an empty list, nothing to report
+    #: The list's part of its slate tokens (`impressions.slate_part`); None: an empty list,
+    #: nothing to report.
+    slate_part: str | None
 
 
 _blocks: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
@@ -116,14 +118,15 @@ def _render(child: Child, user: User, surface: str, k: int, locale: str,
     marks = Slate(surface, REQUEST_MARK, slate.model_version, child.id)
     html = render_template("suggestions/_block.html", child=child, slate=slate,
                            surface=surface, rs=marks, slate_token=TOKEN_MARK)
-    return _Kept(html, now + BLOCK_TTL, shown)
+    return _Kept(html, now + BLOCK_TTL,
+                 impressions.slate_part(shown) if shown is not None else None)
 
 
 def _show(kept: _Kept) -> Markup:
-    if kept.shown is None:
+    if kept.slate_part is None:
         return Markup(kept.html)  # nosec: rendered by our autoescaping template
     request_id = tracking.new_request_id()
-    shown = replace(kept.shown, request_id=request_id)
-    token = impressions.make_token(current_app.config["SECRET_KEY"], shown)
+    token = impressions.sign_showing(current_app.config["SECRET_KEY"], kept.slate_part,
+                                     request_id)
     html = kept.html.replace(REQUEST_MARK, request_id).replace(TOKEN_MARK, token)
     return Markup(html)  # nosec: our template's output; the marks become URL-safe text

@@ -266,3 +266,22 @@ def test_the_scheduler_job_logs_every_waiting_batch_in_rounds(client, app, login
         (0, request_id), (1, request_id), (2, request_id)]
     scheduler.impressions_job(app)
     assert len(logged(session)) == 3
+
+
+@pytest.mark.parametrize("value", ["no-dot", "a.b.c", "!!!.0123456789abcdef",
+                                   "eyJ1IjoxfQ.0123456789abcdef0123456789abcdef"])
+def test_a_token_we_signed_that_is_not_a_slate_is_refused(value):
+    """Signed with the right key but not a slate part and a request id (or not the fields a
+    slate has): refused as not a slate, never a 500."""
+    token = impressions._signer("secret").sign(value).decode()
+    with pytest.raises(impressions.BadSlate, match="not a slate"):
+        impressions.read_token("secret", token)
+
+
+def test_a_slate_token_round_trips_and_is_bound_to_the_key():
+    shown = impressions.Shown(7, 3, "child_page", "0123456789abcdef0123456789abcdef", "none",
+                              "month:4", (11, 12, 13))
+    token = impressions.make_token("secret", shown)
+    assert impressions.read_token("secret", token) == shown
+    with pytest.raises(impressions.BadSlate, match="altered"):
+        impressions.read_token("other", token)
