@@ -116,9 +116,12 @@ def test_the_clubs_page_shows_chinese_names(client, session, make_family, login_
     parent, child = make_family(birth_date=date(2026, 9, 3))
     parent.locale = "zh_CN"
     clubs.join_birth_club(session, parent, child)
+    clubs.ensure_topic_groups(session)
     session.commit()
     login_as(parent)
-    assert "2026年9月宝宝" in client.get("/clubs").get_data(as_text=True)
+    page = client.get("/clubs").get_data(as_text=True)
+    assert "2026年9月宝宝" in page and "睡眠" in page and "小睡、夜觉" in page
+    assert "Sleep" not in page
 
 
 def test_a_birth_club_is_made_once_per_month(session):

@@ -25,6 +25,7 @@ from community import clubs, moderation, posts
 from community.models import BIRTH, Club, ClubPost
 from diary import families
 from diary.errors import DiaryError, NotFound
+from diary.locales import reading_locale
 from diary.photos import check_upload, process_upload
 from webapp import community_glue
 from webapp.blueprints.clubs.forms import CommentForm, PostForm, ReportForm
@@ -50,14 +51,15 @@ def month_club_name(month: date) -> str:
 def club_name(club: Club) -> str:
     if club.kind == BIRTH and club.month is not None:
         return month_club_name(club.month)
-    return club.name_zh if current_locale().startswith("zh") and club.name_zh else club.name_en
+    zh = reading_locale(current_locale()) == "zh_CN"
+    return club.name_zh if zh and club.name_zh else club.name_en
 
 
 @bp.app_template_global()
 def club_about(club: Club) -> str:
     if club.kind == BIRTH:
         return gettext("Parents whose babies are due or born this month.")
-    zh = current_locale().startswith("zh")
+    zh = reading_locale(current_locale()) == "zh_CN"
     return club.description_zh if zh and club.description_zh else club.description_en
 
 
