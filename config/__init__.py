@@ -120,6 +120,13 @@ class Config:
                                                   "120 per minute;3000 per hour")
     #: The shop's order-line endpoint (`POST /api/shop/order-lines`), per client address.
     SHOP_API_RATE_LIMIT: str = os.environ.get("SHOP_API_RATE_LIMIT", "120 per minute")
+    #: Birth clubs (per account): posts and comments, then likes and reports; and the most
+    #: posts and comments one person writes in 24 hours, counted in the database.
+    CLUB_POST_RATE_LIMIT: str = os.environ.get("CLUB_POST_RATE_LIMIT",
+                                               "5 per minute;30 per hour")
+    CLUB_ACTION_RATE_LIMIT: str = os.environ.get("CLUB_ACTION_RATE_LIMIT",
+                                                 "30 per minute;300 per hour")
+    CLUB_DAILY_POST_CAP: int = int(os.environ.get("CLUB_DAILY_POST_CAP", "40"))
     #: Invitations a family may send per (UTC) day, counted in the database.
     INVITATIONS_PER_FAMILY_PER_DAY: int = int(os.environ.get("INVITATIONS_PER_FAMILY_PER_DAY",
                                                              "10"))

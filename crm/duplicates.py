@@ -100,6 +100,8 @@ KINDS: dict[str, str] = {
     "sessions": N_("Sign-ins (ended)"),
     "account_emails": N_("Account emails (the old account's history)"),
     "data_exports": N_("Data downloads (the old account's history)"),
+    "club_activity": N_("Birth-club posts, comments, likes and memberships (they stay with "
+                        "the old account, under its display name)"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -132,6 +134,18 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("content_items", "submitted_by_id"): "staff only: parents edit no content",
     ("content_publications", "published_by_id"): "staff only: parents publish nothing",
     ("content_versions", "created_by_id"): "staff only: parents edit no content",
+    # Birth clubs (community): what a parent wrote stays under the name they wrote it with.
+    ("club_members", "user_id"): "club_activity",
+    ("club_posts", "author_id"): "club_activity",
+    ("club_comments", "author_id"): "club_activity",
+    ("club_likes", "user_id"): "club_activity",
+    ("club_reports", "reporter_id"): "club_activity",
+    ("club_bans", "user_id"): "club_activity",
+    ("clubs", "created_by_id"): "staff only: staff make topic groups",
+    ("club_reports", "resolved_by_id"): "staff only: moderators settle reports",
+    ("club_bans", "created_by_id"): "staff only: moderators ban",
+    ("club_moderators", "user_id"): "staff only: moderators are staff",
+    ("club_blocked_words", "created_by_id"): "staff only: staff edit the word filter",
 }
 #: Staff roles that merge accounts (analysts look, they do not change customers' data).
 MERGERS = (StaffRole.SERVICE.value, StaffRole.ADMIN.value)

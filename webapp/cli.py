@@ -106,6 +106,10 @@ def demo_load() -> None:
     with session.begin():  # saved segments and a campaign with results, on those scores
         click.echo(crm_demo.load(session, utcnow()).summary())
     _analysis_demo()
+    from community import demo as clubs_demo
+
+    with session.begin():  # the main demo parent's birth club, its posts and its moderator
+        click.echo(clubs_demo.load(session, photo_store(), utcnow()).summary())
 
 
 def _analysis_demo() -> None:

@@ -24,6 +24,7 @@ class StaffRole(str, enum.Enum):
     REVIEWER = "reviewer"  # approves content before it is published
     ANALYST = "analyst"
     SERVICE = "service"  # customer service: finds customers, reads their story, adds notes
+    MODERATOR = "moderator"  # birth clubs: the queue of the clubs they are assigned to
     ADMIN = "admin"
 
 

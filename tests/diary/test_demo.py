@@ -238,3 +238,38 @@ def test_the_demo_staff_find_a_parent_by_the_phone_they_give(loaded):
         found = search.find(loaded.session, typed)
         assert [(r.user.email, r.hits[0].field) for r in found.results] == \
             [("demo.expecting@example.com", "phone")], typed
+
+
+def test_the_birth_club_demo_has_posts_a_reported_one_and_its_moderator(loaded):
+    """`flask demo load` then fills the main demo parent's birth club (community.demo); run
+    last in this module and rolled back, so the other tests see the diary demo alone."""
+    from community import clubs, moderation, posts
+    from community import demo as clubs_demo
+    from community.models import ClubPost
+
+    session = loaded.session
+    session.rollback()
+    outer = session.begin()
+    try:
+        made = clubs_demo.load(session, loaded.store, datetime.now(UTC))
+        assert made.created and "moderator@example.com" in made.summary()
+        emma = accounts.find_user_by_email(session, "demo.newborn@example.com")
+        moderator = accounts.authenticate(session, "moderator@example.com", demo.DEMO_PASSWORD)
+        assert moderator is not None and moderator.staff_role == "moderator"
+        [club] = [c for c in clubs.my_clubs(session, emma) if c.kind == "birth"]
+        assert club.month == _children(session, "demo.newborn@example.com")[0].birth_date \
+            .replace(day=1)
+        assert moderation.moderated_club_ids(session, moderator) == [club.id]
+        feed = posts.feed(session, emma, club)
+        assert len(feed.posts) == 4 and sum(feed.likes.values()) == 6
+        assert sum(feed.comments.values()) == 4
+        assert {p.author.email for p in feed.posts} >= {"demo.twins@example.com",
+                                                        "demo.expecting@example.com"}
+        assert any(p.photo_key for p in feed.posts)
+        [item] = moderation.queue(session, moderator)
+        assert item.reports and "微信" in item.post.body
+        again = clubs_demo.load(session, loaded.store, datetime.now(UTC))
+        assert not again.created
+        assert session.query(ClubPost).count() == 4
+    finally:
+        outer.rollback()

@@ -108,6 +108,8 @@ def world(client, session, make_family, login_as, app):
     message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
     campaign = marketing.create(session, marketer, marketing.CampaignInput(
         "Hello", segment.id, "once", message.key, ["inbox"], 0.1, "visit", 7), utcnow())
+    admin = accounts.create_staff(session, f"a-{secrets.token_hex(3)}@example.com",
+                                  PASSWORD, "admin", "Admin")
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
@@ -143,6 +145,9 @@ def world(client, session, make_family, login_as, app):
         "studio.campaigns.new": (marketer, "/studio/campaigns/new"),
         "studio.campaigns.edit": (marketer, f"/studio/campaigns/{campaign.id}/edit"),
         "studio.customers.index": (service, "/studio/customers"),
+        "studio.clubs.words": (admin, "/studio/clubs/words"),
+        "studio.clubs.groups": (admin, "/studio/clubs/groups"),
+        "studio.clubs.moderators": (admin, "/studio/clubs/moderators"),
     }
 
 

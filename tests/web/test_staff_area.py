@@ -20,7 +20,8 @@ from tests.web.test_studio import make_item, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 
-ROLES = ("visitor", "parent", "analyst", "marketer", "reviewer", "admin", "service")
+ROLES = ("visitor", "parent", "analyst", "marketer", "reviewer", "admin", "service",
+         "moderator")
 
 #: Every staff URL (and the public content images): its methods, its endpoint, and what each
 #: role gets on GET and on an empty POST (without following redirects), in the order of ROLES;
@@ -28,141 +29,158 @@ ROLES = ("visitor", "parent", "analyst", "marketer", "reviewer", "admin", "servi
 #: before the pages moved into the nested blueprints: the move changed none of them.
 STAFF = {
     "/content-images/<key>/<any(full, thumb):size>":
-        ("GET,HEAD", "library.content_image", "404 404 404 404 404 404 404", "- - - - - - -"),
+        ("GET,HEAD", "library.content_image", "404 404 404 404 404 404 404 404", "- - - - - - - -"),
     "/studio":
-        ("GET,HEAD", "studio.content.index", "302 404 302 200 200 200 302", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.index", "302 404 302 200 200 200 302 302", "- - - - - - - -"),
     "/studio/<int:item_id>/edit":
-        ("GET,HEAD,POST", "studio.content.edit", "302 404 403 200 200 200 403", "302 404 403 400 400 400 403"),
+        ("GET,HEAD,POST", "studio.content.edit", "302 404 403 200 200 200 403 403", "302 404 403 400 400 400 403 403"),
     "/studio/<int:item_id>/versions":
-        ("GET,HEAD", "studio.content.versions", "302 404 403 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.versions", "302 404 403 200 200 200 403 403", "- - - - - - - -"),
     "/studio/<int:item_id>/versions/<int:number>":
-        ("GET,HEAD", "studio.content.version_diff", "302 404 403 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.version_diff", "302 404 403 200 200 200 403 403", "- - - - - - - -"),
     "/studio/<int:item_id>/versions/<int:number>/revert":
-        ("GET,HEAD,POST", "studio.content.revert", "302 404 403 405 405 405 403", "302 404 403 302 302 302 403"),
+        ("GET,HEAD,POST", "studio.content.revert", "302 404 403 405 405 405 403 403", "302 404 403 302 302 302 403 403"),
     "/studio/<int:item_id>/workflow/<any(submit, publish, publish_now, schedule, "
      "reject, archive, restore):action>":
-        ("GET,HEAD,POST", "studio.content.act", "302 404 403 405 405 405 403", "302 404 403 302 400 400 403"),
+        ("GET,HEAD,POST", "studio.content.act", "302 404 403 405 405 405 403 403", "302 404 403 302 400 400 403 403"),
     "/studio/audit":
-        ("GET,HEAD", "studio.audit.index", "302 404 403 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.audit.index", "302 404 403 403 403 200 403 403", "- - - - - - - -"),
     "/studio/suggestions":
-        ("GET,HEAD", "studio.reco.index", "302 404 200 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.reco.index", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/value":
-        ("GET,HEAD", "studio.crm_value.value_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_value.value_page", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/due":
-        ("GET,HEAD", "studio.crm_value.due_page", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_value.due_page", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/due/status":
-        ("POST", "studio.crm_value.due_status", "- - - - - - -", "302 404 400 400 403 400 403"),
+        ("POST", "studio.crm_value.due_status", "- - - - - - - -", "302 404 400 400 403 400 403 403"),
     "/studio/crm/cohorts":
-        ("GET,HEAD", "studio.crm_analysis.cohorts_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_analysis.cohorts_page", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/churn":
-        ("GET,HEAD", "studio.crm_analysis.churn_page", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_analysis.churn_page", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/churn/win-back":
-        ("POST", "studio.crm_analysis.win_back", "- - - - - - -", "302 404 400 400 403 400 403"),
+        ("POST", "studio.crm_analysis.win_back", "- - - - - - - -", "302 404 400 400 403 400 403 403"),
     "/studio/crm/response":
-        ("GET,HEAD", "studio.crm_analysis.response_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_analysis.response_page", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/reports":
-        ("GET,HEAD", "studio.crm_analysis.reports_page", "302 404 200 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_analysis.reports_page", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/reports/export.csv":
-        ("GET,HEAD", "studio.crm_analysis.reports_export", "302 404 200 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.crm_analysis.reports_export", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/crm/reports/save":
-        ("POST", "studio.crm_analysis.reports_save", "- - - - - - -", "302 404 400 403 403 400 403"),
+        ("POST", "studio.crm_analysis.reports_save", "- - - - - - - -", "302 404 400 403 403 400 403 403"),
     "/studio/crm/reports/<int:report_id>/delete":
-        ("POST", "studio.crm_analysis.reports_delete", "- - - - - - -", "302 404 303 403 403 303 403"),
+        ("POST", "studio.crm_analysis.reports_delete", "- - - - - - - -", "302 404 303 403 403 303 403 403"),
     "/studio/crm/reports/<int:report_id>/weekly":
-        ("POST", "studio.crm_analysis.reports_weekly", "- - - - - - -", "302 404 400 403 403 400 403"),
+        ("POST", "studio.crm_analysis.reports_weekly", "- - - - - - - -", "302 404 400 403 403 400 403 403"),
     "/studio/audit/export.csv":
-        ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.audit.export", "302 404 403 403 403 200 403 403", "- - - - - - - -"),
     "/studio/customers":
-        ("GET,HEAD,POST", "studio.customers.index", "302 404 200 403 403 200 200", "302 404 200 403 403 200 200"),
+        ("GET,HEAD,POST", "studio.customers.index", "302 404 200 403 403 200 200 403", "302 404 200 403 403 200 200 403"),
     "/studio/customers/<int:user_id>":
-        ("GET,HEAD", "studio.customers.show", "302 404 200 403 403 200 200", "- - - - - - -"),
+        ("GET,HEAD", "studio.customers.show", "302 404 200 403 403 200 200 403", "- - - - - - - -"),
     "/studio/customers/<int:user_id>/notes":
-        ("POST", "studio.customers.add_note", "- - - - - - -", "302 404 400 403 403 400 400"),
+        ("POST", "studio.customers.add_note", "- - - - - - - -", "302 404 400 403 403 400 400 403"),
     "/studio/customers/duplicates":
-        ("GET,HEAD", "studio.customers.duplicates_list", "302 404 200 403 403 200 200", "- - - - - - -"),
+        ("GET,HEAD", "studio.customers.duplicates_list", "302 404 200 403 403 200 200 403", "- - - - - - - -"),
     "/studio/customers/merge/<int:survivor_id>/<int:merged_id>":
-        ("GET,HEAD", "studio.customers.merge", "302 404 200 403 403 200 200", "- - - - - - -"),
+        ("GET,HEAD", "studio.customers.merge", "302 404 200 403 403 200 200 403", "- - - - - - - -"),
     "/studio/customers/merge/<int:survivor_id>/<int:merged_id>/confirm":
-        ("POST", "studio.customers.merge_confirm", "- - - - - - -", "302 404 403 403 403 303 303"),
+        ("POST", "studio.customers.merge_confirm", "- - - - - - - -", "302 404 403 403 403 303 303 403"),
     "/studio/customers/merges/<int:merge_id>":
-        ("GET,HEAD", "studio.customers.merge_record", "302 404 404 403 403 404 404", "- - - - - - -"),
+        ("GET,HEAD", "studio.customers.merge_record", "302 404 404 403 403 404 404 403", "- - - - - - - -"),
     "/studio/coverage":
-        ("GET,HEAD", "studio.content.coverage_page", "302 404 200 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.coverage_page", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
     "/studio/families":
-        ("GET,HEAD,POST", "studio.families.index", "302 404 200 200 200 200 403", "302 404 200 200 200 200 403"),
+        ("GET,HEAD,POST", "studio.families.index", "302 404 200 200 200 200 403 403", "302 404 200 200 200 200 403 403"),
     "/studio/families/members/<int:user_id>":
-        ("GET,HEAD", "studio.families.member", "302 404 200 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.families.member", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
     "/studio/images/<key>/<any(full, thumb):size>":
-        ("GET,HEAD", "studio.content.staff_image", "302 404 403 404 404 404 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.staff_image", "302 404 403 404 404 404 403 403", "- - - - - - - -"),
     "/studio/journeys":
-        ("GET,HEAD", "studio.journeys.index", "302 404 200 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.journeys.index", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
     "/studio/journeys/<int:journey_id>":
-        ("GET,HEAD", "studio.journeys.detail", "302 404 200 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.journeys.detail", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
     "/studio/journeys/<int:journey_id>/<any(pause, resume):action>":
-        ("POST", "studio.journeys.set_status", "- - - - - - -", "302 404 403 302 302 302 403"),
+        ("POST", "studio.journeys.set_status", "- - - - - - - -", "302 404 403 302 302 302 403 403"),
     "/studio/journeys/<int:journey_id>/settings":
-        ("POST", "studio.journeys.settings", "- - - - - - -", "302 404 403 400 400 400 403"),
+        ("POST", "studio.journeys.settings", "- - - - - - - -", "302 404 403 400 400 400 403 403"),
     "/studio/journeys/<int:journey_id>/stages":
-        ("POST", "studio.journeys.stage_add", "- - - - - - -", "302 404 403 400 400 400 403"),
+        ("POST", "studio.journeys.stage_add", "- - - - - - - -", "302 404 403 400 400 400 403 403"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>":
-        ("POST", "studio.journeys.stage_update", "- - - - - - -", "302 404 403 400 400 400 403"),
+        ("POST", "studio.journeys.stage_update", "- - - - - - - -", "302 404 403 400 400 400 403 403"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/remove":
-        ("POST", "studio.journeys.stage_remove", "- - - - - - -", "302 404 403 302 302 302 403"),
+        ("POST", "studio.journeys.stage_remove", "- - - - - - - -", "302 404 403 302 302 302 403 403"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps":
-        ("POST", "studio.journeys.step_add", "- - - - - - -", "302 404 403 400 400 400 403"),
+        ("POST", "studio.journeys.step_add", "- - - - - - - -", "302 404 403 400 400 400 403 403"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>":
-        ("POST", "studio.journeys.step_update", "- - - - - - -", "302 404 403 400 400 400 403"),
+        ("POST", "studio.journeys.step_update", "- - - - - - - -", "302 404 403 400 400 400 403 403"),
     "/studio/journeys/<int:journey_id>/stages/<int:stage_id>/steps/<int:index>/remove":
-        ("POST", "studio.journeys.step_remove", "- - - - - - -", "302 404 403 302 302 302 403"),
+        ("POST", "studio.journeys.step_remove", "- - - - - - - -", "302 404 403 302 302 302 403 403"),
     "/studio/journeys/new":
-        ("GET,HEAD,POST", "studio.journeys.new", "302 404 403 200 200 200 403", "302 404 403 400 400 400 403"),
+        ("GET,HEAD,POST", "studio.journeys.new", "302 404 403 200 200 200 403 403", "302 404 403 400 400 400 403 403"),
     "/studio/new/<kind>":
-        ("GET,HEAD,POST", "studio.content.new", "302 404 403 200 200 200 403", "302 404 403 400 400 400 403"),
+        ("GET,HEAD,POST", "studio.content.new", "302 404 403 200 200 200 403 403", "302 404 403 400 400 400 403 403"),
     "/studio/outbox":
-        ("GET,HEAD", "studio.outbox.index", "302 404 403 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.outbox.index", "302 404 403 200 403 200 403 403", "- - - - - - - -"),
     "/studio/outbox/deliveries/<int:delivery_id>/retry":
-        ("POST", "studio.outbox.retry", "- - - - - - -", "302 404 403 302 403 302 403"),
+        ("POST", "studio.outbox.retry", "- - - - - - - -", "302 404 403 302 403 302 403 403"),
     "/studio/packs":
-        ("GET,HEAD", "studio.content.packs_page", "302 404 403 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.packs_page", "302 404 403 200 200 200 403 403", "- - - - - - - -"),
     "/studio/packs/export":
-        ("POST", "studio.content.export_pack", "- - - - - - -", "302 404 403 200 200 200 403"),
+        ("POST", "studio.content.export_pack", "- - - - - - - -", "302 404 403 200 200 200 403 403"),
     "/studio/packs/import":
-        ("GET,HEAD,POST", "studio.content.import_pack", "302 404 403 403 405 405 403", "302 404 403 403 400 400 403"),
+        ("GET,HEAD,POST", "studio.content.import_pack", "302 404 403 403 405 405 403 403", "302 404 403 403 400 400 403 403"),
     "/studio/preview":
-        ("POST", "studio.content.preview", "- - - - - - -", "302 404 403 200 200 200 403"),
+        ("POST", "studio.content.preview", "- - - - - - - -", "302 404 403 200 200 200 403 403"),
     "/studio/preview-as-family":
-        ("GET,HEAD", "studio.content.family_preview", "302 404 403 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.content.family_preview", "302 404 403 200 200 200 403 403", "- - - - - - - -"),
     # segments and campaigns: marketers and analysts (campaign changes: marketers)
     "/studio/segments":
-        ("GET,HEAD", "studio.segments.index", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.segments.index", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/segments/new":
-        ("GET,HEAD,POST", "studio.segments.new", "302 404 200 200 403 200 403", "302 404 400 400 403 400 403"),
+        ("GET,HEAD,POST", "studio.segments.new", "302 404 200 200 403 200 403 403", "302 404 400 400 403 400 403 403"),
     "/studio/segments/builder":
-        ("POST", "studio.segments.rebuild", "- - - - - - -", "302 404 200 200 403 200 403"),
+        ("POST", "studio.segments.rebuild", "- - - - - - - -", "302 404 200 200 403 200 403 403"),
     "/studio/segments/count":
-        ("GET,HEAD", "studio.segments.live_count", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.segments.live_count", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/segments/<int:segment_id>":
-        ("GET,HEAD,POST", "studio.segments.edit", "302 404 200 200 403 200 403", "302 404 400 400 403 400 403"),
+        ("GET,HEAD,POST", "studio.segments.edit", "302 404 200 200 403 200 403 403", "302 404 400 400 403 400 403 403"),
     "/studio/segments/<int:segment_id>/count":
-        ("GET,HEAD", "studio.segments.saved_count", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.segments.saved_count", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/segments/<int:segment_id>/members":
-        ("GET,HEAD", "studio.segments.members", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.segments.members", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/segments/<int:segment_id>/export.csv":
-        ("GET,HEAD", "studio.segments.export", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.segments.export", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/segments/<int:segment_id>/delete":
-        ("POST", "studio.segments.delete", "- - - - - - -", "302 404 303 303 403 303 403"),
+        ("POST", "studio.segments.delete", "- - - - - - - -", "302 404 303 303 403 303 403 403"),
     "/studio/campaigns":
-        ("GET,HEAD", "studio.campaigns.index", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.campaigns.index", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/campaigns/new":
-        ("GET,HEAD,POST", "studio.campaigns.new", "302 404 403 200 403 200 403", "302 404 403 400 403 400 403"),
+        ("GET,HEAD,POST", "studio.campaigns.new", "302 404 403 200 403 200 403 403", "302 404 403 400 403 400 403 403"),
     "/studio/campaigns/<int:campaign_id>":
-        ("GET,HEAD", "studio.campaigns.detail", "302 404 200 200 403 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.campaigns.detail", "302 404 200 200 403 200 403 403", "- - - - - - - -"),
     "/studio/campaigns/<int:campaign_id>/edit":
-        ("GET,HEAD,POST", "studio.campaigns.edit", "302 404 403 200 403 200 403", "302 404 403 400 403 400 403"),
+        ("GET,HEAD,POST", "studio.campaigns.edit", "302 404 403 200 403 200 403 403", "302 404 403 400 403 400 403 403"),
     "/studio/campaigns/<int:campaign_id>/<any(start, pause):action>":
-        ("POST", "studio.campaigns.set_status", "- - - - - - -", "302 404 403 303 403 303 403"),
+        ("POST", "studio.campaigns.set_status", "- - - - - - - -", "302 404 403 303 403 303 403 403"),
+    # birth clubs: moderators (their clubs; admins all); groups and moderators: admins
+    "/studio/clubs/queue":
+        ("GET,HEAD", "studio.clubs.queue", "302 404 403 403 403 200 403 200", "- - - - - - - -"),
+    "/studio/clubs/<any(posts, comments):kind>/<int:item_id>/<any(hide, restore):action>":
+        ("POST", "studio.clubs.decide", "- - - - - - - -", "302 404 403 403 403 404 403 404"),
+    "/studio/clubs/<any(posts, comments):kind>/<int:item_id>/ban":
+        ("POST", "studio.clubs.ban", "- - - - - - - -", "302 404 403 403 403 400 403 400"),
+    "/studio/clubs/words":
+        ("GET,HEAD,POST", "studio.clubs.words", "302 404 403 403 403 200 403 200", "302 404 403 403 403 400 403 400"),
+    "/studio/clubs/words/<int:word_id>/delete":
+        ("POST", "studio.clubs.delete_word", "- - - - - - - -", "302 404 403 403 403 404 403 404"),
+    "/studio/clubs/groups":
+        ("GET,HEAD,POST", "studio.clubs.groups", "302 404 403 403 403 200 403 403", "302 404 403 403 403 400 403 403"),
+    "/studio/clubs/moderators":
+        ("GET,HEAD,POST", "studio.clubs.moderators", "302 404 403 403 403 200 403 403", "302 404 403 403 403 400 403 403"),
+    "/studio/clubs/moderators/<int:assignment_id>/remove":
+        ("POST", "studio.clubs.unassign", "- - - - - - - -", "302 404 403 403 403 404 403 403"),
     "/studio/journeys/<int:journey_id>/results":
-        ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200 403", "- - - - - - -"),
+        ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -178,7 +196,8 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
-                                                "campaigns", "customers", "crm_analysis"}
+                                                "campaigns", "customers", "crm_analysis",
+                                                "clubs"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -228,7 +247,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
                   "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
-                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1}
+                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
+                  "word_id": 2**31 - 1, "assignment_id": 2**31 - 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
@@ -239,6 +259,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
             if rule.rule.endswith(("<any(pause, resume):action>",
                                    "<any(start, pause):action>")):
                 args["action"] = "pause"
+            if rule.rule.startswith("/studio/clubs/<any"):  # a post nobody moderates
+                args.update(kind="posts", item_id=2**31 - 1, action="hide")
             url = rule.build(args)[1]
             for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
                 if method not in rule.methods:

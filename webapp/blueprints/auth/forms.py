@@ -50,6 +50,10 @@ class ParentFieldsMixin:
 
 
 class RegisterForm(ParentFieldsMixin, ChildForm):
+    join_birth_club = BooleanField(_l("Join the birth club for my baby's month: talk with "
+                                      "parents due or born the same month (only your display "
+                                      "name is shown)."))
+
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.timezone.choices = timezone_choices()

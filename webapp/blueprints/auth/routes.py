@@ -22,6 +22,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
+from community import clubs
 from diary import accounts, invitations, registration
 from diary.errors import DiaryError
 from diary.policy import PRIVACY_POLICY_VERSION
@@ -72,6 +73,8 @@ def register() -> Any:
                                             PRIVACY_POLICY_VERSION)
                 if done is not None:
                     journeys.start(s, done.child, utcnow())  # type: ignore[arg-type]
+                    if form.join_birth_club.data and done.child is not None:
+                        clubs.join_birth_club(s, done.user, done.child)
         except DiaryError as error:
             apply_error(form, error, RegisterForm.CHILD_FIELD_MAP)
         else:

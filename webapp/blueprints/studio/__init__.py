@@ -24,6 +24,10 @@
                       /studio/crm/churn     the churn-risk list and its win-back button
                                             (analysts, marketers)
 
+    studio.clubs      /studio/clubs/…       birth clubs: the moderation queue, bans, the word
+                                            filter (moderators, for their clubs), topic
+                                            groups and moderator assignment (admins)
+
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they
 are served by the library (`library.content_image`).
@@ -38,9 +42,13 @@ MARKETING = ("marketer", "analyst")
 #: service. Merging two accounts changes customers' data: customer service (and admins).
 CUSTOMER_STAFF = ("analyst", "service")
 MERGERS = ("service",)
+#: Birth clubs: moderators see the queue of the clubs they are assigned to (admins: all).
+MODERATORS = ("moderator",)
 
 
 def home_endpoint(role: str | None) -> str:
     """Where a staff member's studio starts: the content list for those who edit content,
     the customers for analysts and customer service."""
+    if role in MODERATORS:
+        return "studio.clubs.queue"
     return "studio.customers.index" if role in CUSTOMER_STAFF else "studio.content.index"

@@ -9,6 +9,7 @@ from flask_login import current_user
 from webapp.blueprints.studio import EDITORS
 from webapp.blueprints.studio.audit.routes import bp as audit
 from webapp.blueprints.studio.campaigns.routes import bp as campaigns
+from webapp.blueprints.studio.clubs.routes import bp as clubs
 from webapp.blueprints.studio.content.forms import KIND_NAMES
 from webapp.blueprints.studio.content.routes import bp as content
 from webapp.blueprints.studio.crm_analysis.routes import bp as crm_analysis
@@ -32,6 +33,7 @@ bp.register_blueprint(segments, url_prefix="/segments")
 bp.register_blueprint(campaigns, url_prefix="/campaigns")
 bp.register_blueprint(customers, url_prefix="/customers")
 bp.register_blueprint(crm_analysis, url_prefix="/crm")
+bp.register_blueprint(clubs, url_prefix="/clubs")
 
 
 @bp.context_processor

@@ -26,6 +26,7 @@ WHAT_NAMES = {
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "service": _l("Customer service"),
+                    "moderator": _l("Club moderator"),
                     "admin": _l("Administrator")}
 SEARCH_NAMES = {"member_no": _l("searched by member number"),
                 "email": _l("searched by email"), "phone": _l("searched by phone"),

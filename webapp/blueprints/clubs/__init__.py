@@ -1,0 +1,1 @@
+"""Birth clubs and topic groups for parents: /clubs (see `community`)."""

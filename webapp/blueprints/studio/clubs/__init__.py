@@ -1,0 +1,1 @@
+"""Birth-club moderation in the studio: /studio/clubs/…"""

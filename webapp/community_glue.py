@@ -1,0 +1,17 @@
+"""Where the web layer joins the community package to its siblings (care, rewards), which
+never import each other.
+
+`post_published(session, post)` is called, in the transaction that publishes it, the first
+time a club post is published: at once when the word filter lets it through, or when a
+moderator lets a held post through (`ClubPost.published_at` is set once, so it is called
+once per post). Rewards can give points for posts here.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from community.models import ClubPost
+
+
+def post_published(session: Session, post: ClubPost) -> None:
+    """A club post was published for the first time (nothing is wired here yet)."""
