@@ -2,7 +2,7 @@
 word filter and the moderation log (community.models); the shipped topic groups
 
 Revision ID: 0009c
-Revises: 0008a
+Revises: 0008b
 Create Date: 2026-12-06 21:30:00
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import db
 
 revision = '0009c'
-down_revision = '0008a'
+down_revision = '0008b'
 branch_labels = None
 depends_on = None
 
