@@ -48,6 +48,7 @@ CHANNELS: dict[str, str] = {
     "in_person": N_("In person"),
     "note": N_("Internal note"),
     "inbox": N_("Site inbox"),  # pushes only
+    "ticket": N_("Help ticket"),  # care.tickets: events of a question or complaint
 }
 NOTE_CHANNELS = ("phone", "email", "chat", "sms", "in_person", "note")
 DIRECTIONS: dict[str, str] = {
@@ -83,6 +84,7 @@ ACCOUNT_EMAIL_NAMES: dict[str, str] = {
     "address_changed": N_("Address changed"),
     "invitation": N_("Invitation to a family"),
     "family_owner": N_("Now owns a family's book"),
+    "ticket_reply": N_("Reply to a help ticket"),
 }
 STAFF_NOTE = "staff_note"
 SUBJECT_MAX = 120
