@@ -184,8 +184,7 @@ def delete() -> Any:
         try:
             with transaction() as s:
                 accounts.require_password(current_user, form.current_password.data or "")
-                reco_privacy.forget(s, current_user)
-                keys = privacy.delete_account(s, current_user)
+                keys = data_export.delete_account(s, current_user)
         except DiaryError as error:
             apply_error(form, error)
         else:
