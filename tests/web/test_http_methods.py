@@ -143,6 +143,8 @@ def world(client, session, make_family, login_as, app):
         "studio.campaigns.new": (marketer, "/studio/campaigns/new"),
         "studio.campaigns.edit": (marketer, f"/studio/campaigns/{campaign.id}/edit"),
         "studio.customers.index": (service, "/studio/customers"),
+        "tickets.new": (parent, "/help/ask?from=/help"),
+        "studio.tickets.canned": (service, "/studio/tickets/canned"),
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from care import sla, tickets
 from clock import utcnow
 from crm import segments
 from journeys import authoring as journey_authoring
@@ -163,6 +164,29 @@ STAFF = {
         ("POST", "studio.campaigns.set_status", "- - - - - - -", "302 404 403 303 403 303 403"),
     "/studio/journeys/<int:journey_id>/results":
         ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200 403", "- - - - - - -"),
+    # tickets: customer service (and admins)
+    "/studio/tickets":
+        ("GET,HEAD", "studio.tickets.index", "302 404 403 403 403 200 200", "- - - - - - -"),
+    "/studio/tickets/<int:ticket_id>":
+        ("GET,HEAD", "studio.tickets.show", "302 404 403 403 403 200 200", "- - - - - - -"),
+    "/studio/tickets/<int:ticket_id>/reply":
+        ("POST", "studio.tickets.reply", "- - - - - - -", "302 404 403 403 403 400 400"),
+    "/studio/tickets/<int:ticket_id>/note":
+        ("POST", "studio.tickets.note", "- - - - - - -", "302 404 403 403 403 400 400"),
+    "/studio/tickets/<int:ticket_id>/status":
+        ("POST", "studio.tickets.status", "- - - - - - -", "302 404 403 403 403 400 400"),
+    "/studio/tickets/<int:ticket_id>/assign":
+        ("POST", "studio.tickets.assign", "- - - - - - -", "302 404 403 403 403 400 400"),
+    "/studio/tickets/<int:ticket_id>/privacy/<any(export, delete):action>":
+        ("POST", "studio.tickets.privacy", "- - - - - - -", "302 404 403 403 403 400 400"),
+    "/studio/tickets/<int:ticket_id>/attachments/<int:attachment_id>/<any(full, thumb):size>":
+        ("GET,HEAD", "studio.tickets.attachment", "302 404 403 403 403 404 404", "- - - - - - -"),
+    "/studio/tickets/report":
+        ("GET,HEAD", "studio.tickets.report", "302 404 403 403 403 200 200", "- - - - - - -"),
+    "/studio/tickets/canned":
+        ("GET,HEAD,POST", "studio.tickets.canned", "302 404 403 403 403 200 200", "302 404 403 403 403 400 400"),
+    "/studio/tickets/canned/<int:reply_id>/delete":
+        ("POST", "studio.tickets.canned_delete", "- - - - - - -", "302 404 403 403 403 404 404"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -178,7 +202,8 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
-                                                "campaigns", "customers", "crm_analysis"}
+                                                "campaigns", "customers", "crm_analysis",
+                                                "tickets"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -204,6 +229,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
     delivery = Delivery(user_id=parent.id, item_key="article:x", channel="email",
                         occurrence="staff-area-test", status="dead", attempts=6)
     session.add(delivery)
+    ticket = tickets.open_ticket(session, parent, tickets.TicketInput(
+        "question", "normal", "Naps", "How long?"), sla.Policy())
     session.commit()
     people = {"visitor": None, "parent": parent}
     people.update({role: make_staff(session, role) for role in ROLES[2:]})
@@ -228,7 +255,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
                   "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
-                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1}
+                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
+                  "ticket_id": ticket.id, "attachment_id": 2**31 - 1, "reply_id": 2**31 - 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
@@ -239,6 +267,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
             if rule.rule.endswith(("<any(pause, resume):action>",
                                    "<any(start, pause):action>")):
                 args["action"] = "pause"
+            if rule.rule.endswith("<any(export, delete):action>"):
+                args["action"] = "export"
             url = rule.build(args)[1]
             for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
                 if method not in rule.methods:
