@@ -299,8 +299,10 @@ def _staff_only(staff: User) -> None:
 
 
 def staff_reply(session: Session, staff: User, ticket: Ticket, body: str,
-                status: str = "waiting", now: datetime | None = None) -> TicketMessage:
-    """A reply the parent sees (and is emailed about). The first one keeps the promise."""
+                status: str = "waiting", now: datetime | None = None,
+                notify: bool = True) -> TicketMessage:
+    """A reply the parent sees (and is emailed about, unless `notify` is False: demo
+    history). The first one keeps the promise."""
     now = now or utcnow()
     _staff_only(staff)
     text = _text(body, BODY_MAX, "body")
@@ -311,7 +313,7 @@ def staff_reply(session: Session, staff: User, ticket: Ticket, body: str,
     _event(session, ticket, "staff_reply", now, staff, direction="outbound", outcome="informed",
            body=text, message_id=message.id)
     customer = session.get(User, ticket.user_id)
-    if customer is not None and customer.is_active:
+    if notify and customer is not None and customer.is_active:
         account_mail.queue(session, account_mail.TICKET_REPLY, customer.email, user=customer,
                            locale=customer.locale, ticket_id=ticket.id,
                            message_id=message.id)

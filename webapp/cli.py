@@ -106,6 +106,12 @@ def demo_load() -> None:
     with session.begin():  # saved segments and a campaign with results, on those scores
         click.echo(crm_demo.load(session, utcnow()).summary())
     _analysis_demo()
+    from care import demo as care_demo
+    from webapp.tickets import policy_from
+
+    with session.begin():  # questions and complaints: an answered one and the SLA board
+        made = care_demo.load(session, policy_from(current_app.config), utcnow())
+    click.echo(f"Tickets: {made} new.")
 
 
 def _analysis_demo() -> None:

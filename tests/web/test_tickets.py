@@ -550,3 +550,36 @@ def test_deleting_the_account_on_the_account_page_removes_ticket_photos(
     assert client.post("/account/delete", data={"current_password": "correct horse battery",
                                                 "confirm": "y"}).status_code == 302
     assert not app.extensions["photo_store"].path(key, "full").exists()
+
+
+# --- demo data -------------------------------------------------------------------------------
+
+def test_demo_tickets_fill_the_board_once(client, session, make_family, login_as, app):
+    from care import demo
+    from webapp.tickets import policy_from
+
+    service = make_staff(session, "service")
+    service.email = demo.SERVICE_EMAIL
+    parents = {email: make_family(email=email)[0] for email in (
+        demo.MAIN_PARENT, "demo.expecting@example.com", "demo.preterm@example.com",
+        "demo.twins@example.com")}
+    session.commit()
+    policy = policy_from(app.config)
+    now = datetime(2026, 11, 23, 4, tzinfo=UTC)
+    assert demo.load(session, policy, now) == 9
+    assert demo.load(session, policy, now) == 0  # nothing twice
+    session.commit()
+    statuses = [t.status for t in session.scalars(select(Ticket))]
+    assert {s: statuses.count(s) for s in set(statuses)} == {
+        "new": 2, "in_progress": 2, "waiting": 2, "resolved": 3}
+    main = session.scalar(select(Ticket).where(Ticket.user_id == parents[demo.MAIN_PARENT].id))
+    assert [(m.author_kind, m.staff_id) for m in main.messages] == [
+        ("customer", None), ("staff", service.id), ("customer", None)]
+    rows = tickets.queue(session, tickets.Filters(status="open"), policy, now)
+    assert [r.ticket.subject for r in rows if r.clock.breached and
+            r.ticket.first_responded_at is None] == ["Wipes pack arrived torn"]
+    assert [r.ticket.subject for r in rows if r.clock.near] == ["成长曲线显示不对"]
+    assert len(tickets.canned_replies(session)) == 3
+    login_as(service)
+    page = client.get("/studio/tickets").get_data(as_text=True)
+    assert "Promise broken" in page and "Due soon" in page
