@@ -192,6 +192,8 @@ class Contact:
     campaign: str | None = None
     author: User | None = None
     author_member_no: str | None = None
+    #: A recorded contact's origin (`ContactEvent.source_kind`: "staff_note", "ticket" …).
+    origin: str = ""
 
 
 def _sources(user_id: int) -> Any:
@@ -247,7 +249,7 @@ def _notes(session: Session, ids: list[int]) -> dict[tuple[str, int], Contact]:
         at=e.occurred_at, source=NOTE, source_id=e.id, department=e.department,
         channel=e.channel, direction=e.direction, outcome=e.outcome, subject=e.subject,
         body=e.body, author=authors.get(e.author_id) if e.author_id else None,
-        author_member_no=e.author_member_no) for e in events}
+        author_member_no=e.author_member_no, origin=e.source_kind) for e in events}
 
 
 def _deliveries(session: Session, ids: list[int], locale: str

@@ -454,6 +454,7 @@ def test_the_customer_360_lists_the_tickets(client, session, make_family, login_
     page = client.get(f"/studio/customers/{user.id}").get_data(as_text=True)
     assert f'href="/studio/tickets/{ticket.id}">#{ticket.id} Sleep question</a>' in page
     assert "How long should a nap be?" in page  # the opening, in the contact history
+    assert "a former staff member" not in page  # the customer wrote it, not staff
     login_as(make_staff(session, "analyst"))
     page = client.get(f"/studio/customers/{user.id}").get_data(as_text=True)
     assert f"#{ticket.id} Sleep question" in page
