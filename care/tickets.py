@@ -202,6 +202,8 @@ def open_ticket(session: Session, user: User, data: TicketInput, policy: sla.Pol
     category = _choice(data.category, CATEGORIES, "category")
     severity = _choice(data.severity, SEVERITIES, "severity")
     subject = _text(data.subject, SUBJECT_MAX, "subject")
+    if "\n" in subject or "\t" in subject:  # it becomes an email's subject line
+        raise ValidationError(N_("This text has characters that cannot be stored."), "subject")
     body = _text(data.body, BODY_MAX, "body")
     child_id = None
     if data.child_id:

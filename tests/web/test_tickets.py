@@ -138,7 +138,8 @@ def test_bad_choices_are_refused(client, session, make_family, login_as):
     _, other_child = make_family()
     login_as(user)
     for field, value in (("category", "refund-now"), ("severity", "apocalyptic"),
-                         ("child_id", str(other_child.id))):
+                         ("child_id", str(other_child.id)),
+                         ("subject", "Hi\nBcc: everyone@example.com")):
         data = {"category": "question", "severity": "normal", "subject": "s", "body": "b",
                 field: value}
         assert client.post("/help/ask", data=data).status_code == 400, field
@@ -584,3 +585,33 @@ def test_demo_tickets_fill_the_board_once(client, session, make_family, login_as
     login_as(service)
     page = client.get("/studio/tickets").get_data(as_text=True)
     assert "Promise broken" in page and "Due soon" in page
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("TICKET_BUSINESS_HOURS", "9 to 5"), ("TICKET_BUSINESS_HOURS", "18:00-09:00"),
+    ("TICKET_TIMEZONE", "Mars/Olympus"), ("TICKET_BUSINESS_DAYS", ""),
+    ("TICKET_HOLIDAYS", "2026-13-01"), ("TICKET_FIRST_RESPONSE_HOURS_BY_CATEGORY", "privacy")])
+def test_a_bad_promise_setting_stops_the_app_at_start(session_factory, tmp_path, setting,
+                                                      value):
+    from webapp import create_app
+
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - ValueError or ZoneInfo's
+        create_app("testing", SESSION_FACTORY=session_factory, UPLOAD_DIR=tmp_path,
+                   **{setting: value})
+    assert isinstance(raised.value, (ValueError, LookupError))
+
+
+def test_the_promise_follows_the_settings(app, session, make_family):
+    from webapp.tickets import policy_from
+
+    settings = dict(app.config, TICKET_FIRST_RESPONSE_HOURS="8",
+                    TICKET_FIRST_RESPONSE_HOURS_BY_CATEGORY="privacy=72",
+                    TICKET_BUSINESS_HOURS="10:00-16:00", TICKET_BUSINESS_DAYS="0-5",
+                    TICKET_TIMEZONE="Europe/London", TICKET_HOLIDAYS="2026-11-24")
+    policy = policy_from(settings)
+    assert (policy.hours_for("question"), policy.hours_for("privacy")) == (8.0, 72.0)
+    user, _ = make_family()
+    ticket = open_direct(session, user, now=datetime(2026, 11, 23, 15, tzinfo=UTC),
+                         policy=policy)
+    # Monday 15:00 London: 1 h, Tuesday a holiday, Wednesday 6 h, Thursday 1 h → 11:00
+    assert ticket.first_response_due_at == datetime(2026, 11, 26, 11, tzinfo=UTC)

@@ -36,6 +36,13 @@ from .forms import ReplyForm, TicketForm
 
 bp = Blueprint("tickets", __name__)
 
+
+@bp.record_once
+def _check_policy(state: Any) -> None:
+    """The promise's settings (TICKET_*) are read when the app is made: a typo in the
+    opening hours or a time zone stops the start, not the first parent's question."""
+    state.app.extensions["ticket_policy"] = web_tickets.policy_from(state.app.config)
+
 MAX_BODY = 1024 * 1024  # an emailed reply's JSON
 
 
