@@ -615,3 +615,19 @@ def test_the_promise_follows_the_settings(app, session, make_family):
                          policy=policy)
     # Monday 15:00 London: 1 h, Tuesday a holiday, Wednesday 6 h, Thursday 1 h → 11:00
     assert ticket.first_response_due_at == datetime(2026, 11, 26, 11, tzinfo=UTC)
+
+
+def test_inbound_integration_keys_from_the_command_line(runner, session):
+    made = runner.invoke(args=["care", "inbound-integration", "create", "mailgun"])
+    assert made.exit_code == 0, made.output
+    key = made.output.splitlines()[1]
+    assert key.startswith("bjmail_")
+    assert tickets.integration_for_key(session, key) is not None
+    again = runner.invoke(args=["care", "inbound-integration", "create", "mailgun"])
+    assert again.exit_code == 1 and "already an integration" in again.output
+    assert runner.invoke(args=["care", "inbound-integration", "revoke", "mailgun"]
+                         ).exit_code == 0
+    session.expire_all()
+    assert tickets.integration_for_key(session, key) is None
+    assert runner.invoke(args=["care", "inbound-integration", "revoke", "mailgun"]
+                         ).exit_code == 1
