@@ -131,6 +131,30 @@ class Config:
     INVITATIONS_PER_FAMILY_PER_DAY: int = int(os.environ.get("INVITATIONS_PER_FAMILY_PER_DAY",
                                                              "10"))
 
+    #: Questions and complaints (care.tickets): the first-response promise in business hours
+    #: (per category: "privacy=72,complaint=8"), the team's opening hours, working weekdays
+    #: (Monday = 0), time zone and holidays ("2026-10-01,2026-10-02"), when a ticket counts
+    #: as near its due time, and who gets escalated tickets (a staff member's email; unset:
+    #: they are only marked escalated).
+    TICKET_FIRST_RESPONSE_HOURS: float = float(os.environ.get("TICKET_FIRST_RESPONSE_HOURS",
+                                                              "24"))
+    TICKET_FIRST_RESPONSE_HOURS_BY_CATEGORY: str = os.environ.get(
+        "TICKET_FIRST_RESPONSE_HOURS_BY_CATEGORY", "")
+    TICKET_BUSINESS_HOURS: str = os.environ.get("TICKET_BUSINESS_HOURS", "09:00-18:00")
+    TICKET_BUSINESS_DAYS: str = os.environ.get("TICKET_BUSINESS_DAYS", "0-4")
+    TICKET_TIMEZONE: str = os.environ.get("TICKET_TIMEZONE",
+                                          os.environ.get("TIMEZONE", "Asia/Shanghai"))
+    TICKET_HOLIDAYS: str = os.environ.get("TICKET_HOLIDAYS", "")
+    TICKET_NEAR_BREACH_HOURS: float = float(os.environ.get("TICKET_NEAR_BREACH_HOURS", "4"))
+    TICKET_ESCALATION_LEAD: str = os.environ.get("TICKET_ESCALATION_LEAD", "")
+    #: Replies to ticket emails go to reply+<signed token>@TICKET_REPLY_DOMAIN; the mail
+    #: provider posts them to `POST /api/care/inbound-email` with an integration's key.
+    TICKET_REPLY_DOMAIN: str = os.environ.get("TICKET_REPLY_DOMAIN", "reply.babyjourney.example")
+    TICKET_REPLY_MAX_AGE: int = 90 * 24 * 60 * 60
+    TICKET_RATE_LIMIT: str = os.environ.get("TICKET_RATE_LIMIT", "10 per hour;30 per day")
+    TICKET_INBOUND_RATE_LIMIT: str = os.environ.get("TICKET_INBOUND_RATE_LIMIT",
+                                                    "120 per minute")
+
     TIMELINE_PAGE_SIZE: int = 30
 
     #: Content: edits to live items wait for a reviewer; when False, marketers publish too.

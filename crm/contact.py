@@ -48,6 +48,7 @@ CHANNELS: dict[str, str] = {
     "in_person": N_("In person"),
     "note": N_("Internal note"),
     "inbox": N_("Site inbox"),  # pushes only
+    "ticket": N_("Help ticket"),  # care.tickets: events of a question or complaint
 }
 NOTE_CHANNELS = ("phone", "email", "chat", "sms", "in_person", "note")
 DIRECTIONS: dict[str, str] = {
@@ -83,6 +84,7 @@ ACCOUNT_EMAIL_NAMES: dict[str, str] = {
     "address_changed": N_("Address changed"),
     "invitation": N_("Invitation to a family"),
     "family_owner": N_("Now owns a family's book"),
+    "ticket_reply": N_("Reply to a help ticket"),
 }
 STAFF_NOTE = "staff_note"
 SUBJECT_MAX = 120
@@ -190,6 +192,8 @@ class Contact:
     campaign: str | None = None
     author: User | None = None
     author_member_no: str | None = None
+    #: A recorded contact's origin (`ContactEvent.source_kind`: "staff_note", "ticket" …).
+    origin: str = ""
 
 
 def _sources(user_id: int) -> Any:
@@ -245,7 +249,7 @@ def _notes(session: Session, ids: list[int]) -> dict[tuple[str, int], Contact]:
         at=e.occurred_at, source=NOTE, source_id=e.id, department=e.department,
         channel=e.channel, direction=e.direction, outcome=e.outcome, subject=e.subject,
         body=e.body, author=authors.get(e.author_id) if e.author_id else None,
-        author_member_no=e.author_member_no) for e in events}
+        author_member_no=e.author_member_no, origin=e.source_kind) for e in events}
 
 
 def _deliveries(session: Session, ids: list[int], locale: str

@@ -38,6 +38,7 @@ class Message:
     subject: str
     template: str  # emails/<template>.txt and .html
     context: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()  # e.g. Reply-To
 
 
 #: (session, row) → the message, or None when there is nothing to send any more (the
@@ -167,6 +168,29 @@ def _crm_report(session: Session, row: AccountEmail) -> Message | None:
 EMAIL_REPORT_ROWS = 50
 
 
+@renders(queue.TICKET_REPLY)
+def _ticket_reply(session: Session, row: AccountEmail) -> Message | None:
+    """Staff answered a ticket: the answer, a signed link that opens the ticket, and a
+    Reply-To address whose signed token threads an emailed answer onto it."""
+    from care.models import Ticket, TicketMessage
+    from webapp import tickets
+
+    user = _user(session, row)
+    ticket = session.get(Ticket, row.payload.get("ticket_id")) \
+        if isinstance(row.payload.get("ticket_id"), int) else None
+    reply = session.get(TicketMessage, row.payload.get("message_id")) \
+        if isinstance(row.payload.get("message_id"), int) else None
+    if user is None or ticket is None or ticket.user_id != user.id or reply is None \
+            or reply.ticket_id != ticket.id or reply.internal or user.email != row.to_address:
+        return None
+    token = tickets.reply_token(ticket.id, user)
+    return Message(gettext("Re: %(subject)s [#%(number)d]", subject=ticket.subject,
+                           number=ticket.id), "ticket_reply", {
+        "name": user.display_name, "subject": ticket.subject, "number": ticket.id,
+        "reply": reply.body, "link": site_url_for("tickets.by_link", token=token)},
+        headers=(("Reply-To", tickets.reply_address(token)),))
+
+
 def render(session: Session, row: AccountEmail) -> Email | None:
     renderer = RENDERERS.get(row.kind)
     if renderer is None:
@@ -178,7 +202,8 @@ def render(session: Session, row: AccountEmail) -> Email | None:
         return Email(to=row.to_address, subject=message.subject,
                      text=render_template(f"emails/{message.template}.txt", **message.context),
                      html=render_template(f"emails/{message.template}.html",
-                                          **message.context))
+                                          **message.context),
+                     headers=message.headers)
 
 
 def send(open_session: Callable[[], Any], mailer: Any, ids: list[int]) -> dict[str, int]:

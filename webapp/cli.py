@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(digests_cli)
     app.cli.add_command(reco_cli)
     app.cli.add_command(crm_cli)
+    app.cli.add_command(care_cli)
 
 
 @click.group("db", cls=AppGroup, help="Database migrations (Alembic).")
@@ -110,6 +111,12 @@ def demo_load() -> None:
 
     with session.begin():  # the main demo parent's birth club, its posts and its moderator
         click.echo(clubs_demo.load(session, photo_store(), utcnow()).summary())
+    from care import demo as care_demo
+    from webapp.tickets import policy_from
+
+    with session.begin():  # questions and complaints: an answered one and the SLA board
+        made = care_demo.load(session, policy_from(current_app.config), utcnow())
+    click.echo(f"Tickets: {made} new.")
 
 
 def _analysis_demo() -> None:
@@ -702,3 +709,49 @@ def crm_clv_validate(as_json: bool) -> None:
                            f"{row['published']:12.4f} {row['relative_error']:11.5f}")
     if not result["within_1_percent"]:
         raise SystemExit(1)
+
+
+@click.group("care", cls=AppGroup, help="Questions and complaints (tickets).")
+def care_cli() -> None:
+    pass
+
+
+@care_cli.group("inbound-integration",
+                help="Keys of the mail provider that posts emailed replies to tickets.")
+def care_inbound_integration() -> None:
+    pass
+
+
+@care_inbound_integration.command("create", help="Make an integration and print its key "
+                                                 "once (only a hash of it is stored).")
+@click.argument("name")
+def care_inbound_integration_create(name: str) -> None:
+    from care import tickets
+    from diary.errors import DiaryError
+    from webapp.database import get_session
+
+    session = get_session()
+    try:
+        with session.begin():
+            integration, key = tickets.create_integration(session, name)
+    except DiaryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Integration {integration.name} created. Its key, shown only this once:")
+    click.echo(key)
+    click.echo("Send it as 'Authorization: Bearer <key>' to POST /api/care/inbound-email.")
+
+
+@care_inbound_integration.command("revoke", help="Stop accepting an integration's key.")
+@click.argument("name")
+def care_inbound_integration_revoke(name: str) -> None:
+    from care import tickets
+    from diary.errors import DiaryError
+    from webapp.database import get_session
+
+    session = get_session()
+    try:
+        with session.begin():
+            tickets.revoke_integration(session, name)
+    except DiaryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Integration {name} revoked.")

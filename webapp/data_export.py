@@ -15,8 +15,10 @@ import tempfile
 from typing import Any
 
 from flask import Flask, current_app, send_file
+from sqlalchemy.orm import Session
 
 import care.privacy
+import care.tickets
 import community.privacy
 import content.privacy
 import crm.privacy
@@ -26,6 +28,7 @@ import rewards.privacy
 from clock import utcnow
 from diary import privacy
 from diary.models import User
+from recommender import privacy as reco_privacy
 from webapp.database import get_session, transaction
 from webapp.services import photo_store
 
@@ -80,3 +83,13 @@ def send_export(user: User, claim_id: int) -> Any:
     response.content_length = os.fstat(handle.fileno()).st_size
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def delete_account(session: Session, user: User) -> list[str]:
+    """Delete a parent's account, as the account page does and as customer service does for
+    a privacy request (`privacy.delete_account`, the recommender's log forgotten first).
+    Returns the stored photo keys (diary, club post and ticket photos) to delete once committed."""
+    ticket_keys = care.tickets.attachment_keys(session, user)
+    reco_privacy.forget(session, user)
+    club_keys = community.privacy.forget(session, user)  # posts, their photos, comments…
+    return club_keys + privacy.delete_account(session, user) + ticket_keys

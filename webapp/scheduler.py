@@ -146,6 +146,19 @@ def crm_report_mail_job(app: Flask) -> None:
         log.info("crm: %d weekly report emails queued for %s", stats.queued, stats.week)
 
 
+def ticket_escalation_job(app: Flask) -> None:
+    """Every few minutes: escalate tickets past their first-response promise, each exactly
+    once (the ticket's `escalated_at` decides), to TICKET_ESCALATION_LEAD when set."""
+    from care import tickets
+    from webapp.tickets import escalation_lead
+
+    with _factory(app)() as session, session.begin():
+        done = tickets.escalate_breached(session, utcnow(),
+                                         escalation_lead(session, app.config))
+    if done:
+        log.info("care: %d tickets escalated", len(done))
+
+
 def housekeeping_job(app: Flask) -> None:
     """Daily: forget ended sign-in sessions."""
     with _factory(app)() as session, session.begin():
@@ -184,6 +197,7 @@ JOBS: tuple[Job, ...] = (
     Job("reco-retrain", reco_retrain_job, {"hours": 24}),
     Job("crm-scores", crm_scores_job, {"hours": 24}),
     Job("crm-report-mail", crm_report_mail_job, {"hours": 6}),
+    Job("ticket-escalation", ticket_escalation_job, {"minutes": 5}),
 )
 
 

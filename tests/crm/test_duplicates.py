@@ -102,6 +102,9 @@ def pair(session, make_family):
     contact.add_note(session, new, service, contact.NoteInput(
         department="service", channel="phone", direction="inbound", outcome="resolved",
         subject="Asked about sizes"))
+    from care import sla, tickets  # a question asked from the newer account moves too
+    tickets.open_ticket(session, new, tickets.TicketInput(
+        "question", "normal", "Sizes?", "Which size after 6 kg?"), sla.Policy())
     accounts.record_consent(session, new, Consent.MARKETING, True, "account", "2026-11")
     invitations.invite(session, new_child.family, new, "grandma@example.com", "viewer",
                        "grandparent")
@@ -168,8 +171,8 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
     plan = duplicates.plan(session, old.id, new.id)
     assert plan.counts() == {
         "memberships": 1, "children": 1, "entries": 2, "consents": 4, "deliveries": 1,
-        "email_clicks": 1, "campaign_sends": 1, "interactions": 2, "contact_events": 1,
-        "email_preferences": 1, "invitations": 1}
+        "email_clicks": 1, "campaign_sends": 1, "interactions": 2, "contact_events": 2,
+        "email_preferences": 1, "invitations": 1, "tickets": 1}
     assert plan.kept() == {
         "deliveries": 1, "inbox_messages": 1, "campaign_sends": 1, "saved_items": 1,
         "memberships_joined": 1, "customer_scores": 1, "sessions": 1,

@@ -148,6 +148,8 @@ def world(client, session, make_family, login_as, app):
         "studio.clubs.words": (admin, "/studio/clubs/words"),
         "studio.clubs.groups": (admin, "/studio/clubs/groups"),
         "studio.clubs.moderators": (admin, "/studio/clubs/moderators"),
+        "tickets.new": (parent, "/help/ask?from=/help"),
+        "studio.tickets.canned": (service, "/studio/tickets/canned"),
     }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from care import sla, tickets
 from clock import utcnow
 from crm import segments
 from journeys import authoring as journey_authoring
@@ -181,6 +182,30 @@ STAFF = {
         ("POST", "studio.clubs.unassign", "- - - - - - - -", "302 404 403 403 403 404 403 403"),
     "/studio/journeys/<int:journey_id>/results":
         ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
+
+    # tickets: customer service (and admins)
+    "/studio/tickets":
+        ("GET,HEAD", "studio.tickets.index", "302 404 403 403 403 200 200 403", "- - - - - - - -"),
+    "/studio/tickets/<int:ticket_id>":
+        ("GET,HEAD", "studio.tickets.show", "302 404 403 403 403 200 200 403", "- - - - - - - -"),
+    "/studio/tickets/<int:ticket_id>/reply":
+        ("POST", "studio.tickets.reply", "- - - - - - - -", "302 404 403 403 403 400 400 403"),
+    "/studio/tickets/<int:ticket_id>/note":
+        ("POST", "studio.tickets.note", "- - - - - - - -", "302 404 403 403 403 400 400 403"),
+    "/studio/tickets/<int:ticket_id>/status":
+        ("POST", "studio.tickets.status", "- - - - - - - -", "302 404 403 403 403 400 400 403"),
+    "/studio/tickets/<int:ticket_id>/assign":
+        ("POST", "studio.tickets.assign", "- - - - - - - -", "302 404 403 403 403 400 400 403"),
+    "/studio/tickets/<int:ticket_id>/privacy/<any(export, delete):action>":
+        ("POST", "studio.tickets.privacy", "- - - - - - - -", "302 404 403 403 403 400 400 403"),
+    "/studio/tickets/<int:ticket_id>/attachments/<int:attachment_id>/<any(full, thumb):size>":
+        ("GET,HEAD", "studio.tickets.attachment", "302 404 403 403 403 404 404 403", "- - - - - - - -"),
+    "/studio/tickets/report":
+        ("GET,HEAD", "studio.tickets.report", "302 404 403 403 403 200 200 403", "- - - - - - - -"),
+    "/studio/tickets/canned":
+        ("GET,HEAD,POST", "studio.tickets.canned", "302 404 403 403 403 200 200 403", "302 404 403 403 403 400 400 403"),
+    "/studio/tickets/canned/<int:reply_id>/delete":
+        ("POST", "studio.tickets.canned_delete", "- - - - - - - -", "302 404 403 403 403 404 404 403"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -197,7 +222,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
                                                 "campaigns", "customers", "crm_analysis",
-                                                "clubs"}
+                                                "clubs", "tickets"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -223,6 +248,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
     delivery = Delivery(user_id=parent.id, item_key="article:x", channel="email",
                         occurrence="staff-area-test", status="dead", attempts=6)
     session.add(delivery)
+    ticket = tickets.open_ticket(session, parent, tickets.TicketInput(
+        "question", "normal", "Naps", "How long?"), sla.Policy())
     session.commit()
     people = {"visitor": None, "parent": parent}
     people.update({role: make_staff(session, role) for role in ROLES[2:]})
@@ -248,7 +275,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
                   "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
-                  "word_id": 2**31 - 1, "assignment_id": 2**31 - 1}
+                  "word_id": 2**31 - 1, "assignment_id": 2**31 - 1,
+                  "ticket_id": ticket.id, "attachment_id": 2**31 - 1, "reply_id": 2**31 - 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
@@ -261,6 +289,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                 args["action"] = "pause"
             if rule.rule.startswith("/studio/clubs/<any"):  # a post nobody moderates
                 args.update(kind="posts", item_id=2**31 - 1, action="hide")
+            if rule.rule.endswith("<any(export, delete):action>"):
+                args["action"] = "export"
             url = rule.build(args)[1]
             for answers, method in zip(got[rule.rule], ("GET", "POST"), strict=True):
                 if method not in rule.methods:

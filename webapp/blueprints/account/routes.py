@@ -8,7 +8,6 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
-from community import privacy as community_privacy
 from diary import accounts, privacy, sessions
 from diary.errors import DiaryError
 from diary.models import Consent
@@ -185,9 +184,7 @@ def delete() -> Any:
         try:
             with transaction() as s:
                 accounts.require_password(current_user, form.current_password.data or "")
-                reco_privacy.forget(s, current_user)
-                keys = community_privacy.forget(s, current_user)
-                keys += privacy.delete_account(s, current_user)
+                keys = data_export.delete_account(s, current_user)
         except DiaryError as error:
             apply_error(form, error)
         else:

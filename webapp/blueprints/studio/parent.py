@@ -20,6 +20,7 @@ from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
 from webapp.blueprints.studio.reco.routes import bp as reco
 from webapp.blueprints.studio.segments.routes import bp as segments
+from webapp.blueprints.studio.tickets.routes import bp as tickets
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 bp.register_blueprint(content)
@@ -34,6 +35,7 @@ bp.register_blueprint(campaigns, url_prefix="/campaigns")
 bp.register_blueprint(customers, url_prefix="/customers")
 bp.register_blueprint(crm_analysis, url_prefix="/crm")
 bp.register_blueprint(clubs, url_prefix="/clubs")
+bp.register_blueprint(tickets, url_prefix="/tickets")
 
 
 @bp.context_processor

@@ -23,6 +23,9 @@ WHAT_NAMES = {
     "customer_duplicates": _l("Possible duplicate customers"),
     "customer_merge": _l("Customer merge"),
     "crm_churn": _l("Churn risk"),
+    "ticket_queue": _l("Ticket queue"),
+    "ticket_view": _l("Ticket"),
+    "ticket_privacy": _l("Ticket: privacy request fulfilled"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "service": _l("Customer service"),
