@@ -100,6 +100,7 @@ KINDS: dict[str, str] = {
     "sessions": N_("Sign-ins (ended)"),
     "account_emails": N_("Account emails (the old account's history)"),
     "data_exports": N_("Data downloads (the old account's history)"),
+    "rewards": N_("Reward points and samples (they stay with the old account)"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -132,6 +133,11 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("content_items", "submitted_by_id"): "staff only: parents edit no content",
     ("content_publications", "published_by_id"): "staff only: parents publish nothing",
     ("content_versions", "created_by_id"): "staff only: parents edit no content",
+    # rewards sits above crm and is not moved: points and samples stay with the old account
+    ("reward_balances", "user_id"): "rewards",
+    ("reward_points", "user_id"): "rewards",
+    ("reward_redemptions", "user_id"): "rewards",
+    ("reward_redemptions", "handled_by_id"): "staff only: the service agent who handled it",
 }
 #: Staff roles that merge accounts (analysts look, they do not change customers' data).
 MERGERS = (StaffRole.SERVICE.value, StaffRole.ADMIN.value)

@@ -15,6 +15,7 @@ from diary.models import Consent
 from journeys import marketing, unsubscribe
 from journeys.models import Delivery
 from tests.conftest import PASSWORD
+from tests.rewards.test_catalogue import make_redemption
 from tests.web.helpers import entry_form
 from tests.web.test_email_pages import SECRET, queue_digest
 from tests.web.test_studio import make_item
@@ -108,6 +109,7 @@ def world(client, session, make_family, login_as, app):
     message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
     campaign = marketing.create(session, marketer, marketing.CampaignInput(
         "Hello", segment.id, "once", message.key, ["inbox"], 0.1, "visit", 7), utcnow())
+    sample = make_redemption(session, parent)[0]
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
@@ -143,6 +145,9 @@ def world(client, session, make_family, login_as, app):
         "studio.campaigns.new": (marketer, "/studio/campaigns/new"),
         "studio.campaigns.edit": (marketer, f"/studio/campaigns/{campaign.id}/edit"),
         "studio.customers.index": (service, "/studio/customers"),
+        "rewards.redeem": (parent, f"/rewards/samples/{sample.id}"),
+        "studio.rewards.new": (marketer, "/studio/rewards/new"),
+        "studio.rewards.edit": (marketer, f"/studio/rewards/{sample.id}/edit"),
     }
 
 

@@ -16,6 +16,7 @@ from crm import segments
 from journeys import authoring as journey_authoring
 from journeys import marketing
 from journeys.models import Delivery
+from tests.rewards.test_catalogue import make_redemption
 from tests.web.test_studio import make_item, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,6 +164,19 @@ STAFF = {
         ("POST", "studio.campaigns.set_status", "- - - - - - -", "302 404 403 303 403 303 403"),
     "/studio/journeys/<int:journey_id>/results":
         ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200 403", "- - - - - - -"),
+    # rewards: the catalogue (marketers), the redemptions (customer service)
+    "/studio/rewards":
+        ("GET,HEAD", "studio.rewards.index", "302 404 403 200 403 200 403", "- - - - - - -"),
+    "/studio/rewards/new":
+        ("GET,HEAD,POST", "studio.rewards.new", "302 404 403 200 403 200 403", "302 404 403 400 403 400 403"),
+    "/studio/rewards/<int:sample_id>/edit":
+        ("GET,HEAD,POST", "studio.rewards.edit", "302 404 403 200 403 200 403", "302 404 403 400 403 400 403"),
+    "/studio/rewards/redemptions":
+        ("GET,HEAD", "studio.rewards.redemptions", "302 404 403 403 403 200 200", "- - - - - - -"),
+    "/studio/rewards/redemptions/<int:redemption_id>/sent":
+        ("POST", "studio.rewards.mark_sent", "- - - - - - -", "302 404 403 403 403 302 302"),
+    "/studio/rewards/redemptions/<int:redemption_id>/cancel":
+        ("POST", "studio.rewards.cancel", "- - - - - - -", "302 404 403 403 403 302 302"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -178,7 +192,8 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
-                                                "campaigns", "customers", "crm_analysis"}
+                                                "campaigns", "customers", "crm_analysis",
+                                                "rewards"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -219,6 +234,7 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
         f"Campaign {role}", audiences[role].id, "once", message.key, ["inbox"], 0.0, "visit",
         7),
         utcnow()) for role in ROLES}
+    sample, redemption = make_redemption(session, parent)
     session.commit()
     got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in STAFF}
     for role in ROLES:
@@ -228,7 +244,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
                   "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
-                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1}
+                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
+                  "sample_id": sample.id, "redemption_id": redemption.id}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])

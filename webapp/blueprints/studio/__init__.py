@@ -23,6 +23,8 @@
                                             pivot reports (analysts)
                       /studio/crm/churn     the churn-risk list and its win-back button
                                             (analysts, marketers)
+    studio.rewards    /studio/rewards/…     the samples catalogue (marketers); redemptions
+                                            (customer service; recorded)
 
 Every view checks its roles with `webapp.security.staff_required` (parents get 404, other
 staff 403; admins pass every check). The public content images are not staff pages: they
