@@ -88,6 +88,7 @@ def redemptions() -> Any:
 
 
 def _act(redemption_id: int, action: str) -> Any:
+    catalogue.get_redemption(get_session(), redemption_id)  # 404 for an unknown one
     if ConfirmForm().validate_on_submit():
         try:
             with transaction() as tx:
