@@ -106,6 +106,10 @@ def demo_load() -> None:
     with session.begin():  # saved segments and a campaign with results, on those scores
         click.echo(crm_demo.load(session, utcnow()).summary())
     _analysis_demo()
+    from rewards import demo as rewards_demo
+
+    with session.begin():  # samples, the newborn's mother's points and a sample she asked for
+        click.echo(rewards_demo.load(session, utcnow()).summary())
 
 
 def _analysis_demo() -> None:
