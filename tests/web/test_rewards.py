@@ -348,3 +348,15 @@ class TestWithCsrf:
         assert response.status_code == 302
         session.expire_all()
         assert points.balance(session, parent) == 10
+
+
+def test_the_stylesheet_closes_every_block():
+    """An unclosed @media block (found under the segment styles) put every rule after it,
+    the points badge's too, inside a phone-only query: white text on desktop."""
+    from pathlib import Path
+    css = (Path(__file__).resolve().parents[2] / "webapp/static/css/app.css").read_text()
+    depth = 0
+    for number, line in enumerate(css.splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, number
+    assert depth == 0
