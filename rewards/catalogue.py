@@ -162,6 +162,9 @@ def redeem(session: Session, user: User, item_id: int, address: Address, request
     key = (request_key or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,32}", key):
         raise ValidationError(N_("Please start again from the sample's page."))
+    # The balance row locked first (PostgreSQL): a second press of Confirm racing the first
+    # waits here, then finds the redemption the first one made.
+    have = points._lock_balance(session, user.id, now)
     existing = session.scalar(select(Redemption).where(Redemption.user_id == user.id,
                                                        Redemption.request_key == key))
     if existing is not None:
@@ -170,7 +173,6 @@ def redeem(session: Session, user: User, item_id: int, address: Address, request
     item = session.get(RewardItem, item_id)
     if item is None or not item.active:
         raise NotFound()
-    have = points._lock_balance(session, user.id, now)
     cost = item.cost
     if not rowcount(session.execute(
             update(PointsBalance).where(PointsBalance.user_id == user.id,

@@ -222,3 +222,29 @@ def test_two_parents_taking_the_last_sample_at_once_one_gets_it(tmp_path):
     finally:
         engine.dispose()
         drop()
+
+
+def test_two_presses_of_confirm_at_once_redeem_once(tmp_path):
+    url, drop = migrated_database_url(tmp_path)
+    engine = db.make_engine(url)
+    factory = db.make_session_factory(db.writer_engine(engine))
+    try:
+        with factory() as s, s.begin():
+            user_id = _parent(s, 0).id
+            earn(s, s.get(accounts.User, user_id), 60)
+            item_id = sample(s, cost=30, stock=5).id
+        once, made = key(), []
+
+        def press() -> None:
+            with factory() as s, s.begin():
+                made.append(catalogue.redeem(s, s.get(accounts.User, user_id), item_id, HOME,
+                                             once, T0).id)
+
+        assert run_at_once(press, 2) == []
+        assert len(set(made)) == 1
+        with factory() as s:
+            assert points.balance(s, s.get(accounts.User, user_id)) == 30
+            assert s.get(RewardItem, item_id).stock == 4
+    finally:
+        engine.dispose()
+        drop()
