@@ -360,3 +360,23 @@ def test_the_stylesheet_closes_every_block():
         depth += line.count("{") - line.count("}")
         assert depth >= 0, number
     assert depth == 0
+
+
+def test_the_parent_routes_answer_each_method_as_they_should(client, session, make_family,
+                                                            login_as):
+    parent, _ = make_family()
+    item, made = make_redemption(session, parent)
+    session.commit()
+    assert client.get("/rewards").status_code == 302  # signed out: to the login
+    login_as(parent)
+    expected = {  # url: (GET, HEAD, POST)
+        "/rewards": (200, 200, 405),
+        f"/rewards/samples/{item.id}": (200, 200, 400),
+        f"/rewards/redemptions/{made.id}": (200, 200, 405),
+        f"/rewards/redemptions/{made.id}/cancel": (405, 405, 302),
+    }
+    for url, answers in expected.items():
+        got = tuple(client.open(url, method=m).status_code for m in ("GET", "HEAD", "POST"))
+        assert got == answers, url
+    for url in ("/rewards", f"/rewards/redemptions/{made.id}"):
+        assert client.put(url).status_code == 405
