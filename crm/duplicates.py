@@ -113,6 +113,7 @@ KINDS: dict[str, str] = {
     "data_exports": N_("Data downloads (the old account's history)"),
     "club_activity": N_("Birth-club posts, comments, likes and memberships (they stay with "
                         "the old account, under its display name)"),
+    "rewards": N_("Reward points and samples (they stay with the old account)"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -161,6 +162,11 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("care_tickets", "assignee_id"): "staff only: tickets are assigned to staff",
     ("care_ticket_messages", "staff_id"): "staff only: a parent's messages name no user",
     ("care_ticket_events", "staff_id"): "staff only: the staff member who acted",
+    # rewards sits above crm and is not moved: points and samples stay with the old account
+    ("reward_balances", "user_id"): "rewards",
+    ("reward_points", "user_id"): "rewards",
+    ("reward_redemptions", "user_id"): "rewards",
+    ("reward_redemptions", "handled_by_id"): "staff only: the service agent who handled it",
 }
 #: care's tickets, by table name: care sits above crm and is never imported here, yet a
 #: merged customer's questions and complaints must follow them to the surviving account.

@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.interactions.routes import bp as interactions
     from webapp.blueprints.library.routes import bp as library
     from webapp.blueprints.main.routes import bp as main
+    from webapp.blueprints.rewards.routes import bp as rewards
     from webapp.blueprints.shop.routes import bp as shop
     from webapp.blueprints.studio.parent import bp as studio  # every staff page: /studio/…
     from webapp.blueprints.suggestions.routes import bp as suggestions
@@ -85,6 +86,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
                       interactions, shop, studio, suggestions, clubs,
-                      tickets):
+                      tickets, rewards):
         app.register_blueprint(blueprint)
     cards.init_app(app)

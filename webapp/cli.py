@@ -117,6 +117,10 @@ def demo_load() -> None:
     with session.begin():  # questions and complaints: an answered one and the SLA board
         made = care_demo.load(session, policy_from(current_app.config), utcnow())
     click.echo(f"Tickets: {made} new.")
+    from rewards import demo as rewards_demo
+
+    with session.begin():  # samples, the newborn's mother's points and a sample she asked for
+        click.echo(rewards_demo.load(session, utcnow()).summary())
 
 
 def _analysis_demo() -> None:

@@ -15,6 +15,7 @@ from diary.models import Consent
 from journeys import marketing, unsubscribe
 from journeys.models import Delivery
 from tests.conftest import PASSWORD
+from tests.rewards.test_catalogue import make_redemption
 from tests.web.helpers import entry_form
 from tests.web.test_email_pages import SECRET, queue_digest
 from tests.web.test_studio import make_item
@@ -110,6 +111,7 @@ def world(client, session, make_family, login_as, app):
         "Hello", segment.id, "once", message.key, ["inbox"], 0.1, "visit", 7), utcnow())
     admin = accounts.create_staff(session, f"a-{secrets.token_hex(3)}@example.com",
                                   PASSWORD, "admin", "Admin")
+    sample = make_redemption(session, parent)[0]
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
@@ -150,6 +152,9 @@ def world(client, session, make_family, login_as, app):
         "studio.clubs.moderators": (admin, "/studio/clubs/moderators"),
         "tickets.new": (parent, "/help/ask?from=/help"),
         "studio.tickets.canned": (service, "/studio/tickets/canned"),
+        "rewards.redeem": (parent, f"/rewards/samples/{sample.id}"),
+        "studio.rewards.new": (marketer, "/studio/rewards/new"),
+        "studio.rewards.edit": (marketer, f"/studio/rewards/{sample.id}/edit"),
     }
 
 

@@ -17,6 +17,7 @@ from crm import segments
 from journeys import authoring as journey_authoring
 from journeys import marketing
 from journeys.models import Delivery
+from tests.rewards.test_catalogue import make_redemption
 from tests.web.test_studio import make_item, make_staff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -206,6 +207,19 @@ STAFF = {
         ("GET,HEAD,POST", "studio.tickets.canned", "302 404 403 403 403 200 200 403", "302 404 403 403 403 400 400 403"),
     "/studio/tickets/canned/<int:reply_id>/delete":
         ("POST", "studio.tickets.canned_delete", "- - - - - - - -", "302 404 403 403 403 404 404 403"),
+    # rewards: the catalogue (marketers), the redemptions (customer service)
+    "/studio/rewards":
+        ("GET,HEAD", "studio.rewards.index", "302 404 403 200 403 200 403 403", "- - - - - - - -"),
+    "/studio/rewards/new":
+        ("GET,HEAD,POST", "studio.rewards.new", "302 404 403 200 403 200 403 403", "302 404 403 400 403 400 403 403"),
+    "/studio/rewards/<int:sample_id>/edit":
+        ("GET,HEAD,POST", "studio.rewards.edit", "302 404 403 200 403 200 403 403", "302 404 403 400 403 400 403 403"),
+    "/studio/rewards/redemptions":
+        ("GET,HEAD", "studio.rewards.redemptions", "302 404 403 403 403 200 200 403", "- - - - - - - -"),
+    "/studio/rewards/redemptions/<int:redemption_id>/sent":
+        ("POST", "studio.rewards.mark_sent", "- - - - - - - -", "302 404 403 403 403 302 302 403"),
+    "/studio/rewards/redemptions/<int:redemption_id>/cancel":
+        ("POST", "studio.rewards.cancel", "- - - - - - - -", "302 404 403 403 403 302 302 403"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -222,7 +236,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
                                                 "campaigns", "customers", "crm_analysis",
-                                                "clubs", "tickets"}
+                                                "clubs", "tickets", "rewards"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -265,6 +279,7 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
         f"Campaign {role}", audiences[role].id, "once", message.key, ["inbox"], 0.0, "visit",
         7),
         utcnow()) for role in ROLES}
+    sample, redemption = make_redemption(session, parent)
     session.commit()
     got: dict[str, tuple[list[str], list[str]]] = {rule: ([], []) for rule in STAFF}
     for role in ROLES:
@@ -276,7 +291,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
                   "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
                   "word_id": 2**31 - 1, "assignment_id": 2**31 - 1,
-                  "ticket_id": ticket.id, "attachment_id": 2**31 - 1, "reply_id": 2**31 - 1}
+                  "ticket_id": ticket.id, "attachment_id": 2**31 - 1, "reply_id": 2**31 - 1,
+                  "sample_id": sample.id, "redemption_id": redemption.id}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])

@@ -13,6 +13,7 @@ from diary.errors import DiaryError
 from diary.models import Consent
 from diary.policy import PRIVACY_POLICY_VERSION
 from recommender import privacy as reco_privacy
+from rewards import points as reward_points
 from webapp import data_export
 from webapp.blueprints.account.forms import (
     ConsentForm,
@@ -43,7 +44,8 @@ def _page(**forms: Any) -> Any:
         password_form=forms.get("password_form") or PasswordChangeForm(),
         consent_history=list(reversed(user.consents)),
         devices=sessions.active(get_session(), user, utcnow()), describe_device=describe_device,
-        this_device=g.get("user_session"), confirm_form=ConfirmForm())
+        this_device=g.get("user_session"), confirm_form=ConfirmForm(),
+        points_balance=reward_points.balance(get_session(), user))
 
 
 @bp.route("", methods=["GET"])

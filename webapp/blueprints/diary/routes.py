@@ -35,7 +35,8 @@ from diary.formatting import render_note
 from diary.models import Child
 from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
-from webapp import fragments
+from rewards import points as reward_points
+from webapp import fragments, rewards_glue
 from webapp.blueprints.diary.forms import EntryForm, error_fields
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
@@ -63,7 +64,8 @@ def dashboard() -> Any:
     children = families.children_of(get_session(), current_user)
     if len(children) == 1:
         return redirect(url_for("diary.child_home", child_id=children[0].id))
-    return render_template("diary/dashboard.html", children=children)
+    return render_template("diary/dashboard.html", children=children,
+                           points_balance=reward_points.balance(get_session(), current_user))
 
 
 @bp.route("/children/<int:child_id>")
@@ -176,9 +178,13 @@ def new_entry(child_id: int) -> Any:
         form.occurred_date.data, form.occurred_time.data = now.date(), now.time().replace(
             second=0, microsecond=0)
     if form.validate_on_submit():
-        entry = _write_with_photos(form, kind, child, lambda tx, entry_input, saved:
-                                   entry_service.create_entry(tx, child, current_user,
-                                                              entry_input, saved))
+        def write(tx: Session, entry_input: EntryInput,
+                  saved: list[tuple[str, ProcessedPhoto]]) -> Any:
+            created = entry_service.create_entry(tx, child, current_user, entry_input, saved)
+            rewards_glue.entry_created(tx, current_user, created)
+            return created
+
+        entry = _write_with_photos(form, kind, child, write)
         if entry is not None:
             flash(gettext("Saved to %(name)s's book.", name=child.name), "success")
             return redirect(url_for("diary.show_entry", entry_id=entry.id))
@@ -234,6 +240,7 @@ def delete_entry(entry_id: int) -> Any:
     form = ConfirmForm()
     if form.validate_on_submit():
         with transaction() as tx:
+            rewards_glue.entries_deleting(tx, [entry])
             keys = entry_service.delete_entry(tx, entry)
         photo_store().delete(keys)
         flash(gettext("The entry is deleted."), "info")

@@ -11,6 +11,7 @@ from clock import utcnow
 from diary import families, growth_report
 from diary import milestones as milestone_service
 from diary.errors import DiaryError
+from webapp import rewards_glue
 from webapp.blueprints.growth import charts
 from webapp.blueprints.growth.forms import UntickForm
 from webapp.database import get_session, transaction
@@ -83,10 +84,13 @@ def toggle_milestone(child_id: int, milestone_id: str) -> Any:
         try:
             with transaction() as s:
                 if request.form.get("action") == "untick":
+                    doomed = milestone_service.untick_preview(s, child, milestone_id).entries
+                    rewards_glue.entries_deleting(s, [t.entry for t in doomed])
                     keys = milestone_service.untick(s, child, milestone_id)
                 else:
-                    milestone_service.tick(s, child, current_user, milestone_id, utcnow(),
-                                           current_locale())
+                    entry = milestone_service.tick(s, child, current_user, milestone_id,
+                                                   utcnow(), current_locale())
+                    rewards_glue.entry_created(s, current_user, entry)
         except milestone_service.ConfirmUntick:
             return redirect(url_for("growth.untick_milestone", child_id=child.id,
                                     milestone_id=milestone_id), 303)
@@ -116,6 +120,10 @@ def untick_milestone(child_id: int, milestone_id: str) -> Any:
         keep = form.choice.data == "keep_entry"
         try:
             with transaction() as tx:
+                if not keep:
+                    rewards_glue.entries_deleting(tx, [t.entry for t in milestone_service
+                                                       .untick_preview(tx, child,
+                                                                       milestone_id).entries])
                 keys = milestone_service.untick(tx, child, milestone_id, keep_entry=keep,
                                                 confirmed=form.seen.data)
         except milestone_service.ConfirmUntick as error:

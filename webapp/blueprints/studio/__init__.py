@@ -23,6 +23,8 @@
                                             pivot reports (analysts)
                       /studio/crm/churn     the churn-risk list and its win-back button
                                             (analysts, marketers)
+    studio.rewards    /studio/rewards/…     the samples catalogue (marketers); redemptions
+                                            (customer service; recorded)
 
     studio.clubs      /studio/clubs/…       birth clubs: the moderation queue, bans, the word
                                             filter (moderators, for their clubs), topic

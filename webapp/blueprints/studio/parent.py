@@ -19,6 +19,7 @@ from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
 from webapp.blueprints.studio.reco.routes import bp as reco
+from webapp.blueprints.studio.rewards.routes import bp as rewards
 from webapp.blueprints.studio.segments.routes import bp as segments
 from webapp.blueprints.studio.tickets.routes import bp as tickets
 
@@ -36,6 +37,7 @@ bp.register_blueprint(customers, url_prefix="/customers")
 bp.register_blueprint(crm_analysis, url_prefix="/crm")
 bp.register_blueprint(clubs, url_prefix="/clubs")
 bp.register_blueprint(tickets, url_prefix="/tickets")
+bp.register_blueprint(rewards, url_prefix="/rewards")
 
 
 @bp.context_processor

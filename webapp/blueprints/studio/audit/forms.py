@@ -26,6 +26,7 @@ WHAT_NAMES = {
     "ticket_queue": _l("Ticket queue"),
     "ticket_view": _l("Ticket"),
     "ticket_privacy": _l("Ticket: privacy request fulfilled"),
+    "reward_redemptions": _l("Rewards: redemptions and addresses"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "service": _l("Customer service"),

@@ -1,0 +1,225 @@
+"""Earning points: `award` (one rule, one reference, once), the diary's own awards (an entry,
+a streak) and taking them back when the entry is deleted; the balance and the history.
+
+Every award locks the person's balance row first (FOR UPDATE on PostgreSQL; SQLite has one
+writer), so the daily cap is counted and the row written without another award of the same
+person slipping in between. Callers own the transaction, as everywhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db import dialect_insert, table_of
+from diary import age as agemath
+from diary.families import membership_in
+from diary.models import Child, Entry, Family, Membership, User
+from rewards import rules
+from rewards.models import PointsBalance, PointsEntry
+
+HISTORY_LIMIT = 100
+
+
+def _lock_balance(session: Session, user_id: int, now: datetime) -> int:
+    """Make sure the person has a balance row, lock it for this transaction, return it."""
+    session.execute(dialect_insert(session, table_of(PointsBalance))
+                    .values(user_id=user_id, balance=0, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["user_id"]))
+    value = session.scalar(select(PointsBalance.balance)
+                           .where(PointsBalance.user_id == user_id)
+                           .with_for_update()
+                           .execution_options(populate_existing=True))
+    return int(value or 0)
+
+
+def _add_to_balance(session: Session, user_id: int, points: int, now: datetime) -> None:
+    session.execute(update(PointsBalance).where(PointsBalance.user_id == user_id)
+                    .values(balance=PointsBalance.balance + points, updated_at=now)
+                    .execution_options(synchronize_session=False))
+
+
+def home_timezone(session: Session, user: User) -> str:
+    """The zone a person's day is counted in when no family is named: their first family's
+    (the one they joined first), else their own setting."""
+    zone = session.scalar(select(Family.timezone).join(
+        Membership, Membership.family_id == Family.id).where(Membership.user_id == user.id)
+        .order_by(Membership.id).limit(1))
+    return zone or user.timezone or "UTC"
+
+
+def _write(session: Session, row: PointsEntry) -> bool:
+    """Insert a ledger row; False when its (user, rule, ref) is already there."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def award(session: Session, user: User, rule: str, ref: str, *, now: datetime,
+          family: Family | None = None) -> PointsEntry | None:
+    """Give `user` the points of `rule` (a name in `rewards.rules.RULES`) for `ref` — what
+    they are for, e.g. "survey:12" or "club_post:40" — at most once.
+
+    `family` is where it happened (required for the diary's rules): the day is counted in
+    its time zone, and only a caregiver who can write there earns anything. Without it, the
+    person's first family's zone counts. Returns the new ledger row, or None when nothing
+    was given: already given for `ref`, the rule's daily cap reached, a viewer, staff, or a
+    closed account. `now` must be timezone-aware (`clock.utcnow()`).
+    """
+    found = rules.RULES.get(rule)
+    if found is None:
+        raise ValueError(f"unknown rule {rule!r}")
+    if len(ref) > 60:
+        raise ValueError("ref too long")
+    if user.staff_role is not None or not user.is_active:
+        return None
+    if family is not None:
+        membership = membership_in(session, user, family.id)
+        if membership is None or not membership.can_write:
+            return None
+        zone = family.timezone
+    elif found.in_family:
+        raise ValueError(f"rule {rule!r} needs the family it happened in")
+    else:
+        zone = home_timezone(session, user)
+    day = agemath.local_date(now, zone)
+    _lock_balance(session, user.id, now)
+    if session.scalar(select(PointsEntry.id).where(
+            PointsEntry.user_id == user.id, PointsEntry.rule == rule,
+            PointsEntry.ref == ref)) is not None:
+        return None
+    # Counted in the database: every award of the day, including those taken back since
+    # (deleting and writing an entry again does not open the cap again).
+    paid_today = session.scalar(select(func.count()).select_from(PointsEntry).where(
+        PointsEntry.user_id == user.id, PointsEntry.rule == rule,
+        PointsEntry.local_day == day, PointsEntry.points > 0))
+    if (paid_today or 0) >= found.daily_cap:
+        return None
+    row = PointsEntry(user_id=user.id, rule=rule, points=found.points, ref=ref,
+                      local_day=day, created_at=now)
+    if not _write(session, row):
+        return None
+    _add_to_balance(session, user.id, found.points, now)
+    return row
+
+
+def reverse(session: Session, awarded: PointsEntry, now: datetime) -> PointsEntry | None:
+    """Take an award back: a negative row referencing it (once). Points already spent cannot
+    be taken from a sample on its way: the balance goes to zero at the lowest."""
+    if awarded.points <= 0:
+        return None
+    balance = _lock_balance(session, awarded.user_id, now)
+    if session.scalar(select(PointsEntry.id).where(
+            PointsEntry.reverses_id == awarded.id)) is not None:
+        return None
+    taken = min(awarded.points, balance)
+    row = PointsEntry(user_id=awarded.user_id, rule=awarded.rule, points=-taken,
+                      ref=f"{awarded.ref}:back", local_day=awarded.local_day,
+                      created_at=now, reverses_id=awarded.id)
+    if not _write(session, row):
+        return None
+    _add_to_balance(session, awarded.user_id, -taken, now)
+    return row
+
+
+def reverse_ref(session: Session, ref: str, now: datetime) -> list[PointsEntry]:
+    """Take back every award made for `ref` (to whomever), e.g. a deleted entry's."""
+    awards = list(session.scalars(select(PointsEntry).where(
+        PointsEntry.ref == ref, PointsEntry.points > 0, PointsEntry.reverses_id.is_(None))
+        .order_by(PointsEntry.id)))
+    return [row for row in (reverse(session, a, now) for a in awards) if row is not None]
+
+
+# --- the diary's awards ----------------------------------------------------------------------
+
+def entry_ref(entry: Entry) -> str:
+    """An entry's reference: its id and when it was written (SQLite may give a deleted
+    entry's id to the next one; that one is a different entry)."""
+    return f"entry:{entry.id}@{int(entry.created_at.timestamp())}"
+
+
+def _streak_days(session: Session, user: User, family: Family, now: datetime,
+                 longest: int) -> set[date]:
+    since = now - timedelta(days=longest + 2)
+    written = session.scalars(select(Entry.created_at).join(Child, Child.id == Entry.child_id)
+                              .where(Entry.author_id == user.id,
+                                     Child.family_id == family.id,
+                                     Entry.created_at >= since))
+    return {agemath.local_date(at, family.timezone) for at in written}
+
+
+def run_length(days: set[date], today: date) -> int:
+    """How many consecutive days up to and including `today` are in `days`."""
+    length = 0
+    while today - timedelta(days=length) in days:
+        length += 1
+    return length
+
+
+def award_for_entry(session: Session, user: User, entry: Entry, now: datetime
+                    ) -> list[PointsEntry]:
+    """The points a new diary entry earns its author: the rule of its kind (milestone,
+    measurement, else diary_entry), and a streak when it completes one — entries written
+    on exactly 3 (or 7) consecutive days in the family's time zone. Both reference the
+    entry, so deleting it takes both back."""
+    family = entry.child.family
+    session.flush()
+    ref = entry_ref(entry)
+    given = [award(session, user, rules.ENTRY_RULES.get(entry.kind, "diary_entry"), ref,
+                   now=now, family=family)]
+    longest = max(rules.STREAK_LENGTHS)
+    run = run_length(_streak_days(session, user, family, now, longest),
+                     agemath.local_date(now, family.timezone))
+    if run in rules.STREAK_LENGTHS:
+        given.append(award(session, user, f"streak_{run}", ref, now=now, family=family))
+    return [row for row in given if row is not None]
+
+
+def reverse_for_entry(session: Session, entry: Entry, now: datetime) -> list[PointsEntry]:
+    """Before an entry is deleted: take back what it earned (its kind's award, a streak)."""
+    return reverse_ref(session, entry_ref(entry), now)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def balance(session: Session, user: User) -> int:
+    value = session.scalar(select(PointsBalance.balance).where(
+        PointsBalance.user_id == user.id))
+    return int(value or 0)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    rule: str
+    label: str          # N_ term
+    points: int
+    reversed: bool      # an award taken back later
+
+
+def history(session: Session, user: User, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
+    """The person's ledger, newest first."""
+    rows = list(session.scalars(select(PointsEntry).where(PointsEntry.user_id == user.id)
+                                .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc())
+                                .limit(limit)))
+    taken_back = set(session.scalars(select(PointsEntry.reverses_id).where(
+        PointsEntry.user_id == user.id, PointsEntry.reverses_id.is_not(None))))
+    return [HistoryRow(r.created_at, r.rule, rules.label(r.rule), r.points,
+                       r.id in taken_back) for r in rows]
+
+
+def ledger_sum(session: Session, user: User) -> int:
+    """The balance recomputed from the ledger (it always equals `balance`)."""
+    return int(session.scalar(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+        PointsEntry.user_id == user.id)) or 0)
+
+
+__all__ = ["award", "award_for_entry", "balance", "entry_ref", "history", "home_timezone",
+           "ledger_sum", "reverse", "reverse_for_entry", "reverse_ref"]

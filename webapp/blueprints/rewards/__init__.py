@@ -1,0 +1,1 @@
+"""Rewards for parents: the balance and history, the samples and redeeming them."""

@@ -1,0 +1,1 @@
+"""Rewards (staff): the samples catalogue (marketers) and the redemptions (service)."""
