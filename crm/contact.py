@@ -83,6 +83,7 @@ ACCOUNT_EMAIL_NAMES: dict[str, str] = {
     "address_changed": N_("Address changed"),
     "invitation": N_("Invitation to a family"),
     "family_owner": N_("Now owns a family's book"),
+    "survey": N_("Satisfaction survey"),
 }
 STAFF_NOTE = "staff_note"
 SUBJECT_MAX = 120

@@ -28,8 +28,9 @@ ADDRESS_CHANGING = "address_changing"  # to the old address: a change was asked 
 ADDRESS_CHANGED = "address_changed"    # to the old address: the change is done
 FAMILY_OWNER = "family_owner"          # to a caregiver who now owns a family's book
 CRM_REPORT = "crm_report"              # to an analyst: a saved report, weekly (crm.reports)
+SURVEY = "survey"                      # a CSAT/NPS survey: signed one-click score links (care)
 KINDS = (VERIFY_ADDRESS, ADDRESS_IN_USE, RESET_PASSWORD, INVITATION, ADDRESS_CHANGING,
-         ADDRESS_CHANGED, FAMILY_OWNER, CRM_REPORT)
+         ADDRESS_CHANGED, FAMILY_OWNER, CRM_REPORT, SURVEY)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6
