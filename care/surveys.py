@@ -302,12 +302,13 @@ def offer_for(session: Session, user: User, offer_id: int) -> SurveyOffer:
     return offer
 
 
-def open_offers(session: Session, user: User, now: datetime | None = None) -> list[SurveyOffer]:
+def open_offers(session: Session, user: User, now: datetime | None = None,
+                life: timedelta = OFFER_LIFE) -> list[SurveyOffer]:
     """The person's unanswered offers that are still open (the inbox shows them)."""
     now = now or utcnow()
     return list(session.scalars(select(SurveyOffer).where(
         SurveyOffer.user_id == user.id, SurveyOffer.answered_at.is_(None),
-        SurveyOffer.offered_at > now - OFFER_LIFE).order_by(SurveyOffer.offered_at.desc())))
+        SurveyOffer.offered_at > now - life).order_by(SurveyOffer.offered_at.desc())))
 
 
 def is_low(kind: str, score: int) -> bool:
@@ -554,6 +555,8 @@ def results(session: Session, since: datetime, comments: int = 50) -> Results:
     all_csat: list[int] = []
     all_nps: list[int] = []
     for kind, trigger, score, at in rows:
+        if score is None or at is None:  # pragma: no cover - the query excludes them
+            continue
         month = f"{at.year:04d}-{at.month:02d}"
         if kind == CSAT:
             by_trigger.setdefault(trigger, []).append(score)

@@ -100,6 +100,8 @@ KINDS: dict[str, str] = {
     "sessions": N_("Sign-ins (ended)"),
     "account_emails": N_("Account emails (the old account's history)"),
     "data_exports": N_("Data downloads (the old account's history)"),
+    "surveys": N_("Satisfaction surveys (the old account's history)"),
+    "help_votes": N_("Help centre votes (the old account's)"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -132,6 +134,12 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("content_items", "submitted_by_id"): "staff only: parents edit no content",
     ("content_publications", "published_by_id"): "staff only: parents publish nothing",
     ("content_versions", "created_by_id"): "staff only: parents edit no content",
+    # care (a package above this one: its rows stay with the merged account, as its history)
+    ("survey_offers", "user_id"): "surveys",
+    ("survey_throttles", "user_id"): "surveys",
+    ("survey_moments", "user_id"): "surveys",
+    ("survey_follow_ups", "assignee_id"): "staff only: follow-ups are given to staff",
+    ("faq_votes", "user_id"): "help_votes",
 }
 #: Staff roles that merge accounts (analysts look, they do not change customers' data).
 MERGERS = (StaffRole.SERVICE.value, StaffRole.ADMIN.value)

@@ -40,9 +40,10 @@ CUSTOMER_VIEW = "customer_360"  # one customer's whole page
 CUSTOMER_DUPLICATES = "customer_duplicates"  # the list of accounts that look like one person
 CUSTOMER_MERGE = "customer_merge"  # a merge's preview or its record
 CRM_CHURN = "crm_churn"  # the CRM's churn-risk list: customers drifting away
+SURVEY_FOLLOW_UPS = "survey_follow_ups"  # low survey scores to follow up, with their customers
 WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE,
         SEGMENT_MEMBERS, SEGMENT_EXPORT, CUSTOMER_SEARCH, CUSTOMER_VIEW, CUSTOMER_DUPLICATES,
-        CUSTOMER_MERGE, CRM_CHURN)
+        CUSTOMER_MERGE, CRM_CHURN, SURVEY_FOLLOW_UPS)
 #: How a search looked: a member number, an email address, a phone number, or any other
 #: text (a name, a child's name, an order id). Only member numbers are kept as typed.
 SEARCH_KINDS = ("member_no", "email", "phone", "text")

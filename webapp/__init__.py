@@ -80,8 +80,9 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.shop.routes import bp as shop
     from webapp.blueprints.studio.parent import bp as studio  # every staff page: /studio/…
     from webapp.blueprints.suggestions.routes import bp as suggestions
+    from webapp.blueprints.surveys.routes import bp as surveys
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
-                      interactions, shop, studio, suggestions):
+                      interactions, shop, studio, suggestions, surveys):
         app.register_blueprint(blueprint)
     cards.init_app(app)

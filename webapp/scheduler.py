@@ -127,6 +127,18 @@ def crm_report_mail_job(app: Flask) -> None:
         log.info("crm: %d weekly report emails queued for %s", stats.queued, stats.week)
 
 
+def surveys_job(app: Flask) -> None:
+    """Hourly: satisfaction surveys at key moments (two weeks after a birth was recorded,
+    after the first month of digests) and the quarter's NPS, once per person and moment and
+    never more than one a week (care.surveys); the account-mail job sends their emails."""
+    from care import surveys
+
+    with _factory(app)() as session, session.begin():
+        stats = surveys.run_moments(session, utcnow())
+    if stats.offered:
+        log.info("care: %s", stats.summary())
+
+
 def housekeeping_job(app: Flask) -> None:
     """Daily: forget ended sign-in sessions."""
     with _factory(app)() as session, session.begin():
@@ -164,6 +176,7 @@ JOBS: tuple[Job, ...] = (
     Job("reco-retrain", reco_retrain_job, {"hours": 24}),
     Job("crm-scores", crm_scores_job, {"hours": 24}),
     Job("crm-report-mail", crm_report_mail_job, {"hours": 6}),
+    Job("surveys", surveys_job, {"hours": 1}),
 )
 
 

@@ -19,6 +19,8 @@ from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
 from webapp.blueprints.studio.reco.routes import bp as reco
 from webapp.blueprints.studio.segments.routes import bp as segments
+from webapp.blueprints.studio.surveys.routes import bp as surveys
+from webapp.blueprints.studio.surveys.routes import help_bp as help_stats
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 bp.register_blueprint(content)
@@ -32,6 +34,8 @@ bp.register_blueprint(segments, url_prefix="/segments")
 bp.register_blueprint(campaigns, url_prefix="/campaigns")
 bp.register_blueprint(customers, url_prefix="/customers")
 bp.register_blueprint(crm_analysis, url_prefix="/crm")
+bp.register_blueprint(surveys, url_prefix="/surveys")
+bp.register_blueprint(help_stats, url_prefix="/help")
 
 
 @bp.context_processor

@@ -23,6 +23,7 @@ WHAT_NAMES = {
     "customer_duplicates": _l("Possible duplicate customers"),
     "customer_merge": _l("Customer merge"),
     "crm_churn": _l("Churn risk"),
+    "survey_follow_ups": _l("Survey follow-ups"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "service": _l("Customer service"),

@@ -24,6 +24,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
+from care import surveys
 from crm import contact, customer, duplicates, search
 from diary import staff_audit
 from diary.errors import Conflict, DiaryError, NotFound
@@ -129,7 +130,9 @@ def show(user_id: int) -> Any:
 
     return render_template("studio/customers/show.html", c=seen, contacts=contacts,
                            actions=actions, orders=bought, pairs=pairs, survivor=survivor,
-                           form=form, page_url=page_url)
+                           form=form, page_url=page_url,
+                           survey_answers=surveys.latest_answers(s, seen.user.id),
+                           SURVEY_SCALES=surveys.SCALES)
 
 
 def _occurred_at(form: ContactNoteForm) -> datetime | None:
