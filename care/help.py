@@ -93,9 +93,9 @@ def voter_for(user: User | None, anonymous_key: str | None) -> str:
 
 
 def vote(session: Session, item_id: int, helpful: bool, user: User | None,
-         anonymous_key: str | None = None, now: datetime | None = None) -> FaqVote:
+         anonymous_key: str | None = None, now: datetime | None = None) -> ContentItem:
     """Record or change a vote (one row per voter and FAQ: an insert that loses a race
-    becomes the update)."""
+    becomes the update); returns the FAQ."""
     now = now or utcnow()
     item = live_faq(session, item_id, now)
     voter = voter_for(user, anonymous_key)
@@ -110,7 +110,7 @@ def vote(session: Session, item_id: int, helpful: bool, user: User | None,
     if row.helpful != helpful:
         row.helpful, row.updated_at = helpful, now
     session.flush()
-    return row
+    return item
 
 
 def votes_by(session: Session, user: User | None, anonymous_key: str | None,
@@ -124,7 +124,7 @@ def votes_by(session: Session, user: User | None, anonymous_key: str | None,
     except ValidationError:
         return {}
     return dict(session.execute(select(FaqVote.item_id, FaqVote.helpful).where(
-        FaqVote.voter == voter, FaqVote.item_id.in_(ids))).tuples().all())
+        FaqVote.voter == voter, FaqVote.item_id.in_(ids))).all())
 
 
 @dataclass

@@ -172,7 +172,7 @@ def help_vote(item_id: int) -> Any:
         item = faq_help.vote(tx, item_id, answer == "yes", user,
                          None if user else flask_session.get(HELP_VOTER_KEY))
     flash(gettext("Thank you for your answer."), "success")
-    return redirect(url_for("library.help_centre") + f"#faq-{item.item_id}")
+    return redirect(url_for("library.help_centre") + f"#faq-{item.key}")
 
 
 @bp.route("/content-images/<key>/<any(full, thumb):size>")
