@@ -7,6 +7,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from care import surveys
 from clock import utcnow
 from crm import segments
 from db import Base
@@ -108,9 +109,12 @@ def world(client, session, make_family, login_as, app):
     message = make_item(session, "message", "hello", "Hello {name}", None, None, None)
     campaign = marketing.create(session, marketer, marketing.CampaignInput(
         "Hello", segment.id, "once", message.key, ["inbox"], 0.1, "visit", 7), utcnow())
+    survey = surveys.offer_csat(session, parent, "ticket", "ticket:1", now=utcnow())
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
+        "surveys.offer_page": (parent, f"/surveys/{survey.id}"),
+        "surveys.answer_link": (None, f"/s/{surveys.make_answer_token(secret, survey, 5)}"),
         "account.delete": (parent, "/account/delete"),
         "family.arrived": (unborn_parent, f"/children/{unborn.id}/arrived"),
         "family.delete_child": (parent, f"/children/{child.id}/delete"),

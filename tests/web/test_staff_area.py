@@ -163,6 +163,16 @@ STAFF = {
         ("POST", "studio.campaigns.set_status", "- - - - - - -", "302 404 403 303 403 303 403"),
     "/studio/journeys/<int:journey_id>/results":
         ("GET,HEAD", "studio.journeys.results_page", "302 404 200 200 200 200 403", "- - - - - - -"),
+    # surveys: follow-ups for customer service, results for analysts; help votes for
+    # content staff and analysts
+    "/studio/surveys":
+        ("GET,HEAD", "studio.surveys.index", "302 404 403 403 403 200 200", "- - - - - - -"),
+    "/studio/surveys/follow-ups/<int:follow_up_id>":
+        ("POST", "studio.surveys.update", "- - - - - - -", "302 404 403 403 403 400 400"),
+    "/studio/surveys/results":
+        ("GET,HEAD", "studio.surveys.results", "302 404 200 403 403 200 403", "- - - - - - -"),
+    "/studio/help":
+        ("GET,HEAD", "studio.help.stats", "302 404 200 200 200 200 403", "- - - - - - -"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -178,7 +188,8 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert all(e.startswith("studio.") for e in staff)
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
-                                                "campaigns", "customers", "crm_analysis"}
+                                                "campaigns", "customers", "crm_analysis",
+                                                "surveys", "help"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -228,7 +239,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "user_id": parent.id, "delivery_id": delivery.id, "kind": "article",
                   "key": "a" * 32, "size": "thumb", "segment_id": audiences[role].id,
                   "campaign_id": adverts[role].id, "survivor_id": parent.id,
-                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1}
+                  "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
+                  "follow_up_id": 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
