@@ -50,8 +50,8 @@ class DemoSurveys:
 
     def summary(self) -> str:
         inbox = f"an open survey in {MAIN_PARENT}'s inbox, " if self.inbox_offer else ""
-        return (f"Surveys: {inbox}{self.offered} simulated offers ({self.answered} answered, {self.follow_ups} "
-                f"follow-ups), {self.votes} help votes.")
+        return (f"Surveys: {inbox}{self.offered} simulated offers ({self.answered} answered, "
+                f"{self.follow_ups} follow-ups), {self.votes} help votes.")
 
 
 def load(session: Session, now: datetime) -> DemoSurveys:
