@@ -264,3 +264,33 @@ def test_analysts_read_exact_results_with_escaped_comments(client, session, make
     assert re.search(r'id="nps-all">33\.3<', page)  # 2 promoters, 1 detractor of 3
     assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<td>4</td><td>4</td><td>100.0 %</td>" in page  # tickets: 4 offered, 4 answered
+
+
+# --- the key moment of a birth, end to end ------------------------------------------------------
+
+def test_a_recorded_birth_brings_a_survey_two_weeks_later(app, client, session,
+                                                          session_factory, make_family,
+                                                          login_as, mailer, clock_at):
+    from tests.web.test_family import _child_form
+    from webapp import scheduler
+
+    app.extensions["job_session_factory"] = session_factory  # the test's database
+    user, child = make_family(born=False)
+    login_as(user)
+    birth = utcnow().date() - timedelta(days=1)
+    assert client.post(f"/children/{child.id}/arrived", data=_child_form(
+        child_name="Bean", sex="female", birth_date=birth.isoformat())).status_code == 302
+    scheduler.surveys_job(app)
+    assert session.scalar(select(func.count(SurveyOffer.id))) == 0  # not yet
+    clock_at(utcnow() + timedelta(days=14, minutes=1))
+    scheduler.surveys_job(app)
+    scheduler.surveys_job(app)  # again: still one
+    session.expire_all()
+    [made] = session.scalars(select(SurveyOffer)).all()
+    assert (made.user_id, made.trigger, made.subject_ref) == (user.id, "birth",
+                                                              f"child:{child.id}")
+    scheduler.account_mail_job(app)
+    [email] = [m for m in mailer.sent if "quick question" in m.subject]
+    assert email.to == user.email and "first weeks with your baby" in email.text
+    login_as(user)  # two weeks on: a new sign-in
+    assert "How well is Baby Journey helping you" in client.get("/inbox").get_data(as_text=True)
