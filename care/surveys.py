@@ -171,11 +171,12 @@ def birth_recorded(session: Session, child_id: int, family_id: int,
         Membership.role.in_((Role.OWNER.value, Role.EDITOR.value)))))
     added = 0
     for user_id in users:
-        added += rowcount(session.execute(
-            dialect_insert(session, table_of(SurveyMoment)).values(
+        moments = table_of(SurveyMoment)
+        added += len(session.execute(
+            dialect_insert(session, moments).values(
                 user_id=user_id, trigger="birth", subject_ref=f"child:{child_id}",
                 due_at=now + BIRTH_DELAY, status="pending", created_at=now)
-            .on_conflict_do_nothing()))
+            .on_conflict_do_nothing().returning(moments.c.id)).all())
     return added
 
 
