@@ -106,10 +106,10 @@ def demo_load() -> None:
     with session.begin():  # saved segments and a campaign with results, on those scores
         click.echo(crm_demo.load(session, utcnow()).summary())
     _analysis_demo()
-    from care import demo as care_demo
+    from care import surveys_demo
 
     with session.begin():  # an open survey in the main demo parent's inbox, answers to show
-        click.echo(care_demo.load(session, utcnow()).summary())
+        click.echo(surveys_demo.load(session, utcnow()).summary())
 
 
 def _analysis_demo() -> None:

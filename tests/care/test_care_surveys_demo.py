@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from care import demo as care_demo
 from care import surveys
+from care import surveys_demo as care_demo
 from care.models import FaqVote, SurveyFollowUp, SurveyOffer
 from clock import utcnow
 from content import packs
