@@ -127,6 +127,12 @@ class Config:
     CLUB_ACTION_RATE_LIMIT: str = os.environ.get("CLUB_ACTION_RATE_LIMIT",
                                                  "30 per minute;300 per hour")
     CLUB_DAILY_POST_CAP: int = int(os.environ.get("CLUB_DAILY_POST_CAP", "40"))
+    #: "Was this helpful?" votes from visitors who are not signed in, per client address.
+    HELP_VOTE_RATE_LIMIT: str = os.environ.get("HELP_VOTE_RATE_LIMIT",
+                                               "10 per minute;60 per hour")
+    #: Survey answer links in emails work this many days (and an open offer stays in the
+    #: inbox as long).
+    SURVEY_LINK_DAYS: int = int(os.environ.get("SURVEY_LINK_DAYS", "30"))
     #: Invitations a family may send per (UTC) day, counted in the database.
     INVITATIONS_PER_FAMILY_PER_DAY: int = int(os.environ.get("INVITATIONS_PER_FAMILY_PER_DAY",
                                                              "10"))

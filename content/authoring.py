@@ -168,11 +168,21 @@ def _good_link(url: str) -> bool:
 
 
 #: Kinds that are not for a stage (no window).
-WITHOUT_WINDOW = ("faq", "message")
+WITHOUT_WINDOW = ("message",)
+#: Kinds whose window is optional: an FAQ may be for a stage (the help centre shows the
+#: child's stage first) or for everyone.
+OPTIONAL_WINDOW = ("faq",)
+#: Kinds that carry topics (the library's topic pages, the help centre's topic filter).
+WITH_TOPICS = ("article", "faq")
 
 
 def _validate_window(data: ItemInput) -> None:
     if data.kind in WITHOUT_WINDOW:
+        return
+    if data.kind in OPTIONAL_WINDOW and not data.window_unit:
+        if data.window_from is not None or data.window_to is not None:
+            raise ValidationError(N_("Choose who this is for: pregnancy weeks, baby weeks or "
+                                     "baby months."), "window_unit")
         return
     if data.window_unit not in UNIT_RANGES:
         raise ValidationError(N_("Choose who this is for: pregnancy weeks, baby weeks or baby "

@@ -85,6 +85,7 @@ ACCOUNT_EMAIL_NAMES: dict[str, str] = {
     "invitation": N_("Invitation to a family"),
     "family_owner": N_("Now owns a family's book"),
     "ticket_reply": N_("Reply to a help ticket"),
+    "survey": N_("Satisfaction survey"),
 }
 STAFF_NOTE = "staff_note"
 SUBJECT_MAX = 120

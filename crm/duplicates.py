@@ -114,6 +114,8 @@ KINDS: dict[str, str] = {
     "club_activity": N_("Birth-club posts, comments, likes and memberships (they stay with "
                         "the old account, under its display name)"),
     "rewards": N_("Reward points and samples (they stay with the old account)"),
+    "surveys": N_("Satisfaction surveys (the old account's history)"),
+    "help_votes": N_("Help centre votes (the old account's)"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -167,6 +169,12 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("reward_points", "user_id"): "rewards",
     ("reward_redemptions", "user_id"): "rewards",
     ("reward_redemptions", "handled_by_id"): "staff only: the service agent who handled it",
+    # care (a package above this one: its rows stay with the merged account, as its history)
+    ("survey_offers", "user_id"): "surveys",
+    ("survey_throttles", "user_id"): "surveys",
+    ("survey_moments", "user_id"): "surveys",
+    ("survey_follow_ups", "assignee_id"): "staff only: follow-ups are given to staff",
+    ("faq_votes", "user_id"): "help_votes",
 }
 #: care's tickets, by table name: care sits above crm and is never imported here, yet a
 #: merged customer's questions and complaints must follow them to the surviving account.

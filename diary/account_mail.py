@@ -29,8 +29,9 @@ ADDRESS_CHANGED = "address_changed"    # to the old address: the change is done
 FAMILY_OWNER = "family_owner"          # to a caregiver who now owns a family's book
 CRM_REPORT = "crm_report"              # to an analyst: a saved report, weekly (crm.reports)
 TICKET_REPLY = "ticket_reply"          # to a parent: staff answered their ticket (care.tickets)
+SURVEY = "survey"                      # a CSAT/NPS survey: signed one-click score links (care)
 KINDS = (VERIFY_ADDRESS, ADDRESS_IN_USE, RESET_PASSWORD, INVITATION, ADDRESS_CHANGING,
-         ADDRESS_CHANGED, FAMILY_OWNER, CRM_REPORT, TICKET_REPLY)
+         ADDRESS_CHANGED, FAMILY_OWNER, CRM_REPORT, TICKET_REPLY, SURVEY)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 6

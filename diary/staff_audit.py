@@ -44,9 +44,11 @@ TICKET_QUEUE = "ticket_queue"  # the service team's ticket queue (customers' nam
 TICKET_VIEW = "ticket_view"  # one ticket: the conversation, notes and photos
 TICKET_PRIVACY = "ticket_privacy"  # a privacy request fulfilled: data export or deletion
 REWARD_REDEMPTIONS = "reward_redemptions"  # the samples parents asked for, with addresses
+SURVEY_FOLLOW_UPS = "survey_follow_ups"  # low survey scores to follow up, with their customers
 WHAT = (FAMILY_LOOKUP, FAMILY_JOURNEY, OUTBOX, AUDIT_LOG, AUDIT_EXPORT, CRM_VALUE, CRM_DUE,
         SEGMENT_MEMBERS, SEGMENT_EXPORT, CUSTOMER_SEARCH, CUSTOMER_VIEW, CUSTOMER_DUPLICATES,
-        CUSTOMER_MERGE, CRM_CHURN, TICKET_QUEUE, TICKET_VIEW, TICKET_PRIVACY, REWARD_REDEMPTIONS)
+        CUSTOMER_MERGE, CRM_CHURN, TICKET_QUEUE, TICKET_VIEW, TICKET_PRIVACY, REWARD_REDEMPTIONS,
+        SURVEY_FOLLOW_UPS)
 #: How a search looked: a member number, an email address, a phone number, or any other
 #: text (a name, a child's name, an order id). Only member numbers are kept as typed.
 SEARCH_KINDS = ("member_no", "email", "phone", "text")

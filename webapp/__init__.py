@@ -82,10 +82,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.shop.routes import bp as shop
     from webapp.blueprints.studio.parent import bp as studio  # every staff page: /studio/…
     from webapp.blueprints.suggestions.routes import bp as suggestions
+    from webapp.blueprints.surveys.routes import bp as surveys
     from webapp.blueprints.tickets.routes import bp as tickets
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
                       interactions, shop, studio, suggestions, clubs,
-                      tickets, rewards):
+                      tickets, rewards, surveys):
         app.register_blueprint(blueprint)
     cards.init_app(app)

@@ -189,6 +189,31 @@ def _ticket_reply(session: Session, row: AccountEmail) -> Message | None:
         "name": user.display_name, "subject": ticket.subject, "number": ticket.id,
         "reply": reply.body, "link": site_url_for("tickets.by_link", token=token)},
         headers=(("Reply-To", tickets.reply_address(token)),))
+@renders(queue.SURVEY)
+def _survey(session: Session, row: AccountEmail) -> Message | None:
+    """A satisfaction survey: one signed link per score (each answers at one click on the
+    site's confirm page), made now; nothing when it was answered meanwhile or the person
+    has another address now."""
+    from care import surveys
+    from care.models import SurveyOffer
+    from webapp.blueprints.surveys.forms import QUESTIONS, SCALE_ENDS
+
+    user = _user(session, row)
+    offer_id = row.payload.get("offer_id")
+    offer = session.get(SurveyOffer, offer_id) if isinstance(offer_id, int) else None
+    if user is None or offer is None or offer.user_id != user.id or \
+            offer.answered_at is not None or user.email != row.to_address:
+        return None
+    low, high = surveys.SCALES[offer.kind]
+    links = [(n, site_url_for("surveys.answer_link",
+                              token=surveys.make_answer_token(_secret(), offer, n)))
+             for n in range(low, high + 1)]
+    ends = SCALE_ENDS[offer.kind]
+    return Message(gettext("A quick question from Baby Journey"), "survey", {
+        "name": user.display_name, "question": str(QUESTIONS[offer.trigger]),
+        "links": links, "low_label": str(ends[0]), "high_label": str(ends[1]),
+        "days": int(current_app.config["SURVEY_LINK_DAYS"]),
+        "inbox": site_url_for("surveys.offer_page", offer_id=offer.id)})
 
 
 def render(session: Session, row: AccountEmail) -> Email | None:

@@ -121,6 +121,10 @@ def demo_load() -> None:
 
     with session.begin():  # samples, the newborn's mother's points and a sample she asked for
         click.echo(rewards_demo.load(session, utcnow()).summary())
+    from care import surveys_demo
+
+    with session.begin():  # an open survey in the main demo parent's inbox, answers to show
+        click.echo(surveys_demo.load(session, utcnow()).summary())
 
 
 def _analysis_demo() -> None:

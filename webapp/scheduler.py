@@ -157,6 +157,16 @@ def ticket_escalation_job(app: Flask) -> None:
                                          escalation_lead(session, app.config))
     if done:
         log.info("care: %d tickets escalated", len(done))
+def surveys_job(app: Flask) -> None:
+    """Hourly: satisfaction surveys at key moments (two weeks after a birth was recorded,
+    after the first month of digests) and the quarter's NPS, once per person and moment and
+    never more than one a week (care.surveys); the account-mail job sends their emails."""
+    from care import surveys
+
+    with _factory(app)() as session, session.begin():
+        stats = surveys.run_moments(session, utcnow())
+    if stats.offered:
+        log.info("care: %s", stats.summary())
 
 
 def housekeeping_job(app: Flask) -> None:
@@ -198,6 +208,7 @@ JOBS: tuple[Job, ...] = (
     Job("crm-scores", crm_scores_job, {"hours": 24}),
     Job("crm-report-mail", crm_report_mail_job, {"hours": 6}),
     Job("ticket-escalation", ticket_escalation_job, {"minutes": 5}),
+    Job("surveys", surveys_job, {"hours": 1}),
 )
 
 

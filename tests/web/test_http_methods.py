@@ -7,6 +7,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from care import surveys
 from clock import utcnow
 from crm import segments
 from db import Base
@@ -112,9 +113,12 @@ def world(client, session, make_family, login_as, app):
     admin = accounts.create_staff(session, f"a-{secrets.token_hex(3)}@example.com",
                                   PASSWORD, "admin", "Admin")
     sample = make_redemption(session, parent)[0]
+    survey = surveys.offer_csat(session, parent, "ticket", "ticket:1", now=utcnow())
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
+        "surveys.offer_page": (parent, f"/surveys/{survey.id}"),
+        "surveys.answer_link": (None, f"/s/{surveys.make_answer_token(secret, survey, 5)}"),
         "account.delete": (parent, "/account/delete"),
         "family.arrived": (unborn_parent, f"/children/{unborn.id}/arrived"),
         "family.delete_child": (parent, f"/children/{child.id}/delete"),

@@ -28,7 +28,7 @@ def test_the_scheduler_runs_every_job_and_nothing_switches_email_off():
             ("housekeeping", {"hours": 24}),
         ("interaction-partitions", {"weeks": 4}), ("reco-retrain", {"hours": 24}),
         ("crm-scores", {"hours": 24}), ("crm-report-mail", {"hours": 6}),
-        ("ticket-escalation", {"minutes": 5})]
+        ("ticket-escalation", {"minutes": 5}), ("surveys", {"hours": 1})]
     # a missing email module is an error at start-up, not a scheduler without email
     assert "ImportError" not in inspect.getsource(scheduler)
 

@@ -220,6 +220,16 @@ STAFF = {
         ("POST", "studio.rewards.mark_sent", "- - - - - - - -", "302 404 403 403 403 302 302 403"),
     "/studio/rewards/redemptions/<int:redemption_id>/cancel":
         ("POST", "studio.rewards.cancel", "- - - - - - - -", "302 404 403 403 403 302 302 403"),
+    # surveys: follow-ups for customer service, results for analysts; help votes for
+    # content staff and analysts
+    "/studio/surveys":
+        ("GET,HEAD", "studio.surveys.index", "302 404 403 403 403 200 200 403", "- - - - - - - -"),
+    "/studio/surveys/follow-ups/<int:follow_up_id>":
+        ("POST", "studio.surveys.update", "- - - - - - - -", "302 404 403 403 403 400 400 403"),
+    "/studio/surveys/results":
+        ("GET,HEAD", "studio.surveys.results", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
+    "/studio/help":
+        ("GET,HEAD", "studio.help.stats", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -236,7 +246,8 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
     assert {e.split(".")[1] for e in staff} == {"content", "journeys", "families", "outbox", "reco",
                                                 "audit", "crm_value", "segments",
                                                 "campaigns", "customers", "crm_analysis",
-                                                "clubs", "tickets", "rewards"}
+                                                "clubs", "tickets", "rewards", "surveys",
+                                                "help"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -292,7 +303,7 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
                   "word_id": 2**31 - 1, "assignment_id": 2**31 - 1,
                   "ticket_id": ticket.id, "attachment_id": 2**31 - 1, "reply_id": 2**31 - 1,
-                  "sample_id": sample.id, "redemption_id": redemption.id}
+                  "sample_id": sample.id, "redemption_id": redemption.id, "follow_up_id": 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from care import surveys
 from clock import utcnow
 from diary import families, invitations, privacy
 from diary.errors import DiaryError, NotFound
@@ -96,6 +97,8 @@ def arrived(child_id: int) -> Any:
             with transaction() as tx:
                 families.record_birth(child, form.child_details())
                 journeys.recheck(tx, child)  # the journey moves on to the baby stages now
+                # two weeks on, the caregivers are asked how it is going (care.surveys)
+                surveys.birth_recorded(tx, child.id, child.family_id)
         except DiaryError as error:
             apply_error(form, error, ArrivedForm.CHILD_FIELD_MAP)
         else:

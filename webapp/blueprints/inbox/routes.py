@@ -6,7 +6,10 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from care import surveys
 from journeys import inbox
+from webapp.blueprints.surveys.forms import AnswerForm
+from webapp.blueprints.surveys.routes import link_life
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm
 from webapp.params import id_arg
@@ -26,7 +29,11 @@ def _unread() -> dict[str, Any]:
 def index() -> Any:
     before = id_arg("before")
     entries = inbox.messages(get_session(), current_user, limit=30, before_id=before)
+    # Satisfaction surveys (care) wait at the top until answered or closed.
+    offers = [] if before else surveys.open_offers(get_session(), current_user,
+                                                   life=link_life())
     return render_template("inbox/index.html", entries=entries, form=ConfirmForm(),
+                           surveys=offers, survey_form=AnswerForm(),
                            next_before=entries[-1].message.id if len(entries) == 30 else None)
 
 

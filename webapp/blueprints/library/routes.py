@@ -2,12 +2,15 @@
 the images of live content (public: parents read articles without signing in)."""
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
+from care import help as faq_help
 from content import library
 from content.models import Article, Product, Reminder
 from content.stages import Stage, coverage_stages, stage_of
@@ -16,6 +19,7 @@ from diary import families
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm
 from webapp.i18n import child_today
+from webapp.rate_limits import limit
 from webapp.security import safe_next
 from webapp.services import send_content_image
 
@@ -133,13 +137,42 @@ def product(sku: str) -> Any:
     return render_template("library/product.html", item=item)
 
 
+HELP_VOTER_KEY = "help_voter"  # the browser's random key for anonymous votes (Flask session)
+
+
 @bp.route("/help")
 def help_centre() -> Any:
-    items = library.faqs(get_session())
-    groups: dict[str, list[Any]] = {}
-    for item in items:
-        groups.setdefault(item.category or "", []).append(item)
-    return render_template("library/help.html", groups=groups)
+    """FAQs: the child's stage first, a topic filter and a search within the help centre."""
+    query = (request.args.get("q") or "").strip()[:100]
+    topic = request.args.get("topic") or None
+    mine = _my_stages()
+    stage = mine[0][1] if mine else None
+    s = get_session()
+    page = faq_help.help_page(s, stage, topic, query or None)
+    shown = [i.id for i in page.for_stage] + [i.id for g in page.groups.values() for i in g]
+    user = current_user if current_user.is_authenticated else None
+    votes = faq_help.votes_by(s, user, flask_session.get(HELP_VOTER_KEY), shown)
+    return render_template("library/help.html", page=page, groups=page.groups, query=query,
+                           topic=topic, child=mine[0][0] if mine else None, votes=votes,
+                           form=ConfirmForm())
+
+
+@bp.route("/help/<int:item_id>/vote", methods=["POST"])
+@limit("HELP_VOTE_RATE_LIMIT", when=lambda: not current_user.is_authenticated)
+def help_vote(item_id: int) -> Any:
+    """"Was this helpful?": yes or no, changeable; visitors vote once per browser."""
+    form = ConfirmForm()
+    answer = request.form.get("helpful")
+    if not form.validate_on_submit() or answer not in ("yes", "no"):
+        abort(400)
+    user = current_user if current_user.is_authenticated else None
+    if user is None and not flask_session.get(HELP_VOTER_KEY):
+        flask_session[HELP_VOTER_KEY] = secrets.token_hex(12)
+    with transaction() as tx:
+        item = faq_help.vote(tx, item_id, answer == "yes", user,
+                         None if user else flask_session.get(HELP_VOTER_KEY))
+    flash(gettext("Thank you for your answer."), "success")
+    return redirect(url_for("library.help_centre") + f"#faq-{item.key}")
 
 
 @bp.route("/content-images/<key>/<any(full, thumb):size>")

@@ -21,6 +21,8 @@ from webapp.blueprints.studio.outbox.routes import bp as outbox
 from webapp.blueprints.studio.reco.routes import bp as reco
 from webapp.blueprints.studio.rewards.routes import bp as rewards
 from webapp.blueprints.studio.segments.routes import bp as segments
+from webapp.blueprints.studio.surveys.routes import bp as surveys
+from webapp.blueprints.studio.surveys.routes import help_bp as help_stats
 from webapp.blueprints.studio.tickets.routes import bp as tickets
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -38,6 +40,8 @@ bp.register_blueprint(crm_analysis, url_prefix="/crm")
 bp.register_blueprint(clubs, url_prefix="/clubs")
 bp.register_blueprint(tickets, url_prefix="/tickets")
 bp.register_blueprint(rewards, url_prefix="/rewards")
+bp.register_blueprint(surveys, url_prefix="/surveys")
+bp.register_blueprint(help_stats, url_prefix="/help")
 
 
 @bp.context_processor

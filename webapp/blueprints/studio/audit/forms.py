@@ -27,6 +27,7 @@ WHAT_NAMES = {
     "ticket_view": _l("Ticket"),
     "ticket_privacy": _l("Ticket: privacy request fulfilled"),
     "reward_redemptions": _l("Rewards: redemptions and addresses"),
+    "survey_follow_ups": _l("Survey follow-ups"),
 }
 STAFF_ROLE_NAMES = {"marketer": _l("Marketer"), "reviewer": _l("Reviewer"),
                     "analyst": _l("Analyst"), "service": _l("Customer service"),

@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from content.authoring import WITHOUT_WINDOW, ItemInput, TextInput
+from content.authoring import OPTIONAL_WINDOW, WITH_TOPICS, WITHOUT_WINDOW, ItemInput, TextInput
 from content.errors import N_, ValidationError
 from content.models import KINDS
 from content.sizes import Size
@@ -216,6 +216,11 @@ class ItemForm(FlaskForm):
         self.category.choices = [("", _l("Choose…"))] + [
             (c, CATEGORY_NAMES.get(c, c)) for c in CATEGORIES.get(kind, ())]
         self.image.label.text = _l("Hero image") if kind == "article" else _l("Image")
+        if kind in OPTIONAL_WINDOW:
+            self.window_unit.choices = [("", _l("Every stage"))] + [
+                (u, UNIT_NAMES[u]) for u in UNITS]
+            if not self.window_unit.raw_data:  # not chosen: for every stage
+                self.window_unit.data = ""
 
     # What the template shows for this kind.
     @property
@@ -225,6 +230,14 @@ class ItemForm(FlaskForm):
     @property
     def has_window(self) -> bool:
         return self.kind not in WITHOUT_WINDOW
+
+    @property
+    def window_optional(self) -> bool:
+        return self.kind in OPTIONAL_WINDOW
+
+    @property
+    def has_topics(self) -> bool:
+        return self.kind in WITH_TOPICS
 
     @property
     def has_category(self) -> bool:
@@ -248,11 +261,12 @@ class ItemForm(FlaskForm):
         currency = (self.currency.data or "").strip().upper() or None
         return ItemInput(
             kind=kind, key=(self.key.data or "").strip(), translations=translations,
-            window_unit=self.window_unit.data if self.has_window else None,
+            window_unit=(self.window_unit.data or None) if self.has_window else None,
             window_from=self.window_from.data if self.has_window else None,
             window_to=self.window_to.data if self.has_window else None,
-            topics=list(self.topics.data or []) if kind == "article" else [],
-            interests=list(self.interests.data or []) if self.has_window else [],
+            topics=list(self.topics.data or []) if self.has_topics else [],
+            interests=list(self.interests.data or [])
+            if self.has_window and not self.window_optional else [],
             tags=split_tags(self.tags.data or ""),
             category=(self.category.data or None) if self.has_category else None,
             source=(self.source.data or "").strip(),
@@ -285,7 +299,8 @@ class ItemForm(FlaskForm):
             getattr(self, f"title_{locale}").data = text.title
             getattr(self, f"summary_{locale}").data = text.summary
             getattr(self, f"body_{locale}").data = text.body
-        self.window_unit.data = data.window_unit or "pregnancy_week"
+        self.window_unit.data = data.window_unit or \
+            ("" if self.window_optional else "pregnancy_week")
         self.window_from.data, self.window_to.data = data.window_from, data.window_to
         self.topics.data, self.interests.data = list(data.topics), list(data.interests)
         self.category.data = data.category or ""

@@ -24,6 +24,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
+from care import surveys
 from care import tickets as care_tickets
 from crm import contact, customer, duplicates, search
 from diary import staff_audit
@@ -133,7 +134,9 @@ def show(user_id: int) -> Any:
                            form=form, page_url=page_url,
                            tickets=care_tickets.customer_tickets(s, seen.user),
                            TICKET_STATUSES=_words(care_tickets.STATUSES),
-                           TICKET_CATEGORIES=_words(care_tickets.CATEGORIES))
+                           TICKET_CATEGORIES=_words(care_tickets.CATEGORIES),
+                           survey_answers=surveys.latest_answers(s, seen.user.id),
+                           SURVEY_SCALES=surveys.SCALES)
 
 
 def _occurred_at(form: ContactNoteForm) -> datetime | None:
