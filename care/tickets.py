@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from care import sla
+from care import sla, surveys
 from care.models import (
     CannedReply,
     InboundMailIntegration,
@@ -58,7 +58,10 @@ CATEGORIES: dict[str, str] = {
     "site": N_("Site problem"),
     "suggestion": N_("Suggestion"),
     "privacy": N_("Privacy request"),
+    "sample": N_("Sample request"),  # opened by a redemption of reward points, not asked
 }
+#: What a parent chooses from when asking (a sample request comes from the rewards page).
+ASKED_CATEGORIES = {key: label for key, label in CATEGORIES.items() if key != "sample"}
 SEVERITIES: dict[str, str] = {
     "low": N_("Low"),
     "normal": N_("Normal"),
@@ -366,7 +369,8 @@ def set_status(session: Session, staff: User, ticket: Ticket, status: str,
 def resolve(session: Session, ticket: Ticket, staff: User | None = None,
             now: datetime | None = None) -> Ticket:
     """Mark the ticket resolved (once; resolving a resolved ticket changes nothing) and
-    record it. The one place a ticket becomes resolved: hook what follows here (CSAT)."""
+    record it, and offer the customer a CSAT survey about it (`care.surveys`: never more
+    than one survey a week). The one place a ticket becomes resolved."""
     now = now or utcnow()
     if ticket.status == "resolved":
         return ticket
@@ -374,6 +378,9 @@ def resolve(session: Session, ticket: Ticket, staff: User | None = None,
     ticket.status, ticket.resolved_at, ticket.updated_at = "resolved", now, now
     _event(session, ticket, "resolved", now, staff, outcome="resolved",
            body=f"{before} → resolved", before=before)
+    customer = session.get(User, ticket.user_id)
+    if customer is not None:  # "how did we do?": unless surveyed this week or for this ticket
+        surveys.offer_csat(session, customer, "ticket", f"ticket:{ticket.id}", now=now)
     return ticket
 
 

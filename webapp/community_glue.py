@@ -4,14 +4,22 @@ never import each other.
 `post_published(session, post)` is called, in the transaction that publishes it, the first
 time a club post is published: at once when the word filter lets it through, or when a
 moderator lets a held post through (`ClubPost.published_at` is set once, so it is called
-once per post). Rewards can give points for posts here.
+once per post): the author's reward points. `post_removed` takes them back when the
+author deletes the post or a moderator hides it.
 """
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from community.models import ClubPost
+from webapp import rewards_glue
 
 
 def post_published(session: Session, post: ClubPost) -> None:
-    """A club post was published for the first time (nothing is wired here yet)."""
+    """A club post was published for the first time."""
+    rewards_glue.club_post_published(session, post)
+
+
+def post_removed(session: Session, post: ClubPost) -> None:
+    """A club post was deleted by its author or hidden by a moderator."""
+    rewards_glue.club_post_removed(session, post)

@@ -1,18 +1,26 @@
 """Where the site's pages give and take back reward points, and what a redemption starts.
 
-The glue between the diary (and, at merge, care and community) and `rewards` lives here in
-the web layer: the domain packages never import each other sideways.
+The glue between the diary, care (surveys answered, the redemption's ticket), community
+(club posts) and `rewards` lives here in the web layer: those packages never import each
+other sideways.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
+from care import tickets
+from care.models import SurveyOffer
 from clock import utcnow
+from community.models import ClubPost
 from diary.models import Entry, User
 from rewards import points
-from rewards.models import Redemption
+from rewards.models import Redemption, RewardItem
+from webapp.i18n import current_locale
+from webapp.tickets import policy_from
 
 
 def entry_created(tx: Session, user: User, entry: Entry) -> None:
@@ -28,5 +36,38 @@ def entries_deleting(tx: Session, entries: Iterable[Entry]) -> None:
 
 
 def redemption_made(tx: Session, redemption: Redemption) -> None:
-    """A parent redeemed a sample (same transaction, before the commit). The hook for what a
-    redemption starts besides itself: at merge, the service team's ticket."""
+    """A parent redeemed a sample (same transaction, before the commit): a ticket for the
+    service team, in the parent's words and language, so the request has a due time, a
+    thread for questions ("which size?") and a place on the customer's record."""
+    user = tx.get(User, redemption.user_id)
+    item = tx.get(RewardItem, redemption.item_id)
+    if user is None or item is None:
+        return
+    name = item.name(current_locale())
+    tickets.open_ticket(tx, user, tickets.TicketInput(
+        category="sample", severity="normal",
+        subject=gettext("Sample request: %(name)s", name=name),
+        body=gettext("I asked for the sample “%(name)s” for %(points)d points (request "
+                     "#%(number)d). The address is with the request.", name=name,
+                     points=redemption.cost, number=redemption.id)),
+        policy_from(current_app.config))
+
+
+def survey_answered(tx: Session, offer: SurveyOffer) -> None:
+    """A survey was answered (on the site or from an email's link): its points, once."""
+    user = tx.get(User, offer.user_id)
+    if user is not None:
+        points.award(tx, user, "survey", f"survey:{offer.id}", now=utcnow())
+
+
+def club_post_published(tx: Session, post: ClubPost) -> None:
+    """A club post was published for the first time: its points, within the daily cap."""
+    user = tx.get(User, post.author_id)
+    if user is not None:
+        points.award(tx, user, "club_post", f"club_post:{post.id}", now=utcnow())
+
+
+def club_post_removed(tx: Session, post: ClubPost) -> None:
+    """A club post was deleted by its author or hidden by a moderator: its points go back,
+    so posting and deleting earns nothing."""
+    points.reverse_ref(tx, f"club_post:{post.id}", utcnow())

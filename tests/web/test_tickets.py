@@ -520,7 +520,9 @@ def test_a_privacy_request_is_fulfilled_from_the_ticket(client, session, make_fa
     assert client.post(f"/studio/tickets/{question.id}/privacy/export",
                        data={"confirm": "y"}).status_code == 400  # not a privacy request
     assert client.post(f"{url}/export", data={"confirm": "y"}).status_code == 302
-    assert "/account#your-data" in mailer.sent[-1].text
+    reply, survey = mailer.sent[-2:]  # the answer, then "how did we do?" (resolved)
+    assert "/account#your-data" in reply.text
+    assert survey.subject == "A quick question from Baby Journey"
     assert session.get(Ticket, ticket_id).status == "resolved"
     assert client.post(f"{url}/delete", data={"confirm": "y"}).status_code == 400
     assert client.post(f"{url}/delete", data={"confirm": "y", "member_no": "BJ00000000"}

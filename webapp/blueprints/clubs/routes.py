@@ -331,6 +331,7 @@ def delete_post(post_id: int) -> Any:
         with transaction() as tx:
             found = posts.post_for_member(tx, current_user, post_id)
             club_id = found.club_id
+            community_glue.post_removed(tx, found)
             key = posts.delete_own_post(tx, current_user, found)
     except NotFound:
         abort(404)

@@ -22,6 +22,7 @@ from clock import utcnow
 from diary.errors import DiaryError
 from diary.locales import locale_of
 from diary.models import User
+from webapp import rewards_glue
 from webapp.blueprints.surveys.forms import QUESTIONS, SCALE_ENDS, AnswerForm, CommentForm
 from webapp.database import get_session, transaction
 from webapp.errors import render_error
@@ -68,8 +69,9 @@ def offer_page(offer_id: int) -> Any:
         return _page(offer, form=form, status=400)
     try:
         with transaction() as tx:
-            surveys.answer(tx, surveys.offer_for(tx, current_user, offer_id),
-                           int(form.score.data), "site", form.comment.data)
+            answered = surveys.offer_for(tx, current_user, offer_id)
+            surveys.answer(tx, answered, int(form.score.data), "site", form.comment.data)
+            rewards_glue.survey_answered(tx, answered)
     except DiaryError as error:
         apply_error(form, error)
         return _page(offer, form=form, status=409 if isinstance(
@@ -133,6 +135,7 @@ def answer_link(token: str) -> Any:
             offer = tx.get(surveys.SurveyOffer, found.offer.id)
             assert offer is not None
             surveys.answer(tx, offer, found.score, "email")
+            rewards_glue.survey_answered(tx, offer)
     except surveys.AlreadyAnswered:
         return _landing(found, token, "answered", 409)
     except DiaryError as error:

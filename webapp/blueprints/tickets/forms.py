@@ -17,7 +17,7 @@ def choices(names: dict[str, str]) -> list[tuple[str, Any]]:
 
 
 class TicketForm(FlaskForm):
-    category = SelectField(_l("What is it about?"), choices=choices(tickets.CATEGORIES),
+    category = SelectField(_l("What is it about?"), choices=choices(tickets.ASKED_CATEGORIES),
                            default="question")
     severity = SelectField(_l("How urgent is it?"), choices=choices(tickets.SEVERITIES),
                            default="normal")

@@ -75,6 +75,8 @@ def decide(kind: str, item_id: int, action: str) -> Any:
             post, comment = _target(tx, kind, item_id)
             if action == "hide":
                 moderation.hide(tx, current_user, post, comment, form.note.data or "")
+                if comment is None:  # a post hidden, not one of its comments
+                    community_glue.post_removed(tx, post)
             elif moderation.restore(tx, current_user, post, comment, form.note.data or ""):
                 community_glue.post_published(tx, post)
     except NotFound:
