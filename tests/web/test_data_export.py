@@ -42,7 +42,8 @@ DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_s
                  "data_exports", "saved_items", "email_preferences", "email_suppression",
                  "inbox_messages", "deliveries", "email_clicks", "campaign_sends", "journeys",
                  "sign_ins", "account_emails", "interactions", "shop_order_lines_unmatched",
-                 "customer_score", "due_follow_ups", "contact_history"}
+                 "customer_score", "due_follow_ups", "contact_history",
+                 "timers", "vaccinations"}
 
 
 def join(session, owner, family, user, role, relationship="other"):

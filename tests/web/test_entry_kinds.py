@@ -167,7 +167,7 @@ def test_each_child_is_offered_the_kinds_that_fit_in_the_same_order(client, baby
     page = client.get(f"/children/{baby.id}").get_data(as_text=True)
     assert _quick_add(page) == ["photo", "feeding", "sleep", "diaper", "measurement",
                                 "milestone", "note"]
-    assert _more(page) == ["temperature", "medication"]
+    assert _more(page) == ["tummy_time", "temperature", "medication"]
     page = client.get(f"/children/{expecting.id}").get_data(as_text=True)
     assert _quick_add(page) == ["bump", "scan", "kicks", "feeling", "note"]
     assert _more(page) == ["photo"]
