@@ -174,7 +174,7 @@ def test_each_child_is_offered_the_kinds_that_fit_in_the_same_order(client, baby
     chips = re.findall(r'id="kind-(\w+)"',
                        client.get(f"/children/{baby.id}/timeline").get_data(as_text=True))
     assert chips == ["photo", "note", "milestone", "measurement", "feeding", "sleep",
-                     "diaper", "temperature", "medication"]
+                     "diaper", "tummy_time", "temperature", "medication"]
     chips = re.findall(r'id="kind-(\w+)"',
                        client.get(f"/children/{expecting.id}/timeline").get_data(as_text=True))
     # the pregnancy's own kinds, then the shared ones (photo before note, as for a baby)
