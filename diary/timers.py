@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from diary import entries
-from diary.entry_kinds import KINDS, EntryInput, check_kind_fits
 from diary.age import local_date
+from diary.entry_kinds import KINDS, EntryInput, check_kind_fits
 from diary.errors import N_, Conflict, NotFound, ValidationError
 from diary.models import Child, Entry, Timer, User
 

@@ -68,6 +68,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account
     from webapp.blueprints.auth.routes import bp as auth
+    from webapp.blueprints.daily.routes import bp as daily
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.emails.routes import bp as emails
     from webapp.blueprints.family.routes import bp as family
@@ -82,6 +83,6 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.suggestions.routes import bp as suggestions
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
-                      interactions, shop, studio, suggestions):
+                      interactions, shop, studio, suggestions, daily):
         app.register_blueprint(blueprint)
     cards.init_app(app)
