@@ -94,9 +94,10 @@ def timer_of(session: Session, child: Child, timer_id: int) -> Timer:
 
 
 def elapsed_minutes(timer: Timer, now: datetime) -> int:
-    """Whole minutes since the start, rounded up: a 20-second feed is 1 minute."""
+    """Minutes since the start, to the nearest whole minute (half a minute up), at least 1:
+    a 20-second feed is 1 minute."""
     seconds = (now - timer.started_at).total_seconds()
-    return max(1, math.ceil(seconds / 60))
+    return max(1, math.floor((seconds + 30) / 60))
 
 
 def _finish(session: Session, timer: Timer, status: str, now: datetime) -> bool:

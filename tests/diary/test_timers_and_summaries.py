@@ -40,16 +40,26 @@ def entry_rows(session, child):
 
 def test_a_feed_timer_becomes_a_feeding_entry_with_its_side_and_minutes(session, baby):
     parent, child = baby
-    start = NOW - timedelta(minutes=25, seconds=10)
+    start = NOW - timedelta(minutes=25, seconds=31)
     timer = timers.start(session, child, parent, "feed", "left", now=start)
     assert timers.running(session, child) == {"feed": timer}
     entry = timers.stop(session, child, parent, timer.id, now=NOW)
     assert entry_rows(session, child) == [
-        ("feeding", start, {"method": "breast_left", "duration_min": 26})]  # 25:10 → 26 min
+        ("feeding", start, {"method": "breast_left", "duration_min": 26})]  # 25:31 → 26 min
     session.refresh(timer)
     assert (timer.status, timer.running_kind, timer.ended_at, timer.entry_id) == (
         "stopped", None, NOW, entry.id)
     assert timers.running(session, child) == {}
+
+
+@pytest.mark.parametrize(("ran", "minutes"), [(timedelta(seconds=5), 1),
+                                              (timedelta(minutes=1, seconds=29), 1),
+                                              (timedelta(minutes=1, seconds=30), 2)])
+def test_a_timer_counts_to_the_nearest_minute_and_at_least_one(session, baby, ran, minutes):
+    parent, child = baby
+    timer = timers.start(session, child, parent, "tummy", now=NOW - ran)
+    timers.stop(session, child, parent, timer.id, now=NOW)
+    assert entry_rows(session, child)[0][2] == {"duration_min": minutes}
 
 
 @pytest.mark.parametrize(("kind", "entry_kind", "minutes"), [("sleep", "sleep", 45),
