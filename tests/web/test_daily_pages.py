@@ -3,8 +3,8 @@ the summary page, reminders ticked off and the vaccination record."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -120,7 +120,7 @@ def test_the_status_line_in_chinese(client, session, family, login_as):
         "feeding", NOW - timedelta(minutes=130), data={"method": "breast_right"}))
     session.commit()
     login_as(owner)
-    client.post("/language", data={"locale": "zh_CN", "next": "/"})
+    client.post("/language", data={"lang": "zh_CN", "next": "/"})
     page = text_of(client.get(f"/children/{child.id}").get_data(as_text=True))
     assert "上次喂奶：2 小时 10 分钟前（右侧）" in page
 
