@@ -315,7 +315,7 @@ def test_vaccinations_are_entered_by_hand_and_removed(client, session, family, l
                                       "given_on": "2026-11-02", "note": "left arm"})
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
-    assert "&lt;b&gt;BCG&lt;/b&gt;" in page and "left arm" in page
+    assert "&lt;b&gt;BCG&lt;/b&gt;" in page and "Vaccination · left arm" in page
     record = session.scalars(select(Vaccination)).one()
     login_as(viewer)
     assert client.post(url, data={"category": "vaccination", "name": "X",

@@ -48,7 +48,7 @@ class Strip:
 @dataclass
 class Rhythm:
     strips: list[Strip]
-    hours: list[tuple[float, str]]  # x of 0, 6, 12, 18, 24 h
+    hours: list[tuple[float, str, str]]  # x of 0, 6, 12, 18, 24 h, label, text-anchor
     width: int = WIDTH
     height: int = 0
     left: int = LEFT
@@ -73,9 +73,11 @@ def _nice_top(value: float) -> tuple[float, float]:
 
 
 def bar_chart(days: list[Day], values: list[float], averages: list[float | None],
-              text: Callable[[float], str], scale: float = 1.0) -> BarChart:
+              text: Callable[[float], str], scale: float = 1.0,
+              tick_text: Callable[[float], str] | None = None) -> BarChart:
     """`values` per day (drawn divided by `scale`, e.g. minutes as hours), the 7-day
-    `averages` as a line; `text` makes a value readable for hover titles and the axis."""
+    `averages` as a line; `text` makes a value readable for hover titles, `tick_text` (else
+    `text`) for the axis."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     shown = [v / scale for v in values] + [a / scale for a in averages if a is not None]
     top, step = _nice_top(max(shown, default=0))
@@ -93,7 +95,8 @@ def bar_chart(days: list[Day], values: list[float], averages: list[float | None]
         if average is not None:
             points.append(f"{round(x + slot / 2, 1)},{y_of(average / scale)}")
         labels.append((round(x + slot / 2, 1), day_label(day)))
-    ticks = [(y_of(step * k), text(step * k * scale))
+    tick_text = tick_text or text
+    ticks = [(y_of(step * k), tick_text(step * k * scale))
              for k in range(int(round(top / step)) + 1)]
     return BarChart(bars, " ".join(points) if len(points) > 1 else "", ticks, labels)
 
@@ -109,6 +112,7 @@ def rhythm(days: list[Day]) -> Rhythm:
             strip.spans.append((round(x, 1), round(max(1.0, (last - first)
                                                              / day.day_minutes * plot_w), 1)))
         strips.append(strip)
-    hours = [(round(LEFT + h / 24 * plot_w, 1), f"{h:02d}:00") for h in (0, 6, 12, 18, 24)]
+    hours = [(round(LEFT + h / 24 * plot_w, 1), f"{h:02d}:00", "end" if h == 24 else "middle")
+             for h in (0, 6, 12, 18, 24)]
     height = TOP + len(days) * (STRIP_HEIGHT + STRIP_GAP) + BOTTOM
     return Rhythm(strips, hours, height=height)

@@ -190,9 +190,10 @@ def days(child_id: int) -> Any:
         "child": child, "can_write": membership.can_write, "summary": summary, "end": end,
         "today": today, "latest": shown[-1], "weeks": daily_summary.weeks(summary, today),
         "sleep": charts.bar_chart(shown, [d.sleep_minutes for d in shown], t["sleep_minutes"],
-                                  hours, scale=60),
+                                  hours, scale=60, tick_text=lambda n: f"{n / 60:.0f}"),
         "feeds": charts.bar_chart(shown, [d.feeds for d in shown], t["feeds"], count),
-        "feed_ml": charts.bar_chart(shown, [d.feed_ml for d in shown], t["feed_ml"], ml)
+        "feed_ml": charts.bar_chart(shown, [d.feed_ml for d in shown], t["feed_ml"], ml,
+                                    tick_text=lambda n: f"{n:.0f}")
         if any(d.feed_ml for d in shown) else None,
         "nappies": charts.bar_chart(shown, [d.nappies for d in shown], t["nappies"], count),
         "rhythm": charts.rhythm(shown),
