@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -218,7 +217,3 @@ def weeks(summary: Summary, today: date) -> list[Week]:
                         {m: sum(getattr(d, m) for d in chunk) / len(chunk) for m in METRICS}))
     return list(reversed(out))
 
-
-def export_days(summary: Summary) -> list[dict[str, Any]]:
-    return [{"day": d.day.isoformat(), **{m: getattr(d, m) for m in METRICS},
-             "wet": d.wet, "dirty": d.dirty} for d in summary.days]
