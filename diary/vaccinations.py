@@ -19,7 +19,8 @@ from clock import today_in
 from diary.errors import N_, NotFound, ValidationError
 from diary.models import Child, User, Vaccination
 
-CATEGORIES = ("vaccination", "checkup")
+#: What the record holds (the content vocabulary's reminder categories that are ticked off).
+RECORD_CATEGORIES = ("vaccination", "checkup")
 #: A content key (slug): what a reminder's key may look like.
 _KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,79}", re.ASCII)
 CSV_COLUMNS = ["child", "category", "name", "reminder", "given_on", "note"]
@@ -39,7 +40,7 @@ def check_given_on(child: Child, given_on: date | None) -> date:
 
 
 def _check_category(category: str) -> str:
-    if category not in CATEGORIES:
+    if category not in RECORD_CATEGORIES:
         raise ValidationError(N_("Please choose vaccination or check-up."), "category")
     return category
 

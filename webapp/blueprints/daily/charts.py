@@ -73,11 +73,11 @@ def _nice_top(value: float) -> tuple[float, float]:
 
 
 def bar_chart(days: list[Day], values: list[float], averages: list[float | None],
-              text: Callable[[float], str], scale: float = 1.0,
+              describe: Callable[[float], str], scale: float = 1.0,
               tick_text: Callable[[float], str] | None = None) -> BarChart:
     """`values` per day (drawn divided by `scale`, e.g. minutes as hours), the 7-day
-    `averages` as a line; `text` makes a value readable for hover titles, `tick_text` (else
-    `text`) for the axis."""
+    `averages` as a line; `describe` makes a value readable for hover titles, `tick_text`
+    (else `describe`) for the axis."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     shown = [v / scale for v in values] + [a / scale for a in averages if a is not None]
     top, step = _nice_top(max(shown, default=0))
@@ -91,11 +91,11 @@ def bar_chart(days: list[Day], values: list[float], averages: list[float | None]
         x = LEFT + i * slot
         y = y_of(value / scale)
         bars.append(Bar(round(x + slot * 0.15, 1), y, round(slot * 0.7, 1),
-                        round(TOP + plot_h - y, 1), f"{long_day_label(day)}: {text(value)}"))
+                        round(TOP + plot_h - y, 1), f"{long_day_label(day)}: {describe(value)}"))
         if average is not None:
             points.append(f"{round(x + slot / 2, 1)},{y_of(average / scale)}")
         labels.append((round(x + slot / 2, 1), day_label(day)))
-    tick_text = tick_text or text
+    tick_text = tick_text or describe
     ticks = [(y_of(step * k), tick_text(step * k * scale))
              for k in range(int(round(top / step)) + 1)]
     return BarChart(bars, " ".join(points) if len(points) > 1 else "", ticks, labels)

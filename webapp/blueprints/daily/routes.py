@@ -9,11 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from clock import utcnow
-from content.models import ContentItem
+from content import reminders
 from diary import daily_summary, families, timers, vaccinations
 from diary.errors import Conflict, DiaryError
 from diary.models import Child
@@ -32,7 +31,6 @@ bp = Blueprint("daily", __name__)
 
 #: How many days the summary page shows.
 SUMMARY_DAYS = 14
-TICKABLE = vaccinations.CATEGORIES
 
 
 # --- the child page's part ---------------------------------------------------------------------
@@ -55,21 +53,13 @@ def timer_label(kind: str) -> str:
     return gettext(timers.TIMER_KINDS[kind].label)
 
 
-def reminder_meta(session: Session, keys: list[str]) -> dict[str, str]:
-    """Reminder key → category, for the reminders that can be ticked off."""
-    if not keys:
-        return {}
-    rows = session.execute(select(ContentItem.key, ContentItem.category).where(
-        ContentItem.kind == "reminder", ContentItem.key.in_(keys)))
-    return {key: category for key, category in rows if category in TICKABLE}
-
-
-def child_page_context(session: Session, child: Child, reminders: list[Any]) -> dict[str, Any]:
-    """What the child page shows of the daily tools (the diary view adds it)."""
+def child_page_context(session: Session, child: Child, shown: list[Any]) -> dict[str, Any]:
+    """What the child page shows of the daily tools (the diary view adds it); `shown`: the
+    reminders of "this week"."""
     if not child.is_born:
         return {"daily": None}
     now = utcnow()
-    keys = [r.key for r in reminders]
+    keys = [r.key for r in shown]
     return {"daily": {
         "status": daily_summary.status(session, child, now),
         "running": timers.running(session, child),
@@ -77,7 +67,7 @@ def child_page_context(session: Session, child: Child, reminders: list[Any]) -> 
         "start_form": StartTimerForm(),
         "stop_form": StopTimerForm(),
         "confirm_form": ConfirmForm(),
-        "tickable": reminder_meta(session, keys),
+        "tickable": reminders.tickable(session, keys),
         "ticked": {k: v for k, v in vaccinations.ticked(session, child).items() if k in keys},
         "tick_form": TickReminderForm(given_on=child_today(child)),
         "today": child_today(child),
@@ -212,7 +202,7 @@ def days(child_id: int) -> Any:
 @login_required
 def tick_reminder(child_id: int, key: str) -> Any:
     child = _writable(child_id)
-    category = reminder_meta(get_session(), [key]).get(key)
+    category = reminders.tickable(get_session(), [key]).get(key)
     if category is None:
         abort(404)
     form = TickReminderForm()
@@ -230,24 +220,10 @@ def tick_reminder(child_id: int, key: str) -> Any:
     return _back(child)
 
 
-def _titles(session: Session, keys: list[str]) -> dict[str, str]:
-    """Reminder titles in the reader's language (else English, else any)."""
-    if not keys:
-        return {}
-    items = session.scalars(select(ContentItem).where(
-        ContentItem.kind == "reminder", ContentItem.key.in_(keys))
-        .options(selectinload(ContentItem.translations)))
-    locale = current_locale()
-    titles = {}
-    for item in items:
-        text = item.text(locale)
-        titles[item.key] = text.title if text is not None else item.key
-    return titles
-
-
 def _record(session: Session, child: Child) -> tuple[list[Any], dict[str, str]]:
     rows = vaccinations.records(session, child)
-    return rows, _titles(session, [r.reminder_key for r in rows if r.reminder_key])
+    return rows, reminders.titles(session, [r.reminder_key for r in rows if r.reminder_key],
+                                  current_locale())
 
 
 @bp.route("/children/<int:child_id>/vaccinations", methods=["GET", "POST"])
