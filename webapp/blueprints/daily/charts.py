@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale
@@ -60,6 +61,13 @@ def day_label(day: Day) -> str:
 
 def long_day_label(day: Day) -> str:
     return format_skeleton("MMMEd", day.day, locale=get_locale() or "en")
+
+
+def week_label(first: date, last: date) -> str:
+    """"Nov 30 – Dec 6" / "11月30日 – 12月6日"."""
+    locale = get_locale() or "en"
+    return f"{format_skeleton('MMMd', first, locale=locale)} – " \
+        f"{format_skeleton('MMMd', last, locale=locale)}"
 
 
 def _nice_top(value: float) -> tuple[float, float]:

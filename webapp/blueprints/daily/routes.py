@@ -190,7 +190,8 @@ def days(child_id: int) -> Any:
         "earlier": first - timedelta(days=1) if first > child.birth_date else None,
         "later": min(today, end + timedelta(days=SUMMARY_DAYS)) if end < today else None,
         "history": timers.history(s, child),
-        "day_label": charts.long_day_label, "hours": hours, "count": count,
+        "day_label": charts.long_day_label, "week_label": charts.week_label, "hours": hours,
+        "count": count,
         "duration_text": duration_text, "side_text": side_text, "timer_label": timer_label,
     }
     return render_template("daily/days.html", **context)
