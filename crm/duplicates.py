@@ -72,8 +72,10 @@ from diary.models import (
     Membership,
     Role,
     StaffRole,
+    Timer,
     User,
     UserSession,
+    Vaccination,
 )
 from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, InboxMessage
 from recommender.models import Interaction
@@ -94,6 +96,8 @@ KINDS: dict[str, str] = {
     "memberships": N_("Families (caregiver memberships)"),
     "children": N_("Children in those families"),
     "entries": N_("Diary entries written"),
+    "child_timers": N_("Timers started"),
+    "vaccinations": N_("Vaccinations and check-ups recorded"),
     "consents": N_("Consent records"),
     "deliveries": N_("Emails and inbox messages sent"),
     "inbox_messages": N_("Inbox messages"),
@@ -122,6 +126,8 @@ KINDS: dict[str, str] = {
 USER_COLUMNS: dict[tuple[str, str], str] = {
     ("memberships", "user_id"): "memberships",
     ("entries", "author_id"): "entries",
+    ("child_timers", "started_by_id"): "child_timers",
+    ("vaccinations", "recorded_by_id"): "vaccinations",
     ("consents", "user_id"): "consents",
     ("deliveries", "user_id"): "deliveries",
     ("inbox_messages", "user_id"): "inbox_messages",
@@ -388,6 +394,10 @@ def plan(session: Session, survivor_id: int, merged_id: int,
             Membership, Membership.family_id == Child.family_id).where(
             Membership.id.in_(moving["memberships"])))
     moving["entries"] = _ids(session, select(Entry.id).where(Entry.author_id == merged.id))
+    moving["child_timers"] = _ids(session, select(Timer.id).where(
+        Timer.started_by_id == merged.id))
+    moving["vaccinations"] = _ids(session, select(Vaccination.id).where(
+        Vaccination.recorded_by_id == merged.id))
     moving["consents"] = _ids(session, select(Consent.id).where(Consent.user_id == merged.id))
     moving["deliveries"], staying["deliveries"] = _movable(
         session, Delivery, Delivery.user_id, merged, survivor,
@@ -485,6 +495,9 @@ def merge(session: Session, survivor_id: int, merged_id: int, staff: User, finge
         session.execute(delete(Membership).where(Membership.id == joined["membership_id"]))
     _move(session, Membership, Membership.user_id, p.moving["memberships"], survivor.id)
     _move(session, Entry, Entry.author_id, p.moving["entries"], survivor.id)
+    _move(session, Timer, Timer.started_by_id, p.moving["child_timers"], survivor.id)
+    _move(session, Vaccination, Vaccination.recorded_by_id, p.moving["vaccinations"],
+          survivor.id)
     _move(session, Consent, Consent.user_id, p.moving["consents"], survivor.id)
     _move(session, Delivery, Delivery.user_id, p.moving["deliveries"], survivor.id)
     _move(session, InboxMessage, InboxMessage.user_id, p.moving["inbox_messages"], survivor.id)

@@ -146,6 +146,12 @@ def _sleep(entry: EntryInput) -> dict[str, Any]:
     return {"duration_min": minutes}
 
 
+def _tummy_time(entry: EntryInput) -> dict[str, Any]:
+    minutes = _number(entry.data, "duration_min", 1, 120, N_("duration in minutes"),
+                      required=True, integer=True)
+    return {"duration_min": minutes}
+
+
 def _diaper(entry: EntryInput) -> dict[str, Any]:
     wet, dirty = bool(entry.data.get("wet")), bool(entry.data.get("dirty"))
     if not wet and not dirty:
@@ -221,6 +227,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
          quick_add={"baby": 3}),
     Kind("diaper", N_("Diaper"), "🧷", "baby", ("wet", "dirty", "body"), _diaper,
          quick_add={"baby": 4}),
+    Kind("tummy_time", N_("Tummy time"), "🐢", "baby", ("duration_min", "body"), _tummy_time),
     Kind("temperature", N_("Temperature"), "🌡️", "baby", ("temperature", "body"),
          _temperature),
     Kind("medication", N_("Medication"), "💊", "baby", ("med_name", "med_dose", "body"),

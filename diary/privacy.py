@@ -200,8 +200,20 @@ def _account_emails(session: Session, scope: ExportScope) -> list[dict[str, Any]
             for r in rows]
 
 
+def _timers(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
+    from diary import timers
+    return timers.export_rows(session, scope.child_ids)
+
+
+def _vaccinations(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
+    from diary import vaccinations
+    return vaccinations.export_rows(session, scope.child_ids)
+
+
 def register(registry: ExportRegistry) -> None:
     """The diary's own sections beyond the core, and its tables that are not exported."""
+    registry.add(Section("timers", ("child_timers",), _timers),
+                 Section("vaccinations", ("vaccinations",), _vaccinations))
     registry.add(Section("invitations_sent", ("invitations",), _invitations_sent),
                  Section("data_exports", ("data_exports",), _exports),
                  Section("sign_ins", ("user_sessions",), _sessions),

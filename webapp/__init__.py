@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account
     from webapp.blueprints.auth.routes import bp as auth
     from webapp.blueprints.clubs.routes import bp as clubs
+    from webapp.blueprints.daily.routes import bp as daily
     from webapp.blueprints.diary.routes import bp as diary
     from webapp.blueprints.emails.routes import bp as emails
     from webapp.blueprints.family.routes import bp as family
@@ -87,6 +88,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
                       interactions, shop, studio, suggestions, clubs,
-                      tickets, rewards, surveys):
+                      tickets, rewards, surveys, daily):
         app.register_blueprint(blueprint)
     cards.init_app(app)

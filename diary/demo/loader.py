@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from clock import utcnow
-from diary import accounts, families, invitations, milestones, registration
+from diary import accounts, families, invitations, milestones, registration, timers, vaccinations
 from diary import age as agemath
 from diary.demo import pictures
 from diary.demo.stories import (
@@ -154,6 +154,20 @@ class _Book:
             return
         milestones.tick(self.ctx.session, child, author, milestone_id, when, locale)
         self.ctx.report.entries[self.key] += 1
+
+    def timer(self, child: Child, author: User, kind: str, start: datetime, minutes: int,
+              side: str | None = None, keep: bool = True) -> None:
+        """A timer started at `start` and stopped (or, `keep=False`, discarded) `minutes`
+        later, as the child page's buttons do; the stopped one is an entry."""
+        end = start + timedelta(minutes=minutes)
+        if end > self.ctx.now:
+            return
+        timer = timers.start(self.ctx.session, child, author, kind, side, now=start)
+        if keep:
+            timers.stop(self.ctx.session, child, author, timer.id, now=end)
+            self.ctx.report.entries[self.key] += 1
+        else:
+            timers.discard(self.ctx.session, child, timer.id, now=end)
 
     def care_logs(self, child: Child, start: datetime, end: datetime, gap: tuple[float, float],
                   feed: Callable[[random.Random, datetime], dict],
@@ -377,6 +391,18 @@ def _newborn(ctx: _Ctx, today: date | None) -> None:
                 "duration_min": rng.randint(10, 35)}
     book.care_logs(child, on(0, 6.5), book.at(day0 + timedelta(1), 0), (2.0, 3.2), feed,
                    lambda hour: me, diapers=0.85)
+    # the daily tools: tummy time and a few feeds timed with the child page's buttons, one
+    # timer started by mistake, and the vaccines given at birth ticked off
+    for days_ago in range(5, 0, -1):
+        day = day0 - timedelta(days=days_ago)
+        book.timer(child, me, "tummy", book.at(day, 11), rng.randint(3, 6))
+        book.timer(child, me, "tummy", book.at(day, 16.5), rng.randint(4, 8))
+        book.timer(child, me, "feed", book.at(day, 14.25), rng.randint(14, 26),
+                   rng.choice(timers.SIDES))
+    book.timer(child, me, "sleep", book.at(day0 - timedelta(days=1), 15), 2, keep=False)
+    vaccinations.tick_reminder(ctx.session, child, me, "vaccines-at-birth", "vaccination", birth)
+    vaccinations.tick_reminder(ctx.session, child, me, "newborn-blood-spot-test", "checkup",
+                               birth + timedelta(days=5))
 
 
 def _preterm(ctx: _Ctx, today: date | None) -> None:

@@ -1,6 +1,7 @@
 """Tables of the diary package, re-exported so callers write `from diary.models import Child`."""
 from diary.models.accounts import AccountEmail, Consent, StaffRole, User, UserSession
 from diary.models.audit import StaffAccess, StaffAccessSubject
+from diary.models.daily import Timer, Vaccination
 from diary.models.entries import Entry, Measurement, Photo
 from diary.models.family import Child, Family, Invitation, Membership, Relationship, Role
 from diary.models.privacy import DataExport
@@ -21,6 +22,8 @@ __all__ = [
     "StaffAccess",
     "StaffAccessSubject",
     "StaffRole",
+    "Timer",
     "User",
     "UserSession",
+    "Vaccination",
 ]

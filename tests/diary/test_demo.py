@@ -240,6 +240,28 @@ def test_the_demo_staff_find_a_parent_by_the_phone_they_give(loaded):
             [("demo.expecting@example.com", "phone")], typed
 
 
+def test_the_newborn_has_timed_feeds_tummy_time_and_vaccines_at_birth_ticked(loaded):
+    from diary import daily_summary, timers, vaccinations
+    from diary.models import Timer
+    session = loaded.session
+    [isla] = _children(session, "demo.newborn@example.com")
+    rows = session.execute(select(Timer.kind, Timer.status, Timer.entry_id).where(
+        Timer.child_id == isla.id)).all()
+    assert sorted({(kind, status) for kind, status, _ in rows}) == [
+        ("feed", "stopped"), ("sleep", "discarded"), ("tummy", "stopped")]
+    assert len([r for r in rows if r.status == "stopped"]) == 15
+    assert all(entry_id is not None for _, status, entry_id in rows if status == "stopped")
+    assert timers.running(session, isla) == {}
+    assert vaccinations.ticked(session, isla) == {
+        "vaccines-at-birth": isla.birth_date,
+        "newborn-blood-spot-test": isla.birth_date + timedelta(days=5)}
+    summary = daily_summary.summarise(session, isla, TODAY - timedelta(days=6), TODAY)
+    assert all(d.feeds >= 6 and d.nappies >= 3 and d.sleep_minutes >= 8 * 60
+               for d in summary.days[:-1]), [(d.feeds, d.nappies, d.sleep_minutes)
+                                             for d in summary.days]
+    assert all(d.tummy_minutes >= 7 for d in summary.days[1:-1])
+
+
 def test_the_birth_club_demo_has_posts_a_reported_one_and_its_moderator(loaded):
     """`flask demo load` then fills the main demo parent's birth club (community.demo); run
     last in this module and rolled back, so the other tests see the diary demo alone."""

@@ -44,7 +44,8 @@ DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_s
                  "sign_ins", "account_emails", "interactions", "shop_order_lines_unmatched",
                  "customer_score", "due_follow_ups", "contact_history", "club_memberships",
                  "club_posts", "club_comments", "club_likes", "club_reports", "club_bans",
-                 "tickets", "reward_points", "reward_redemptions", "surveys", "help_votes"}
+                 "tickets", "reward_points", "reward_redemptions", "surveys", "help_votes",
+                 "timers", "vaccinations"}
 
 
 def join(session, owner, family, user, role, relationship="other"):

@@ -167,14 +167,14 @@ def test_each_child_is_offered_the_kinds_that_fit_in_the_same_order(client, baby
     page = client.get(f"/children/{baby.id}").get_data(as_text=True)
     assert _quick_add(page) == ["photo", "feeding", "sleep", "diaper", "measurement",
                                 "milestone", "note"]
-    assert _more(page) == ["temperature", "medication"]
+    assert _more(page) == ["tummy_time", "temperature", "medication"]
     page = client.get(f"/children/{expecting.id}").get_data(as_text=True)
     assert _quick_add(page) == ["bump", "scan", "kicks", "feeling", "note"]
     assert _more(page) == ["photo"]
     chips = re.findall(r'id="kind-(\w+)"',
                        client.get(f"/children/{baby.id}/timeline").get_data(as_text=True))
     assert chips == ["photo", "note", "milestone", "measurement", "feeding", "sleep",
-                     "diaper", "temperature", "medication"]
+                     "diaper", "tummy_time", "temperature", "medication"]
     chips = re.findall(r'id="kind-(\w+)"',
                        client.get(f"/children/{expecting.id}/timeline").get_data(as_text=True))
     # the pregnancy's own kinds, then the shared ones (photo before note, as for a baby)

@@ -127,6 +127,7 @@ def world(client, session, make_family, login_as, app):
         "diary.new_entry": (parent, f"/children/{child.id}/entries/new?kind=note"),
         "diary.edit_entry": (parent, f"/entries/{entry_id}/edit"),
         "diary.delete_entry": (parent, f"/entries/{entry_id}/delete"),
+        "daily.vaccination_record": (parent, f"/children/{child.id}/vaccinations"),
         "growth.untick_milestone": (parent,
                                     f"/children/{child.id}/milestones/m02-social-smiles/untick"),
         "emails.unsubscribe_link": (None, f"/e/u/{unsubscribe.make_token(secret, parent)}"),

@@ -37,6 +37,7 @@ from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
 from rewards import points as reward_points
 from webapp import fragments, rewards_glue
+from webapp.blueprints.daily import routes as daily_tools
 from webapp.blueprints.diary.forms import EntryForm, error_fields
 from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
@@ -73,9 +74,10 @@ def dashboard() -> Any:
 def child_home(child_id: int) -> Any:
     s = get_session()
     child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
+    this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
     return render_template("diary/child_home.html", child=child, siblings=siblings,
-                           this_week=library.this_week(s, child, current_user,
-                                                       child_today(child), current_locale()),
+                           this_week=this_week,
+                           **daily_tools.child_page_context(s, child, this_week.reminders),
                            inbox_entries=inbox.headlines(s, current_user, child.id,
                                                          current_locale()),
                            can_write=membership.can_write,

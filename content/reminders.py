@@ -1,0 +1,33 @@
+"""Reminders a parent ticks off (check-ups, vaccinations): which of them can be ticked, and
+their titles for the child's record. The record itself (diary.vaccinations) keeps only the
+reminder's key: the diary does not read content, so the web layer asks here."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from content.models import ContentItem
+from diary.vaccinations import RECORD_CATEGORIES
+
+
+def tickable(session: Session, keys: list[str]) -> dict[str, str]:
+    """Reminder key → its category, for those of `keys` that are check-ups or vaccinations."""
+    if not keys:
+        return {}
+    rows = session.execute(select(ContentItem.key, ContentItem.category).where(
+        ContentItem.kind == "reminder", ContentItem.key.in_(keys)))
+    return {key: category for key, category in rows if category in RECORD_CATEGORIES}
+
+
+def titles(session: Session, keys: list[str], locale: str) -> dict[str, str]:
+    """Reminder key → its title in `locale` (else English, else any translation)."""
+    if not keys:
+        return {}
+    items = session.scalars(select(ContentItem).where(
+        ContentItem.kind == "reminder", ContentItem.key.in_(keys))
+        .options(selectinload(ContentItem.translations)))
+    found = {}
+    for item in items:
+        text = item.text(locale)
+        found[item.key] = text.title if text is not None else item.key
+    return found

@@ -1,0 +1,219 @@
+"""How the day went: the last feed, nappies today, and per-day totals with the child's trend.
+
+Every "day" is a calendar day in the family's time zone (its start and end converted to UTC,
+so a day across a daylight-saving change has 23 or 25 hours). A sleep entry starts at its
+`occurred_at` and lasts its `duration_min`; a sleep across midnight counts on both days, each
+its own minutes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clock import utcnow
+from diary import age as agemath
+from diary.models import Child, Entry, Timer
+
+#: The longest sleep an entry holds (diary.entry_kinds: 1440 minutes): how far before a day
+#: to look for a sleep that reaches into it.
+LONGEST_SLEEP = timedelta(minutes=1440)
+TREND_DAYS = 7
+DAILY_KINDS = ("feeding", "sleep", "diaper", "tummy_time")
+
+
+def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The UTC instants a local calendar day starts and ends (end exclusive)."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time(), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    return start, end
+
+
+# --- the child page's line -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LastFeed:
+    at: datetime
+    minutes_ago: int
+    side: str | None  # "left" / "right" for a breast feed
+    method: str | None
+    amount_ml: int | None
+
+
+@dataclass(frozen=True)
+class Nappies:
+    total: int
+    wet: int
+    dirty: int
+
+
+@dataclass(frozen=True)
+class Status:
+    last_feed: LastFeed | None
+    nappies_today: Nappies
+    #: Minutes a running sleep timer has run, or None when the child is not asleep.
+    asleep_minutes: int | None
+
+
+def _minutes_between(earlier: datetime, later: datetime) -> int:
+    return max(0, int((later - earlier).total_seconds() // 60))
+
+
+def last_feed(session: Session, child: Child, now: datetime) -> LastFeed | None:
+    entry = session.scalars(
+        select(Entry).where(Entry.child_id == child.id, Entry.kind == "feeding",
+                            Entry.occurred_at <= now)
+        .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1)).first()
+    if entry is None:
+        return None
+    data = entry.data or {}
+    method = data.get("method")
+    side = method.removeprefix("breast_") if method in ("breast_left", "breast_right") else None
+    return LastFeed(entry.occurred_at, _minutes_between(entry.occurred_at, now), side, method,
+                    data.get("amount_ml"))
+
+
+def nappies_on(session: Session, child: Child, day: date) -> Nappies:
+    start, end = day_bounds(day, child.family.timezone)
+    rows = session.scalars(select(Entry.data).where(
+        Entry.child_id == child.id, Entry.kind == "diaper", Entry.occurred_at >= start,
+        Entry.occurred_at < end))
+    data = [d or {} for d in rows]
+    return Nappies(len(data), sum(1 for d in data if d.get("wet")),
+                   sum(1 for d in data if d.get("dirty")))
+
+
+def status(session: Session, child: Child, now: datetime | None = None) -> Status:
+    """The child page's "last feed … ago", nappies today and "asleep for …"."""
+    now = now or utcnow()
+    sleeping = session.scalars(select(Timer.started_at).where(
+        Timer.child_id == child.id, Timer.running_kind == "sleep")).first()
+    return Status(last_feed(session, child, now),
+                  nappies_on(session, child, agemath.local_today(child.family.timezone, now)),
+                  _minutes_between(sleeping, now) if sleeping is not None else None)
+
+
+# --- days and trends -------------------------------------------------------------------------
+
+@dataclass
+class Day:
+    day: date
+    sleep_minutes: int = 0
+    #: Sleep within this day as (first minute, last minute) after local midnight, for the
+    #: 24-hour strip (a day of 23 or 25 hours has 1380 or 1500 minutes).
+    sleep_spans: list[tuple[int, int]] = field(default_factory=list)
+    feeds: int = 0
+    feed_ml: int = 0
+    feed_minutes: int = 0
+    nappies: int = 0
+    wet: int = 0
+    dirty: int = 0
+    tummy_minutes: int = 0
+    day_minutes: int = 1440
+    #: Whether the child was born by this day (days before count in no average).
+    counted: bool = True
+
+
+@dataclass(frozen=True)
+class Summary:
+    days: list[Day]  # oldest first
+    #: The 7-day average ending on each day (None before there is any counted day), by metric.
+    trends: dict[str, list[float | None]]
+
+
+METRICS = ("sleep_minutes", "feeds", "feed_ml", "nappies", "tummy_minutes")
+
+
+def _split(start: datetime, end: datetime, day_start: datetime,
+           day_end: datetime) -> tuple[int, int] | None:
+    """The part of [start, end) inside [day_start, day_end), in minutes after day_start."""
+    low, high = max(start, day_start), min(end, day_end)
+    if high <= low:
+        return None
+    return (_minutes_between(day_start, low), _minutes_between(day_start, high))
+
+
+def summarise(session: Session, child: Child, first: date, last: date) -> Summary:
+    """Per-day totals from `first` to `last` (local days, inclusive) and 7-day averages.
+
+    The averages look back 6 days before `first` too, so the first day's is real."""
+    tz = child.family.timezone
+    lookback = first - timedelta(days=TREND_DAYS - 1)
+    all_days = [lookback + timedelta(days=i) for i in range((last - lookback).days + 1)]
+    bounds = {d: day_bounds(d, tz) for d in all_days}
+    days = {d: Day(d, day_minutes=_minutes_between(*bounds[d]),
+                   counted=child.birth_date is not None and d >= child.birth_date)
+            for d in all_days}
+    range_start, range_end = bounds[lookback][0], bounds[last][1]
+    rows = session.execute(select(Entry.kind, Entry.occurred_at, Entry.data).where(
+        Entry.child_id == child.id, Entry.kind.in_(DAILY_KINDS),
+        Entry.occurred_at >= range_start - LONGEST_SLEEP, Entry.occurred_at < range_end))
+    for kind, at, data in rows:
+        data = data or {}
+        if kind == "sleep":
+            _add_sleep(days, bounds, at, int(data.get("duration_min") or 0))
+            continue
+        day = days.get(agemath.local_date(at, tz))
+        if day is None:
+            continue
+        if kind == "feeding":
+            day.feeds += 1
+            day.feed_ml += int(data.get("amount_ml") or 0)
+            day.feed_minutes += int(data.get("duration_min") or 0)
+        elif kind == "diaper":
+            day.nappies += 1
+            day.wet += 1 if data.get("wet") else 0
+            day.dirty += 1 if data.get("dirty") else 0
+        elif kind == "tummy_time":
+            day.tummy_minutes += int(data.get("duration_min") or 0)
+    ordered = [days[d] for d in all_days]
+    trends = {metric: _trailing_average(ordered, metric)[TREND_DAYS - 1:] for metric in METRICS}
+    return Summary(ordered[TREND_DAYS - 1:], trends)
+
+
+def _add_sleep(days: dict[date, Day], bounds: dict[date, tuple[datetime, datetime]],
+               start: datetime, minutes: int) -> None:
+    end = start + timedelta(minutes=minutes)
+    for d, (day_start, day_end) in bounds.items():
+        part = _split(start, end, day_start, day_end)
+        if part is not None:
+            days[d].sleep_spans.append(part)
+            days[d].sleep_minutes += part[1] - part[0]
+
+
+def _trailing_average(days: list[Day], metric: str) -> list[float | None]:
+    averages: list[float | None] = []
+    for i in range(len(days)):
+        window = [getattr(d, metric) for d in days[max(0, i - TREND_DAYS + 1):i + 1]
+                  if d.counted]
+        averages.append(sum(window) / len(window) if window else None)
+    return averages
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week's daily averages (over the days counted: born, not in the future)."""
+
+    first: date
+    last: date
+    days_counted: int
+    averages: dict[str, float]
+
+
+def weeks(summary: Summary, today: date) -> list[Week]:
+    """The summary's days in weeks of seven, newest last, ending on its last day; days after
+    `today` are not counted."""
+    out = []
+    days = summary.days
+    for end in range(len(days), 0, -7):
+        chunk = [d for d in days[max(0, end - 7):end] if d.counted and d.day <= today]
+        if not chunk:
+            continue
+        out.append(Week(days[max(0, end - 7)].day, days[end - 1].day, len(chunk),
+                        {m: sum(getattr(d, m) for d in chunk) / len(chunk) for m in METRICS}))
+    return list(reversed(out))
+

@@ -1,0 +1,396 @@
+"""The daily tools' pages: timers across devices and caregivers, the child page's status line,
+the summary page, reminders ticked off and the vaccination record."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+
+import pytest
+from sqlalchemy import func, select
+
+from diary import entries, invitations, timers, vaccinations
+from diary.entry_kinds import EntryInput
+from diary.models import Entry, Timer, Vaccination
+from tests.conftest import PASSWORD
+from tests.web.test_studio import make_item
+
+#: 12:00 in Shanghai on 23 November 2026.
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+BORN = date(2026, 9, 1)
+
+pytestmark = pytest.mark.clock_at("2026-11-23T04:00")
+
+
+def join(session, owner, child, user, role):
+    inv = invitations.invite(session, child.family, owner, user.email, role, "father")
+    invitations.accept(session, inv, user)
+    session.commit()
+
+
+@pytest.fixture()
+def family(session, make_family):
+    """An owner, an editor (the other parent) and a viewer (a grandparent) of one baby."""
+    owner, child = make_family(birth_date=BORN)
+    editor, _ = make_family()
+    viewer, _ = make_family()
+    join(session, owner, child, editor, "editor")
+    join(session, owner, child, viewer, "viewer")
+    return owner, editor, viewer, child
+
+
+def entry_count(session, child) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Entry).where(
+        Entry.child_id == child.id))
+
+
+def running(session, child) -> dict[str, Timer]:
+    session.expire_all()
+    return timers.running(session, child)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_a_feed_started_on_one_device_is_stopped_on_another(client, session, family,
+                                                            login_as, clock_at):
+    owner, editor, _, child = family
+    login_as(owner)
+    response = client.post(f"/children/{child.id}/timers", data={"kind": "feed",
+                                                                 "side": "left"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/children/{child.id}#today"
+    timer = running(session, child)["feed"]
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'data-kind="feed"' in page and "Feed (left)" in text_of(page)
+    assert 'id="start-feed-left"' not in page  # a feed runs: no second one offered
+    # 12 minutes later the other parent, on their phone, sees it and stops it
+    clock_at(timer.started_at + timedelta(minutes=12))
+    login_as(editor)
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'data-kind="feed"' in page, text_of(page)[:3000]
+    assert ">12 min<" in page, page[page.index('data-kind="feed"'):][:600]
+    response = client.post(f"/children/{child.id}/timers/{timer.id}/stop",
+                           follow_redirects=True)
+    assert response.status_code == 200
+    page = text_of(response.get_data(as_text=True))
+    assert "Saved to Mia's book." in page
+    assert "Last feed 12 min ago (left)" in page
+    session.expire_all()
+    assert session.execute(select(Entry.kind, Entry.occurred_at, Entry.data, Entry.author_id)
+                           .where(Entry.child_id == child.id)).all() == [
+        ("feeding", timer.started_at, {"method": "breast_left", "duration_min": 12},
+         editor.id)]
+    # the first device, not reloaded, presses Stop too: told, and nothing more is written
+    login_as(owner)
+    response = client.post(f"/children/{child.id}/timers/{timer.id}/stop",
+                           follow_redirects=True)
+    assert "This timer was already stopped." in response.get_data(as_text=True)
+    assert entry_count(session, child) == 1
+
+
+def test_the_child_page_says_how_the_day_is_going(client, session, family, login_as):
+    owner, _, viewer, child = family
+    for minutes_ago, kind, data in (
+            (130, "feeding", {"method": "breast_left", "duration_min": 20}),
+            (200, "feeding", {"method": "bottle_formula", "amount_ml": 90}),
+            (60, "diaper", {"wet": True}), (120, "diaper", {"wet": True}),
+            (180, "diaper", {"wet": True}), (240, "diaper", {"dirty": True}),
+            (300, "diaper", {"dirty": True}),
+            (13 * 60, "diaper", {"wet": True})):  # 23:00 yesterday in Shanghai
+        entries.create_entry(session, child, owner, EntryInput(
+            kind, NOW - timedelta(minutes=minutes_ago), data=data))
+    timers.start(session, child, owner, "sleep", now=NOW - timedelta(minutes=45))
+    session.commit()
+    for who in (owner, viewer):
+        login_as(who)
+        page = client.get(f"/children/{child.id}").get_data(as_text=True)
+        status = text_of(page[page.index('id="daily-status"'):page.index("</ul>", page.index(
+            'id="daily-status"'))])
+        assert "Last feed 2 h 10 min ago (left)" in status
+        assert "Asleep for 45 min" in status
+        assert "5 nappies today (3 wet, 2 dirty)" in status
+
+
+def test_the_status_line_in_chinese(client, session, family, login_as):
+    owner, _, _, child = family
+    entries.create_entry(session, child, owner, EntryInput(
+        "feeding", NOW - timedelta(minutes=130), data={"method": "breast_right"}))
+    session.commit()
+    login_as(owner)
+    client.post("/language", data={"lang": "zh_CN", "next": "/"})
+    page = text_of(client.get(f"/children/{child.id}").get_data(as_text=True))
+    assert "上次喂奶：2 小时 10 分钟前（右侧）" in page
+
+
+def test_viewers_see_the_timers_but_cannot_start_stop_or_discard(client, session, family,
+                                                                  login_as):
+    owner, _, viewer, child = family
+    timer = timers.start(session, child, owner, "sleep", now=NOW - timedelta(minutes=5))
+    session.commit()
+    login_as(viewer)
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'data-kind="sleep"' in page
+    assert '/timers"' not in page and "/stop" not in page and "/discard" not in page
+    assert client.post(f"/children/{child.id}/timers",
+                       data={"kind": "feed", "side": "left"}).status_code == 403
+    assert client.post(f"/children/{child.id}/timers/{timer.id}/stop").status_code == 403
+    assert client.post(f"/children/{child.id}/timers/{timer.id}/discard").status_code == 403
+    assert set(running(session, child)) == {"sleep"}
+    assert entry_count(session, child) == 0
+
+
+def test_another_familys_child_and_timers_are_not_found(client, session, family, make_family,
+                                                        login_as):
+    owner, _, _, child = family
+    stranger, their_child = make_family(birth_date=BORN)
+    theirs = timers.start(session, their_child, stranger, "feed", "right", now=NOW)
+    mine = timers.start(session, child, owner, "feed", "left", now=NOW)
+    session.commit()
+    login_as(owner)
+    for url in (f"/children/{their_child.id}/timers",
+                f"/children/{their_child.id}/timers/{theirs.id}/stop",
+                f"/children/{their_child.id}/timers/{theirs.id}/discard",
+                f"/children/{their_child.id}/timers/{mine.id}/stop",
+                f"/children/{child.id}/timers/{theirs.id}/stop",  # my child, their timer
+                f"/children/{child.id}/timers/{theirs.id}/discard",
+                f"/children/{their_child.id}/reminders/hep-b-2/done",
+                f"/children/{their_child.id}/vaccinations",
+                f"/children/{their_child.id}/vaccinations/1/delete",
+                f"/children/{child.id}/timers/99999999/stop"):
+        assert client.post(url, data={"kind": "sleep", "given_on": "2026-11-01",
+                                      "name": "x", "category": "vaccination"}
+                           ).status_code == 404, url
+    for url in (f"/children/{their_child.id}/days",
+                f"/children/{their_child.id}/vaccinations",
+                f"/children/{their_child.id}/vaccinations.csv"):
+        assert client.get(url).status_code == 404, url
+    assert set(running(session, their_child)) == {"feed"}
+    assert entry_count(session, their_child) == 0
+    assert session.scalar(select(func.count()).select_from(Vaccination)) == 0
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ({"kind": "feed", "side": "middle"}, "Please choose the left or the right side."),
+    ({"kind": "feed"}, "Please choose the left or the right side."),
+    ({"kind": "bath"}, "Unknown kind of timer."),
+    ({"kind": "<script>x</script>"}, "Unknown kind of timer."),
+    ({}, "Unknown kind of timer.")])
+def test_hostile_timer_starts_are_refused(client, session, family, login_as, form, message):
+    owner, _, _, child = family
+    login_as(owner)
+    response = client.post(f"/children/{child.id}/timers", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert "<script>x" not in response.get_data(as_text=True)
+    assert running(session, child) == {}
+
+
+@pytest.mark.parametrize(("minutes", "message"), [
+    ("-5", "Enter between 1 and 30 minutes."), ("0", "Enter between 1 and 30 minutes."),
+    ("31", "Enter between 1 and 30 minutes."),
+    ("99999999999999999999", "Enter between 1 and 30 minutes."),
+    ("abc", "The minutes must be a whole number."),
+    ("1e3", "The minutes must be a whole number.")])
+def test_hostile_durations_are_refused_and_the_timer_keeps_running(
+        client, session, family, login_as, minutes, message):
+    owner, _, _, child = family
+    timer = timers.start(session, child, owner, "feed", "left",
+                         now=NOW - timedelta(minutes=30))
+    session.commit()
+    login_as(owner)
+    response = client.post(f"/children/{child.id}/timers/{timer.id}/stop",
+                           data={"minutes": minutes}, follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    assert "feed" in running(session, child)
+    assert entry_count(session, child) == 0
+    client.post(f"/children/{child.id}/timers/{timer.id}/stop", data={"minutes": "18"})
+    session.expire_all()
+    assert session.scalars(select(Entry.data).where(Entry.child_id == child.id)).all() == [
+        {"method": "breast_left", "duration_min": 18}]
+
+
+def test_a_feed_left_running_for_hours_is_not_saved_as_it_is(client, session, family,
+                                                           login_as):
+    owner, _, _, child = family
+    timer = timers.start(session, child, owner, "feed", "right", now=NOW - timedelta(hours=4))
+    session.commit()
+    login_as(owner)
+    page = client.post(f"/children/{child.id}/timers/{timer.id}/stop",
+                       follow_redirects=True).get_data(as_text=True)
+    assert "The timer ran for 240 minutes, longer than that can be" in page
+    assert entry_count(session, child) == 0
+    page = client.post(f"/children/{child.id}/timers/{timer.id}/discard",
+                       follow_redirects=True).get_data(as_text=True)
+    assert "The timer is discarded." in page
+    assert running(session, child) == {} and entry_count(session, child) == 0
+
+
+@pytest.mark.parametrize("url", ["/children/{c}/timers", "/children/{c}/timers/{t}/stop",
+                                 "/children/{c}/timers/{t}/discard",
+                                 "/children/{c}/reminders/hep-b-2/done",
+                                 "/children/{c}/vaccinations/{v}/delete"])
+def test_post_only_routes_refuse_get_and_head(client, session, family, login_as, url):
+    owner, _, _, child = family
+    timer = timers.start(session, child, owner, "sleep", now=NOW)
+    record = vaccinations.add(session, child, owner, "vaccination", "BCG", BORN)
+    session.commit()
+    login_as(owner)
+    url = url.format(c=child.id, t=timer.id, v=record.id)
+    assert client.get(url).status_code == 405
+    assert client.head(url).status_code == 405
+    assert set(running(session, child)) == {"sleep"}
+    assert session.scalar(select(func.count()).select_from(Vaccination)) == 1
+
+
+@pytest.fixture()
+def reminder(session):
+    return make_item(session, "reminder", "hep-b-2", "Hepatitis B, second dose", "week", 10, 12,
+                     category="vaccination")
+
+
+def test_a_reminder_is_ticked_off_with_the_date_given(client, session, family, login_as,
+                                                      reminder):
+    owner, _, viewer, child = family
+    login_as(owner)
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    form = page[page.index('id="reminder-hep-b-2"'):]
+    form = form[:form.index("</li>")]
+    assert 'value="2026-11-23"' in form and 'max="2026-11-23"' in form
+    assert 'min="2026-09-01"' in form
+    for bad, message in (("2026-11-24", "The date cannot be in the future."),
+                         ("2026-08-31", "The date cannot be before the birth date."),
+                         ("", "Please enter the date."), ("yesterday", "Please enter the date.")):
+        response = client.post(f"/children/{child.id}/reminders/hep-b-2/done",
+                               data={"given_on": bad}, follow_redirects=True)
+        assert message in response.get_data(as_text=True), bad
+    assert session.scalar(select(func.count()).select_from(Vaccination)) == 0
+    response = client.post(f"/children/{child.id}/reminders/hep-b-2/done",
+                           data={"given_on": "2026-11-20"}, follow_redirects=True)
+    page = text_of(response.get_data(as_text=True))
+    assert "Hepatitis B, second dose ✓ done on Nov 20, 2026" in page
+    assert client.post(f"/children/{child.id}/reminders/no-such-thing/done",
+                       data={"given_on": "2026-11-20"}).status_code == 404
+    record = text_of(client.get(f"/children/{child.id}/vaccinations").get_data(as_text=True))
+    assert "Nov 20, 2026 Hepatitis B, second dose Vaccination" in record
+    login_as(viewer)
+    assert client.post(f"/children/{child.id}/reminders/hep-b-2/done",
+                       data={"given_on": "2026-11-21"}).status_code == 403
+    assert client.get(f"/children/{child.id}/vaccinations").status_code == 200
+    csv = client.get(f"/children/{child.id}/vaccinations.csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert csv.get_data(as_text=True).splitlines() == [
+        "\ufeffchild,category,name,reminder,given_on,note",
+        "Mia,vaccination,\"Hepatitis B, second dose\",hep-b-2,2026-11-20,"]
+
+
+def test_a_tip_reminder_cannot_be_ticked(client, session, family, login_as):
+    owner, _, _, child = family
+    make_item(session, "reminder", "tummy-tip", "Try tummy time", "week", 10, 12, category="tip")
+    login_as(owner)
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert "Try tummy time" in page and "/reminders/tummy-tip/done" not in page
+    assert client.post(f"/children/{child.id}/reminders/tummy-tip/done",
+                       data={"given_on": "2026-11-20"}).status_code == 404
+
+
+def test_vaccinations_are_entered_by_hand_and_removed(client, session, family, login_as):
+    owner, _, viewer, child = family
+    login_as(owner)
+    url = f"/children/{child.id}/vaccinations"
+    response = client.post(url, data={"category": "vaccination", "name": "",
+                                      "given_on": "2026-11-02"})
+    assert response.status_code == 400
+    response = client.post(url, data={"category": "surgery", "name": "BCG",
+                                      "given_on": "2026-11-02"})
+    assert response.status_code == 400
+    response = client.post(url, data={"category": "vaccination", "name": "BCG",
+                                      "given_on": "2027-01-01"})
+    assert response.status_code == 400
+    assert "The date cannot be in the future." in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Vaccination)) == 0
+    response = client.post(url, data={"category": "vaccination", "name": "<b>BCG</b>",
+                                      "given_on": "2026-11-02", "note": "left arm"})
+    assert response.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert "&lt;b&gt;BCG&lt;/b&gt;" in page and "Vaccination · left arm" in page
+    record = session.scalars(select(Vaccination)).one()
+    login_as(viewer)
+    assert client.post(url, data={"category": "vaccination", "name": "X",
+                                  "given_on": "2026-11-02"}).status_code == 403
+    assert client.post(f"{url}/{record.id}/delete").status_code == 403
+    login_as(owner)
+    assert client.post(f"{url}/{record.id}/delete").status_code == 302
+    assert session.scalar(select(func.count()).select_from(Vaccination)) == 0
+
+
+def test_the_summary_page_draws_the_days(client, session, family, login_as):
+    owner, _, viewer, child = family
+    start = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
+    entries.create_entry(session, child, owner, EntryInput("sleep", start,
+                                                           data={"duration_min": 540}))
+    entries.create_entry(session, child, owner, EntryInput(
+        "feeding", NOW - timedelta(hours=1), data={"method": "bottle_formula", "amount_ml": 120}))
+    entries.create_entry(session, child, owner, EntryInput(
+        "tummy_time", NOW - timedelta(hours=2), data={"duration_min": 8}))
+    session.commit()
+    login_as(viewer)
+    response = client.get(f"/children/{child.id}/days")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    totals = text_of(page[page.index('id="day-totals"'):page.index('class="row g-4"')])
+    # today: 00:00-07:30 of the night's sleep, one bottle, 8 minutes on the tummy
+    assert "Sleep 7 h 30 min" in totals and "Feeds 1 120 ml" in totals
+    assert "Tummy time 8 min" in totals
+    assert page.count('<svg class="daily-chart') == 5
+    assert page.count('class="asleep"') == 2  # the night, split over two strips
+    assert "/days?end=2026-11-09" in page  # 14 days shown: earlier ends the day before
+    assert client.get(f"/children/{child.id}/days?end=2026-11-09").status_code == 200
+    for bad in ("2026-11-24", "2026-08-31", "yesterday", "2026-13-01", "9" * 30):
+        assert client.get(f"/children/{child.id}/days?end={bad}").status_code == 404, bad
+
+
+def test_the_summary_and_record_are_for_born_children_only(client, make_family, login_as):
+    parent, unborn = make_family(born=False)
+    login_as(parent)
+    assert client.get(f"/children/{unborn.id}/days").status_code == 404
+    assert client.get(f"/children/{unborn.id}/vaccinations").status_code == 404
+    page = client.get(f"/children/{unborn.id}").get_data(as_text=True)
+    assert 'id="today"' not in page
+
+
+class TestCsrf:
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_every_daily_form_needs_its_token(self, client, session, family, reminder):
+        owner, _, _, child = family
+        timer = timers.start(session, child, owner, "sleep", now=NOW - timedelta(minutes=5))
+        record = vaccinations.add(session, child, owner, "vaccination", "BCG", BORN)
+        session.commit()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          client.get("/login").get_data(as_text=True)).group(1)
+        assert client.post("/login", data={"email": owner.email, "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 302
+        for url, data in ((f"/children/{child.id}/timers", {"kind": "feed", "side": "left"}),
+                          (f"/children/{child.id}/timers/{timer.id}/stop", {}),
+                          (f"/children/{child.id}/timers/{timer.id}/discard", {}),
+                          (f"/children/{child.id}/reminders/hep-b-2/done",
+                           {"given_on": "2026-11-20"}),
+                          (f"/children/{child.id}/vaccinations",
+                           {"category": "vaccination", "name": "X", "given_on": "2026-11-20"}),
+                          (f"/children/{child.id}/vaccinations/{record.id}/delete", {})):
+            assert client.post(url, data=data).status_code == 400, url
+        assert set(running(session, child)) == {"sleep"}
+        assert entry_count(session, child) == 0
+        assert session.scalars(select(Vaccination.name)).all() == ["BCG"]
+        # the page's own forms carry the token and work
+        page = client.get(f"/children/{child.id}").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        ok = client.post(f"/children/{child.id}/timers/{timer.id}/stop",
+                         data={"csrf_token": token})
+        assert ok.status_code == 302, text_of(ok.get_data(as_text=True))[-1500:]
+        assert entry_count(session, child) == 1
