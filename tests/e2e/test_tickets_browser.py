@@ -59,7 +59,7 @@ def people(tickets_site: tuple[str, str]) -> dict[str, str]:
     return emails
 
 
-def test_ask_us_to_a_staff_reply_seen_by_the_parent(new_page: Any, people: dict[str, str],
+def test_ask_us_to_a_staff_reply_to_a_csat_answer(new_page: Any, people: dict[str, str],
                                                     server_errors: list[str]) -> None:
     parent = new_page()
     sign_in(parent, people["parent"], PASSWORD)
@@ -104,4 +104,19 @@ def test_ask_us_to_a_staff_reply_seen_by_the_parent(new_page: Any, people: dict[
         parent.locator("#reply button[type=submit]").click()
     assert "Thank you!" in parent.locator("ol.ticket-thread").inner_text()
     assert parent.locator(".ticket-status").inner_text() == "In progress"
+
+    # the service agent resolves it; the parent finds "how did we do?" in her inbox
+    staff.reload()
+    staff.select_option("form[action$='/status'] select[name=status]", "resolved")
+    with staff.expect_navigation():
+        staff.locator("form[action$='/status'] button[type=submit]").click()
+    assert staff.locator(".ticket-status").inner_text() == "Resolved"
+    parent.goto("/inbox")
+    card = parent.locator("form[action^='/surveys/']")
+    assert "How satisfied are you with the answer to your question?" in \
+        parent.locator("main").inner_text()
+    with parent.expect_navigation():
+        card.locator("button.survey-score[value='5']").click()
+    assert "Thank you for your answer!" in parent.content()
+    assert "How satisfied are you" not in parent.goto("/inbox").text()
     assert server_errors == []
