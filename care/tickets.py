@@ -348,7 +348,7 @@ def _set_status(session: Session, ticket: Ticket, status: str, staff: User | Non
     ticket.status = status
     if before == "resolved" and status != "resolved":
         ticket.resolved_at = None
-    _event(session, ticket, "status", now, staff, body=f"{before} → {status}",
+    _event(session, ticket, "status", now, staff, body=f"{STATUSES[before]} → {STATUSES[status]}",
            before=before, after=status)
 
 
@@ -377,7 +377,7 @@ def resolve(session: Session, ticket: Ticket, staff: User | None = None,
     before = ticket.status
     ticket.status, ticket.resolved_at, ticket.updated_at = "resolved", now, now
     _event(session, ticket, "resolved", now, staff, outcome="resolved",
-           body=f"{before} → resolved", before=before)
+           body=f"{STATUSES[before]} → {STATUSES['resolved']}", before=before)
     customer = session.get(User, ticket.user_id)
     if customer is not None:  # "how did we do?": unless surveyed this week or for this ticket
         surveys.offer_csat(session, customer, "ticket", f"ticket:{ticket.id}", now=now)

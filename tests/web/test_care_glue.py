@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from care import tickets
 from care.models import SurveyOffer, Ticket
+from crm.models import ContactEvent
 from rewards import points
 from tests.rewards.test_catalogue import earn, sample
 from tests.web.test_clubs import club_world, write  # noqa: F401 (a fixture)
@@ -38,6 +39,10 @@ def test_resolving_a_ticket_offers_one_csat_survey_about_it(client, session, mak
     assert client.post(f"/studio/tickets/{first.id}/status",
                        data={"status": "resolved"}).status_code == 302
     assert offers(session, user) == [("csat", "ticket", f"ticket:{first.id}")]
+    # the customer's record says it in words, not codes
+    assert session.scalar(select(ContactEvent.body).where(
+        ContactEvent.user_id == user.id, ContactEvent.source_kind == "ticket")
+        .order_by(ContactEvent.id.desc()).limit(1)) == "New → Resolved"
     # resolved again (reopened, resolved): the same ticket is not asked about twice
     tickets.set_status(session, service, first, "in_progress")
     tickets.resolve(session, first, service)
