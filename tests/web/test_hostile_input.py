@@ -86,7 +86,7 @@ STAFF_ROLES = ROLES[3:]
 CRAWLERS = {"anonymous": ("anonymous",), "owner": ("owner", "viewer"),
             "admin": ("admin", "marketer", "reviewer", "analyst", "service")}
 WEBHOOK_SECRET = "hostile-webhook-secret"
-CRAWL_LIMIT = 400  # pages read while discovering forms and parameters
+CRAWL_LIMIT = 700  # pages read while discovering forms and parameters
 LINK_VARIANTS = 16  # URLs of one endpoint read per person by following links
 
 
