@@ -98,6 +98,9 @@ class Shown:
     key: str
     title: str
     summary: str
+    #: The item's category (a reminder's says whether it can be ticked off: check-ups and
+    #: vaccinations), so the child page needs no second look-up.
+    category: str | None = None
 
 
 @dataclass
@@ -115,7 +118,7 @@ class ThisWeek:
 _STAGE_NOW: BindParameter[datetime] = bindparam("now")
 _READER_TEXT, _ENGLISH_TEXT = aliased(Translation), aliased(Translation)
 _THIS_WEEK_CANDIDATES = (
-    select(ContentItem.id, ContentItem.kind, ContentItem.key,
+    select(ContentItem.id, ContentItem.kind, ContentItem.key, ContentItem.category,
            # as text: decoded only when the reader has interests to rank by
            cast(ContentItem.interests, Text).label("interests"),
            ContentItem.window_from, ContentItem.window_to, ContentItem.position,
@@ -230,7 +233,7 @@ def _choose(session: Session, stage: Stage, locale: str, interests: list[str],
         for text in session.execute(_ANY_TEXT, {"ids": untranslated}):
             texts.setdefault(text.item_id, (text.title, text.summary))
     articles, reminders, products = (
-        [Shown(row.id, row.kind, row.key, *texts[row.id])
+        [Shown(row.id, row.kind, row.key, *texts[row.id], category=row.category)
          for row in chosen[kind] if row.id in texts]
         for kind in ("article", "reminder", "product"))
     return articles, reminders, products

@@ -3,11 +3,21 @@ their titles for the child's record. The record itself (diary.vaccinations) keep
 reminder's key: the diary does not read content, so the web layer asks here."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from content.library import Shown
 from content.models import ContentItem
 from diary.vaccinations import RECORD_CATEGORIES
+
+
+def tickable_shown(shown: Iterable[Shown]) -> dict[str, str]:
+    """Reminder key → its category, for the shown reminders ("this week") that are
+    check-ups or vaccinations: the categories came with them, no query."""
+    return {item.key: item.category for item in shown
+            if item.kind == "reminder" and item.category in RECORD_CATEGORIES}
 
 
 def tickable(session: Session, keys: list[str]) -> dict[str, str]:

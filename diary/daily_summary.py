@@ -7,11 +7,13 @@ its own minutes.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from clock import utcnow
@@ -63,37 +65,53 @@ def _minutes_between(earlier: datetime, later: datetime) -> int:
     return max(0, int((later - earlier).total_seconds() // 60))
 
 
-def last_feed(session: Session, child: Child, now: datetime) -> LastFeed | None:
-    entry = session.scalars(
-        select(Entry).where(Entry.child_id == child.id, Entry.kind == "feeding",
-                            Entry.occurred_at <= now)
-        .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1)).first()
-    if entry is None:
-        return None
-    data = entry.data or {}
+def _last_feed(occurred_at: datetime, data: dict[str, Any] | None, now: datetime) -> LastFeed:
+    data = data or {}
     method = data.get("method")
     side = method.removeprefix("breast_") if method in ("breast_left", "breast_right") else None
-    return LastFeed(entry.occurred_at, _minutes_between(entry.occurred_at, now), side, method,
+    return LastFeed(occurred_at, _minutes_between(occurred_at, now), side, method,
                     data.get("amount_ml"))
 
 
-def nappies_on(session: Session, child: Child, day: date) -> Nappies:
-    start, end = day_bounds(day, child.family.timezone)
-    rows = session.scalars(select(Entry.data).where(
-        Entry.child_id == child.id, Entry.kind == "diaper", Entry.occurred_at >= start,
-        Entry.occurred_at < end))
+def _nappies(rows: list[dict[str, Any] | None]) -> Nappies:
     data = [d or {} for d in rows]
     return Nappies(len(data), sum(1 for d in data if d.get("wet")),
                    sum(1 for d in data if d.get("dirty")))
 
 
-def status(session: Session, child: Child, now: datetime | None = None) -> Status:
-    """The child page's "last feed … ago", nappies today and "asleep for …"."""
+def _feed_and_nappies(session: Session, child: Child, now: datetime,
+                      day: date) -> tuple[LastFeed | None, Nappies]:
+    """The newest feed up to `now` and the nappies of the local `day`, in one query (the
+    child page asks on every visit)."""
+    start, end = day_bounds(day, child.family.timezone)
+    newest_feed = (select(Entry.kind, Entry.occurred_at, Entry.data)
+                   .where(Entry.child_id == child.id, Entry.kind == "feeding",
+                          Entry.occurred_at <= now)
+                   .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1).subquery())
+    nappies = select(Entry.kind, Entry.occurred_at, Entry.data).where(
+        Entry.child_id == child.id, Entry.kind == "diaper", Entry.occurred_at >= start,
+        Entry.occurred_at < end)
+    rows = session.execute(union_all(select(newest_feed), nappies)).all()
+    feed = next((_last_feed(r.occurred_at, r.data, now) for r in rows if r.kind == "feeding"),
+                None)
+    return feed, _nappies([r.data for r in rows if r.kind == "diaper"])
+
+
+def status(session: Session, child: Child, now: datetime | None = None,
+           running: Mapping[str, Timer] | None = None) -> Status:
+    """The child page's "last feed … ago", nappies today and "asleep for …". `running`: the
+    child's running timers by kind when the caller has them (the child page does), else
+    the running sleep timer is looked up."""
     now = now or utcnow()
-    sleeping = session.scalars(select(Timer.started_at).where(
-        Timer.child_id == child.id, Timer.running_kind == "sleep")).first()
-    return Status(last_feed(session, child, now),
-                  nappies_on(session, child, agemath.local_today(child.family.timezone, now)),
+    if running is not None:
+        sleep = running.get("sleep")
+        sleeping = sleep.started_at if sleep is not None else None
+    else:
+        sleeping = session.scalars(select(Timer.started_at).where(
+            Timer.child_id == child.id, Timer.running_kind == "sleep")).first()
+    feed, nappies = _feed_and_nappies(session, child, now,
+                                      agemath.local_today(child.family.timezone, now))
+    return Status(feed, nappies,
                   _minutes_between(sleeping, now) if sleeping is not None else None)
 
 

@@ -212,7 +212,8 @@ def staff_cli() -> None:
 @staff_cli.command("create", help="Create a staff account, or give an existing one a role.")
 @click.option("--email", required=True)
 @click.option("--role", required=True,
-              type=click.Choice(["marketer", "reviewer", "analyst", "service", "moderator", "admin"]))
+              type=click.Choice(["marketer", "reviewer", "analyst", "service", "moderator",
+                                 "admin"]))
 @click.option("--name", default="Staff")
 @click.password_option()
 def staff_create(email: str, role: str, name: str, password: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from content import reminders
+from content.library import Shown
 from diary import daily_summary, families, timers, vaccinations
 from diary.errors import Conflict, DiaryError
 from diary.models import Child
@@ -53,22 +54,24 @@ def timer_label(kind: str) -> str:
     return gettext(timers.TIMER_KINDS[kind].label)
 
 
-def child_page_context(session: Session, child: Child, shown: list[Any]) -> dict[str, Any]:
+def child_page_context(session: Session, child: Child, shown: list[Shown]) -> dict[str, Any]:
     """What the child page shows of the daily tools (the diary view adds it); `shown`: the
     reminders of "this week"."""
     if not child.is_born:
         return {"daily": None}
     now = utcnow()
-    keys = [r.key for r in shown]
+    running = timers.running(session, child)
+    tickable = reminders.tickable_shown(shown)
     return {"daily": {
-        "status": daily_summary.status(session, child, now),
-        "running": timers.running(session, child),
+        "status": daily_summary.status(session, child, now, running),
+        "running": running,
         "now": now,
         "start_form": StartTimerForm(),
         "stop_form": StopTimerForm(),
         "confirm_form": ConfirmForm(),
-        "tickable": reminders.tickable(session, keys),
-        "ticked": {k: v for k, v in vaccinations.ticked(session, child).items() if k in keys},
+        "tickable": tickable,
+        "ticked": {k: v for k, v in vaccinations.ticked(session, child).items()
+                   if k in tickable} if tickable else {},
         "tick_form": TickReminderForm(given_on=child_today(child)),
         "today": child_today(child),
     }}
