@@ -9,8 +9,10 @@ brings its messages back as they were.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -20,8 +22,11 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -130,12 +135,39 @@ def headlines(session: Session, user: User, child_id: int, locale: str, limit: i
     rows = core_rows(session, _HEADLINES, {"user_id": user.id, "now": now or utcnow(),
                                            "child_id": child_id, "locale": locale,
                                            "limit": limit}).all()
+    return _headlines(rows, session)
+
+
+def _headlines(rows: Sequence[Any], session: Session) -> list[Headline]:
     rows = [row for row in rows if row.item_id is not None]
     others = library.any_titles(session, [r.item_id for r in rows
                                           if r.title is None and r.en_title is None])
     return [Headline(row.id, row.read_at is not None,
                      row.title or row.en_title or others.get(row.item_id, ""))
             for row in rows]
+
+
+_HEADLINE_ROWS = _HEADLINES.subquery()
+#: The child home's headlines and the header's unread badge in one round trip: a first row
+#: carrying the count, then the headlines (a page that shows both saves a query).
+_HEADLINES_AND_UNREAD = union_all(
+    select(literal("count").label("row"), _UNREAD.scalar_subquery().label("unread"),
+           null().label("id"), null().label("read_at"), null().label("item_id"),
+           null().label("title"), null().label("en_title")),
+    select(literal("headline").label("row"), null().label("unread"), _HEADLINE_ROWS.c.id,
+           _HEADLINE_ROWS.c.read_at, _HEADLINE_ROWS.c.item_id, _HEADLINE_ROWS.c.title,
+           _HEADLINE_ROWS.c.en_title))
+
+
+def headlines_and_unread(session: Session, user: User, child_id: int, locale: str,
+                         limit: int = 3, now: datetime | None = None
+                         ) -> tuple[list[Headline], int]:
+    """`headlines` and `unread_count` together, in one query."""
+    rows = core_rows(session, _HEADLINES_AND_UNREAD, {
+        "user_id": user.id, "now": now or utcnow(), "child_id": child_id, "locale": locale,
+        "limit": limit}).all()
+    unread = next((int(r.unread or 0) for r in rows if r.row == "count"), 0)
+    return _headlines([r for r in rows if r.row == "headline"], session), unread
 
 
 def mark_read(session: Session, user: User, message_id: int, now: datetime | None = None

@@ -20,6 +20,12 @@ def language_and_units() -> tuple[str, str]:
     return g.viewer_language_units
 
 
+def remember_unread(count: int) -> None:
+    """A view that counted the viewer's unread messages anyway (the child home, with its
+    headlines) hands the count over: the header asks no second time."""
+    g.viewer_unread = count
+
+
 def inbox_unread() -> int:
     """The header's unread badge: parents only (staff have no inbox)."""
     if "viewer_unread" not in g:

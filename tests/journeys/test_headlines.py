@@ -62,6 +62,12 @@ def test_headlines_are_the_newest_item_messages_in_the_readers_language(
     assert inbox.headlines(session, user, other_child.id, locale) == []  # not their child
     assert [h.title for h in inbox.headlines(session, other, other_child.id, "en")] \
         == ["About a"]
+    # with the header's badge, in one query: the same list and unread_count's number (m2
+    # and m4 unread and shown; m3's item is archived, so it is neither shown nor counted)
+    assert inbox.headlines_and_unread(session, user, child.id, locale, limit=3) == (
+        shown, inbox.unread_count(session, user)) and inbox.unread_count(session, user) == 2
+    assert inbox.headlines_and_unread(session, user, other_child.id, locale) == ([], 2)
+    assert inbox.headlines_and_unread(session, other, other_child.id, "en")[1] == 1
 
 
 def test_text_messages_are_left_out_after_the_limit_as_before(session, make_family, items):

@@ -36,7 +36,7 @@ from diary.models import Child
 from diary.photos import ProcessedPhoto, check_upload, process_upload
 from journeys import inbox
 from rewards import points as reward_points
-from webapp import fragments, rewards_glue
+from webapp import fragments, rewards_glue, viewer
 from webapp.blueprints.daily import routes as daily_tools
 from webapp.blueprints.diary.forms import EntryForm, error_fields
 from webapp.blueprints.growth import charts
@@ -74,12 +74,13 @@ def dashboard() -> Any:
 def child_home(child_id: int) -> Any:
     s = get_session()
     child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
+    headlines, unread = inbox.headlines_and_unread(s, current_user, child.id, current_locale())
+    viewer.remember_unread(unread)
     this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=this_week,
                            **daily_tools.child_page_context(s, child, this_week.reminders),
-                           inbox_entries=inbox.headlines(s, current_user, child.id,
-                                                         current_locale()),
+                           inbox_entries=headlines,
                            can_write=membership.can_write,
                            latest=fragments.cards(
                                s, entry_service.timeline_refs(s, child, limit=5).refs, child),
