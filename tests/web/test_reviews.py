@@ -321,3 +321,21 @@ def test_the_export_has_the_reviews(session, make_family, product):
         session, ExportScope(user=parent, memberships=[]))
     assert [(r["product"], r["rating"], r["text"], r["hidden_by_staff"]) for r in got] == \
         [("BJ-REVIEW-1", 4, "Nice", False)]
+
+
+def test_the_demo_reviews_load_once(session, make_family):
+    from content import reviews_demo
+    from diary import accounts
+    from tests.conftest import PASSWORD
+    for key, category in (("BJ-BATH-001", "bath"), ("BJ-NAPPY-S", "nappies")):
+        make_item(session, "product", key, key, "month", 3, 6, category=category,
+                  price_minor=100, currency="CNY")
+    for email in ("demo.twins@example.com", "demo.preterm.dad@example.com"):
+        make_family(email=email)
+    staff = accounts.create_staff(session, reviews_demo.REVIEWER, PASSWORD, "reviewer", "Rui")
+    session.commit()
+    made = reviews_demo.load(session, utcnow())
+    session.commit()
+    assert made.summary() == "3 product reviews (1 hidden by the reviewer)"
+    assert [r.hidden_by_id for r in made.reviews] == [None, staff.id, None]
+    assert reviews_demo.load(session, utcnow()).reviews == []
