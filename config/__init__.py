@@ -127,6 +127,8 @@ class Config:
     CLUB_ACTION_RATE_LIMIT: str = os.environ.get("CLUB_ACTION_RATE_LIMIT",
                                                  "30 per minute;300 per hour")
     CLUB_DAILY_POST_CAP: int = int(os.environ.get("CLUB_DAILY_POST_CAP", "40"))
+    #: Product reviews (per account): writing, editing and deleting one's reviews.
+    REVIEW_RATE_LIMIT: str = os.environ.get("REVIEW_RATE_LIMIT", "10 per minute;60 per hour")
     #: "Was this helpful?" votes from visitors who are not signed in, per client address.
     HELP_VOTE_RATE_LIMIT: str = os.environ.get("HELP_VOTE_RATE_LIMIT",
                                                "10 per minute;60 per hour")

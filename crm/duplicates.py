@@ -120,6 +120,8 @@ KINDS: dict[str, str] = {
     "rewards": N_("Reward points and samples (they stay with the old account)"),
     "surveys": N_("Satisfaction surveys (the old account's history)"),
     "help_votes": N_("Help centre votes (the old account's)"),
+    "product_reviews": N_("Product reviews (they stay with the old account, under its "
+                          "display name)"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -181,6 +183,8 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("survey_moments", "user_id"): "surveys",
     ("survey_follow_ups", "assignee_id"): "staff only: follow-ups are given to staff",
     ("faq_votes", "user_id"): "help_votes",
+    ("product_reviews", "user_id"): "product_reviews",
+    ("product_reviews", "hidden_by_id"): "staff only: staff hide reviews",
 }
 #: care's tickets, by table name: care sits above crm and is never imported here, yet a
 #: merged customer's questions and complaints must follow them to the surviving account.

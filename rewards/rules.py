@@ -33,7 +33,7 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("streak_7", N_("Diary streak: 7 days in a row"), 40, 1, in_family=True),
     Rule("survey", N_("Survey answered"), 20, 2),
     Rule("club_post", N_("Club post published"), 5, 3),
-    # No product reviews on the site yet: the rule waits here for the page that makes them.
+    # A product review's first publish (webapp.rewards_glue.review_published).
     Rule("review", N_("Product review"), 15, 2),
 )}
 

@@ -125,6 +125,16 @@ def demo_load() -> None:
 
     with session.begin():  # an open survey in the main demo parent's inbox, answers to show
         click.echo(surveys_demo.load(session, utcnow()).summary())
+    from content import reviews_demo
+    from webapp import rewards_glue
+
+    with session.begin():  # reviews on two products (one hidden), with their points
+        reviewed = reviews_demo.load(session, utcnow())
+        for review in reviewed.reviews:
+            rewards_glue.review_published(session, review)
+            if review.hidden_at is not None:
+                rewards_glue.review_removed(session, review)
+        click.echo(reviewed.summary())
 
 
 def _analysis_demo() -> None:

@@ -16,6 +16,7 @@ from care import tickets
 from care.models import SurveyOffer
 from clock import utcnow
 from community.models import ClubPost
+from content.models import ProductReview
 from diary.models import Entry, User
 from rewards import points
 from rewards.models import Redemption, RewardItem
@@ -71,3 +72,15 @@ def club_post_removed(tx: Session, post: ClubPost) -> None:
     """A club post was deleted by its author or hidden by a moderator: its points go back,
     so posting and deleting earns nothing."""
     points.reverse_ref(tx, f"club_post:{post.id}", utcnow())
+
+
+def review_published(tx: Session, review: ProductReview) -> None:
+    """A product review was published for the first time (editing it earns nothing more)."""
+    user = tx.get(User, review.user_id)
+    if user is not None:
+        points.award(tx, user, "review", f"review:{review.id}", now=utcnow())
+
+
+def review_removed(tx: Session, review: ProductReview) -> None:
+    """A review was deleted by its author or hidden by staff: its points go back."""
+    points.reverse_ref(tx, f"review:{review.id}", utcnow())

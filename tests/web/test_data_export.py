@@ -45,7 +45,7 @@ DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_s
                  "customer_score", "due_follow_ups", "contact_history", "club_memberships",
                  "club_posts", "club_comments", "club_likes", "club_reports", "club_bans",
                  "tickets", "reward_points", "reward_redemptions", "surveys", "help_votes",
-                 "timers", "vaccinations"}
+                 "timers", "vaccinations", "product_reviews"}
 
 
 def join(session, owner, family, user, role, relationship="other"):

@@ -230,6 +230,11 @@ STAFF = {
         ("GET,HEAD", "studio.surveys.results", "302 404 200 403 403 200 403 403", "- - - - - - - -"),
     "/studio/help":
         ("GET,HEAD", "studio.help.stats", "302 404 200 200 200 200 403 403", "- - - - - - - -"),
+    # product reviews: reviewers and marketers hide or restore them
+    "/studio/reviews":
+        ("GET,HEAD", "studio.reviews.index", "302 404 403 200 200 200 403 403", "- - - - - - - -"),
+    "/studio/reviews/<int:review_id>/<any(hide, restore):action>":
+        ("POST", "studio.reviews.decide", "- - - - - - - -", "302 404 403 404 404 404 403 403"),
 }
 #: Pieces of pages (htmx fragments): no navigation of their own.
 FRAGMENTS = {"/studio/preview", "/studio/segments/count", "/studio/segments/builder",
@@ -247,7 +252,7 @@ def test_every_staff_url_is_kept_under_one_studio_parent(app):
                                                 "audit", "crm_value", "segments",
                                                 "campaigns", "customers", "crm_analysis",
                                                 "clubs", "tickets", "rewards", "surveys",
-                                                "help"}
+                                                "help", "reviews"}
     assert "studio" in app.blueprints and set(app.blueprints) >= {
         "studio.content", "studio.journeys", "studio.families", "studio.outbox",
         "studio.audit", "studio.customers"}
@@ -303,7 +308,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                   "merged_id": twin.id, "merge_id": 1, "report_id": 2**31 - 1,
                   "word_id": 2**31 - 1, "assignment_id": 2**31 - 1,
                   "ticket_id": ticket.id, "attachment_id": 2**31 - 1, "reply_id": 2**31 - 1,
-                  "sample_id": sample.id, "redemption_id": redemption.id, "follow_up_id": 1}
+                  "sample_id": sample.id, "redemption_id": redemption.id, "follow_up_id": 1,
+                  "review_id": 2**31 - 1}
         client.post("/logout")
         if people[role] is not None:
             login_as(people[role])
@@ -316,6 +322,8 @@ def test_every_role_gets_the_same_answer_on_every_staff_url(app, client, session
                 args["action"] = "pause"
             if rule.rule.startswith("/studio/clubs/<any"):  # a post nobody moderates
                 args.update(kind="posts", item_id=2**31 - 1, action="hide")
+            if rule.rule.startswith("/studio/reviews/"):  # a review nobody wrote
+                args["action"] = "hide"
             if rule.rule.endswith("<any(export, delete):action>"):
                 args["action"] = "export"
             url = rule.build(args)[1]

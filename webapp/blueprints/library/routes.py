@@ -11,15 +11,20 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from care import help as faq_help
-from content import library
+from clock import utcnow
+from content import library, reviews
 from content.models import Article, Product, Reminder
 from content.stages import Stage, coverage_stages, stage_of
 from content.vocabulary import TOPICS
 from diary import families
+from diary.errors import DiaryError, NotFound, PermissionDenied
+from webapp import rewards_glue
+from webapp.blueprints.library.forms import ReviewForm
 from webapp.database import get_session, transaction
-from webapp.forms_common import ConfirmForm
-from webapp.i18n import child_today
-from webapp.rate_limits import limit
+from webapp.errors import render_error
+from webapp.forms_common import ConfirmForm, apply_error
+from webapp.i18n import child_today, translate_error
+from webapp.rate_limits import limit, per_account
 from webapp.security import safe_next
 from webapp.services import send_content_image
 
@@ -129,12 +134,83 @@ def products() -> Any:
                            reco_child=next((c.id for c, s in mine if s == chosen), None))
 
 
-@bp.route("/products/<sku>")
-def product(sku: str) -> Any:
+def _product_or_404(sku: str) -> Any:
     item = library.by_key(get_session(), Product, sku)
     if item is None:
         abort(404)
-    return render_template("library/product.html", item=item)
+    return item
+
+
+def _product_page(item: Any, form: ReviewForm | None = None, status: int = 200) -> Any:
+    """The product with its reviews: the average and count, the newest visible reviews, and
+    for a signed-in parent the form to write (or edit) theirs."""
+    s = get_session()
+    parent = current_user.is_authenticated and not current_user.is_staff
+    own = reviews.mine(s, current_user, item) if parent else None
+    if parent and form is None:
+        form = ReviewForm(data={"rating": str(own.rating), "body": own.body} if own else None)
+    return render_template("library/product.html", item=item,
+                           summary=reviews.summary(s, item), shown=reviews.visible(s, item),
+                           own=own, form=form if parent else None,
+                           confirm=ConfirmForm()), status
+
+
+@bp.route("/products/<sku>")
+def product(sku: str) -> Any:
+    return _product_page(_product_or_404(sku))
+
+
+@bp.route("/products/<sku>/review", methods=["POST"])
+@limit("REVIEW_RATE_LIMIT", key=per_account)
+@login_required
+def write_review(sku: str) -> Any:
+    """Write a review of the product, or edit one's own (one per person per product)."""
+    item = _product_or_404(sku)
+    if current_user.is_staff:
+        return render_error(403, translate_error(PermissionDenied(
+            reviews.STAFF_REFUSAL)))
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        return _product_page(item, form, 400)
+    editing = request.form.get("review_id")
+    try:
+        with transaction() as tx:
+            if editing:  # the edit form names the review: it must be the person's own
+                if not editing.isdigit():
+                    raise NotFound()
+                reviews.own_review(tx, current_user, int(editing))
+            review, new = reviews.write(tx, current_user, item, form.rating.data,
+                                        form.body.data, utcnow())
+            if new:
+                rewards_glue.review_published(tx, review)
+    except NotFound:
+        abort(404)
+    except DiaryError as error:
+        apply_error(form, error)
+        return _product_page(item, form, 400)
+    flash(gettext("Thank you for your review.") if new else gettext("Your review is updated."),
+          "success")
+    return redirect(url_for("library.product", sku=sku) + "#reviews")
+
+
+@bp.route("/products/<sku>/review/<int:review_id>/delete", methods=["POST"])
+@limit("REVIEW_RATE_LIMIT", key=per_account)
+@login_required
+def delete_review(sku: str, review_id: int) -> Any:
+    item = _product_or_404(sku)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with transaction() as tx:
+            review = reviews.own_review(tx, current_user, review_id)
+            if review.item_id != item.id:
+                raise NotFound()
+            rewards_glue.review_removed(tx, review)
+            reviews.delete(tx, current_user, review_id)
+    except NotFound:
+        abort(404)
+    flash(gettext("Your review is deleted."), "info")
+    return redirect(url_for("library.product", sku=sku) + "#reviews")
 
 
 HELP_VOTER_KEY = "help_voter"  # the browser's random key for anonymous votes (Flask session)

@@ -19,6 +19,7 @@ from webapp.blueprints.studio.families.routes import bp as families
 from webapp.blueprints.studio.journeys.routes import bp as journeys
 from webapp.blueprints.studio.outbox.routes import bp as outbox
 from webapp.blueprints.studio.reco.routes import bp as reco
+from webapp.blueprints.studio.reviews.routes import bp as reviews
 from webapp.blueprints.studio.rewards.routes import bp as rewards
 from webapp.blueprints.studio.segments.routes import bp as segments
 from webapp.blueprints.studio.surveys.routes import bp as surveys
@@ -42,6 +43,7 @@ bp.register_blueprint(tickets, url_prefix="/tickets")
 bp.register_blueprint(rewards, url_prefix="/rewards")
 bp.register_blueprint(surveys, url_prefix="/surveys")
 bp.register_blueprint(help_stats, url_prefix="/help")
+bp.register_blueprint(reviews, url_prefix="/reviews")
 
 
 @bp.context_processor

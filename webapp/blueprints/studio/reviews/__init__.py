@@ -1,0 +1,1 @@
+"""Product reviews (staff): reviewers and marketers hide or restore them."""
