@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, union_all
+from sqlalchemy import bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from clock import utcnow
+from db import core_rows
 from diary import age as agemath
 from diary.models import Child, Entry, Timer
 
@@ -79,19 +80,25 @@ def _nappies(rows: list[dict[str, Any] | None]) -> Nappies:
                    sum(1 for d in data if d.get("dirty")))
 
 
+# The child page asks on every visit: the statement is built once (see
+# diary.sessions._USER_FOR for why), one UNION ALL of the newest feed and the day's nappies.
+_NEWEST_FEED = (select(Entry.kind, Entry.occurred_at, Entry.data)
+                .where(Entry.child_id == bindparam("child_id"), Entry.kind == "feeding",
+                       Entry.occurred_at <= bindparam("now"))
+                .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1).subquery())
+_FEED_AND_NAPPIES = union_all(
+    select(_NEWEST_FEED),
+    select(Entry.kind, Entry.occurred_at, Entry.data).where(
+        Entry.child_id == bindparam("child_id"), Entry.kind == "diaper",
+        Entry.occurred_at >= bindparam("start"), Entry.occurred_at < bindparam("end")))
+
+
 def _feed_and_nappies(session: Session, child: Child, now: datetime,
                       day: date) -> tuple[LastFeed | None, Nappies]:
-    """The newest feed up to `now` and the nappies of the local `day`, in one query (the
-    child page asks on every visit)."""
+    """The newest feed up to `now` and the nappies of the local `day`, in one query."""
     start, end = day_bounds(day, child.family.timezone)
-    newest_feed = (select(Entry.kind, Entry.occurred_at, Entry.data)
-                   .where(Entry.child_id == child.id, Entry.kind == "feeding",
-                          Entry.occurred_at <= now)
-                   .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1).subquery())
-    nappies = select(Entry.kind, Entry.occurred_at, Entry.data).where(
-        Entry.child_id == child.id, Entry.kind == "diaper", Entry.occurred_at >= start,
-        Entry.occurred_at < end)
-    rows = session.execute(union_all(select(newest_feed), nappies)).all()
+    rows = core_rows(session, _FEED_AND_NAPPIES, {"child_id": child.id, "now": now,
+                                                  "start": start, "end": end}).all()
     feed = next((_last_feed(r.occurred_at, r.data, now) for r in rows if r.kind == "feeding"),
                 None)
     return feed, _nappies([r.data for r in rows if r.kind == "diaper"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,11 +78,14 @@ def start(session: Session, child: Child, user: User, kind: str, side: str | Non
     return timer
 
 
+_RUNNING = select(Timer).where(Timer.child_id == bindparam("child_id"),
+                               Timer.running_kind.is_not(None))
+
+
 def running(session: Session, child: Child) -> dict[str, Timer]:
-    """The child's running timers by kind."""
-    rows = session.scalars(select(Timer).where(Timer.child_id == child.id,
-                                               Timer.running_kind.is_not(None)))
-    return {t.kind: t for t in rows}
+    """The child's running timers by kind (asked on every visit of the child page: the
+    statement is built once)."""
+    return {t.kind: t for t in session.scalars(_RUNNING, {"child_id": child.id})}
 
 
 def timer_of(session: Session, child: Child, timer_id: int) -> Timer:

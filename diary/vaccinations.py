@@ -10,12 +10,13 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import csvsafe
 from clock import today_in
+from db import core_rows
 from diary.errors import N_, NotFound, ValidationError
 from diary.models import Child, User, Vaccination
 
@@ -101,11 +102,15 @@ def records(session: Session, child: Child) -> list[Vaccination]:
                                 .order_by(Vaccination.given_on.desc(), Vaccination.id.desc())))
 
 
+_TICKED = select(Vaccination.reminder_key, Vaccination.given_on).where(
+    Vaccination.child_id == bindparam("child_id"), Vaccination.reminder_key.is_not(None))
+
+
 def ticked(session: Session, child: Child) -> dict[str, date]:
-    """Reminder key → the date it was ticked off, for the child's reminders."""
-    rows = session.execute(select(Vaccination.reminder_key, Vaccination.given_on).where(
-        Vaccination.child_id == child.id, Vaccination.reminder_key.is_not(None)))
-    return {key: given_on for key, given_on in rows if key is not None}
+    """Reminder key → the date it was ticked off, for the child's reminders (the child page
+    asks: the statement is built once)."""
+    rows = core_rows(session, _TICKED, {"child_id": child.id})
+    return {row.reminder_key: row.given_on for row in rows if row.reminder_key is not None}
 
 
 def write_csv(stream: Any, child: Child, rows: list[Vaccination],

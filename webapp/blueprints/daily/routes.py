@@ -56,7 +56,9 @@ def timer_label(kind: str) -> str:
 
 def child_page_context(session: Session, child: Child, shown: list[Shown]) -> dict[str, Any]:
     """What the child page shows of the daily tools (the diary view adds it); `shown`: the
-    reminders of "this week"."""
+    reminders of "this week". Its forms are plain markup with the request's CSRF token
+    (templates/daily/_today.html): building WTForms objects on every visit cost a third of
+    the page."""
     if not child.is_born:
         return {"daily": None}
     now = utcnow()
@@ -66,13 +68,9 @@ def child_page_context(session: Session, child: Child, shown: list[Shown]) -> di
         "status": daily_summary.status(session, child, now, running),
         "running": running,
         "now": now,
-        "start_form": StartTimerForm(),
-        "stop_form": StopTimerForm(),
-        "confirm_form": ConfirmForm(),
         "tickable": tickable,
         "ticked": {k: v for k, v in vaccinations.ticked(session, child).items()
                    if k in tickable} if tickable else {},
-        "tick_form": TickReminderForm(given_on=child_today(child)),
         "today": child_today(child),
     }}
 
