@@ -75,6 +75,10 @@ def test_write_then_edit_is_one_row_and_pays_once(client, session, make_family, 
     assert response.status_code == 302
     [edited] = rows(session)
     assert (edited.id, edited.rating, edited.body) == (row.id, 2, "Broke")
+    # a review id no row can have (the hostile-input fuzzer's find: it was a 500)
+    for bad in ("99999999999999999999999", "2147483648", "٣", "-1"):
+        assert client.post(url(product) + "/review", data={
+            "rating": "2", "body": "x", "review_id": bad}).status_code == 404
     # posting again without naming it edits it too (one per person per product)
     assert client.post(url(product) + "/review", data={"rating": "3"}).status_code == 302
     [again] = rows(session)

@@ -16,7 +16,7 @@ from content import library, reviews
 from content.models import Article, Product, Reminder
 from content.stages import Stage, coverage_stages, stage_of
 from content.vocabulary import TOPICS
-from diary import families
+from diary import bounds, families
 from diary.errors import DiaryError, NotFound, PermissionDenied
 from webapp import rewards_glue
 from webapp.blueprints.library.forms import ReviewForm
@@ -176,7 +176,8 @@ def write_review(sku: str) -> Any:
     try:
         with transaction() as tx:
             if editing:  # the edit form names the review: it must be the person's own
-                if not editing.isdigit():
+                if not (editing.isascii() and editing.isdigit() and len(editing) <= 10
+                        and bounds.is_row_id(int(editing))):
                     raise NotFound()
                 reviews.own_review(tx, current_user, int(editing))
             review, new = reviews.write(tx, current_user, item, form.rating.data,
