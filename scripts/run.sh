@@ -22,11 +22,13 @@ cat <<MSG
 
   Demo logins (password for all: demo-password):
     expecting, week 20 ........ demo.expecting@example.com
-    newborn, 2 weeks .......... demo.newborn@example.com
+    newborn, 2 weeks .......... demo.newborn@example.com  (timers, a ticket, a survey,
+                                her birth club, points)
     preterm (32 wk), 8 months . demo.preterm@example.com
     twins, 2 years ............ demo.twins@example.com
     staff (content studio at /studio): marketer@example.com, reviewer@example.com,
-           analyst@example.com, service@example.com (customers), admin@example.com
+           analyst@example.com, service@example.com (customers, tickets),
+           moderator@example.com (birth club), admin@example.com
 
   Development mode (APP_ENV=development). Emails are not sent: each one (the link that
   confirms a new sign-up, password resets, invitations, digests) is written as a file to
