@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clock import utcnow
 from db import Base, UTCDateTime
+from diary.integration_keys import IntegrationKeyColumns
 
 
 class Ticket(Base):
@@ -129,16 +130,10 @@ class CannedReply(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class InboundMailIntegration(Base):
+class InboundMailIntegration(IntegrationKeyColumns, Base):
+    """The mail provider that forwards parents' emailed replies
+    (`POST /api/care/inbound-email`), with its key (`diary.integration_keys`)."""
     __tablename__ = "care_inbound_integrations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    key_prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 # --- surveys and the help centre's votes (care.surveys, care.help) ------------------------------
 
 class SurveyOffer(Base):

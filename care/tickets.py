@@ -22,9 +22,7 @@ a resolution (a satisfaction survey).
 """
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -50,6 +48,7 @@ from crm.models import ContactEvent
 from db import rowcount
 from diary import account_mail, families
 from diary.errors import N_, Conflict, NotFound, ValidationError
+from diary.integration_keys import IntegrationKeys
 from diary.models import User
 
 CATEGORIES: dict[str, str] = {
@@ -620,47 +619,10 @@ def delete_canned(session: Session, staff: User, reply_id: int) -> None:
 
 KEY_PREFIX = "bjmail_"
 MESSAGE_ID_MAX = 255
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def create_integration(session: Session, name: str, now: datetime | None = None
-                       ) -> tuple[InboundMailIntegration, str]:
-    """A new inbound-mail integration and its key (returned once, stored as a hash)."""
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 80 or any(ord(c) < 32 for c in name):
-        raise ValidationError(N_("An integration needs a name of 1 to 80 characters."))
-    if session.scalar(select(InboundMailIntegration.id).where(
-            InboundMailIntegration.name == name)):
-        raise Conflict(N_("There is already an integration called %(name)s."), name=name)
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = InboundMailIntegration(name=name, key_hash=hash_key(key), key_prefix=key[:12],
-                                 created_at=now or utcnow())
-    session.add(row)
-    session.flush()
-    return row, key
-
-
-def integration_for_key(session: Session, key: str, now: datetime | None = None
-                        ) -> InboundMailIntegration | None:
-    if not key.startswith(KEY_PREFIX) or len(key) > 100:
-        return None
-    row = session.scalar(select(InboundMailIntegration).where(
-        InboundMailIntegration.key_hash == hash_key(key),
-        InboundMailIntegration.revoked_at.is_(None)))
-    if row is not None:
-        row.last_used_at = now or utcnow()
-    return row
-
-
-def revoke_integration(session: Session, name: str, now: datetime | None = None) -> None:
-    result = session.execute(update(InboundMailIntegration).where(
-        InboundMailIntegration.name == name, InboundMailIntegration.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow()))
-    if not rowcount(result):
-        raise NotFound(N_("No active integration has that name."))
+INTEGRATIONS = IntegrationKeys(InboundMailIntegration, KEY_PREFIX)
+create_integration = INTEGRATIONS.create
+integration_for_key = INTEGRATIONS.for_key
+revoke_integration = INTEGRATIONS.revoke
 
 
 _QUOTED = re.compile(r"^\s*>", re.MULTILINE)

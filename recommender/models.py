@@ -27,6 +27,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, tex
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db import SQLITE_ROWID, Base, UTCDateTime
+from diary.integration_keys import IntegrationKeyColumns
 
 
 class Kind(str, enum.Enum):
@@ -125,21 +126,10 @@ class ImpressionBatch(Base):
     slates: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
-class ShopIntegration(Base):
-    """One system of the brand's shop that reports order lines (`POST /api/shop/order-lines`).
-
-    Its key is shown once, when it is made; only the key's SHA-256 is stored, so a database
-    dump opens nothing. Revoking keeps the row (and the record of what it sent)."""
+class ShopIntegration(IntegrationKeyColumns, Base):
+    """One system of the brand's shop that reports order lines (`POST /api/shop/order-lines`),
+    with its key (`diary.integration_keys`)."""
     __tablename__ = "shop_integrations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    #: The key's first characters, to tell keys apart in listings (not enough to use one).
-    key_prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class UnmatchedOrderLine(Base):

@@ -18,23 +18,22 @@ stored). Both go through `parse_line` (validation, one reason per bad line) and
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from clock import utcnow
 from content.models import ContentItem
 from content.stages import in_window, stage_of
-from db import dialect_insert, rowcount, table_of
+from db import dialect_insert, table_of
 from diary.age import local_date
-from diary.errors import N_, Conflict, NotFound
+from diary.errors import N_
+from diary.integration_keys import IntegrationKeys
 from diary.models import Child, Membership, User
 from recommender import log
 from recommender.context import stage_key_at
@@ -358,43 +357,7 @@ def rematch(session: Session, now: datetime | None = None, batch: int = 500) -> 
 # --- integrations -------------------------------------------------------------------------
 
 KEY_PREFIX = "bjshop_"
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-def create_integration(session: Session, name: str, now: datetime | None = None
-                       ) -> tuple[ShopIntegration, str]:
-    """A new integration and its key, which is returned here once and never stored."""
-    name = (name or "").strip()
-    if not 1 <= len(name) <= 80 or any(ord(c) < 32 for c in name):
-        raise InvalidOrderLine(N_("An integration needs a name of 1 to 80 characters."))
-    if session.scalar(select(ShopIntegration.id).where(ShopIntegration.name == name)):
-        raise Conflict(N_("There is already an integration called %(name)s."), name=name)
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    integration = ShopIntegration(name=name, key_hash=hash_key(key), key_prefix=key[:12],
-                                  created_at=now or utcnow())
-    session.add(integration)
-    session.flush()
-    return integration, key
-
-
-def integration_for_key(session: Session, key: str, now: datetime | None = None
-                        ) -> ShopIntegration | None:
-    """The live integration this key belongs to (its last use noted), else None."""
-    if not key.startswith(KEY_PREFIX) or len(key) > 100:
-        return None
-    integration = session.scalar(select(ShopIntegration).where(
-        ShopIntegration.key_hash == hash_key(key), ShopIntegration.revoked_at.is_(None)))
-    if integration is not None:
-        integration.last_used_at = now or utcnow()
-    return integration
-
-
-def revoke_integration(session: Session, name: str, now: datetime | None = None) -> None:
-    result = session.execute(update(ShopIntegration).where(
-        ShopIntegration.name == name, ShopIntegration.revoked_at.is_(None))
-        .values(revoked_at=now or utcnow()))
-    if not rowcount(result):
-        raise NotFound(N_("No active integration has that name."))
+INTEGRATIONS = IntegrationKeys(ShopIntegration, KEY_PREFIX, InvalidOrderLine)
+create_integration = INTEGRATIONS.create
+integration_for_key = INTEGRATIONS.for_key
+revoke_integration = INTEGRATIONS.revoke

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from diary import families
+from diary import families, integration_keys
 from diary.errors import Conflict, NotFound
 from recommender import purchases
 from recommender.errors import InvalidOrderLine
@@ -201,7 +201,7 @@ def test_a_file_with_the_wrong_columns_is_refused_whole(header, reason):
 def test_integration_keys_are_shown_once_and_stored_as_hashes(session):
     integration, key = purchases.create_integration(session, "Tmall shop")
     assert key.startswith("bjshop_") and len(key) > 40
-    assert integration.key_hash == purchases.hash_key(key) and key not in (
+    assert integration.key_hash == integration_keys.hash_key(key) and key not in (
         integration.key_hash, integration.key_prefix)
     assert purchases.integration_for_key(session, key) is integration
     assert integration.last_used_at is not None

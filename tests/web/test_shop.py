@@ -12,6 +12,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from diary import integration_keys
 from recommender import purchases
 from recommender.models import Interaction, ShopIntegration, UnmatchedOrderLine
 from tests.web.test_studio import make_item
@@ -218,7 +219,7 @@ def test_an_integration_key_is_printed_once_and_only_its_hash_kept(runner, clien
     assert result.exit_code == 0, result.output
     [key] = re.findall(r"^(bjshop_\S+)$", result.output, re.M)
     stored = session.scalar(select(ShopIntegration).where(ShopIntegration.name == "JD shop"))
-    assert stored.key_hash == purchases.hash_key(key) and key not in stored.key_hash
+    assert stored.key_hash == integration_keys.hash_key(key) and key not in stored.key_hash
     assert runner.invoke(args=["reco", "shop-integration", "create", "JD shop"]).exit_code == 1
     make_family(email="mum@example.com")
     assert post(client, {"lines": [line()]}, key).status_code == 200
