@@ -127,17 +127,6 @@ _HEADLINES = (
     .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
 
 
-def headlines(session: Session, user: User, child_id: int, locale: str, limit: int = 3,
-              now: datetime | None = None) -> list[Headline]:
-    """The newest `limit` messages about a child that carry an item, as plain rows (the
-    child home shows their titles; loading them as objects with every translation's body
-    cost more than the rest of the list). Titles as `ContentItem.text(locale)` gives them."""
-    rows = core_rows(session, _HEADLINES, {"user_id": user.id, "now": now or utcnow(),
-                                           "child_id": child_id, "locale": locale,
-                                           "limit": limit}).all()
-    return _headlines(rows, session)
-
-
 def _headlines(rows: Sequence[Any], session: Session) -> list[Headline]:
     rows = [row for row in rows if row.item_id is not None]
     others = library.any_titles(session, [r.item_id for r in rows
@@ -162,7 +151,10 @@ _HEADLINES_AND_UNREAD = union_all(
 def headlines_and_unread(session: Session, user: User, child_id: int, locale: str,
                          limit: int = 3, now: datetime | None = None
                          ) -> tuple[list[Headline], int]:
-    """`headlines` and `unread_count` together, in one query."""
+    """The newest `limit` messages about a child that carry an item, as plain rows (the
+    child home shows their titles; loading them as objects with every translation's body
+    cost more than the rest of the list), titles as `ContentItem.text(locale)` gives them;
+    and the header's `unread_count`, in the same query."""
     rows = core_rows(session, _HEADLINES_AND_UNREAD, {
         "user_id": user.id, "now": now or utcnow(), "child_id": child_id, "locale": locale,
         "limit": limit}).all()

@@ -116,12 +116,6 @@ def read_token(secret: str, token: Any) -> Shown:
                  tuple(items))
 
 
-def log_seen(session: Session, seen: Sequence[tuple[Shown, Iterable[int]]],
-             now: datetime) -> int:
-    """Log one impression per (slate, seen position) now; returns how many were new."""
-    return _log(session, [(shown, positions, now) for shown, positions in seen])
-
-
 def _log(session: Session, seen: Sequence[tuple[Shown, Iterable[int], datetime]]) -> int:
     """Log one impression per (slate, seen position) at its time. Lists shown to people
     whose account has gone since, or for a child who has gone, are dropped (their rows

@@ -1,4 +1,4 @@
-"""The child home's inbox list (`inbox.headlines`) and its one-query child access
+"""The child home's inbox list (`inbox.headlines_and_unread`) and its one-query child access
 (`families.child_and_siblings`) show what the slower, object-loading calls showed."""
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def _push(session, user, child, item, key, **payload):  # type: ignore[no-untype
                                      **payload)])
 
 
+def _headlines(session, user, child_id, locale, limit=3):  # type: ignore[no-untyped-def]
+    return inbox.headlines_and_unread(session, user, child_id, locale, limit=limit)[0]
+
+
 def _old_way(session, user, child, locale):  # type: ignore[no-untyped-def]
     return [(e.message.id, e.message.read_at is not None, e.item.text(locale).title)
             for e in inbox.messages(session, user, limit=3, child_id=child.id) if e.item]
@@ -52,15 +56,15 @@ def test_headlines_are_the_newest_item_messages_in_the_readers_language(
     inbox.mark_read(session, user, first.id)
     items["gone"].status = Status.ARCHIVED.value
     session.flush()
-    shown = inbox.headlines(session, user, child.id, locale, limit=3)
+    shown = _headlines(session, user, child.id, locale, limit=3)
     assert [(h.message_id, h.read, h.title) for h in shown] == _old_way(session, user, child,
                                                                        locale)
     titles = [h.title for h in shown]
     assert titles == (["About b", "关于zh-only", "About a"] if locale == "en"
                       else ["关于b", "关于zh-only", "关于a"])
     assert [h.read for h in shown] == [False, False, True]
-    assert inbox.headlines(session, user, other_child.id, locale) == []  # not their child
-    assert [h.title for h in inbox.headlines(session, other, other_child.id, "en")] \
+    assert _headlines(session, user, other_child.id, locale) == []  # not their child
+    assert [h.title for h in _headlines(session, other, other_child.id, "en")] \
         == ["About a"]
     # with the header's badge, in one query: the same list and unread_count's number (m2
     # and m4 unread and shown; m3's item is archived, so it is neither shown nor counted)
@@ -75,8 +79,8 @@ def test_text_messages_are_left_out_after_the_limit_as_before(session, make_fami
     _push(session, user, child, items["a"], "m1")
     _push(session, user, child, None, "hello", title="Welcome!", body="Hi")
     session.flush()
-    assert [h.title for h in inbox.headlines(session, user, child.id, "en", limit=1)] == []
-    assert [h.title for h in inbox.headlines(session, user, child.id, "en", limit=2)] \
+    assert [h.title for h in _headlines(session, user, child.id, "en", limit=1)] == []
+    assert [h.title for h in _headlines(session, user, child.id, "en", limit=2)] \
         == ["About a"] == [t for _, _, t in _old_way(session, user, child, "en")]
 
 
