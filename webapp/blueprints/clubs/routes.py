@@ -74,6 +74,13 @@ def _signed_in_parent() -> None:
         abort(404)
 
 
+def _confirmed_by_a_parent() -> None:
+    """A button's POST (join, leave, like, delete…): a parent's, with the form's CSRF token."""
+    _signed_in_parent()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
 def _daily_cap() -> int:
     return int(current_app.config["CLUB_DAILY_POST_CAP"])
 
@@ -108,10 +115,7 @@ def index() -> Any:
 @login_required
 def join_birth(year: int, month: int) -> Any:
     """Join the birth club of one of the parent's own children's months (made on demand)."""
-    _signed_in_parent()
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed_by_a_parent()
     s = get_session()
     wanted = clubs.months_to_join(s, current_user, families.children_of(s, current_user))
     chosen = next((m for m in wanted if (m.year, m.month) == (year, month)), None)
@@ -128,10 +132,7 @@ def join_birth(year: int, month: int) -> Any:
 @limit("CLUB_ACTION_RATE_LIMIT", key=per_account)
 @login_required
 def membership(club_id: int, action: str) -> Any:
-    _signed_in_parent()
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed_by_a_parent()
     try:
         with transaction() as tx:
             club = clubs.get_club(tx, club_id)
@@ -277,10 +278,7 @@ def comment(post_id: int) -> Any:
 @limit("CLUB_ACTION_RATE_LIMIT", key=per_account)
 @login_required
 def like(post_id: int) -> Any:
-    _signed_in_parent()
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed_by_a_parent()
     try:
         with transaction() as tx:
             found = posts.post_for_member(tx, current_user, post_id)
@@ -323,10 +321,7 @@ def report(post_id: int, comment_id: int | None = None) -> Any:
 @bp.route("/posts/<int:post_id>/delete", methods=["POST"])
 @login_required
 def delete_post(post_id: int) -> Any:
-    _signed_in_parent()
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _confirmed_by_a_parent()
     try:
         with transaction() as tx:
             found = posts.post_for_member(tx, current_user, post_id)
