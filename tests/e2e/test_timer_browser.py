@@ -11,32 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.mail import confirm_email
+from tests.e2e.test_growth_browser import PASSWORD, TIMEZONE
+from tests.e2e.test_growth_browser import _register_boy as _register
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-long-browser-password"
-TIMEZONE = "Asia/Shanghai"
 PHONE = {"width": 390, "height": 844, "is_mobile": True, "has_touch": True}
-
-
-def _register(page: Any, email: str, birth_iso: str) -> str:
-    page.goto("/register")
-    page.fill("input[name=display_name]", "Lin Timer")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.fill("input[name=confirm]", PASSWORD)
-    page.select_option("select[name=timezone]", TIMEZONE)
-    page.fill("input[name=child_name]", "Leo")
-    page.check("input[name=status][value=born]")
-    page.fill("input[name=birth_date]", birth_iso)
-    page.check("input[name=sex][value=male]")
-    page.check("input[name=child_data_consent]")
-    with page.expect_navigation():
-        page.locator("main form button[type=submit]").last.click()
-    confirm_email(page, email)
-    assert re.search(r"/children/\d+$", page.url), page.url
-    return page.url
 
 
 def _fits(page: Any) -> None:
