@@ -242,6 +242,17 @@ def test_a_comment_is_added_and_empty_or_long_text_is_refused(client, session, c
     assert response.status_code == 302
     assert count(session, ClubComment) == 1
     assert "Same here" in client.get(f"/clubs/posts/{post.id}").get_data(as_text=True)
+    # anna sees a report form for ben's comment, not for her own post (she may delete it)
+    login_as(w["anna"])
+    page = client.get(f"/clubs/posts/{post.id}").get_data(as_text=True)
+    comment = session.scalar(select(ClubComment))
+    assert f'action="/clubs/posts/{post.id}/comments/{comment.id}/report"' in page
+    assert "Report this comment" in page and "Report this post" not in page
+    assert f'action="/clubs/posts/{post.id}/delete"' in page
+    login_as(w["ben"])  # and ben, the other way round
+    page = client.get(f"/clubs/posts/{post.id}").get_data(as_text=True)
+    assert f'action="/clubs/posts/{post.id}/report"' in page
+    assert "Report this post" in page and "Report this comment" not in page
 
 
 def test_a_post_that_is_not_a_photo_is_refused_and_leaves_no_file(client, session, club_world,
