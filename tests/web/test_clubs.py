@@ -255,6 +255,23 @@ def test_a_comment_is_added_and_empty_or_long_text_is_refused(client, session, c
     assert "Report this post" in page and "Report this comment" not in page
 
 
+def test_a_post_page_with_several_report_forms_keeps_its_ids_unique(client, session, club_world,
+                                                                     login_as):
+    w = club_world
+    post = write(session, w["anna"], w["a"])
+    login_as(w["anna"])
+    for body in ("First", "Second"):
+        assert client.post(f"/clubs/posts/{post.id}/comments", data={"body": body}
+                           ).status_code == 302
+    login_as(w["ben"])  # ben reports the post or either of anna's comments: three forms
+    page = client.get(f"/clubs/posts/{post.id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    comments = session.scalars(select(ClubComment).order_by(ClubComment.id)).all()
+    for prefix in ["reason-post"] + [f"reason-comment-{c.id}" for c in comments]:
+        assert f'for="{prefix}"' in page and f'id="{prefix}"' in page
+
+
 def test_a_post_that_is_not_a_photo_is_refused_and_leaves_no_file(client, session, club_world,
                                                                   login_as, app):
     w = club_world
