@@ -13,20 +13,27 @@ from content.models import ContentItem
 from diary.vaccinations import RECORD_CATEGORIES
 
 
+def _record_category(kind: str, category: str | None) -> str | None:
+    """The category of a check-up or vaccination reminder (the ones a parent ticks off with
+    a date), else None."""
+    return category if kind == "reminder" and category in RECORD_CATEGORIES else None
+
+
 def tickable_shown(shown: Iterable[Shown]) -> dict[str, str]:
     """Reminder key → its category, for the shown reminders ("this week") that are
     check-ups or vaccinations: the categories came with them, no query."""
-    return {item.key: item.category for item in shown
-            if item.kind == "reminder" and item.category in RECORD_CATEGORIES}
+    return {item.key: ticked for item in shown
+            if (ticked := _record_category(item.kind, item.category))}
 
 
 def tickable(session: Session, keys: list[str]) -> dict[str, str]:
     """Reminder key → its category, for those of `keys` that are check-ups or vaccinations."""
     if not keys:
         return {}
-    rows = session.execute(select(ContentItem.key, ContentItem.category).where(
-        ContentItem.kind == "reminder", ContentItem.key.in_(keys)))
-    return {key: category for key, category in rows if category in RECORD_CATEGORIES}
+    rows = session.execute(select(ContentItem.key, ContentItem.kind, ContentItem.category)
+                           .where(ContentItem.key.in_(keys)))
+    return {key: ticked for key, kind, category in rows
+            if (ticked := _record_category(kind, category))}
 
 
 def titles(session: Session, keys: list[str], locale: str) -> dict[str, str]:
