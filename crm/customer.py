@@ -65,8 +65,12 @@ class Customer:
 
     @property
     def churn_risk(self) -> float | None:
-        """1 − P(alive) from the scores, when the customer has them."""
-        return None if self.score is None else max(0.0, min(1.0, 1.0 - self.score.p_alive))
+        """1 − P(alive) from the scores, for a customer who has bought: P(alive) is the
+        purchase model's and says nothing of someone who never bought (scored 0, which would
+        read as a certain churn), as the churn list also knows."""
+        if self.score is None or not self.score.frequency:
+            return None
+        return max(0.0, min(1.0, 1.0 - self.score.p_alive))
 
 
 def customer(session: Session, user_id: int, now: datetime | None = None) -> Customer:

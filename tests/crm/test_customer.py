@@ -55,6 +55,17 @@ def test_scores_give_tier_clv_and_churn_risk(session, make_family):
     assert (seen.score.tier, seen.score.clv_minor, seen.churn_risk) == ("high", 52000, 0.75)
 
 
+def test_someone_who_never_bought_has_no_churn_risk_from_the_purchase_model(session,
+                                                                            make_family):
+    parent, _ = make_family()  # the nightly scores give a non-buyer P(alive) 0
+    session.add(CustomerScore(user_id=parent.id, computed_at=utcnow(), frequency=0,
+                              monetary_minor=0, tier="low", value_group="new",
+                              p_alive=0.0, clv_minor=0))
+    session.commit()
+    seen = customer.customer(session, parent.id)
+    assert seen.score is not None and seen.churn_risk is None
+
+
 def test_staff_and_unknown_ids_are_not_customers(session):
     staff = make_staff(session, "service")
     for user_id in (staff.id, 2**31 - 1):

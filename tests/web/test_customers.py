@@ -181,6 +181,19 @@ class TestWithCsrf:
         assert ok.status_code == 200
 
 
+def test_a_scored_non_buyer_shows_no_churn_percentage(client, login_as, world, session):
+    again = world["again"]  # never bought: the nightly scores give P(alive) 0
+    session.add(CustomerScore(user_id=again.id, computed_at=utcnow(), frequency=0,
+                              monetary_minor=0, r_score=1, f_score=1, m_score=1, tier="low",
+                              value_group="new", expected_purchases_90d=0, p_alive=0.0,
+                              clv_minor=0))
+    session.commit()
+    login_as(world["analyst"])
+    page = client.get(f"/studio/customers/{again.id}").get_data(as_text=True)
+    assert "no purchases yet: the purchase model cannot tell" in page
+    assert "100%" not in page and "crm-risk-high" not in page
+
+
 def test_the_customer_page_shows_the_whole_story_and_is_recorded(client, login_as, world,
                                                                  session):
     anna, again = world["anna"], world["again"]
