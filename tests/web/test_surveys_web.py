@@ -208,6 +208,12 @@ def test_customer_service_follows_up_a_low_score(client, session, make_family, l
     assert XSS not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert session.scalar(select(func.count(StaffAccess.id)).where(
         StaffAccess.what == "survey_follow_ups")) == 1
+    service.locale = "zh_CN"  # the score's column is "their answer", not a reply (回复)
+    session.commit()
+    zh = client.get("/studio/surveys").get_data(as_text=True)
+    assert "<th>客户的回答</th>" in zh.replace(' scope="col"', "") and "回复" not in zh
+    service.locale = "en"
+    session.commit()
     follow_up = session.scalar(select(SurveyFollowUp))
     response = client.post(f"/studio/surveys/follow-ups/{follow_up.id}", data={
         "status": "done", "assignee": str(service.id), "note": "Called, sorted"})
