@@ -64,6 +64,13 @@ def test_the_help_page_has_ask_us_with_the_page_it_was_on(client, make_family, l
     # the footer has a discreet link too, and the account page one to the parent's tickets
     assert 'href="/help/ask">' in page
     assert 'href="/help/tickets"' in client.get("/account").get_data(as_text=True)
+    # the footer's link names no page: the page the parent came from (same site only) counts
+    came = client.get("/help/ask", headers={"Referer": "http://localhost/children/1?x=2"})
+    assert 'name="from_path" type="hidden" value="/children/1?x=2"' in came.get_data(as_text=True)
+    for elsewhere in ("https://evil.example/children/1", "http://localhost.evil/x",
+                      "javascript:alert(1)", "http://localhost//evil.example"):
+        page = client.get("/help/ask", headers={"Referer": elsewhere}).get_data(as_text=True)
+        assert 'name="from_path" type="hidden" value=""' in page, elsewhere
 
 
 @pytest.mark.parametrize("hostile", [

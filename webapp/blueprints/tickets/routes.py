@@ -13,6 +13,7 @@ Another family's ticket is a 404, like a missing one.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -75,6 +76,15 @@ def _with_uploads(form: Any, write: Any) -> Any:
         raise
 
 
+def _referring_path() -> str:
+    """The same-site page the parent came from (the footer's "Ask us" link is cached per
+    language and cannot name it; the site's Referrer-Policy is same-origin), or ""."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 @bp.route("/help/ask", methods=["GET", "POST"])
 @login_required
 @limit("TICKET_RATE_LIMIT", key=per_account, when=lambda: request.method == "POST")
@@ -84,7 +94,7 @@ def new() -> Any:
     children = families.children_of(get_session(), current_user)
     form.child_id.choices = [("", gettext("None"))] + [(str(c.id), c.name) for c in children]
     if request.method == "GET":
-        form.from_path.data = tickets.safe_path(request.args.get("from"))
+        form.from_path.data = tickets.safe_path(request.args.get("from") or _referring_path())
     if form.validate_on_submit():
         data = tickets.TicketInput(
             category=form.category.data or "", severity=form.severity.data or "",
