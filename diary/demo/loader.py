@@ -172,7 +172,11 @@ class _Book:
     def care_logs(self, child: Child, start: datetime, end: datetime, gap: tuple[float, float],
                   feed: Callable[[random.Random, datetime], dict],
                   author_for: Callable[[int], User], diapers: float = 0.8) -> None:
-        """Round-the-clock quick logs: a feed, often a nappy, then sleep until the next."""
+        """Round-the-clock quick logs: a feed, often a nappy, then sleep until the next.
+
+        Every feed is followed by a sleep (as a newborn's day goes): whatever the random draw,
+        a day then has at least 24 h less an hour or so per feed asleep, so no demo day shows a
+        newborn sleeping five hours."""
         t, rng = start, self.rng
         while t < end:
             local_hour = t.astimezone(self.tz).hour
@@ -183,9 +187,8 @@ class _Book:
             if rng.random() < diapers:
                 self.add(child, who, "diaper", t + timedelta(minutes=rng.randint(5, 25)),
                          data={"wet": True, "dirty": rng.random() < 0.4})
-            if rng.random() < 0.75:
-                self.add(child, who, "sleep", t + timedelta(minutes=rng.randint(25, 40)),
-                         data={"duration_min": max(20, int(step * 60) - rng.randint(45, 70))})
+            self.add(child, who, "sleep", t + timedelta(minutes=rng.randint(25, 40)),
+                     data={"duration_min": max(20, int(step * 60) - rng.randint(45, 70))})
             t += timedelta(hours=step)
 
 
