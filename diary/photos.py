@@ -21,7 +21,9 @@ tests/diary/test_photo_memory.py measures the largest accepted file of each kind
 """
 from __future__ import annotations
 
+import errno
 import io
+import logging
 import math
 import secrets
 import warnings
@@ -34,6 +36,8 @@ from typing import BinaryIO
 from PIL import ExifTags, Image, PngImagePlugin, UnidentifiedImageError
 
 from diary.errors import N_, ValidationError
+
+log = logging.getLogger(__name__)
 
 try:  # HEIC from iPhones, when the optional decoder is present
     from pillow_heif import register_heif_opener
@@ -408,6 +412,18 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+#: Write errors that mean "no room": the disk is full, or the quota or file size is reached.
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class StorageFull(ValidationError):
+    """The photo could not be written for lack of room; nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("We could not store your photo just now: our photo storage is "
+                            "full. Nothing was saved; please try again later."), "photos")
+
+
 class PhotoStore:
     """Files on disk under one folder; the database row holds only the random key."""
 
@@ -422,12 +438,33 @@ class PhotoStore:
         return self.root / key[:2] / f"{key}.{size}.jpg"
 
     def save(self, processed: ProcessedPhoto, key: str | None = None) -> str:
-        """Write both sizes; a random key unless the caller names one (content packs)."""
+        """Write both sizes; a random key unless the caller names one (content packs).
+
+        All or nothing: each file is written under a temporary name and renamed into place,
+        so a reader never sees half a photo; if either write fails (a full disk), what this
+        call wrote is removed again. A full disk or quota is the person's form error
+        (`StorageFull`, nothing was saved); any other write error is raised as it is."""
         key = key or secrets.token_hex(16)
-        for size, data in (("full", processed.full), ("thumb", processed.thumb)):
-            path = self.path(key, size)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+        placed: list[Path] = []
+        try:
+            for size, data in (("full", processed.full), ("thumb", processed.thumb)):
+                path = self.path(key, size)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+                try:
+                    with part.open("xb") as out:
+                        out.write(data)
+                    part.replace(path)
+                finally:
+                    part.unlink(missing_ok=True)
+                placed.append(path)
+        except OSError as error:
+            for path in placed:
+                path.unlink(missing_ok=True)
+            if error.errno in NO_ROOM:
+                log.error("photo store %s: %s", self.root, error)
+                raise StorageFull() from error
+            raise
         return key
 
     def keys(self, modified_before: float | None = None) -> list[str]:

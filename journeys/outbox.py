@@ -19,6 +19,8 @@ per batch, and never holds a database transaction open while talking to the mail
 4. **Record** (one transaction): "sent" with `sent_at`; or "failed" with `attempts + 1`,
    `last_error` and `next_attempt_at = now + 2**attempts minutes`; after
    `max_attempts` (or a permanent 5xx refusal) → "dead". Dead rows are on the staff page.
+   Rows left untried because the server hung up on an earlier message of the batch are
+   released as they were (no attempt counted) for the next call.
 
 Delivery guarantee: a crash after the claim and before step 4 leaves the rows claimed; once
 the lease expires they are sent again. So email is *at-least-once in exactly that window*
@@ -267,19 +269,28 @@ def _render(session: Session, ready: list[_Ready], now: datetime, settings: Emai
 
 
 def _send(conn: Any, jobs: list[_Job]) -> tuple[dict[int, str | None], dict[int, str], bool]:
-    """Send over one connection. Returns (outcome per id: None = sent, else the error),
-    {id: error} for permanent refusals, and whether the server was unreachable."""
+    """Send over one connection. Returns (outcome per id: None = sent, else the error; a job
+    not tried has none), {id: error} for permanent refusals, and whether the server went away.
+
+    The server unreachable (no session could be opened): every job fails now, to be retried
+    after the backoff. The session cut while sending a message, again on the one fresh
+    connection (`SMTPConnection.send`): that message fails and is retried after its backoff,
+    and the jobs after it are left untried, not counted as failed attempts, so a message that
+    makes the server hang up every time cannot sink the rest of the batch with it."""
     outcome: dict[int, str | None] = {}
     permanent: dict[int, str] = {}
     for index, job in enumerate(jobs):
         try:
             conn.send(job.email)
             outcome[job.id] = None
-        except (MailerUnavailable, smtplib.SMTPServerDisconnected) as error:
+        except MailerUnavailable as error:
             message = f"{type(error).__name__}: {error}"
             for rest in jobs[index:]:  # the server is gone: do not try the others now
                 outcome[rest.id] = message
             return outcome, permanent, True
+        except smtplib.SMTPServerDisconnected as error:
+            outcome[job.id] = f"{type(error).__name__}: {error}"
+            return outcome, permanent, True  # the rest: untried, released in `_record`
         except Exception as error:  # noqa: BLE001 - recorded on the row
             message = f"{type(error).__name__}: {error}"
             if is_permanent_refusal(error):
@@ -294,6 +305,11 @@ def _record(session: Session, jobs: list[_Job], broken: list[tuple[int, int, str
     attempts = {j.id: j.attempts for j in jobs} | {i: a for i, a, _ in broken}
     errors = {i: e for i, _, e in broken} | {i: e for i, e in outcome.items() if e}
     sent = [job.id for job in jobs if outcome.get(job.id, "not sent") is None]
+    untried = [job.id for job in jobs if job.id not in outcome]
+    if untried:  # free for the next call, with no attempt counted
+        session.execute(update(Delivery).where(Delivery.id.in_(untried))
+                        .values(claimed_until=None)
+                        .execution_options(synchronize_session=False))
     if sent:  # one statement for the batch; nothing in the session needs refreshing
         session.execute(update(Delivery).where(Delivery.id.in_(sent)).values(
             status="sent", sent_at=now, claimed_until=None, last_error=None)

@@ -3,6 +3,9 @@
 #   postgres.sh check        exit 0 when server binaries exist
 #   postgres.sh start DIR    init + start in DIR, print the SQLAlchemy URL
 #   postgres.sh stop DIR     stop it
+#   postgres.sh down DIR     stop it, keeping its data (fault tests: the database goes away)
+#   postgres.sh up DIR       start it again on the same port, after `down`
+#   postgres.sh restart DIR  stop (fast: open connections are cut) and start again
 # The server refuses to run as root, so as root it runs as the `postgres` user.
 set -euo pipefail
 pg_bin() {
@@ -26,14 +29,25 @@ case "${1:-}" in
       chown postgres "$dir"
     fi
     as_owner "$BIN/initdb" -D "$dir/data" -U app --auth=trust -E UTF8 >"$dir/init.log" 2>&1
-    as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w start \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+    echo "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+      >"$dir/options"
+    as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w start -o "$(cat "$dir/options")" \
       >/dev/null
     echo "postgresql+psycopg://app@127.0.0.1:$port/postgres"
+    ;;
+  down)
+    as_owner "$BIN/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null
+    ;;
+  up)
+    as_owner "$BIN/pg_ctl" -D "$2/data" -l "$2/log" -w start -o "$(cat "$2/options")" >/dev/null
+    ;;
+  restart)
+    as_owner "$BIN/pg_ctl" -D "$2/data" -l "$2/log" -m fast -w restart \
+      -o "$(cat "$2/options")" >/dev/null
     ;;
   stop)
     as_owner "$BIN/pg_ctl" -D "$2/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$2"
     ;;
-  *) echo "usage: $0 check|start DIR|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 check|start DIR|stop DIR|down DIR|up DIR|restart DIR" >&2; exit 2 ;;
 esac

@@ -4,11 +4,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext
+from flask import Flask, current_app, g, jsonify, render_template, request, session
+from flask_babel import force_locale, gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect as sa_inspect
 from werkzeug.exceptions import HTTPException
 
+from diary import locales
 from diary.errors import NotFound, PermissionDenied
 from webapp.i18n import translate_error
 
@@ -49,6 +52,54 @@ def render_error(status: int, detail: str | None = None) -> Any:
                            text=detail or text), status
 
 
+#: Errors that mean "the database cannot be reached or cannot take this now": a server
+#: restarting or down (the connection drops, or none can be made), SQLite's "database is
+#: locked" after its busy timeout, a pool with no free connection in time.
+UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+RETRY_AFTER_SECONDS = 5
+
+
+def _locale_without_the_database() -> str:
+    """The reader's language from what is in memory: the signed-in person's choice if it is
+    loaded still (reading it must not ask the database), else the session's, else the
+    browser's."""
+    chosen = g.get("viewer_locale")  # kept by the user loader
+    if chosen is None:
+        user = g.get("_login_user")
+        state = sa_inspect(user, raiseerr=False) if user is not None else None
+        chosen = state.dict.get("locale") if state is not None else None
+    if chosen:
+        return locales.reading_locale(chosen)
+    if session.get("lang") in locales.LOCALES:
+        return str(session["lang"])
+    return locales.reading_locale(request.accept_languages.best_match(
+        [*locales.LOCALES, "zh"]))
+
+
+def render_unavailable() -> Any:
+    """503 when the database cannot be reached, rendered without it: no traceback, and the
+    person is told plainly that what they asked was not done. The request's transaction
+    has been rolled back (`transaction()`), so nothing is half written; the engine's pool
+    dropped the broken connection (`pool_pre_ping` checks the next one), so the next
+    request works as soon as the database is back, without restarting the app."""
+    language = _locale_without_the_database()
+    # From here on the request has no signed-in person: loading one needs the database.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    with force_locale(locales.babel_locale(language)):
+        title = gettext("The site is briefly unavailable")
+        text = gettext("We could not reach our database just now, so what you asked was not "
+                       "done. Please try again in a moment.")
+        if _wants_json():
+            response = jsonify(error=text)
+        else:
+            response = current_app.make_response(render_template(
+                "errors/unavailable.html", title=title, text=text))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Any:
@@ -66,6 +117,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
         return render_error(error.code or 500)
+
+    def _unavailable(error: Exception) -> Any:
+        log.error("database unavailable on %s %s: %s", request.method, request.path,
+                  str(error).splitlines()[0] if str(error) else type(error).__name__)
+        if app.config.get("PROPAGATE_UNEXPECTED"):
+            raise error
+        return render_unavailable()
+
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, _unavailable)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

@@ -71,6 +71,7 @@ def _load_user(raw_id: str) -> User | None:
     if not user.is_active or user.security_stamp != stamp:
         return None
     g.user_session = row
+    g.viewer_locale = user.locale  # for a page rendered without the database (errors)
     return user
 
 

@@ -93,13 +93,14 @@ def store_uploads(files: Iterable[FileStorage]) -> list[Stored]:
     chosen = [f for f in files if f is not None and f.filename]
     for upload in chosen:
         photos.check_upload(upload.stream)  # sizes and headers before anything is decoded
-    for upload in chosen:
-        try:
+    try:
+        for upload in chosen:
             processed = photos.process_upload(upload.stream)
-        except Exception:
-            photo_store().delete([s.key for s in stored])
-            raise
-        stored.append(Stored(photo_store().save(processed), processed.width, processed.height))
+            stored.append(Stored(photo_store().save(processed), processed.width,
+                                 processed.height))
+    except BaseException:  # a broken file, or a full disk on the second photo
+        photo_store().delete([s.key for s in stored])
+        raise
     return stored
 
 
