@@ -6,6 +6,7 @@ that are not what their name says, and XSS payloads reflected in parameters.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,180 @@ class TestSessionRotation:
         live = session.scalars(select(UserSession).where(
             UserSession.user_id == user.id, UserSession.revoked_at.is_(None))).all()
         assert len(live) == 1 and live[0].remember is False
+
+
+# --- headers on every kind of response; no inline script anywhere ------------------------------
+
+def _directives(csp: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+
+
+def _responses(app, client, session, make_family, login_as):  # type: ignore[no-untyped-def]
+    """One response of every kind the site sends: page, JSON, photo, CSV, static file,
+    redirect, HEAD, and errors (400, 404 page and JSON, 405, 413, 500)."""
+    import io
+
+    from diary.models import Photo
+    from tests.web.helpers import entry_form, png_bytes
+
+    @app.get("/boom-attack")
+    def boom():  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    user, child = make_family()
+    kinds = {"redirect (signed out)": client.get("/dashboard"),
+             "static file": client.get("/static/css/app.css")}
+    login_as(user)
+    created = client.post(f"/children/{child.id}/entries/new?kind=photo",
+                          data=entry_form(photos=[(io.BytesIO(png_bytes()), "a.png")]),
+                          content_type="multipart/form-data")
+    entry_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    photo = session.scalar(select(Photo).where(Photo.entry_id == entry_id))
+    kinds |= {
+        "page": client.get("/account"), "HEAD": client.head("/account"),
+        "JSON": client.get(f"/children/{child.id}/growth/weight.json"),
+        "photo": client.get(f"/photos/{photo.id}/full"),
+        "CSV": client.get(f"/children/{child.id}/vaccinations.csv"),
+        "redirect (after a form)": created,
+        "400 JSON": client.post("/api/interactions", json={"nope": 1}),
+        "404 page": client.get("/no/such/page"), "404 JSON": client.get("/api/nothing"),
+        "405": client.get("/logout"), "500": client.get("/boom-attack"),
+    }
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    kinds["413"] = client.post(f"/children/{child.id}/entries/new?kind=note",
+                               data={"body": "x" * 500})
+    return kinds
+
+
+@pytest.fixture()
+def app_overrides():  # type: ignore[no-untyped-def]
+    return {"PROPAGATE_UNEXPECTED": False}
+
+
+def test_every_kind_of_response_carries_the_security_headers(app, client, session, make_family,
+                                                             login_as):
+    from webapp.security import CSP
+
+    kinds = _responses(app, client, session, make_family, login_as)
+    assert {k: r.status_code for k, r in kinds.items() if k[0].isdigit()} == {
+        "400 JSON": 400, "404 page": 404, "404 JSON": 404, "405": 405, "500": 500, "413": 413}
+    directives = _directives(CSP)
+    assert directives["script-src"] == ["'self'"] and directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"] and directives["base-uri"] == ["'self'"]
+    assert "unsafe" not in CSP  # neither 'unsafe-inline' nor 'unsafe-eval', for anything
+    for kind, response in kinds.items():
+        headers = response.headers
+        assert headers.get("Content-Security-Policy") == CSP, kind
+        assert headers.get("X-Content-Type-Options") == "nosniff", kind
+        assert headers.get("X-Frame-Options") == "DENY", kind
+        assert headers.get("Referrer-Policy") == "same-origin", kind
+        assert "Strict-Transport-Security" not in headers, kind  # not in development/testing
+
+
+def test_production_sends_hsts_on_every_kind_of_response_and_development_does_not(
+        make_family, session_factory, tmp_path, session, mailer):
+    import config
+    from tests.web.test_configuration import GOOD_KEY
+    from webapp import create_app
+
+    common = {"SECRET_KEY": GOOD_KEY, "SESSION_FACTORY": session_factory,
+              "UPLOAD_DIR": tmp_path, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+              "PROPAGATE_UNEXPECTED": False, "MAIL_OUTBOX_DIR": tmp_path / "outbox"}
+    for config_class, hsts in ((config.ProductionConfig, "max-age=31536000; includeSubDomains"),
+                               (config.DevelopmentConfig, None)):
+        app = create_app(config_class, MAIL_SERVER="smtp.invalid", SESSION_COOKIE_SECURE=False,
+                         ALLOW_PER_WORKER_RATE_LIMITS=True, **common)
+        app.extensions["mailer"] = mailer
+        client = app.test_client()
+
+        def login_as(user, client=client):  # type: ignore[no-untyped-def]
+            assert client.post("/login", data={"email": user.email, "password": PASSWORD}
+                               ).status_code == 302
+
+        kinds = _responses(app, client, session, make_family, login_as)
+        for kind, response in kinds.items():
+            assert response.headers.get("Strict-Transport-Security") == hsts, (config_class,
+                                                                               kind)
+
+
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+HANDLER = re.compile(r"<[^>]*\s(on[a-z]+|hx-on[:\w-]*)\s*=", re.IGNORECASE)
+SCRIPT_URL = re.compile(r"(href|src|action|formaction)\s*=\s*[\"']?\s*javascript:", re.IGNORECASE)
+
+
+def test_no_template_has_an_inline_script_or_event_handler():
+    """The CSP refuses inline script; a template that had one would be a page that silently
+    does not work (or a reason to weaken the policy). Event handlers (on…=, htmx's hx-on)
+    and javascript: URLs are inline script too."""
+    assert len(TEMPLATES) > 100
+    found = [f"{path.relative_to(ROOT)}: {m.group(0)[:80]}" for path in TEMPLATES
+             for pattern in (INLINE_SCRIPT, HANDLER, SCRIPT_URL)
+             for m in pattern.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []
+    # the scan finds what it looks for
+    sample = '<script>x()</script><a onclick="x()"><b hx-on:click="x"><a href="javascript:x">'
+    assert [bool(p.search(sample)) for p in (INLINE_SCRIPT, HANDLER, SCRIPT_URL)] == [True] * 3
+    assert not INLINE_SCRIPT.search('<script src="/static/js/app.js"></script>')
+
+
+# --- open redirects ----------------------------------------------------------------------------
+
+EVIL = ["//evil.example", "/\\evil.example", "\\\\evil.example", "https:evil.example",
+        "https://evil.example/", "javascript:alert(1)", "/\t/evil.example", "/\n/evil.example",
+        " //evil.example", "//evil.example/%2F..", "http:/evil.example", "\x00//evil.example",
+        "data:text/html,<script>alert(1)</script>", "/%09/evil.example"]
+#: Query and form names that hold a place to go back to. Each read of one in the web layer
+#: must go through safe_next (or care.tickets.safe_path); the test below checks the source.
+REDIRECT_NAMES = ("next", "from", "return", "return_to", "redirect", "url", "target",
+                  "continue", "came_from")
+
+
+def _is_same_site(location: str) -> bool:
+    """What a browser would do with the Location: tabs and newlines dropped, backslashes
+    read as slashes, leading spaces and controls trimmed."""
+    from urllib.parse import urlsplit
+
+    seen = re.sub(r"[\t\n\r]", "", location).replace("\\", "/").lstrip("\x00\x20\x1f")
+    parts = urlsplit(seen)
+    return (not parts.scheme and not parts.netloc and seen.startswith("/")
+            and not seen.startswith("//"))
+
+
+def test_no_redirect_leaves_the_site(client, make_family, login_as, session):
+    user, _ = make_family()
+    from tests.web.test_studio import make_item
+    make_item(session, "article", "redirect-article", "An article", "month", 3, 12)
+    session.commit()
+    for target in EVIL:
+        client.post("/logout")
+        sent = [client.post("/login", query_string={"next": target},
+                            data={"email": user.email, "password": PASSWORD}),
+                client.get("/login", query_string={"next": target}),  # already signed in
+                client.post("/language", data={"lang": "en", "next": target}),
+                client.post("/articles/redirect-article/save", data={"next": target}),
+                client.post("/verify/resend", data={"next": target})]
+        client.post("/logout")
+        sent.append(client.post("/language", data={"lang": "en", "next": target}))
+        for response in sent:
+            if response.status_code == 400 and "\x00" in target:
+                continue  # a NUL byte is refused before any view (test_hostile_input)
+            assert response.status_code in (302, 303), (target, response.request.path)
+            location = response.headers["Location"]
+            assert _is_same_site(location), (target, response.request.path, location)
+    assert _is_same_site("/children/1?x=//y") and not _is_same_site("/\t/evil.example")
+
+
+def test_every_place_to_go_back_to_is_read_through_a_safe_check():
+    """A new `?next=` (or `from`, `url`…) read anywhere in the web layer must go through
+    safe_next or safe_path, on the line that reads it or the line before."""
+    reads = re.compile(r"request\.(args|form|values)\.get\([\"'](" + "|".join(REDIRECT_NAMES)
+                       + r")[\"']")
+    unsafe = []
+    for path in sorted((ROOT / "webapp").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            near = line + (lines[number - 1] if number else "")
+            if reads.search(line) and not re.search(r"safe_next\(|safe_path\(|type=int", near):
+                unsafe.append(f"{path.relative_to(ROOT)}:{number + 1}: {line.strip()}")
+    assert unsafe == []
