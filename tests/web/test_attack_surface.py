@@ -233,3 +233,96 @@ def test_every_place_to_go_back_to_is_read_through_a_safe_check():
             if reads.search(line) and not re.search(r"safe_next\(|safe_path\(|type=int", near):
                 unsafe.append(f"{path.relative_to(ROOT)}:{number + 1}: {line.strip()}")
     assert unsafe == []
+
+
+# --- emailed links: single use, and they expire ----------------------------------------------
+
+class TestEmailedLinks:
+    """Each link that signs someone in or changes an account works once and expires."""
+
+    def test_an_address_check_link_signs_in_once_only(self, app, client, make_family, session,
+                                                      mailer):
+        """Attack: the address-check email read again later (a shared mailbox, a forwarded
+        message, a stolen mail account). Its link signs the person in: a second use must
+        not, for as long as the link would otherwise live."""
+        from diary import accounts
+        user, child = make_family(verified=False)
+        link = "/verify/" + accounts.make_verify_token(user, app.config["SECRET_KEY"],
+                                                       user.email)
+        assert client.post(link).status_code == 302
+        assert client.get(f"/children/{child.id}").status_code == 200  # signed in by it
+        client.post("/logout")
+        again = client.post(link, follow_redirects=True)
+        assert "This link has already been used. Please ask for a new one." in \
+            again.get_data(as_text=True)
+        assert client.get(f"/children/{child.id}").status_code == 302  # not signed in
+        session.expire_all()
+        assert user.email_verified_at is not None
+
+    def test_an_address_change_link_works_once(self, app, client, make_family, session):
+        from diary import accounts
+        user, child = make_family()
+        link = "/verify/" + accounts.make_verify_token(user, app.config["SECRET_KEY"],
+                                                       "moved@example.com")
+        assert client.post(link).headers["Location"] == "/account"
+        session.expire_all()
+        assert user.email == "moved@example.com"
+        client.post("/logout")
+        client.post(link)
+        assert client.get(f"/children/{child.id}").status_code == 302
+
+    @pytest.mark.parametrize("kind", ["reset", "verify", "join"])
+    def test_links_expire(self, app, client, make_family, session, clock_at, kind):
+        from datetime import timedelta
+
+        from clock import utcnow
+        from diary import accounts, invitations
+        secret = app.config["SECRET_KEY"]
+        owner, child = make_family()
+        user, _ = make_family(verified=kind != "verify")
+        ages = {"reset": app.config["PASSWORD_RESET_MAX_AGE"],
+                "verify": app.config["EMAIL_VERIFY_MAX_AGE"],
+                "join": app.config["INVITATION_MAX_AGE"]}
+        assert ages == {"reset": 3600, "verify": 7 * 86400, "join": 14 * 86400}
+        password_hash = user.password_hash
+        start = utcnow()
+        clock_at(start)
+        if kind == "reset":
+            link = "/reset/" + accounts.make_reset_token(user, secret)
+        elif kind == "verify":
+            link = "/verify/" + accounts.make_verify_token(user, secret, user.email)
+        else:
+            invitation = invitations.invite(session, child.family, owner, user.email,
+                                            "viewer", "other")
+            session.commit()
+            link = "/join/" + invitations.invitation_token(invitation, secret)
+        clock_at(start + timedelta(seconds=ages[kind] - 60))
+        fresh = client.get(link)  # (an invited account is asked to sign in first)
+        assert fresh.status_code == 200 or "/login" in fresh.headers["Location"]
+        clock_at(start + timedelta(seconds=ages[kind] + 60))
+        expired = client.get(link)
+        assert expired.status_code == 302
+        assert expired.headers["Location"] in ("/", "/forgot")
+        posted = client.post(link, data={"password": "another passphrase",
+                                         "confirm": "another passphrase"})
+        assert posted.status_code == 302 and posted.headers["Location"] in ("/", "/forgot")
+        session.expire_all()
+        assert user.password_hash == password_hash
+        assert (user.email_verified_at is None) == (kind == "verify")
+        assert len(child.family.memberships) == 1
+
+    def test_an_invitation_link_works_once(self, app, client, make_family, session, login_as):
+        from diary import invitations
+        from diary.models import Membership
+        owner, child = make_family()
+        invited, _ = make_family()
+        invitation = invitations.invite(session, child.family, owner, invited.email,
+                                        "viewer", "other")
+        session.commit()
+        link = "/join/" + invitations.invitation_token(invitation, app.config["SECRET_KEY"])
+        login_as(invited)
+        assert client.post(link).headers["Location"] == "/dashboard"
+        again = client.post(link)
+        assert again.status_code == 302 and again.headers["Location"] == "/"
+        assert len(session.scalars(select(Membership).where(
+            Membership.user_id == invited.id)).all()) == 2  # their own family and this one
