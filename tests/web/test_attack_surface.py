@@ -326,3 +326,91 @@ class TestEmailedLinks:
         assert again.status_code == 302 and again.headers["Location"] == "/"
         assert len(session.scalars(select(Membership).where(
             Membership.user_id == invited.id)).all()) == 2  # their own family and this one
+
+
+# --- no account enumeration ----------------------------------------------------------------------
+
+def _shape(response, email: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    """Status, where it leads, and the page with the typed address and tokens taken out."""
+    page = re.sub(re.escape(email), "EMAIL", response.get_data(as_text=True), flags=re.I)
+    page = re.sub(r'value="[^"]{20,}"', 'value="TOKEN"', page)
+    return response.status_code, response.headers.get("Location", ""), page
+
+
+def test_sign_in_reset_and_sign_up_answer_the_same_for_known_and_unknown_addresses(
+        app, make_family, mailer):
+    from tests.web.test_registration import _form
+
+    known, _ = make_family(email="known@example.com")
+    unverified, _ = make_family(email="unproven@example.com", verified=False)
+    answers = {}
+    for email in ("known@example.com", "unproven@example.com", "nobody@example.com"):
+        steps = []
+        for method, path, data in (
+                ("POST", "/login", {"email": email, "password": "not the password"}),
+                ("POST", "/forgot", {"email": email}),
+                ("GET", "/forgot", None),  # the page after: the same flash message
+                ("POST", "/register", _form(email=email)),
+                ("POST", "/register", _form(email=email, confirm="different")),
+                ("POST", "/login", {"email": email.upper(), "password": ""})):
+            client = app.test_client()  # a fresh visitor each time: nothing carried over
+            if method == "GET":
+                client.post("/forgot", data={"email": email})
+            steps.append(_shape(client.open(path, method=method, data=data), email))
+        answers[email] = steps
+    assert answers["known@example.com"] == answers["nobody@example.com"]
+    assert answers["unproven@example.com"] == answers["nobody@example.com"]
+    assert [s[0] for s in answers["nobody@example.com"]] == [200, 302, 200, 302, 200, 200]
+    assert "If an account uses that address" in answers["nobody@example.com"][2][2]
+
+
+# --- brute force -----------------------------------------------------------------------------------
+
+#: POST routes that take a guessable secret (a password, an address, a link's token) but no
+#: rate limit, each for a reason.
+UNLIMITED_SECRETS = {
+    # RFC 8058 one-click unsubscribe: the mail provider POSTs; the token is signed with the
+    # site's secret (nothing to guess), and a limit would fail real unsubscribes
+    "emails.unsubscribe_link",
+    # a survey's answer links: signed with the site's secret, and all one can do with one is
+    # answer that survey (again)
+    "surveys.answer_link", "surveys.comment_link",
+    # signing out guesses nothing
+    "auth.logout",
+    # signed in only, and about one's own account: accepting offers only invitations to
+    # one's own proven address; sending the address check again is limited per account
+    # (VERIFY_RESEND_RATE_LIMIT, tests/web/test_configuration.py)
+    "auth.accept_invitation", "auth.resend_verification",
+}
+
+
+class TestBruteForce:
+    @pytest.fixture()
+    def app_overrides(self):  # type: ignore[no-untyped-def]
+        import config
+        limits = {name: "2 per minute" for name in dir(config.TestingConfig)
+                  if name.endswith("_RATE_LIMIT")}
+        return {"RATELIMIT_ENABLED": True, **limits}
+
+    def test_every_route_that_takes_a_secret_is_limited(self, app, client, make_family):
+        """Sign-in, reset, sign-up, and every link with a token: the third try in a minute
+        is a 429 page that says what to do."""
+        make_family(email="known@example.com")
+        guarded = sorted(
+            (rule for rule in app.url_map.iter_rules() if "POST" in rule.methods
+             and (rule.endpoint.startswith("auth.") or "token" in rule.arguments)
+             and rule.endpoint not in UNLIMITED_SECRETS), key=lambda r: r.rule)
+        assert {r.endpoint for r in guarded} >= {
+            "auth.login", "auth.forgot_password", "auth.register", "auth.reset_password",
+            "auth.verify_email", "auth.join"}
+        failures = []
+        for rule in guarded:
+            url = rule.rule.replace("<token>", "guessed-token").replace(
+                "<int:invitation_id>", "1")
+            data = {"email": "known@example.com", "password": "guess"}
+            codes = [client.post(url, data=data).status_code for _ in range(3)]
+            last = client.post(url, data=data)
+            if codes[-1] != 429 or last.status_code != 429 \
+                    or "Too many attempts" not in last.get_data(as_text=True):
+                failures.append(f"{rule.endpoint}: {codes + [last.status_code]}")
+        assert failures == []
