@@ -7,6 +7,7 @@ that are not what their name says, and XSS payloads reflected in parameters.
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -414,3 +415,125 @@ class TestBruteForce:
                     or "Too many attempts" not in last.get_data(as_text=True):
                 failures.append(f"{rule.endpoint}: {codes + [last.status_code]}")
         assert failures == []
+
+
+# --- uploads that are not what they say -----------------------------------------------------------
+
+SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">'
+       b"<script>alert(1)</script></svg>")
+SPOOFS = [  # (file name, bytes, the Content-Type the browser claims, a real image?)
+    ("page.jpg", b"<html><body><script>alert(1)</script></body></html>", "image/jpeg", False),
+    ("drawing.svg", SVG, "image/svg+xml", False),
+    ("drawing.jpg", SVG, "image/jpeg", False),
+    ("shell.php.jpg", b"<?php system($_GET['c']); ?>", "image/jpeg", False),
+    ("shell.jpg.php", b"<?php system($_GET['c']); ?>", "application/x-php", False),
+    ("anim.gif", b"GIF89a/*<script>alert(1)</script>*/=1;", "image/gif", False),
+    ("head.jpg", b"\xff\xd8\xff\xe0" + b"<script>alert(1)</script>" * 20, "image/jpeg", False),
+    ("poly.png", None, "image/png", True),  # a real PNG with a script after its end
+    ("photo.html", None, "text/html", True),  # a real PNG, named and typed as HTML
+]
+#: Every form with a file field, by class name: the route that takes it (an upload form
+#: added later fails test_every_upload_form_is_attacked until it is added here).
+UPLOAD_FORMS = {"EntryForm": "new entry, entry edit", "PostForm": "club post",
+                "TicketForm": "ticket", "ReplyForm": "ticket reply",
+                "ItemForm": "studio hero image",
+                "ImportForm": "content pack (zip: tests/content/test_pack_limits.py)"}
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
+
+
+def _spoof_bytes(name: str, data: bytes | None) -> bytes:
+    from tests.web.helpers import png_bytes
+    if data is not None:
+        return data
+    return png_bytes() + (b"<script>alert(1)</script>" if name == "poly.png" else b"")
+
+
+def test_every_upload_form_is_attacked(app):
+    from flask_wtf import FlaskForm
+    from wtforms.fields import FileField, MultipleFileField
+
+    def subclasses(cls):  # type: ignore[no-untyped-def]
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    with_files = {form.__name__ for form in subclasses(FlaskForm)
+                  if form.__module__.startswith("webapp.") and any(
+                      getattr(value, "field_class", None) is not None
+                      and issubclass(value.field_class, (FileField, MultipleFileField))
+                      for value in vars(form).values())}
+    assert with_files == set(UPLOAD_FORMS)
+
+
+def test_files_that_are_not_images_are_refused_on_every_upload_route(
+        app, client, session, make_family, login_as, tmp_path):
+    """Whatever the name and Content-Type say, only a picture decoded and written again by
+    us is kept; nothing else reaches the disk, and what is served is an image."""
+    import io
+    from datetime import date
+
+    from care import sla, tickets
+    from community import clubs
+    from diary.models import Photo
+    from tests.web.helpers import entry_form
+    from tests.web.test_studio import article_form, make_staff
+
+    user, child = make_family(birth_date=date(2026, 8, 14))
+    club = clubs.join_birth_club(session, user, child)
+    ticket = tickets.open_ticket(session, user, tickets.TicketInput(
+        "question", "normal", "Sizes", "Which size?"), sla.Policy())
+    marketer = make_staff(session, "marketer")
+    session.commit()
+    login_as(user)
+    entry = client.post(f"/children/{child.id}/entries/new?kind=photo",
+                        data=entry_form(title="x", photos=[(io.BytesIO(_spoof_bytes(
+                            "a.png", None)), "a.png")]), content_type="multipart/form-data")
+    entry_id = int(entry.headers["Location"].rsplit("/", 1)[1])
+
+    def routes(file):  # type: ignore[no-untyped-def]
+        return {
+            "new entry": (user, f"/children/{child.id}/entries/new?kind=photo",
+                          entry_form(title="x", photos=[file])),
+            "entry edit": (user, f"/entries/{entry_id}/edit", entry_form(title="x",
+                                                                      photos=[file])),
+            "club post": (user, f"/clubs/{club.id}/posts", {"body": "hello", "photo": file}),
+            "ticket": (user, "/help/ask", {"category": "question", "severity": "normal",
+                                           "subject": "s", "body": "b", "photos": [file]}),
+            "ticket reply": (user, f"/help/tickets/{ticket.id}/reply",
+                             {"body": "b", "photos": [file]}),
+            "studio hero image": (marketer, "/studio/new/article",
+                                  article_form(key=f"spoof-{secrets.token_hex(3)}", image=file)),
+        }
+
+    uploads = tmp_path / "uploads"
+    signed_in = None
+    for name, data, content_type, is_image in SPOOFS:
+        raw = _spoof_bytes(name, data)
+        for route, (person, url, form) in routes(None).items():
+            if person is not signed_in:
+                login_as(person)
+                signed_in = person
+            form = routes((io.BytesIO(raw), name, content_type))[route][2]
+            response = client.post(url, data=form, content_type="multipart/form-data")
+            assert response.status_code < 500, (route, name)
+            if not is_image:
+                assert response.status_code in (200, 400), (route, name)
+                assert "alert alert-danger" in response.get_data(as_text=True) \
+                    or "invalid-feedback" in response.get_data(as_text=True), (route, name)
+            else:
+                assert response.status_code in (302, 303), (route, name, response.status_code)
+    # Nothing on the disk is anything but an image we wrote, with no script in it.
+    written = [p for p in uploads.rglob("*") if p.is_file()]
+    assert len(written) >= 12  # the real pictures were kept, in their sizes
+    for path in written:
+        content = path.read_bytes()
+        assert content.startswith(IMAGE_MAGIC), path
+        assert b"<script" not in content and b"<?php" not in content and b"<svg" not in content
+    # ... and served as images, never sniffed as something else
+    login_as(user)
+    session.expire_all()
+    for photo in session.scalars(select(Photo)).all():
+        served = client.get(f"/photos/{photo.id}/full")
+        assert served.status_code == 200 and served.mimetype.startswith("image/")
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+
