@@ -172,7 +172,10 @@ def test_script_payloads_in_every_text_field_and_parameter_are_never_markup(
             texts = [f for f in form.fields.values() if f.kind in TEXT_KINDS]
             if not texts:
                 continue
-            for payload in (LONG, SHORT):
+            kept = False
+            for payload in (LONG, SHORT):  # the short one where the long one was refused
+                if payload is SHORT and kept:
+                    break
                 data: dict[str, Any] = {}
                 for name, f in form.fields.items():
                     if f.kind in TEXT_KINDS:
@@ -195,6 +198,7 @@ def test_script_payloads_in_every_text_field_and_parameter_are_never_markup(
                             failures.append(f"POST {target} as {poster}: {hit}")
                     if response.status_code not in (403, 404):
                         break
+                kept = response.status_code in (302, 303)
     assert sent > 60
     # 2. Every page again, as the family and as the admin (who reads every staff page):
     # nothing stored is markup.
