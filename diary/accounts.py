@@ -270,6 +270,10 @@ def verify_email(session: Session, token: str, secret: str, max_age: int) -> Ver
     email = payload.get("email") if isinstance(payload, dict) else None
     if user is None or not isinstance(email, str):
         raise ValidationError(N_("This link is not valid. Please ask for a new one."))
+    if email == user.email and user.email_verified_at is not None:
+        # Used already (this link or a newer one): the link signs its reader in, so it
+        # must not keep doing so for the rest of its week.
+        raise ValidationError(N_("This link has already been used. Please ask for a new one."))
     now = utcnow()
     previous = None
     if email != user.email:

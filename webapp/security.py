@@ -89,8 +89,15 @@ def sign_in(user: User, remember: bool = False) -> None:
 
 
 def refresh_sign_in(user: User) -> None:
-    """The user's security stamp changed (new password): keep this browser signed in."""
-    login_user(user, remember=False)
+    """The user's security stamp changed (new password): keep this browser signed in, in a
+    new session with a new CSRF token (the old key is ended), as at sign-in: a cookie or
+    token copied before the change is worth nothing after it."""
+    key = session.get(SESSION_KEY)
+    remember = bool(session.permanent)
+    if isinstance(key, str):
+        with transaction() as s:
+            sessions.end(s, key, utcnow())
+    sign_in(user, remember=remember)
 
 
 def sign_out() -> None:
