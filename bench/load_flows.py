@@ -32,18 +32,19 @@ WEIGHTS: dict[str, int] = {
     "add_entry": 12,
 }
 #: The page kinds the flows report timings and errors under (a flow may ask for several).
-PAGE_KINDS = ("login", "child_home", "timeline", "library", "article",
+PAGE_KINDS = ("login", "child_home", "timeline", "library", "library_stage", "article",
               "suggestions", "entry_form", "add_entry", "entry")
 #: Quick entries a parent writes: born children get the daily logs, expected ones notes.
 BORN_KINDS = ("feeding", "diaper", "sleep", "note")
 EXPECTING_KINDS = ("note", "kicks")
 _ARTICLE = re.compile(r'href="/articles/([A-Za-z0-9_-]+)"')
+_STAGE = re.compile(r'href="/library/stage/([A-Za-z0-9_:-]+)"')
 _ENTRY = re.compile(r"^/entries/(\d+)$")
 
 
 @dataclass
 class Reply:
-    status: int
+    status: int  # 0: no answer (refused, reset, timed out), `text` names the error
     text: str
     location: str | None = None
 
@@ -179,6 +180,9 @@ class Flows:
     def _checked(self, reply: Reply, kind: str, expect: int, shows: str | None
                  ) -> Reply | None:
         self.tally.visits[kind] += 1
+        if reply.status == 0:  # the client got no answer: reply.text says why
+            self.tally.error(kind, f"no answer ({reply.text})")
+            return None
         if reply.status != expect:
             # where it sent the browser, without the query (a lost session's /login?next=…
             # is one kind of error, whichever page it was on)
@@ -233,13 +237,22 @@ class Flows:
                  headers={"HX-Request": "true"})
 
     def article(self) -> None:
-        """The library now and then (always the first time), then one of its articles."""
+        """Now and then (always when no article is known yet) the library and the first
+        stage it offers (the parent's own child's), then an article met on the way."""
         if not self.articles or self.rng.random() < 0.25:
             page = self.get("/library", "library")
-            if page is not None:
-                self._learn_articles(page.text)
+            if page is None:
+                return
+            stages = _STAGE.findall(page.text)
+            if not stages:
+                self.tally.error("library", "no stage links")
+                return
+            page = self.get(f"/library/stage/{stages[0]}", "library_stage")
+            if page is None:
+                return
+            self._learn_articles(page.text)
         if not self.articles:
-            self.tally.error("library", "no article links")
+            self.tally.error("library_stage", "no article links")
             return
         self.get(f"/articles/{self.rng.choice(self.articles)}", "article")
 

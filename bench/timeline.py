@@ -180,6 +180,8 @@ class SessionPlan:
     family_id: int
     child_id: int
     child_name: str
+    born: bool = True
+    can_write: bool = True  # the partners of every third family are viewers
 
 
 @dataclass
@@ -319,7 +321,10 @@ def seed(url: str, tmp: Path, *, families: int, entry_count: int, entries_per_ch
             family_id = ((u["id"] - 1) % families) + 1
             kids = [c for c in children if c["family_id"] == family_id]
             kid = kids[u["id"] // families % len(kids)] if u["id"] > families else kids[0]
-            people.append(SessionPlan(u["email"], family_id, kid["id"], kid["name"]))
+            people.append(SessionPlan(
+                u["email"], family_id, kid["id"], kid["name"],
+                born=kid["birth_date"] is not None,
+                can_write=not (u["id"] > families and family_id % 3 == 0)))
         return Seeded(child_id=1, entries=entry_count, entries_per_child=entries_per_child,
                       photo_entries=photo_entries, photos=photo_count, families=families,
                       users=len(users), children=len(children),

@@ -80,6 +80,9 @@ def test_every_flow_runs_without_errors(app, session, make_family, content):
         client = AppClient(app)
         flows = Flows(client, parent, tally, random.Random(n))
         assert flows.sign_in()
+        flows.article()  # nothing known yet: the library, the child's stage, an article
+        assert [kind for kind, _, _ in client.requests[-3:]] == [
+            "library", "library_stage", "article"]
         for name in load_flows.WEIGHTS:  # each flow twice, then a few chosen by weight
             flows.flows[name]()
             flows.flows[name]()
