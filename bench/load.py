@@ -163,7 +163,7 @@ def sign_in(port: int, parents: list[Parent], args: argparse.Namespace, tally: T
     return users
 
 
-def swarm(users: list[Flows], args: argparse.Namespace, tally: Tally,
+def swarm(port: int, users: list[Flows], args: argparse.Namespace, tally: Tally,
           timings: Timings) -> str:
     """Locust's local runner: the signed-in users, each visiting with pauses between pages
     (the first after a pause too: people do not all click at once). The window is timed
@@ -193,8 +193,7 @@ def swarm(users: list[Flows], args: argparse.Namespace, tally: Tally,
         def on_stop(self) -> None:
             self.client.close()
 
-    host = users[0].client
-    env = Environment(user_classes=[ParentUser], host=f"http://{HOST}:{host.port}")
+    env = Environment(user_classes=[ParentUser], host=f"http://{HOST}:{port}")
     runner = env.create_local_runner()
     log(f"locust {locust.__version__}: {len(users)} users, {args.spawn_rate:g}/s, thinking "
         f"{args.think_min:g}-{args.think_max:g} s between pages")
@@ -287,7 +286,7 @@ def measure(args: argparse.Namespace, run: Run) -> dict[str, Any]:
     t0 = time.perf_counter()
     users = sign_in(port, parents, args, tally, timings)
     log(f"signed in {len(users)} users in {time.perf_counter() - t0:.1f} s")
-    tool = swarm(users, args, tally, timings)
+    tool = swarm(port, users, args, tally, timings)
     if proc.poll() is not None:
         raise BenchError(f"gunicorn exited with {proc.returncode} during the load")
 
