@@ -50,9 +50,11 @@ check-install:
 	@scripts/check_install.sh
 
 bench: install
-	# Lifetimes' own fit runs beside ours in bench/crm.py: its pandas, autograd and dill.
+	# Lifetimes' own fit runs beside ours in bench/crm.py: its pandas, autograd and dill;
+	# bench/load.py's locust.
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[bench]"
 	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/crm.py
 
 clean:

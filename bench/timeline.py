@@ -1,7 +1,7 @@
 """Page speed as parents meet it: many families' sessions on their own timelines and child
 homes, against a bare "hello", under gunicorn.
 
-    .venv/bin/python bench/timeline.py [--duration 10] [--rounds 3] [--database-url URL]
+    .venv/bin/python bench/timeline.py [--duration 10] [--slice 2] [--database-url URL]
 
 What it does, all inside a fresh temporary folder that is removed afterwards:
 
@@ -14,11 +14,14 @@ What it does, all inside a fresh temporary folder that is removed afterwards:
    rate limits on; only SESSION_COOKIE_SECURE=0 so the cookie works over plain http);
 3. signs 60 sessions in through the real login form, spread over every parent, and checks
    each session sees its own child on both pages;
-4. loads, one case after the other with the same settings (`wrk`, 2 threads × 16
-   connections by default, or a small threaded Python client when wrk is missing):
-   `hello` (every session's /hello in turn), `timeline_one_url` (one session's one timeline
-   URL: what a whole-page cache would answer), `timeline` and `child_home` (every session
-   asking for its own child's page, in turn) — and checks every answer was a 200;
+4. loads the cases with the same settings (`wrk`, 2 threads × 16 connections by default, or
+   a small threaded Python client when wrk is missing): `hello` (every session's /hello in
+   turn), `timeline_one_url` (one session's one timeline URL: what a whole-page cache would
+   answer), `timeline` and `child_home` (every session asking for its own child's page, in
+   turn) — in turn, a short slice of each (--slice seconds) until each has had --duration,
+   so that the shared machine's drift (other tenants, the CPU's clock) falls on every case
+   alike and the ratios to hello compare like with like; then it pools each case's slices
+   (requests over time, percentiles of all its answers) and checks every answer was a 200;
 5. prints exactly one JSON object on stdout (progress goes to stderr): each case's req/s,
    p50/p95/p99, ratio to hello, and whether the targets are met; exits 1 when the measurement
    is unusable (errors, lost sessions), and with --check also when the targets are missed.
@@ -63,6 +66,8 @@ TARGET_P95_MS_MAX = 50.0
 #: in turn (what parents do). The targets apply to the last two.
 CASES = ("hello", "timeline_one_url", "timeline", "child_home")
 TARGET_CASES = ("timeline", "child_home")
+#: Latency quantiles kept per slice (pooling the slices' percentiles needs their shape).
+POINTS = 1000
 USER_AGENT = "bench-timeline/1.0"  # Flask-Login "strong" sessions are tied to the user agent
 PASSWORD = "bench-password-123"
 HOST = "127.0.0.1"
@@ -180,6 +185,8 @@ class SessionPlan:
     family_id: int
     child_id: int
     child_name: str
+    born: bool = True
+    can_write: bool = True  # the partners of every third family are viewers
 
 
 @dataclass
@@ -319,7 +326,10 @@ def seed(url: str, tmp: Path, *, families: int, entry_count: int, entries_per_ch
             family_id = ((u["id"] - 1) % families) + 1
             kids = [c for c in children if c["family_id"] == family_id]
             kid = kids[u["id"] // families % len(kids)] if u["id"] > families else kids[0]
-            people.append(SessionPlan(u["email"], family_id, kid["id"], kid["name"]))
+            people.append(SessionPlan(
+                u["email"], family_id, kid["id"], kid["name"],
+                born=kid["birth_date"] is not None,
+                can_write=not (u["id"] > families and family_id % 3 == 0)))
         return Seeded(child_id=1, entries=entry_count, entries_per_child=entries_per_child,
                       photo_entries=photo_entries, photos=photo_count, families=families,
                       users=len(users), children=len(children),
@@ -514,6 +524,8 @@ class LoadResult:
     non_200: int
     socket_errors: int
     bytes: int
+    #: latencies in ms at POINTS evenly spaced probabilities, so slices can be pooled
+    points: list[float] = field(default_factory=list)
 
     @property
     def req_per_s(self) -> float:
@@ -549,12 +561,17 @@ function done(summary, latency, requests)
   local bad = 0
   for _, t in ipairs(threads) do bad = bad + t:get("non200") end
   local e = summary.errors
+  local points = {}
+  for i = 0, POINTS - 1 do
+    points[#points + 1] = tostring(latency:percentile((i + 0.5) * 100 / POINTS))
+  end
   io.write(string.format(
     "BENCH requests=%d duration_us=%d bytes=%d p50_us=%d p95_us=%d p99_us=%d non200=%d " ..
     "connect=%d read=%d write=%d timeout=%d\n",
     summary.requests, summary.duration, summary.bytes, latency:percentile(50),
     latency:percentile(95), latency:percentile(99), bad, e.connect, e.read, e.write,
     e.timeout))
+  io.write("POINTS_US " .. table.concat(points, ",") .. "\n")
 end
 """
 _SAFE = re.compile(r"^[A-Za-z0-9._~/?=&%-]+$")
@@ -566,7 +583,7 @@ def wrk_script(visits: list[Visit], threads: int) -> str:
             raise BenchError(f"unexpected characters in {v.path!r} or its cookie")
     rows = ",\n".join(f'  {{"{v.path}", "{v.cookie}"}}' for v in visits)
     return (f'visits = {{\n{rows}\n}}\nTHREADS = {threads}\nUA = "{USER_AGENT}"\n'
-            + WRK_LUA)
+            f"POINTS = {POINTS}\n" + WRK_LUA)
 
 
 def run_wrk(wrk: str, script: Path, port: int, threads: int, connections: int,
@@ -579,11 +596,13 @@ def run_wrk(wrk: str, script: Path, port: int, threads: int, connections: int,
     if done.returncode != 0 or not match:
         raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     v = {k: int(x) for k, x in (part.split("=") for part in match.group(1).split())}
+    found = re.search(r"^POINTS_US (.*)$", done.stdout, re.MULTILINE)
+    points = [float(x) / 1000 for x in found.group(1).split(",")] if found else []
     return LoadResult(requests=v["requests"], seconds=v["duration_us"] / 1e6,
                       p50_ms=v["p50_us"] / 1000, p95_ms=v["p95_us"] / 1000,
                       p99_ms=v["p99_us"] / 1000, non_200=v["non200"],
                       socket_errors=v["connect"] + v["read"] + v["write"] + v["timeout"],
-                      bytes=v["bytes"])
+                      bytes=v["bytes"], points=points)
 
 
 def run_python(port: int, visits: list[Visit], connections: int, seconds: float,
@@ -637,11 +656,13 @@ def run_python(port: int, visits: list[Visit], connections: int, seconds: float,
     if len(samples) < 2:
         raise BenchError(f"the Python load generator got {len(samples)} answers")
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    points = [samples[min(len(samples) - 1, int((i + 0.5) * len(samples) / POINTS))] * 1000
+              for i in range(POINTS)]
     return LoadResult(requests=len(samples), seconds=elapsed, p50_ms=cuts[49] * 1000,
                       p95_ms=cuts[94] * 1000, p99_ms=cuts[98] * 1000,
                       non_200=sum(c[0] for c in counters),
                       socket_errors=sum(c[1] for c in counters),
-                      bytes=sum(c[2] for c in counters))
+                      bytes=sum(c[2] for c in counters), points=points)
 
 
 # --------------------------------------------------------------------------------------------
@@ -653,13 +674,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=float, default=10.0, help="seconds of load per case "
                    "and round (default 10)")
+    p.add_argument("--slice", type=int, default=2,
+                   help="seconds of one case's load before the next case's turn (default 2; "
+                        "whole seconds, as wrk takes them)")
     p.add_argument("--warmup", type=float, default=None,
-                   help="seconds of warm-up per case (default: min(3, duration/4))")
+                   help="seconds of warm-up per case before the timed slices (default: "
+                        "min(3, duration/4))")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
     p.add_argument("--rounds", type=int, default=1,
-                   help="go through the cases this many times; pooled req/s and median "
-                        "percentiles (1)")
+                   help="time each case for this many times --duration, still in slices "
+                        "taken in turn (1)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     p.add_argument("--families", type=int, default=12, help="families to seed (12)")
     p.add_argument("--sessions", type=int, default=60,
@@ -689,6 +714,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--connections must be 1..256 and --threads 1..connections")
     if not 1 <= args.rounds <= 20:
         p.error("--rounds must be 1..20")
+    if not 1 <= args.slice <= args.duration:
+        p.error("--slice must be 1..duration seconds")
     if not 1 <= args.families <= 1000 or not 1 <= args.sessions <= 1000:
         p.error("--families and --sessions must be 1..1000")
     if not 0 <= args.photo_entries <= args.entries or args.entries < 1 \
@@ -704,18 +731,42 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _median_result(results: list[LoadResult]) -> LoadResult:
-    """Several rounds: total requests over total time, and the median of each percentile."""
+def pooled_percentile(results: list[LoadResult], q: float) -> float:
+    """The latency below which a share `q` of all the slices' answers fell: each slice's
+    POINTS quantiles stand for an equal part of its requests."""
+    weighted = sorted((point, r.requests / len(r.points))
+                      for r in results if r.requests and r.points for point in r.points)
+    total = sum(w for _, w in weighted)
+    if not total:
+        return 0.0
+    seen = 0.0
+    for value, w in weighted:
+        seen += w
+        if seen >= q * total:
+            return value
+    return weighted[-1][0]
+
+
+def pool(results: list[LoadResult]) -> LoadResult:
+    """A case's slices as one measurement: all requests over all the time, percentiles of all
+    the answers."""
     if len(results) == 1:
         return results[0]
     return LoadResult(requests=sum(r.requests for r in results),
                       seconds=sum(r.seconds for r in results),
-                      p50_ms=statistics.median(r.p50_ms for r in results),
-                      p95_ms=statistics.median(r.p95_ms for r in results),
-                      p99_ms=statistics.median(r.p99_ms for r in results),
+                      p50_ms=pooled_percentile(results, 0.50),
+                      p95_ms=pooled_percentile(results, 0.95),
+                      p99_ms=pooled_percentile(results, 0.99),
                       non_200=sum(r.non_200 for r in results),
                       socket_errors=sum(r.socket_errors for r in results),
-                      bytes=sum(r.bytes for r in results))
+                      bytes=sum(r.bytes for r in results),
+                      points=[p for r in results for p in r.points])
+
+
+def in_turn(cases: list[str], slices: int) -> list[str]:
+    """The order of the timed slices: every case once per turn, each turn starting one case
+    later, so no case always follows the same one or always opens a turn."""
+    return [cases[(turn + i) % len(cases)] for turn in range(slices) for i in range(len(cases))]
 
 
 
@@ -788,22 +839,29 @@ def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, An
 
     results: dict[str, list[LoadResult]] = {name: [] for name in args.cases}
     loads: dict[str, list[float]] = {name: [] for name in args.cases}
-    for round_no in range(1, args.rounds + 1):
+    if args.warmup > 0:
         for name in args.cases:
-            if args.warmup > 0:
-                load(name, args.warmup)
-            log(f"round {round_no}/{args.rounds}: {name} ({len(visits[name])} visits in turn) "
-                f"for {args.duration:g} s with {args.connections} connections ({tool})")
+            log(f"warming up: {name} for {args.warmup:g} s")
+            load(name, args.warmup)
+    slices = max(1, round(args.duration / args.slice))
+    slice_s = args.duration / slices
+    for round_no in range(1, args.rounds + 1):
+        log(f"round {round_no}/{args.rounds}: {', '.join(args.cases)} in turn, {slices} "
+            f"slices of {slice_s:g} s each, {args.connections} connections ({tool})")
+        for name in args.cases:
             loads[name].append(os.getloadavg()[0])
-            result = load(name, args.duration)
-            log(f"  {name}: {result.req_per_s:.1f} req/s, p95 {result.p95_ms:.1f} ms, "
-                f"non-200 {result.non_200}, socket errors {result.socket_errors}")
-            results[name].append(result)
+        for name in in_turn(args.cases, slices):
+            results[name].append(load(name, slice_s))
+        for name in args.cases:
+            r = pool(results[name][-slices:])
+            log(f"  {name} ({len(visits[name])} visits in turn): {r.req_per_s:.1f} req/s, "
+                f"p95 {r.p95_ms:.1f} ms, non-200 {r.non_200}, socket errors "
+                f"{r.socket_errors}")
 
     # The sessions must still be good after the load (no 302s counted as successes).
     for person, cookie in signed_in[:: max(1, len(signed_in) // 5)]:
         check_page(port, f"/children/{person.child_id}/timeline", cookie, person.child_name)
-    pooled = {name: _median_result(rs) for name, rs in results.items()}
+    pooled = {name: pool(rs) for name, rs in results.items()}
     problems = []
     for name, r in pooled.items():
         if r.non_200:
@@ -842,6 +900,8 @@ def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, An
         "connections": args.connections,
         "duration_s": args.duration,
         "rounds": args.rounds,
+        "slice_s": slice_s,
+        "timed": "in turn",  # the cases' slices alternate (before: one case after another)
         "cases": cases,
         "targets": {"cases": list(TARGET_CASES), "ratio_to_hello_min": TARGET_RATIO_MIN,
                     "p95_ms_max": TARGET_P95_MS_MAX},
