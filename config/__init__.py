@@ -177,6 +177,10 @@ class Config:
     ACCOUNT_MAIL_AFTER_RESPONSE: bool = True
     EMAIL_VERIFY_MAX_AGE: int = 7 * 24 * 60 * 60
 
+    #: Benchmark-only routes (GET /hello, the bare baseline bench/timeline.py compares
+    #: against): off unless a benchmark sets BENCH_ENDPOINTS=1.
+    BENCH_ENDPOINTS: bool = _bool("BENCH_ENDPOINTS", False)
+
     #: The test configuration refuses to be served (wsgi, `flask run`, gunicorn).
     SERVABLE: bool = True
     #: `flask demo load` makes accounts with a published password: never in production.

@@ -59,6 +59,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from webapp import params  # before the blueprints: their `<int:…>` rules use its converter
     params.init_app(app)
     _register_blueprints(app)
+    from webapp.blueprints.main.routes import register_bench_endpoints
+    register_bench_endpoints(app)
 
     from webapp import cli
     cli.init_app(app)
