@@ -39,10 +39,12 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
         extensions,
         frame,
         i18n,
+        logs,
         security,
         services,
         url_cache,
     )
+    logs.init_app(app)  # first: its request id is on every record the request logs
     database.init_app(app, session_factory)
     services.init_app(app)
     account_mail.init_app(app)
