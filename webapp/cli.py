@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(journeys_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(emails_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(reco_cli)
@@ -389,6 +390,35 @@ def scheduler_run() -> None:
     from webapp import scheduler
 
     scheduler.run(current_app._get_current_object())  # jobs run in other threads
+
+
+@click.group("outbox", cls=AppGroup, help="The email outbox: its own sender processes.")
+def outbox_cli() -> None:
+    pass
+
+
+@outbox_cli.command("send", help="Send the queued email (the ledger's digests, campaigns and "
+                                 "pushed items; account email) every --interval seconds until "
+                                 "stopped, or one round with --once. Several senders may run "
+                                 "at once: each email goes to one of them.")
+@click.option("--once", is_flag=True, help="Send one round, then exit.")
+@click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Seconds between rounds.")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 1000),
+              help="Emails per batch.")
+def outbox_send(once: bool, interval: float, batch: int) -> None:
+    import threading
+
+    from webapp import logs, sender
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        click.echo(sender.send_once(app, batch).summary())
+        return
+    logs.configure_process(app)
+    stop = threading.Event()
+    sender.stop_on_signals(stop)
+    sender.serve(app, interval, stop, batch)
 
 
 # --- email: digests, outbox, bounces ----------------------------------------------------------
