@@ -4,6 +4,8 @@ clv-validate)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import text as sql_text
 
 from config import BASE_DIR
 from webapp.services import content_store
@@ -43,13 +46,61 @@ def db_cli() -> None:
     pass
 
 
-@db_cli.command("upgrade", help="Apply migrations up to REVISION (default: head).")
+#: The PostgreSQL advisory lock `flask db upgrade` holds while it migrates (any constant
+#: that no other code uses; "babymig" in ASCII).
+MIGRATION_LOCK_KEY = 0x6261_6279_6D69_67
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """One migrator at a time: several web containers may start together and each runs
+    `flask db upgrade`; the first migrates, the others wait, then find the schema at head.
+    PostgreSQL: a session advisory lock; SQLite: an exclusive lock on a file beside the
+    database."""
+    import db as database
+
+    if url.startswith("sqlite:///"):
+        import fcntl
+
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".migrate-lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = database.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            locking = conn.dialect.name == "postgresql"
+            if locking:
+                conn.execute(sql_text("SELECT pg_advisory_lock(:key)"),
+                             {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+            try:
+                yield
+            finally:
+                if locking:
+                    conn.execute(sql_text("SELECT pg_advisory_unlock(:key)"),
+                                 {"key": MIGRATION_LOCK_KEY})
+                    conn.commit()
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+@db_cli.command("upgrade", help="Apply migrations up to REVISION (default: head). Safe when "
+                                "several processes run it at once: one migrates, the others "
+                                "wait for it.")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    url = current_app.config["DATABASE_URL"]
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
 
 
 @db_cli.command("downgrade", help="Revert migrations down to REVISION.")
