@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(journeys_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(emails_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(reco_cli)
@@ -112,6 +113,49 @@ def db_downgrade(revision: str) -> None:
 @db_cli.command("current", help="Show the database's revision.")
 def db_current() -> None:
     command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@click.group("backup", cls=AppGroup, help="Back up and restore the database and the uploaded "
+                                          "photos (SQLite or PostgreSQL).")
+def backup_cli() -> None:
+    pass
+
+
+@backup_cli.command("create", help="Write the database and UPLOAD_DIR to a new archive PATH.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create(path: Path) -> None:
+    from webapp import backup
+
+    try:
+        manifest = backup.create(current_app.config["DATABASE_URL"],
+                                 Path(current_app.config["UPLOAD_DIR"]), path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up the {manifest.dialect} database (revision {manifest.revision}) and "
+               f"{manifest.files} uploaded files to {path}")
+
+
+@backup_cli.command("restore", help="Replace the database and UPLOAD_DIR with the archive's. "
+                                    "Stop the site's processes first.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Overwrite the database and photos that are there.")
+def backup_restore(path: Path, yes: bool) -> None:
+    from webapp import backup
+
+    url = current_app.config["DATABASE_URL"]
+    uploads = Path(current_app.config["UPLOAD_DIR"])
+    try:
+        manifest = backup.read_manifest(path)
+        if not yes and (backup.database_has_tables(url) or backup.uploads_have_files(uploads)):
+            raise click.ClickException(
+                "the database or the upload folder is not empty: restoring replaces them. "
+                "Run again with --yes to overwrite.")
+        backup.restore(url, uploads, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the {manifest.dialect} database (revision {manifest.revision}, "
+               f"backed up {manifest.created_at}) and {manifest.files} uploaded files; run "
+               "`flask db upgrade` if this release is newer")
 
 
 @click.group("demo", cls=AppGroup, help="Demo data for trying the site.")
