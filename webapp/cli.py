@@ -13,7 +13,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import text as sql_text
 
 from config import BASE_DIR
@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(health_check)
     app.cli.add_command(emails_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(reco_cli)
@@ -113,6 +114,26 @@ def db_downgrade(revision: str) -> None:
 @db_cli.command("current", help="Show the database's revision.")
 def db_current() -> None:
     command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@click.command("health", help="The /healthz check (with --ready, /readyz) from the command "
+                              "line, for processes that serve no HTTP (scheduler, senders): "
+                              "prints the JSON answer, exits 1 when a check fails.")
+@click.option("--ready", is_flag=True, help="Also: the schema at head, uploads writable.")
+@with_appcontext
+def health_check(ready: bool) -> None:
+    import json
+
+    from webapp import health
+    from webapp.database import get_session
+
+    session = get_session()
+    problems = health.readiness(session, Path(current_app.config["UPLOAD_DIR"])) if ready \
+        else health.health(session)
+    body, status = health.answer(problems)
+    click.echo(json.dumps(body, sort_keys=True))
+    if status != 200:
+        raise SystemExit(1)
 
 
 @click.group("backup", cls=AppGroup, help="Back up and restore the database and the uploaded "

@@ -17,7 +17,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from config import BASE_DIR
@@ -30,6 +29,7 @@ Checks = dict[str, str]
 def migration_heads() -> frozenset[str]:
     """The revisions `flask db upgrade` ends at (read once per process from the files)."""
     from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
     cfg = AlembicConfig(str(BASE_DIR / "alembic.ini"))
     return frozenset(ScriptDirectory.from_config(cfg).get_heads())

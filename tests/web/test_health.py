@@ -123,3 +123,24 @@ def test_bench_endpoints_come_from_the_environment(monkeypatch):
         importlib.reload(config)
         import webapp
         importlib.reload(webapp)
+
+
+def test_the_health_command_for_processes_without_http(runner, session, tmp_path):
+    import json
+
+    ok = runner.invoke(args=["health", "--ready"])
+    assert (ok.exit_code, json.loads(ok.output)) == (0, {"status": "ok"})
+    session.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    session.commit()
+    assert runner.invoke(args=["health"]).exit_code == 0  # alive
+    behind = runner.invoke(args=["health", "--ready"])
+    assert behind.exit_code == 1
+    assert json.loads(behind.output)["checks"]["migrations"].startswith("schema at older")
+    broken = db.make_engine(f"sqlite:///{tmp_path / 'missing' / 'folder' / 'app.db'}")
+    down = create_app("testing", SESSION_FACTORY=db.make_session_factory(broken),
+                      UPLOAD_DIR=tmp_path / "uploads")
+    result = down.test_cli_runner().invoke(args=["health"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == {
+        "checks": {"database": "database unavailable (OperationalError)"}, "status": "error"}
+    broken.dispose()
