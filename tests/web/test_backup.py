@@ -19,6 +19,9 @@ from tests.conftest import migrated_database_url
 from tests.journeys.test_digests import make_parent
 from webapp import backup, create_app
 
+#: The families are made as of a fixed date (make_parent's `now`): the clock stands there too.
+pytestmark = pytest.mark.clock_at("2026-11-23T02:00")
+
 
 def snapshot(factory) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     """Every row of every table, as text."""
@@ -56,7 +59,6 @@ def site(tmp_path):  # type: ignore[no-untyped-def]
     drop()
 
 
-@pytest.mark.clock_at("2026-11-23T02:00")
 def test_round_trip_brings_rows_and_photos_back_exactly(site, tmp_path):
     app, factory, uploads = site
     runner = app.test_cli_runner()
