@@ -74,14 +74,20 @@ def serve(app: Flask, interval: float, stop: threading.Event, batch: int = 100,
     round in progress finishes first) or `rounds` rounds ran. A failed round is logged and
     the next one tries again: the rows it claimed go back to the queue when their lease ends.
     Returns the number of rounds run."""
+    from webapp import logs
+
     done = 0
     while not stop.is_set() and (rounds is None or done < rounds):
+        # Each round has an id like a request's, on every record it logs.
+        token = logs.request_id_var.set(f"sender-{logs.new_request_id()[:12]}")
         try:
             result = send_once(app, batch)
             if result.outbox.claimed or any(result.account_mail.values()):
                 log.info("sender: %s", result.summary())
         except Exception:  # noqa: BLE001 - a database or mail hiccup must not end the sender
             log.exception("sender: round failed; trying again in %s s", interval)
+        finally:
+            logs.request_id_var.reset(token)
         done += 1
         if rounds is not None and done >= rounds:
             break

@@ -123,6 +123,8 @@ def test_the_loop_survives_a_failed_round_and_stops_when_asked(app, monkeypatch,
     messages = [r.getMessage() for r in caplog.records if r.name == "webapp.sender"]
     assert messages[0] == "sender: round failed; trying again in 0 s"
     assert messages[1].startswith("sender: outbox: sent 1,")
+    ids = [r.request_id for r in caplog.records if r.name == "webapp.sender"]
+    assert all(i.startswith("sender-") for i in ids) and len(set(ids)) == len(ids)
     stop.set()
     assert sender.serve(app, 0, stop, rounds=3) == 0  # asked to stop: no further round
     assert len(calls) == 3
