@@ -9,9 +9,10 @@ parts filled in (`/children/12/timeline`, `/reset/<token>`): links in emails car
 their path, and tokens never reach a log. The query string is never logged.
 
 The request id is the caller's `X-Request-ID` when it sends a usable one (a load balancer or
-proxy that made it: letters, digits, `-`, `_`, `.`, `:`, at most 64 of them), else a new
-random one; it is returned in the response's `X-Request-ID` and attached to every record
-logged while the request runs. LOG_FORMAT=text gives plain lines; unset (development, tests)
+proxy that made it: 8 to 64 letters, digits, `-`, `_`, `.`, `:`; anything else is replaced,
+never trimmed into shape), else a new random one; it is returned in the response's
+`X-Request-ID`, attached to every record logged while the request runs, and recorded in the
+staff access log (webapp.audit). LOG_FORMAT=text gives plain lines; unset (development, tests)
 leaves Python's logging as it is.
 """
 from __future__ import annotations
@@ -29,8 +30,7 @@ from typing import IO, Any
 from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-MAX_REQUEST_ID = 64
-_UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
+_USABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _RULE_PART = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -58,11 +58,17 @@ def _stamp_request_id() -> None:
 
 
 def clean_request_id(value: str | None) -> str | None:
-    """The caller's id if it is usable: unsafe characters dropped, at most 64 kept."""
-    if not value:
-        return None
-    cleaned = _UNSAFE.sub("", value)[:MAX_REQUEST_ID]
-    return cleaned or None
+    """The caller's id if it looks like one (8 to 64 letters, digits, `. _ : -`); anything
+    else is not trimmed into shape but replaced by a new id."""
+    return value if value and _USABLE.fullmatch(value) else None
+
+
+def request_id() -> str:
+    """This request's id (set when it began; made now for a hook that ran before ours)."""
+    if "request_id" not in g:
+        g.request_id = clean_request_id(request.headers.get(REQUEST_ID_HEADER)) \
+            or new_request_id()
+    return str(g.request_id)
 
 
 def new_request_id() -> str:
@@ -150,8 +156,7 @@ def init_app(app: Flask) -> None:
 
 
 def _start() -> None:
-    rid = clean_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
-    g.request_id = rid
+    rid = request_id()
     g.request_started = time.perf_counter()
     g.request_id_token = request_id_var.set(rid)
 
@@ -180,10 +185,9 @@ def _user_id() -> int | None:
 
 
 def _finish(response: Response) -> Response:
-    rid = g.get("request_id")
-    if rid is None:  # a before_request hook ahead of ours answered (e.g. a refused value)
+    if "request_started" not in g:  # a before_request hook ahead of ours answered
         _start()
-        rid = g.request_id
+    rid = request_id()
     response.headers[REQUEST_ID_HEADER] = rid
     started = g.get("request_started")
     duration = round((time.perf_counter() - started) * 1000, 2) if started else None
