@@ -42,7 +42,7 @@ def make_app(folder: Path, url: str) -> Any:
         "MAIL_OUTBOX_DIR": str(folder / "outbox"), "SESSION_COOKIE_SECURE": "0",
         "RATELIMIT_STORAGE_URI": "memory://", "ALLOW_PER_WORKER_RATE_LIMITS": "1",
         "MAIL_SERVER": "127.0.0.1", "LOGIN_RATE_LIMIT": "10000 per minute",
-        "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute"})
+        "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute", "BENCH_ENDPOINTS": "1"})
     from webapp import create_app
 
     return create_app()

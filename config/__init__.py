@@ -55,6 +55,9 @@ class Config:
     #: Months of interaction-log partitions made ahead of today (PostgreSQL; monthly job).
     INTERACTION_PARTITIONS_AHEAD: int = int(os.environ.get("INTERACTION_PARTITIONS_AHEAD",
                                                            "3"))
+    #: The scheduler's own outbox and account-mail jobs. Set to 0 when dedicated senders
+    #: (`flask outbox send`, the compose file's `sender` service) send the email.
+    SCHEDULER_SENDS_EMAIL: bool = _bool("SCHEDULER_SENDS_EMAIL", True)
     #: Threads sharing a journeys tick on PostgreSQL (SQLite always uses one).
     JOURNEYS_TICK_WORKERS: int = int(os.environ.get("JOURNEYS_TICK_WORKERS", "2"))
     #: Shared secret of the mail provider's bounce webhook (`POST /e/bounce`); unset = off.
@@ -177,6 +180,16 @@ class Config:
     ACCOUNT_MAIL_AFTER_RESPONSE: bool = True
     EMAIL_VERIFY_MAX_AGE: int = 7 * 24 * 60 * 60
 
+    #: Logs: "json" (one JSON object per line, a line per request; production's default),
+    #: "text", or empty to leave Python's logging alone (development, tests). LOG_LEVEL: the
+    #: root logger's level.
+    LOG_FORMAT: str = os.environ.get("LOG_FORMAT", "").strip().lower()
+    LOG_LEVEL: str = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+
+    #: Benchmark-only routes (GET /hello, the bare baseline bench/timeline.py compares
+    #: against): off unless a benchmark sets BENCH_ENDPOINTS=1.
+    BENCH_ENDPOINTS: bool = _bool("BENCH_ENDPOINTS", False)
+
     #: The test configuration refuses to be served (wsgi, `flask run`, gunicorn).
     SERVABLE: bool = True
     #: `flask demo load` makes accounts with a published password: never in production.
@@ -227,6 +240,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 60 * 60)))
     DEMO_DATA_ALLOWED = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
     #: For benchmarks and single-worker sites: accept per-worker rate-limit counts.
     ALLOW_PER_WORKER_RATE_LIMITS = _bool("ALLOW_PER_WORKER_RATE_LIMITS", False)
 

@@ -39,10 +39,12 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
         extensions,
         frame,
         i18n,
+        logs,
         security,
         services,
         url_cache,
     )
+    logs.init_app(app)  # first: its request id is on every record the request logs
     database.init_app(app, session_factory)
     services.init_app(app)
     account_mail.init_app(app)
@@ -59,6 +61,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from webapp import params  # before the blueprints: their `<int:…>` rules use its converter
     params.init_app(app)
     _register_blueprints(app)
+    from webapp.blueprints.main.routes import register_bench_endpoints
+    register_bench_endpoints(app)
 
     from webapp import cli
     cli.init_app(app)

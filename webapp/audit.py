@@ -7,25 +7,21 @@ record cannot be written, the read is refused (503): there are no unaudited read
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from diary import staff_audit
 from diary.models import Family, User
+from webapp import logs
 from webapp.database import get_session, transaction
 from webapp.errors import render_error
 
 log = logging.getLogger(__name__)
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-
 
 class AccessNotRecorded(HTTPException):
     code = 503
@@ -40,11 +36,9 @@ def init_app(app: Flask) -> None:
 
 
 def request_id() -> str:
-    """The proxy's X-Request-ID when it looks like one, else a new id for this request."""
-    if "request_id" not in g:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    return g.request_id
+    """The request's id (webapp.logs: the proxy's X-Request-ID when it looks like one, else
+    a new one), the same one its log lines and its X-Request-ID response header carry."""
+    return logs.request_id()
 
 
 def where() -> staff_audit.Where:

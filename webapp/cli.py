@@ -4,6 +4,8 @@ clv-validate)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import text as sql_text
 
 from config import BASE_DIR
 from webapp.services import content_store
@@ -30,6 +33,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(journeys_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(health_check)
     app.cli.add_command(emails_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(reco_cli)
@@ -42,13 +48,61 @@ def db_cli() -> None:
     pass
 
 
-@db_cli.command("upgrade", help="Apply migrations up to REVISION (default: head).")
+#: The PostgreSQL advisory lock `flask db upgrade` holds while it migrates (any constant
+#: that no other code uses; "babymig" in ASCII).
+MIGRATION_LOCK_KEY = 0x6261_6279_6D69_67
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """One migrator at a time: several web containers may start together and each runs
+    `flask db upgrade`; the first migrates, the others wait, then find the schema at head.
+    PostgreSQL: a session advisory lock; SQLite: an exclusive lock on a file beside the
+    database."""
+    import db as database
+
+    if url.startswith("sqlite:///"):
+        import fcntl
+
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".migrate-lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = database.make_engine(url)
+    try:
+        with engine.connect() as conn:
+            locking = conn.dialect.name == "postgresql"
+            if locking:
+                conn.execute(sql_text("SELECT pg_advisory_lock(:key)"),
+                             {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+            try:
+                yield
+            finally:
+                if locking:
+                    conn.execute(sql_text("SELECT pg_advisory_unlock(:key)"),
+                                 {"key": MIGRATION_LOCK_KEY})
+                    conn.commit()
+    finally:
+        engine.dispose()
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
+
+
+@db_cli.command("upgrade", help="Apply migrations up to REVISION (default: head). Safe when "
+                                "several processes run it at once: one migrates, the others "
+                                "wait for it.")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    url = current_app.config["DATABASE_URL"]
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
 
 
 @db_cli.command("downgrade", help="Revert migrations down to REVISION.")
@@ -60,6 +114,69 @@ def db_downgrade(revision: str) -> None:
 @db_cli.command("current", help="Show the database's revision.")
 def db_current() -> None:
     command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@click.command("health", help="The /healthz check (with --ready, /readyz) from the command "
+                              "line, for processes that serve no HTTP (scheduler, senders): "
+                              "prints the JSON answer, exits 1 when a check fails.")
+@click.option("--ready", is_flag=True, help="Also: the schema at head, uploads writable.")
+@with_appcontext
+def health_check(ready: bool) -> None:
+    import json
+
+    from webapp import health
+    from webapp.database import get_session
+
+    session = get_session()
+    problems = health.readiness(session, Path(current_app.config["UPLOAD_DIR"])) if ready \
+        else health.health(session)
+    body, status = health.answer(problems)
+    click.echo(json.dumps(body, sort_keys=True))
+    if status != 200:
+        raise SystemExit(1)
+
+
+@click.group("backup", cls=AppGroup, help="Back up and restore the database and the uploaded "
+                                          "photos (SQLite or PostgreSQL).")
+def backup_cli() -> None:
+    pass
+
+
+@backup_cli.command("create", help="Write the database and UPLOAD_DIR to a new archive PATH.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create(path: Path) -> None:
+    from webapp import backup
+
+    try:
+        manifest = backup.create(current_app.config["DATABASE_URL"],
+                                 Path(current_app.config["UPLOAD_DIR"]), path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up the {manifest.dialect} database (revision {manifest.revision}) and "
+               f"{manifest.files} uploaded files to {path}")
+
+
+@backup_cli.command("restore", help="Replace the database and UPLOAD_DIR with the archive's. "
+                                    "Stop the site's processes first.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Overwrite the database and photos that are there.")
+def backup_restore(path: Path, yes: bool) -> None:
+    from webapp import backup
+
+    url = current_app.config["DATABASE_URL"]
+    uploads = Path(current_app.config["UPLOAD_DIR"])
+    try:
+        manifest = backup.read_manifest(path)
+        if not yes and (backup.database_has_tables(url) or backup.uploads_have_files(uploads)):
+            raise click.ClickException(
+                "the database or the upload folder is not empty: restoring replaces them. "
+                "Run again with --yes to overwrite.")
+        backup.restore(url, uploads, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the {manifest.dialect} database (revision {manifest.revision}, "
+               f"backed up {manifest.created_at}) and {manifest.files} uploaded files; run "
+               "`flask db upgrade` if this release is newer")
 
 
 @click.group("demo", cls=AppGroup, help="Demo data for trying the site.")
@@ -389,6 +506,35 @@ def scheduler_run() -> None:
     from webapp import scheduler
 
     scheduler.run(current_app._get_current_object())  # jobs run in other threads
+
+
+@click.group("outbox", cls=AppGroup, help="The email outbox: its own sender processes.")
+def outbox_cli() -> None:
+    pass
+
+
+@outbox_cli.command("send", help="Send the queued email (the ledger's digests, campaigns and "
+                                 "pushed items; account email) every --interval seconds until "
+                                 "stopped, or one round with --once. Several senders may run "
+                                 "at once: each email goes to one of them.")
+@click.option("--once", is_flag=True, help="Send one round, then exit.")
+@click.option("--interval", default=10.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Seconds between rounds.")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 1000),
+              help="Emails per batch.")
+def outbox_send(once: bool, interval: float, batch: int) -> None:
+    import threading
+
+    from webapp import logs, sender
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        click.echo(sender.send_once(app, batch).summary())
+        return
+    logs.configure_process(app)
+    stop = threading.Event()
+    sender.stop_on_signals(stop)
+    sender.serve(app, interval, stop, batch)
 
 
 # --- email: digests, outbox, bounces ----------------------------------------------------------

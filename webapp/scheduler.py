@@ -212,16 +212,28 @@ JOBS: tuple[Job, ...] = (
 )
 
 
+#: The jobs dedicated senders (`flask outbox send`) take over when SCHEDULER_SENDS_EMAIL is off.
+EMAIL_JOBS = frozenset({"outbox", "account-mail"})
+
+
+def jobs_for(app: Flask) -> tuple[Job, ...]:
+    if app.config.get("SCHEDULER_SENDS_EMAIL", True):
+        return JOBS
+    return tuple(job for job in JOBS if job.id not in EMAIL_JOBS)
+
+
 def build(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
-    for job in JOBS:
+    for job in jobs_for(app):
         scheduler.add_job(job.func, "interval", args=[app], id=job.id,
                           next_run_time=utcnow(), **job.trigger)
     return scheduler
 
 
 def run(app: Flask) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from webapp import logs
+
+    logs.configure_process(app)  # JSON lines when LOG_FORMAT=json (production's default)
     scheduler = build(app)
     log.info("scheduler starting with jobs: %s", [j.id for j in scheduler.get_jobs()])
     try:

@@ -28,9 +28,11 @@ def init_app(app: Flask) -> None:
 
 
 SEEN_EVERY = timedelta(hours=1)
-#: Requests that are not visits: files, and the batched impression reports (which name their
-#: person in a signed token and must not pay for loading the session's user).
-QUIET_ENDPOINTS = frozenset({"static", "interactions.log_impressions"})
+#: Requests that are not visits: files, the batched impression reports (which name their
+#: person in a signed token and must not pay for loading the session's user), and the load
+#: balancer's health and readiness checks (which must stay cheap and never load a user).
+QUIET_ENDPOINTS = frozenset({"static", "interactions.log_impressions", "main.healthz",
+                             "main.readyz"})
 SESSION_KEY = "sk"  # the cookie's half of the server-side session (diary.sessions)
 
 
@@ -124,7 +126,7 @@ def _security_headers(response: Any) -> Any:
     if hsts:
         response.headers.setdefault("Strict-Transport-Security",
                                     f"max-age={int(hsts)}; includeSubDomains")
-    if request.endpoint != "static" and "Cache-Control" not in response.headers \
+    if request.endpoint not in QUIET_ENDPOINTS and "Cache-Control" not in response.headers \
             and current_user.is_authenticated:
         # A signed-in page is nobody else's: no shared cache or back-button copy keeps it.
         # (Views that chose a policy keep it: a family's photos are "private" for a day.)

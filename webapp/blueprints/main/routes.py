@@ -1,15 +1,27 @@
-"""Public pages: home, privacy promise, language switch, health check."""
+"""Public pages: home, privacy promise, language switch, health and readiness checks."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from diary.locales import LOCALES
 from diary.policy import PRIVACY_POLICY_VERSION
+from webapp import health
 from webapp.blueprints.studio import home_endpoint
-from webapp.database import transaction
+from webapp.database import get_session, transaction
+from webapp.extensions import limiter
 from webapp.security import safe_next
 
 bp = Blueprint("main", __name__)
@@ -42,11 +54,25 @@ def set_language() -> Any:
 
 
 @bp.route("/healthz")
+@limiter.exempt
 def healthz() -> Any:
-    return {"status": "ok"}
+    """Liveness for load balancers: the database answers (webapp.health)."""
+    return health.answer(health.health(get_session()))
 
 
-@bp.route("/hello")
+@bp.route("/readyz")
+@limiter.exempt
+def readyz() -> Any:
+    """Readiness: healthy, the schema at the migrations' head, uploads writable."""
+    return health.answer(health.readiness(get_session(), Path(current_app.config["UPLOAD_DIR"])))
+
+
 def hello() -> Any:
-    """The bare endpoint the timeline benchmark compares against."""
+    """The bare endpoint the timeline benchmark compares against. Registered only when
+    BENCH_ENDPOINTS is on (the benchmarks set it); otherwise /hello is a 404."""
     return "hello"
+
+
+def register_bench_endpoints(app: Flask) -> None:
+    if app.config.get("BENCH_ENDPOINTS"):
+        app.add_url_rule("/hello", "main.hello", hello)
