@@ -6,4 +6,16 @@ from __future__ import annotations
 from webapp.blueprints.api_v1 import children, docs, me  # noqa: F401
 from webapp.blueprints.api_v1.framework import bp
 
+# isort: split
+# The family's daily tools.
+from webapp.blueprints.api_v1 import (  # noqa: F401
+    content,
+    growth,
+    inbox,
+    preferences,
+    shop,
+    suggestions,
+    timers,
+)
+
 __all__ = ["bp"]

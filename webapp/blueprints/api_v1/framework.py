@@ -87,6 +87,12 @@ class Endpoint:
     etag: bool = False
     auth: bool = True
     errors: tuple[int, ...] = ()
+    #: For `auth=False` endpoints that check a key of their own: its scheme's name in
+    #: SECURITY_SCHEMES (the spec names it, and documents the 401).
+    security: str | None = None
+    #: The view reads the body itself (its own limits and checks, after its own auth):
+    #: `body` only documents it.
+    raw_body: bool = False
 
     @property
     def rule(self) -> str:
@@ -95,6 +101,9 @@ class Endpoint:
 
 #: Every declared endpoint, in declaration order (the spec and the docs page read it).
 REGISTRY: list[Endpoint] = []
+#: Security schemes beside the token and the session (e.g. the shop integration's key), by
+#: name, as the spec's components list them.
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {}
 
 
 @dataclass
@@ -141,6 +150,7 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
              response: type[BaseModel] | None = None, status: int | None = None,
              files: dict[str, str] | None = None, media_type: str = "application/json",
              etag: bool = False, auth: bool = True, errors: Iterable[int] = (),
+             security: str | None = None, raw_body: bool = False,
              description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare and route one operation (see the module's docstring)."""
     if scope not in (READ, WRITE):
@@ -153,6 +163,7 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
                         status=status or (204 if response is None and media_type ==
                                           "application/json" else 200),
                         files=files, media_type=media_type, etag=etag, auth=auth,
+                        security=security, raw_body=raw_body,
                         errors=tuple(errors))
         if any(e.name == spec.name for e in REGISTRY):
             raise ValueError(f"two API endpoints are called {spec.name}")
@@ -177,7 +188,7 @@ def _run(spec: Endpoint, view: Callable[..., Any], kwargs: dict[str, Any]) -> An
     call = Call(who, get_session())
     if spec.query is not None:
         call.query = _validate(spec.query, _query_values(spec.query), "query")
-    if spec.body is not None:
+    if spec.body is not None and not spec.raw_body:
         call.body = _validate(spec.body, _json_body(), "body")
     try:
         result = view(call, **kwargs)

@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from db import INT_MAX
 from webapp.blueprints.api_v1.errors import CODES, ErrorOut
-from webapp.blueprints.api_v1.framework import REGISTRY, WRITE, Endpoint
+from webapp.blueprints.api_v1.framework import REGISTRY, SECURITY_SCHEMES, WRITE, Endpoint
 
 _PARAM = re.compile(r"<(?:(?P<converter>[a-z_]+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
 REF = "#/components/schemas/{model}"
@@ -69,6 +69,8 @@ def _error_statuses(e: Endpoint) -> list[int]:
     statuses = {400, 405, 429, 500} | set(e.errors)
     if e.auth:
         statuses |= {401, 403}
+    if e.security:
+        statuses.add(401)
     if "<" in e.path:
         statuses.add(404)
     if e.query is not None or e.body is not None or e.files:
@@ -127,7 +129,7 @@ def _operation(e: Endpoint, refs: dict[Any, Any], defs: dict[str, Any]) -> dict[
         if e.scope == WRITE:
             op["description"] = (op.get("description", "") + " Needs a write token.").strip()
     else:
-        op["security"] = []
+        op["security"] = [{e.security: []}] if e.security else []
     return op
 
 
@@ -158,6 +160,7 @@ def spec() -> dict[str, Any]:
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
                                   "description": "The signed-in web session (same-site "
                                                  "calls; writes need X-CSRFToken)."},
+                **SECURITY_SCHEMES,
             },
         },
     }

@@ -52,7 +52,6 @@ class OrdersOut(BaseModel):
     unmatched_lines: list[UnmatchedLine]
 
 
-_CODES = {400: "invalid_lines", 401: "unauthorized", 413: "payload_too_large"}
 
 
 @endpoint("POST", "/shop/orders", tag=TAG, summary="Send order lines from the shop",
@@ -65,9 +64,10 @@ def shop_orders(call: Call) -> OrdersOut:
     try:
         report: dict[str, Any] = receive()
     except Refused as refused:
-        status = 422 if refused.status == 400 and refused.invalid else refused.status
-        raise ApiError(status, _CODES.get(refused.status) if status != 422 else None,
-                       refused.message,
+        # Lines that are not valid are a validation error (422, by index); a body that
+        # is no batch at all stays a 400.
+        status = 422 if refused.invalid else refused.status
+        raise ApiError(status, message=refused.message,
                        fields={f"lines.{p['index']}": str(p["error"])
                                for p in refused.invalid} or None) from None
     return OrdersOut.model_validate(report)
