@@ -152,7 +152,7 @@ class InteractionsOut(BaseModel):
 
 @endpoint("POST", "/interactions", tag=TAG, scope="write",
           summary="Log clicks, saves and dismisses of suggested items", body=InteractionsIn,
-          response=InteractionsOut)
+          response=InteractionsOut, errors=(404,))
 def log_interactions(call: Call) -> InteractionsOut:
     """A child outside the caller's families, or an item that is not live, is 404 and
     nothing is logged."""
