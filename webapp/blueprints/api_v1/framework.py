@@ -249,8 +249,13 @@ def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as error:
-        fields: dict[str, str] = {}
-        for problem in error.errors(include_url=False, include_input=False):
-            name = ".".join(str(part) for part in problem["loc"]) or where
-            fields.setdefault(name, problem["msg"])
-        raise ApiError(422, fields=fields) from None
+        raise ApiError(422, fields=field_errors(error, where)) from None
+
+
+def field_errors(error: pydantic.ValidationError, where: str = "body") -> dict[str, str]:
+    """A pydantic error as the error shape's `fields` ({"data.mood": "…", …})."""
+    fields: dict[str, str] = {}
+    for problem in error.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in problem["loc"]) or where
+        fields.setdefault(name, problem["msg"])
+    return fields
