@@ -11,7 +11,6 @@ import pytest
 from api_helpers import bearer, make_token
 from sqlalchemy import select
 
-from clock import utcnow
 from diary import access_tokens
 from diary.errors import NotFound, ValidationError
 from diary.models import AccessToken, Entry
