@@ -61,24 +61,6 @@ class MeasurementIn(BaseModel):
     head_cm: Finite | None = None
 
 
-class EntryIn(BaseModel):
-    """A new entry. `data` holds the kind's own fields, as on the entry form: feeding
-    {"method", "amount_ml", "duration_min"}, sleep/tummy_time {"duration_min"}, diaper
-    {"wet", "dirty"}, temperature {"celsius"}, medication {"name", "dose"}, feeling
-    {"mood": 1-5}, kicks {"count", "duration_min"}, scan {"week"}, milestone
-    {"milestone_id"}; measurements go in `measurement` (kg, cm)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
-
-    kind: Kind
-    occurred_at: AwareDatetime
-    title: str = Field("", max_length=120)
-    body: str = Field("", max_length=20_000)
-    data: dict[Annotated[str, Field(max_length=40)], DataValue] = Field(
-        default_factory=dict, max_length=20)
-    measurement: MeasurementIn | None = None
-
-
 class EntryPut(BaseModel):
     """The whole entry again (its kind never changes)."""
 
@@ -91,6 +73,18 @@ class EntryPut(BaseModel):
     data: dict[Annotated[str, Field(max_length=40)], DataValue] = Field(
         default_factory=dict, max_length=20)
     measurement: MeasurementIn | None = None
+
+
+class EntryIn(EntryPut):
+    """A new entry. `data` holds the kind's own fields, as on the entry form: feeding
+    {"method", "amount_ml", "duration_min"}, sleep/tummy_time {"duration_min"}, diaper
+    {"wet", "dirty"}, temperature {"celsius"}, medication {"name", "dose"}, feeling
+    {"mood": 1-5}, kicks {"count", "duration_min"}, scan {"week"}, milestone
+    {"milestone_id"}; measurements go in `measurement` (kg, cm)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+
+    kind: Kind
 
 
 class EntryPatch(BaseModel):
