@@ -113,3 +113,23 @@ def test_a_newcomer_creates_an_entry_with_the_docs_curl_example(client, session,
     response = client.post(url, data=words[words.index("-d") + 1], headers=headers)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["title"] == "First smile"
+
+
+class TestUnexpected:
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"PROPAGATE_UNEXPECTED": False}
+
+    def test_an_unexpected_failure_is_a_500_in_the_error_shape(self, client, session,
+                                                              make_family, monkeypatch):
+        from diary import families
+
+        user, _ = make_family()
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the database fell over")
+
+        monkeypatch.setattr(families, "children_of", broken)
+        response = client.get("/api/v1/children", headers=bearer(make_token(session, user)))
+        error = _error(response, 500, "internal_error")
+        assert "fell over" not in error["message"]
