@@ -114,6 +114,19 @@ def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
     return [p.storage_key for p in removed]
 
 
+def add_photos(session: Session, entry: Entry,
+               photos: Sequence[tuple[str, ProcessedPhoto]]) -> list[Photo]:
+    """Attach photos (already written to disk) after the entry's own, nothing else changed."""
+    check_photo_room(entry.kind, len(entry.photos), len(photos))
+    start = max((p.position for p in entry.photos), default=-1) + 1
+    added = [_photo_row(key, processed, start + offset)
+             for offset, (key, processed) in enumerate(photos)]
+    entry.photos.extend(added)
+    entry.updated_at = utcnow()
+    session.flush()
+    return added
+
+
 def delete_entry(session: Session, entry: Entry) -> list[str]:
     """Delete an entry; returns photo storage keys to remove from disk after commit."""
     keys = [p.storage_key for p in entry.photos]
@@ -266,4 +279,5 @@ def entries_by_id(session: Session, child: Child, ids: list[int]) -> dict[int, E
 
 
 __all__ = ["EntryInput", "MeasurementInput", "create_entry", "update_entry", "delete_entry",
+           "add_photos",
            "timeline_refs", "entries_by_id", "Cursor", "EntryRef", "TimelineRefs"]

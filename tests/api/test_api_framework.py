@@ -1,6 +1,10 @@
 """The /api/v1 framework: the generated OpenAPI document, the one error shape, auth."""
 from __future__ import annotations
 
+import html
+import re
+import shlex
+
 import pytest
 from api_helpers import bearer, make_token
 from openapi_spec_validator import validate
@@ -89,3 +93,45 @@ def test_a_token_reads_the_profile(session, client, make_family):
     body = response.get_json()
     assert body["email"] == "ann@example.com" and body["scope"] == "read"
     assert body["id"] == user.id
+
+
+@pytest.mark.clock_at("2026-12-07T01:00")
+def test_a_newcomer_creates_an_entry_with_the_docs_curl_example(client, session, make_family):
+    """The docs page's example for POST …/entries, run as written (token and child id put
+    in, as the page says), makes the entry."""
+    user, child = make_family()
+    page = html.unescape(client.get("/api/v1/docs").get_data(as_text=True))
+    section = page[page.index('id="create_entry"'):]
+    example = re.search(r"<h3 class=\"h6\">Example</h3>\s*<pre[^>]*><code>(.*?)</code>",
+                        section, re.S).group(1)
+    words = shlex.split(example.replace("\\\n", " "))
+    assert words[:3] == ["curl", "-X", "POST"]
+    headers = dict(value.split(": ", 1) for flag, value in zip(words, words[1:], strict=False)
+                   if flag == "-H")
+    assert headers["Authorization"] == "Bearer $TOKEN"
+    headers["Authorization"] = "Bearer " + make_token(session, user)
+    url = words[-1].replace("http://localhost", "").replace("/children/1/",
+                                                               f"/children/{child.id}/")
+    response = client.post(url, data=words[words.index("-d") + 1], headers=headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["title"] == "First smile"
+
+
+class TestUnexpected:
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"PROPAGATE_UNEXPECTED": False}
+
+    def test_an_unexpected_failure_is_a_500_in_the_error_shape(self, client, session,
+                                                              make_family, monkeypatch):
+        from diary import families
+
+        user, _ = make_family()
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the database fell over")
+
+        monkeypatch.setattr(families, "children_of", broken)
+        response = client.get("/api/v1/children", headers=bearer(make_token(session, user)))
+        error = _error(response, 500, "internal_error")
+        assert "fell over" not in error["message"]

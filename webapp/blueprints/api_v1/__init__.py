@@ -3,7 +3,7 @@ get its route and its part of the OpenAPI document), auth (auth.py), the error s
 (errors.py), the spec and docs (docs.py), and one module per resource."""
 from __future__ import annotations
 
-from webapp.blueprints.api_v1 import children, docs, me  # noqa: F401
+from webapp.blueprints.api_v1 import children, docs, entries, me, photos  # noqa: F401
 from webapp.blueprints.api_v1.framework import bp
 
 # isort: split

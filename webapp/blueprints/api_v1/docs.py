@@ -26,9 +26,7 @@ def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
 
 def _curl(base: str, path: str, method: str, op: dict[str, Any],
           components: dict[str, Any]) -> str:
-    parts = ["curl"]
-    if method != "get":
-        parts.append(f"-X {method.upper()}")
+    parts = ["curl" if method == "get" else f"curl -X {method.upper()}"]
     if op.get("security"):
         parts.append('-H "Authorization: Bearer $TOKEN"')
     body = op.get("requestBody", {}).get("content", {})

@@ -54,13 +54,13 @@ from diary.models import AccessToken, User
 from webapp.blueprints.api_v1 import auth
 from webapp.blueprints.api_v1.errors import PREFIX, ApiError, error_response
 from webapp.database import get_session
-from webapp.extensions import csrf
-from webapp.rate_limits import limit
+from webapp.extensions import csrf, limiter
 
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)  # token calls carry no cookie; session calls are checked in auth.require
-limit("API_RATE_LIMIT", key=auth.per_api_caller,
-      methods=("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"))(bp)
+# One budget per token (or signed-in person, or address) over the whole API: API_RATE_LIMIT.
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api_v1",
+                     key_func=auth.per_api_caller)(bp)
 
 #: A JSON body larger than this is refused (413) before it is parsed.
 MAX_JSON_BYTES = 256 * 1024
@@ -260,8 +260,13 @@ def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as error:
-        fields: dict[str, str] = {}
-        for problem in error.errors(include_url=False, include_input=False):
-            name = ".".join(str(part) for part in problem["loc"]) or where
-            fields.setdefault(name, problem["msg"])
-        raise ApiError(422, fields=fields) from None
+        raise ApiError(422, fields=field_errors(error, where)) from None
+
+
+def field_errors(error: pydantic.ValidationError, where: str = "body") -> dict[str, str]:
+    """A pydantic error as the error shape's `fields` ({"data.mood": "…", …})."""
+    fields: dict[str, str] = {}
+    for problem in error.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in problem["loc"]) or where
+        fields.setdefault(name, problem["msg"])
+    return fields
