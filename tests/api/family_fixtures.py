@@ -3,12 +3,13 @@
 and a stranger with a family of their own."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from api_helpers import bearer, make_token
 
 from diary.models import Membership
+from journeys.models import Delivery, InboxMessage
 
 #: The day the tests run (the module's clock_at) in the family's zone (Asia/Shanghai).
 TODAY = date(2026, 11, 23)
@@ -57,3 +58,21 @@ def error_of(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+def messages(session, user, child, count):
+    """`count` text messages (a campaign's greetings) for `user`, oldest first."""
+    made = []
+    for n in range(count):
+        delivery = Delivery(user_id=user.id, child_id=child.id, item_key=f"text:{n}",
+                            channel="inbox", occurrence=f"t{n}", status="sent", payload={})
+        session.add(delivery)
+        session.flush()
+        message = InboxMessage(user_id=user.id, child_id=child.id, delivery_id=delivery.id,
+                               title=f"Hello {n}", body=f"Message {n}",
+                               created_at=datetime(2026, 11, 20, tzinfo=UTC)
+                               + timedelta(hours=n))
+        session.add(message)
+        made.append(message)
+    session.commit()
+    return made

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from api_helpers import bearer, make_token
+from family_fixtures import messages
 from sqlalchemy import select
 
 from diary import access_tokens
@@ -101,12 +102,18 @@ def two_families(client, session, make_family):
     photo = client.post(f"/api/v1/children/{their_child.id}/photos",
                         data={"file": (io.BytesIO(png_bytes()), "a.png")},
                         headers=their_headers).get_json()
+    timer = client.post(f"/api/v1/children/{their_child.id}/timers", json={"kind": "sleep"},
+                        headers=their_headers).get_json()
+    [message] = messages(session, theirs, their_child, 1)
     ids = {"child_id": their_child.id, "entry_id": entry["id"],
-           "photo_id": photo["photos"][0]["id"]}
+           "photo_id": photo["photos"][0]["id"], "timer_id": timer["id"],
+           "message_id": message.id}
     return bearer(make_token(session, mine)), ids
 
 
 ID_ROUTES = [e for e in REGISTRY if "<" in e.path]
+#: Bodies that pass validation, so the sweep reaches the ownership check.
+BODIES = {"start_timer": {"kind": "sleep"}}
 
 
 @pytest.mark.parametrize("declared", ID_ROUTES, ids=[e.name for e in ID_ROUTES])
@@ -116,8 +123,9 @@ def test_another_familys_ids_are_404_on_every_endpoint(client, session, two_fami
     path = re.sub(r"<int:(\w+)>", lambda m: str(ids[m[1]]), declared.rule)
     kwargs = {}
     if declared.body is not None:
-        kwargs["json"] = {"occurred_at": "2026-11-22T10:00:00Z", "body": "mine now"} \
-            if declared.method in ("PUT", "PATCH") else NOTE
+        kwargs["json"] = BODIES.get(declared.name) or (
+            {"occurred_at": "2026-11-22T10:00:00Z", "body": "mine now"}
+            if declared.method in ("PUT", "PATCH") else NOTE)
     if declared.files:
         kwargs["data"] = {"file": (io.BytesIO(png_bytes()), "b.png")}
     response = client.open(path, method=declared.method, headers=headers, **kwargs)
@@ -129,7 +137,7 @@ def test_another_familys_ids_are_404_on_every_endpoint(client, session, two_fami
 
 def test_every_path_parameter_in_the_sweep_is_known():
     names = {n for e in ID_ROUTES for n in re.findall(r"<int:(\w+)>", e.path)}
-    assert names == {"child_id", "entry_id", "photo_id"}
+    assert names == {"child_id", "entry_id", "photo_id", "timer_id", "message_id"}
 
 
 class TestSessionCalls:

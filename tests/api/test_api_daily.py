@@ -7,12 +7,11 @@ a feed without a side, unknown kinds; another person's inbox message (404), pagi
 end, limits out of range."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from family_fixtures import (  # noqa: F401
     CLOCK,
     error_of,
+    messages,
     parent,
     read,
     stranger,
@@ -22,7 +21,7 @@ from family_fixtures import (  # noqa: F401
 from sqlalchemy import func, select
 
 from diary.models import Entry, Timer
-from journeys.models import Delivery, InboxMessage
+from journeys.models import InboxMessage
 
 pytestmark = pytest.mark.clock_at(CLOCK)
 
@@ -115,24 +114,6 @@ def test_timers_are_the_familys_own(client, parent, write, read, viewer, strange
 
 
 # --- inbox -------------------------------------------------------------------------------------
-
-def messages(session, user, child, count):
-    """`count` text messages (a campaign's greetings) for `user`, oldest first."""
-    made = []
-    for n in range(count):
-        delivery = Delivery(user_id=user.id, child_id=child.id, item_key=f"text:{n}",
-                            channel="inbox", occurrence=f"t{n}", status="sent", payload={})
-        session.add(delivery)
-        session.flush()
-        message = InboxMessage(user_id=user.id, child_id=child.id, delivery_id=delivery.id,
-                               title=f"Hello {n}", body=f"Message {n}",
-                               created_at=datetime(2026, 11, 20, tzinfo=UTC)
-                               + timedelta(hours=n))
-        session.add(message)
-        made.append(message)
-    session.commit()
-    return made
-
 
 def test_the_inbox_pages_and_marks_read(client, parent, write, session):
     user, child = parent
