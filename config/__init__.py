@@ -122,6 +122,8 @@ class Config:
     INTERACTIONS_RATE_LIMIT: str = os.environ.get("INTERACTIONS_RATE_LIMIT",
                                                   "120 per minute;3000 per hour")
     #: The shop's order-line endpoint (`POST /api/shop/order-lines`), per client address.
+    #: Per personal access token (or signed-in person) over all of /api/v1.
+    API_RATE_LIMIT: str = os.environ.get("API_RATE_LIMIT", "300 per minute;5000 per hour")
     SHOP_API_RATE_LIMIT: str = os.environ.get("SHOP_API_RATE_LIMIT", "120 per minute")
     #: Birth clubs (per account): posts and comments, then likes and reports; and the most
     #: posts and comments one person writes in 24 hours, counted in the database.

@@ -63,6 +63,7 @@ from crm.paging import Page, page_of
 from diary import sessions
 from diary.errors import N_, Conflict, NotFound, ValidationError
 from diary.models import (
+    AccessToken,
     AccountEmail,
     Child,
     Consent,
@@ -113,6 +114,7 @@ KINDS: dict[str, str] = {
     "memberships_joined": N_("Families both were in (one membership kept)"),
     "customer_scores": N_("Nightly scores (recomputed tonight)"),
     "sessions": N_("Sign-ins (ended)"),
+    "api_tokens": N_("API tokens (they stop working with the closed account)"),
     "account_emails": N_("Account emails (the old account's history)"),
     "data_exports": N_("Data downloads (the old account's history)"),
     "club_activity": N_("Birth-club posts, comments, likes and memberships (they stay with "
@@ -149,6 +151,7 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("invitations", "invited_by_id"): "invitations",
     ("customer_scores", "user_id"): "customer_scores",
     ("user_sessions", "user_id"): "sessions",
+    ("access_tokens", "user_id"): "api_tokens",
     ("account_emails", "user_id"): "account_emails",
     ("data_exports", "user_id"): "data_exports",
     ("contact_events", "author_id"): "staff only: parents write no contact notes",
@@ -436,6 +439,8 @@ def plan(session: Session, survivor_id: int, merged_id: int,
     staying["sessions"] = _ids(session, select(UserSession.id).where(
         UserSession.user_id == merged.id, UserSession.revoked_at.is_(None),
         UserSession.expires_at > now))
+    staying["api_tokens"] = _ids(session, select(AccessToken.id).where(
+        AccessToken.user_id == merged.id))
     staying["account_emails"] = _ids(session, select(AccountEmail.id).where(
         AccountEmail.user_id == merged.id))
     staying["data_exports"] = _ids(session, select(DataExport.id).where(

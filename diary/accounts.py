@@ -128,6 +128,15 @@ def create_user(session: Session, email: str, password: str, profile: Profile) -
     return user
 
 
+def profile_of(user: User) -> Profile:
+    """The person's profile as it is stored: the start of a change to a few of its fields
+    (`dataclasses.replace(profile_of(user), locale="zh_CN")`, then `apply_profile`)."""
+    return Profile(display_name=user.display_name, timezone=user.timezone, locale=user.locale,
+                   unit_system=user.unit_system, interests=list(user.interests or []),
+                   phone=user.phone, region_province=user.region_province,
+                   region_city=user.region_city, birthday=user.birthday)
+
+
 def apply_profile(user: User, profile: Profile) -> None:
     profile = profile.validated()
     for name in ("display_name", "timezone", "locale", "unit_system", "interests", "phone",

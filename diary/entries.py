@@ -13,7 +13,7 @@ from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from clock import utcnow
-from db import core_rows
+from db import UTCDateTime, core_rows
 from diary import age as agemath
 from diary import bounds, families, search
 from diary.entry_kinds import (
@@ -114,6 +114,19 @@ def update_entry(session: Session, entry: Entry, entry_input: EntryInput,
     return [p.storage_key for p in removed]
 
 
+def add_photos(session: Session, entry: Entry,
+               photos: Sequence[tuple[str, ProcessedPhoto]]) -> list[Photo]:
+    """Attach photos (already written to disk) after the entry's own, nothing else changed."""
+    check_photo_room(entry.kind, len(entry.photos), len(photos))
+    start = max((p.position for p in entry.photos), default=-1) + 1
+    added = [_photo_row(key, processed, start + offset)
+             for offset, (key, processed) in enumerate(photos)]
+    entry.photos.extend(added)
+    entry.updated_at = utcnow()
+    session.flush()
+    return added
+
+
 def delete_entry(session: Session, entry: Entry) -> list[str]:
     """Delete an entry; returns photo storage keys to remove from disk after commit."""
     keys = [p.storage_key for p in entry.photos]
@@ -206,7 +219,8 @@ class TimelineRefs:
 
 
 @functools.cache
-def _timeline_statement(kinds: bool, cursor: bool) -> TimelineSelect:
+def _timeline_statement(kinds: bool, cursor: bool, since: bool = False, until: bool = False
+                        ) -> TimelineSelect:
     """A page of references, built once per shape: every timeline page asks, and building and
     keying a statement costs more than running it."""
     stmt = (select(Entry.id, Entry.occurred_at, Entry.updated_at, User.display_name)
@@ -220,22 +234,30 @@ def _timeline_statement(kinds: bool, cursor: bool) -> TimelineSelect:
         stmt = stmt.where(or_(Entry.occurred_at < before_time,
                               and_(Entry.occurred_at == before_time,
                                    Entry.id < before_id)))
+    if since:
+        stmt = stmt.where(Entry.occurred_at >= bindparam("since", type_=UTCDateTime))
+    if until:
+        stmt = stmt.where(Entry.occurred_at < bindparam("until", type_=UTCDateTime))
     return stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(bindparam("limit"))
 
 
 def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None,
                   query: str | None = None, cursor: Cursor | None = None,
-                  limit: int = 30) -> TimelineRefs:
+                  limit: int = 30, since: datetime | None = None,
+                  until: datetime | None = None) -> TimelineRefs:
     """One page of the timeline as plain rows, newest first, keyset-paginated (page 50 is as
-    fast as page 1). Why rows: a page is usually rendered from cached cards, and loading
+    fast as page 1), optionally only entries at or after `since` and before `until`. Why
+    rows: a page is usually rendered from cached cards, and loading
     thirty full entries with photos and measurements was most of the page's cost."""
-    stmt = _timeline_statement(bool(kinds), cursor is not None)
+    stmt = _timeline_statement(bool(kinds), cursor is not None, since is not None,
+                               until is not None)
     clause = search.matches(session, query) if query else None
     if clause is not None:  # a search is its own statement: its words are in it
         stmt = stmt.where(clause)
     params = {"child_id": child.id, "kinds": kinds or [], "limit": limit + 1,
               "before_time": cursor.occurred_at if cursor else None,
-              "before_id": cursor.entry_id if cursor else None}
+              "before_id": cursor.entry_id if cursor else None, "since": since,
+              "until": until}
     refs = [EntryRef(row.id, row.occurred_at, row.updated_at, row.display_name)
             for row in core_rows(session, stmt, params)]
     next_cursor = None
@@ -257,4 +279,5 @@ def entries_by_id(session: Session, child: Child, ids: list[int]) -> dict[int, E
 
 
 __all__ = ["EntryInput", "MeasurementInput", "create_entry", "update_entry", "delete_entry",
+           "add_photos",
            "timeline_refs", "entries_by_id", "Cursor", "EntryRef", "TimelineRefs"]

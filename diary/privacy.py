@@ -193,6 +193,13 @@ def _sessions(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
                          "user_agent")) for r in rows]  # never the key's hash
 
 
+def _api_tokens(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
+    from diary import access_tokens
+    tokens = access_tokens.list_tokens(session, scope.user)
+    return [row_dict(t, ("name", "scope", "created_at", "expires_at", "last_used_at",
+                         "revoked_at")) for t in tokens]  # never the hash
+
+
 def _account_emails(session: Session, scope: ExportScope) -> list[dict[str, Any]]:
     rows = session.scalars(select(AccountEmail).where(AccountEmail.user_id == scope.user.id)
                            .order_by(AccountEmail.id))
@@ -217,6 +224,7 @@ def register(registry: ExportRegistry) -> None:
     registry.add(Section("invitations_sent", ("invitations",), _invitations_sent),
                  Section("data_exports", ("data_exports",), _exports),
                  Section("sign_ins", ("user_sessions",), _sessions),
+                 Section("api_tokens", ("access_tokens",), _api_tokens),
                  Section("account_emails", ("account_emails",), _account_emails))
     registry.not_exported("staff_accesses", "the staff access log: who on the staff read "
                           "customer data; kept for accountability, not customer data itself")

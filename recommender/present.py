@@ -2,6 +2,7 @@
 
     mode_for(user, family_id, control_share) -> "model" | "control"
     cards(session, model, user, child, today, locale, k, surface, control_share) -> Slate
+    showing(slate, user, child, today, surface, request_id) -> impressions.Shown | None
 
 The site's suggestion fragments and the email digests both call `cards`: it picks the mode
 (the control for people who turned personalised suggestions off and for the holdout share of
@@ -17,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from content.models import ContentItem
+from content.stages import stage_of
 from diary.models import Child, User
-from recommender import reasons, serve
+from recommender import impressions, reasons, serve
 from recommender.serve import Suggestion
 from recommender.train import Model
 
@@ -64,3 +66,16 @@ def cards(session: Session, model: Model | None, user: User, child: Child, today
     shown = [Card(s, items[s.item_id], reasons.describe(s.reason, locale, named))
              for s in ranked if s.item_id in items]
     return Slate(shown, mode, ranked[0].model_version)
+
+
+def showing(slate: Slate, user: User, child: Child, today: date, surface: str,
+            request_id: str) -> impressions.Shown | None:
+    """What one showing of `slate` under `request_id` tells the impression log (the signed
+    slate token's content, `impressions.make_token`): who saw which items in which order, for
+    which child at which stage. None for an empty slate: nothing to report."""
+    if not slate.cards:
+        return None
+    stage = stage_of(child, today)
+    return impressions.Shown(user.id, child.id, surface, request_id, slate.model_version,
+                             stage.key if stage is not None else None,
+                             tuple(card.item.id for card in slate.cards))

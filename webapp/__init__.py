@@ -71,6 +71,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.blueprints.account.routes import bp as account
+    from webapp.blueprints.api_v1 import bp as api_v1
     from webapp.blueprints.auth.routes import bp as auth
     from webapp.blueprints.clubs.routes import bp as clubs
     from webapp.blueprints.daily.routes import bp as daily
@@ -92,6 +93,6 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main, auth, account, family, diary, growth, library, inbox, emails,
                       interactions, shop, studio, suggestions, clubs,
-                      tickets, rewards, surveys, daily):
+                      tickets, rewards, surveys, daily, api_v1):
         app.register_blueprint(blueprint)
     cards.init_app(app)

@@ -45,6 +45,9 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 
 def render_error(status: int, detail: str | None = None) -> Any:
+    from webapp.blueprints.api_v1 import errors as api_errors
+    if api_errors.is_api_request():  # /api/v1 has one error shape, with a code
+        return api_errors.response(status)
     title, text = _messages().get(status, _messages()[500 if status >= 500 else 400])
     if _wants_json():
         return jsonify(error=detail or text), status
@@ -116,6 +119,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
+        from webapp.blueprints.api_v1 import errors as api_errors
+        if api_errors.is_api_request():  # keeps Allow (405) and Retry-After (429)
+            headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+            return api_errors.response(error.code or 500, headers)
         return render_error(error.code or 500)
 
     def _unavailable(error: Exception) -> Any:

@@ -73,10 +73,10 @@ def _request_strings() -> Any:
     yield request.path
     for multi in (request.args, request.form):
         for key, values in multi.lists():
-            yield key
+            yield key or ""  # a multipart part may have no name (None)
             yield from values
     for key, upload in request.files.items(multi=True):
-        yield key
+        yield key or ""
         yield upload.filename or ""
     if request.is_json:
         yield from _strings(request.get_json(silent=True))

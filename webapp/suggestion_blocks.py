@@ -26,7 +26,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from content.library import content_generation
-from content.stages import stage_of
 from diary.models import Child, User
 from recommender import impressions, present, tracking
 from recommender.models import Surface
@@ -110,11 +109,7 @@ def _render(child: Child, user: User, surface: str, k: int, locale: str,
             model: Model | None, share: float, now: float) -> _Kept:
     today = child_today(child)
     slate = present.cards(get_session(), model, user, child, today, locale, k, surface, share)
-    stage = stage_of(child, today)
-    shown = impressions.Shown(
-        user.id, child.id, surface, REQUEST_MARK, slate.model_version,
-        stage.key if stage is not None else None,
-        tuple(card.item.id for card in slate.cards)) if slate.cards else None
+    shown = present.showing(slate, user, child, today, surface, REQUEST_MARK)
     marks = Slate(surface, REQUEST_MARK, slate.model_version, child.id)
     html = render_template("suggestions/_block.html", child=child, slate=slate,
                            surface=surface, rs=marks, slate_token=TOKEN_MARK)

@@ -1,5 +1,5 @@
 """Tables of the diary package, re-exported so callers write `from diary.models import Child`."""
-from diary.models.accounts import AccountEmail, Consent, StaffRole, User, UserSession
+from diary.models.accounts import AccessToken, AccountEmail, Consent, StaffRole, User, UserSession
 from diary.models.audit import StaffAccess, StaffAccessSubject
 from diary.models.daily import Timer, Vaccination
 from diary.models.entries import Entry, Measurement, Photo
@@ -7,6 +7,7 @@ from diary.models.family import Child, Family, Invitation, Membership, Relations
 from diary.models.privacy import DataExport
 
 __all__ = [
+    "AccessToken",
     "AccountEmail",
     "Child",
     "Consent",

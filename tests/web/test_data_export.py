@@ -45,7 +45,7 @@ DOCUMENT_KEYS = {"exported_at", "account", "families", "entries", "invitations_s
                  "customer_score", "due_follow_ups", "contact_history", "club_memberships",
                  "club_posts", "club_comments", "club_likes", "club_reports", "club_bans",
                  "tickets", "reward_points", "reward_redemptions", "surveys", "help_votes",
-                 "timers", "vaccinations", "product_reviews"}
+                 "timers", "vaccinations", "product_reviews", "api_tokens"}
 
 
 def join(session, owner, family, user, role, relationship="other"):
@@ -441,3 +441,16 @@ def test_only_a_signed_in_post_exports_and_only_ones_own_families(client, make_f
     data = archive.read("data.json").decode()
     assert "Stranger's baby" not in data and stranger.email not in data
     assert exports_of(session, stranger) == 0
+
+
+def test_the_download_lists_api_tokens_without_their_secrets(household, client, login_as,
+                                                             session):
+    from diary import access_tokens
+    _, editor, _, _ = household
+    token, secret = access_tokens.create(session, editor, "Phone", "write", 30)
+    session.commit()
+    login_as(editor)
+    raw = export(client).read("data.json")
+    assert [(t["name"], t["scope"], t["revoked_at"]) for t in json.loads(raw)["api_tokens"]] \
+        == [("Phone", "write", None)]
+    assert secret.encode() not in raw and token.token_hash.encode() not in raw

@@ -65,3 +65,18 @@ class DeleteAccountForm(FlaskForm):
     confirm = BooleanField(_l("I understand this cannot be undone."),
                            validators=[InputRequired(message=_l("Please tick the box to "
                                                                 "confirm."))])
+
+
+class TokenForm(FlaskForm):
+    """A personal access token for the JSON API (diary.access_tokens)."""
+
+    name = StringField(_l("Token name"), validators=[InputRequired(), Length(max=80)],
+                       description=_l("For example the app or script that will use it."))
+    scope = RadioField(_l("What it may do"), default="read",
+                       choices=[("read", _l("Read only")), ("write", _l("Read and write"))])
+    expires = SelectField(_l("Expires"), default="90",
+                          choices=[("30", _l("in 30 days")), ("90", _l("in 90 days")),
+                                   ("365", _l("in a year")), ("never", _l("never"))])
+
+    def expires_in_days(self) -> int | None:
+        return None if self.expires.data == "never" else int(self.expires.data or 0)

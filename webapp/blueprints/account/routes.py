@@ -8,7 +8,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from clock import utcnow
-from diary import accounts, privacy, sessions
+from diary import access_tokens, accounts, privacy, sessions
 from diary.errors import DiaryError
 from diary.models import Consent
 from diary.policy import PRIVACY_POLICY_VERSION
@@ -22,6 +22,7 @@ from webapp.blueprints.account.forms import (
     PasswordChangeForm,
     PersonaliseForm,
     ProfileForm,
+    TokenForm,
 )
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm, apply_error
@@ -45,7 +46,10 @@ def _page(**forms: Any) -> Any:
         consent_history=list(reversed(user.consents)),
         devices=sessions.active(get_session(), user, utcnow()), describe_device=describe_device,
         this_device=g.get("user_session"), confirm_form=ConfirmForm(),
-        points_balance=reward_points.balance(get_session(), user))
+        points_balance=reward_points.balance(get_session(), user),
+        tokens=access_tokens.list_tokens(get_session(), user), now=utcnow(),
+        token_form=forms.get("token_form") or TokenForm(formdata=None),
+        new_secret=forms.get("new_secret"))
 
 
 @bp.route("", methods=["GET"])
@@ -127,6 +131,36 @@ def end_other_sessions() -> Any:
         flash(ngettext("%(num)d other device is signed out.",
                        "%(num)d other devices are signed out.", ended), "success")
     return redirect(url_for("account.index") + "#sessions")
+
+
+@bp.route("/tokens", methods=["POST"])
+@login_required
+@limit("ACCOUNT_CHANGE_RATE_LIMIT", key=per_account)
+def create_token() -> Any:
+    """A personal access token for the API; its secret is on this answer only (no redirect:
+    it is never stored, not even in the session's flashed messages)."""
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            with transaction() as s:
+                _, secret = access_tokens.create(s, current_user, form.name.data or "",
+                                                 form.scope.data or "", form.expires_in_days())
+        except DiaryError as error:
+            apply_error(form, error, {"expires_in_days": "expires"})
+        else:
+            return _page(new_secret=secret)
+    return _page(token_form=form), 400
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int) -> Any:
+    if ConfirmForm().validate_on_submit():
+        with transaction() as s:
+            token = access_tokens.revoke(s, current_user, token_id)
+        flash(gettext("The token “%(name)s” is revoked: nothing can use it any more.",
+                      name=token.name), "success")
+    return redirect(url_for("account.index") + "#api-tokens")
 
 
 @bp.route("/consents", methods=["POST"])

@@ -33,7 +33,7 @@ from diary.entry_kinds import ENTRY_KINDS, KINDS, EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
 from diary.models import Child
-from diary.photos import ProcessedPhoto, check_upload, process_upload
+from diary.photos import ProcessedPhoto
 from journeys import inbox
 from rewards import points as reward_points
 from webapp import fragments, rewards_glue, viewer
@@ -43,6 +43,7 @@ from webapp.blueprints.growth import charts
 from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import child_today, current_locale, kind_label, translate_error
+from webapp.photo_uploads import save_then_write
 from webapp.rate_limits import has_files, limit, per_account
 from webapp.services import photo_store
 from webapp.suggestion_blocks import shown_suggestions
@@ -135,35 +136,15 @@ Write = Callable[[Session, EntryInput, list[tuple[str, ProcessedPhoto]]], T]
 
 def _write_with_photos(form: EntryForm, kind: str, child: Child, write: Write[T],
                        kept: int = 0) -> T | None:
-    """Check, store the uploaded photos, then run `write` in one transaction.
-
-    The number of files is checked against the entry's free places (`kept` photos stay)
-    before any is read; then every file's size and header (format, dimensions) before any is
-    decoded; then they are decoded and written one at a time. Photo files are written before
-    the rows that name them; if anything fails, the files are removed again, so neither
-    orphan rows nor orphan files are left. A domain error is shown on the form and None
-    returned.
-    """
-    store = photo_store()
-    saved: list[tuple[str, ProcessedPhoto]] = []
+    """Check, store the uploaded photos, then run `write` in one transaction
+    (webapp.photo_uploads). A domain error is shown on the form and None returned."""
     try:
         entry_input = form.to_input(kind, child.family.timezone)
-        files = _chosen_files(form)
-        entry_service.check_photo_room(kind, kept, len(files))
-        for upload in files:
-            check_upload(upload.stream)
-        for upload in files:
-            processed = process_upload(upload.stream)
-            saved.append((store.save(processed), processed))
-        with transaction() as tx:
-            return write(tx, entry_input, saved)
+        return save_then_write(_chosen_files(form), kind, kept,
+                               lambda tx, saved: write(tx, entry_input, saved))
     except DiaryError as error:
-        store.delete([key for key, _ in saved])
         apply_error(form, error, error_fields(kind))
         return None
-    except BaseException:
-        store.delete([key for key, _ in saved])
-        raise
 
 
 @bp.route("/children/<int:child_id>/entries/new", methods=["GET", "POST"])
