@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from care import surveys
 from clock import utcnow
 from community import clubs
-from diary import accounts, invitations
+from diary import access_tokens, accounts, invitations
 from diary.models import Membership, Photo
 from journeys import authoring as journey_authoring
 from journeys import defaults as journey_defaults
@@ -81,6 +81,7 @@ ARGUMENTS: dict[str, Arg] = {
     "review_id": Arg(FAMILY, _a("review_id")),  # public on the product page; only A deletes it
     "redemption_id": Arg(FAMILY, _a("redemption_id")),
     "offer_id": Arg(FAMILY, _a("offer_id")),  # a survey offered to A
+    "token_id": Arg(FAMILY, _a("token_id")),  # A's personal access token (account page)
     # the same for everyone
     "milestone_id": Arg(PUBLIC, _literal("m02-social-smiles")),
     "key": Arg(PUBLIC, _literal("hep-b-2")),  # a reminder's key; content images' keys too
@@ -159,6 +160,7 @@ def build(app: Flask, session: Session, make_family: Any) -> dict[str, Any]:
                                  "editor", "father")
     sample, redemption = make_redemption(session, a_user)
     offer = surveys.offer_csat(session, a_user, "ticket", "ticket:1", now=utcnow())
+    api_token, _ = access_tokens.create(session, a_user, f"{SECRET}token", "write", 30)
     session.commit()
     assert offer is not None and marketer is not None
 
@@ -208,6 +210,7 @@ def build(app: Flask, session: Session, make_family: Any) -> dict[str, Any]:
         "comment_id": first(ClubComment, ClubComment.post_id == post.id),
         "review_id": first(ProductReview, ProductReview.user_id == a_user.id),
         "redemption_id": redemption.id, "offer_id": offer.id, "sample_id": sample.id,
+        "token_id": api_token.id,
         "slug": article.key, "sku": product.key, "item_id": article.id,
         "birth_year": born.year, "birth_month": born.month,
     }
