@@ -8,16 +8,7 @@ end, limits out of range."""
 from __future__ import annotations
 
 import pytest
-from family_fixtures import (  # noqa: F401
-    CLOCK,
-    error_of,
-    messages,
-    parent,
-    read,
-    stranger,
-    viewer,
-    write,
-)
+from family_fixtures import CLOCK, error_of, messages
 from sqlalchemy import func, select
 
 from diary.models import Entry, Timer

@@ -7,15 +7,7 @@ untick of a milestone the parent added to (409 with the fingerprint) and a stale
 from __future__ import annotations
 
 import pytest
-from family_fixtures import (  # noqa: F401
-    CLOCK,
-    error_of,
-    parent,
-    read,
-    stranger,
-    viewer,
-    write,
-)
+from family_fixtures import CLOCK, error_of
 from sqlalchemy import func, select
 
 from diary import milestones as milestone_words

@@ -7,7 +7,7 @@ recorded), a body that is not JSON, too many lines; the old path keeps working."
 from __future__ import annotations
 
 import pytest
-from family_fixtures import CLOCK, error_of, parent, read, write  # noqa: F401
+from family_fixtures import CLOCK, error_of
 from sqlalchemy import func, select
 
 from diary.models import Consent

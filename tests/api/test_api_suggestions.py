@@ -8,15 +8,7 @@ once)."""
 from __future__ import annotations
 
 import pytest
-from family_fixtures import (  # noqa: F401
-    CLOCK,
-    error_of,
-    parent,
-    read,
-    stranger,
-    viewer,
-    write,
-)
+from family_fixtures import CLOCK, error_of
 from sqlalchemy import func, select
 
 from recommender import impressions
