@@ -1,7 +1,7 @@
 """GET/PATCH /api/v1/me: the caller's own profile."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import date
 from typing import Literal
 
@@ -65,14 +65,9 @@ def get_me(call: Call) -> MeOut:
           body=MeUpdate, response=MeOut)
 def patch_me(call: Call) -> MeOut:
     user = call.user
-    current = accounts.Profile(
-        display_name=user.display_name, timezone=user.timezone, locale=user.locale,
-        unit_system=user.unit_system, interests=list(user.interests or []), phone=user.phone,
-        region_province=user.region_province, region_city=user.region_city,
-        birthday=user.birthday)
     changes = call.body.model_dump(exclude_unset=True)
     with transaction():
-        accounts.apply_profile(user, accounts.Profile(**{**asdict(current), **{
+        accounts.apply_profile(user, replace(accounts.profile_of(user), **{
             k: v for k, v in changes.items()
-            if v is not None or k in ("phone", "region_province", "region_city", "birthday")}}))
+            if v is not None or k in ("phone", "region_province", "region_city", "birthday")}))
     return _me(call, user)
