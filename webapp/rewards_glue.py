@@ -17,7 +17,8 @@ from care.models import SurveyOffer
 from clock import utcnow
 from community.models import ClubPost
 from content.models import ProductReview
-from diary.models import Entry, User
+from diary import milestones
+from diary.models import Child, Entry, User
 from rewards import points
 from rewards.models import Redemption, RewardItem
 from webapp.i18n import current_locale
@@ -34,6 +35,18 @@ def entries_deleting(tx: Session, entries: Iterable[Entry]) -> None:
     now = utcnow()
     for entry in entries:
         points.reverse_for_entry(tx, entry, now)
+
+
+def untick_milestone(tx: Session, child: Child, milestone_id: str, *, keep_entry: bool = False,
+                     confirmed: str | None = None) -> list[str]:
+    """diary.milestones.untick, with the points of the entries it deletes taken back first
+    (same transaction). Returns the photo keys to remove after the commit; raises what
+    untick raises (ConfirmUntick when the parent added to the entry)."""
+    if not keep_entry:
+        doomed = milestones.untick_preview(tx, child, milestone_id).entries
+        entries_deleting(tx, [ticked.entry for ticked in doomed])
+    return milestones.untick(tx, child, milestone_id, keep_entry=keep_entry,
+                             confirmed=confirmed)
 
 
 def redemption_made(tx: Session, redemption: Redemption) -> None:

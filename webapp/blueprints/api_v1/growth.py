@@ -208,13 +208,9 @@ def untick_milestone(call: Call, child_id: int, milestone_id: str) -> Reply:
         raise ApiError(409, "not_achieved", "That milestone is not achieved.")
     try:
         with transaction() as s:
-            if not query.keep_entry:
-                rewards_glue.entries_deleting(s, [t.entry for t in milestone_service
-                                                  .untick_preview(s, child,
-                                                                  milestone_id).entries])
-            keys = milestone_service.untick(s, child, milestone_id,
-                                            keep_entry=query.keep_entry,
-                                            confirmed=query.confirm)
+            keys = rewards_glue.untick_milestone(s, child, milestone_id,
+                                                 keep_entry=query.keep_entry,
+                                                 confirmed=query.confirm)
     except milestone_service.ConfirmUntick as error:
         raise ApiError(409, "confirm_untick", (
             "The milestone's diary entry holds photos or words the parent added: send "

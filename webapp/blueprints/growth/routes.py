@@ -84,9 +84,7 @@ def toggle_milestone(child_id: int, milestone_id: str) -> Any:
         try:
             with transaction() as s:
                 if request.form.get("action") == "untick":
-                    doomed = milestone_service.untick_preview(s, child, milestone_id).entries
-                    rewards_glue.entries_deleting(s, [t.entry for t in doomed])
-                    keys = milestone_service.untick(s, child, milestone_id)
+                    keys = rewards_glue.untick_milestone(s, child, milestone_id)
                 else:
                     entry = milestone_service.tick(s, child, current_user, milestone_id,
                                                    utcnow(), current_locale())
@@ -120,12 +118,8 @@ def untick_milestone(child_id: int, milestone_id: str) -> Any:
         keep = form.choice.data == "keep_entry"
         try:
             with transaction() as tx:
-                if not keep:
-                    rewards_glue.entries_deleting(tx, [t.entry for t in milestone_service
-                                                       .untick_preview(tx, child,
-                                                                       milestone_id).entries])
-                keys = milestone_service.untick(tx, child, milestone_id, keep_entry=keep,
-                                                confirmed=form.seen.data)
+                keys = rewards_glue.untick_milestone(tx, child, milestone_id, keep_entry=keep,
+                                                     confirmed=form.seen.data)
         except milestone_service.ConfirmUntick as error:
             preview, changed = error.preview, True  # it changed while they were deciding
         else:
