@@ -23,22 +23,34 @@ T = TypeVar("T")
 Saved = list[tuple[str, ProcessedPhoto]]
 
 
+def store_all(files: Sequence[FileStorage]) -> Saved:
+    """Check every file's size and header before any is decoded, then re-encode each
+    (metadata stripped) and put it in the photo store. If one fails (a broken file, a full
+    disk on the second photo), what was stored is removed and the error raised."""
+    store = photo_store()
+    for upload in files:
+        check_upload(upload.stream)
+    saved: Saved = []
+    try:
+        for upload in files:
+            processed = process_upload(upload.stream)
+            saved.append((store.save(processed), processed))
+    except BaseException:
+        store.delete([key for key, _ in saved])
+        raise
+    return saved
+
+
 def save_then_write(files: Sequence[FileStorage], kind: str, kept: int,
                     write: Callable[[Session, Saved], T]) -> T:
     """Check and store `files`, then run `write(tx, saved)` in one transaction; on any
     failure (a DiaryError for a bad file, too many photos …) the stored files are removed
     and the error raised."""
-    store = photo_store()
-    saved: Saved = []
+    entry_service.check_photo_room(kind, kept, len(files))
+    saved = store_all(files)
     try:
-        entry_service.check_photo_room(kind, kept, len(files))
-        for upload in files:
-            check_upload(upload.stream)
-        for upload in files:
-            processed = process_upload(upload.stream)
-            saved.append((store.save(processed), processed))
         with transaction() as tx:
             return write(tx, saved)
     except BaseException:
-        store.delete([key for key, _ in saved])
+        photo_store().delete([key for key, _ in saved])
         raise

@@ -22,9 +22,8 @@ from werkzeug.datastructures import FileStorage
 
 from care import sla
 from care.tickets import Stored
-from diary import photos
 from diary.models import User
-from webapp.services import photo_store
+from webapp.photo_uploads import store_all
 
 TOKEN = re.compile(r"^(\d{1,12})-(\d{1,12})-([0-9a-f]{24})$")
 
@@ -87,21 +86,12 @@ def token_from_addresses(addresses: Iterable[str]) -> str | None:
 
 def store_uploads(files: Iterable[FileStorage]) -> list[Stored]:
     """Re-encode each uploaded photo (metadata stripped, size limits: ValidationError) and
-    put it in the photo store. Empty file fields are skipped. The caller deletes the stored
-    keys again when its transaction fails."""
-    stored: list[Stored] = []
+    put it in the photo store (webapp.photo_uploads.store_all: nothing kept if one fails).
+    Empty file fields are skipped. The caller deletes the stored keys again when its
+    transaction fails."""
     chosen = [f for f in files if f is not None and f.filename]
-    for upload in chosen:
-        photos.check_upload(upload.stream)  # sizes and headers before anything is decoded
-    try:
-        for upload in chosen:
-            processed = photos.process_upload(upload.stream)
-            stored.append(Stored(photo_store().save(processed), processed.width,
-                                 processed.height))
-    except BaseException:  # a broken file, or a full disk on the second photo
-        photo_store().delete([s.key for s in stored])
-        raise
-    return stored
+    return [Stored(key, processed.width, processed.height)
+            for key, processed in store_all(chosen)]
 
 
 def escalation_lead(session: Session, config: Mapping[str, Any]) -> User | None:
