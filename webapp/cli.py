@@ -539,20 +539,6 @@ def outbox_send(once: bool, interval: float, batch: int) -> None:
 
 # --- email: digests, outbox, bounces ----------------------------------------------------------
 
-def _email_job_factory():  # type: ignore[no-untyped-def]
-    """Sessions for the email jobs: the app's own database, with immediate write transactions
-    on SQLite (tests hand the app a connection-bound factory, used as it is)."""
-    from sqlalchemy.engine import Engine
-
-    import db
-
-    factory = current_app.extensions["session_factory"]
-    bind = factory.kw.get("bind")
-    if isinstance(bind, Engine):
-        return db.make_session_factory(db.writer_engine(bind))
-    return factory
-
-
 @click.group("emails", cls=AppGroup, help="Email: bounces and unsubscribes.")
 def emails_cli() -> None:
     pass
@@ -605,10 +591,11 @@ def digests_cli() -> None:
 def digests_send(now_text: str | None, batch: int) -> None:
     from journeys import digests, outbox
     from webapp.scheduler import email_settings
+    from webapp.sender import job_factory
     from webapp.services import mailer
 
     now = _parse_now(now_text)
-    factory = _email_job_factory()
+    factory = job_factory(current_app)  # the senders' sessions: immediate writes on SQLite
     settings = email_settings(current_app)
     summary = digests.run_schedule(factory, now, cap=settings.digest_cap)
     stats = outbox.send_due(factory, mailer, now, batch, settings)
