@@ -17,6 +17,8 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
                            "APP_ENV=development on your machine, production elsewhere.")
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
                 instance_path=str(config_class.INSTANCE_DIR), instance_relative_config=False)
+    from webapp import templating
+    templating.use_fast_templates(app)
     app.config.from_object(config_class)
     session_factory = overrides.pop("SESSION_FACTORY", None)
     app.config.update(overrides)
@@ -50,6 +52,7 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     account_mail.init_app(app)
     data_export.init_app(app)
     extensions.csrf.init_app(app)
+    templating.init_app(app)
     extensions.limiter.init_app(app)
     i18n.init_app(app)
     frame.init_app(app)

@@ -33,6 +33,9 @@ PARTS = frozenset({
 #: app's few, and the script root is the server's mount point, so this stays small. The
 #: bound is only a guard.
 MAX_PARTS = 1000
+#: Each catalogue keeps its variable-free template strings' answers; the templates hold a
+#: few hundred msgids, so the bound is only a guard.
+MAX_PLAIN = 5000
 
 
 class FrameParts:
@@ -84,8 +87,22 @@ def init_app(app: Flask) -> None:
 @pass_eval_context
 def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
     """Jinja's newstyle `gettext`: the translation, marked safe where autoescaping (so the
-    variables are escaped into it), always %-formatted."""
-    text = translations().ugettext(string)
+    variables are escaped into it), always %-formatted.
+
+    Most calls have no variables ("Today", "Add to the book"): their answer depends only on
+    the catalogue, so each catalogue keeps it (`_plain_markup`), keyed by the msgid."""
+    catalogue = translations()
+    if not variables and eval_ctx.autoescape:
+        plain = catalogue.__dict__.get("_plain_markup")
+        if plain is None:
+            plain = catalogue._plain_markup = {}  # type: ignore[union-attr]
+        text = plain.get(string)
+        if text is None:
+            if len(plain) >= MAX_PLAIN:
+                plain.clear()
+            text = plain[string] = Markup(catalogue.ugettext(string)) % variables
+        return text  # type: ignore[no-any-return]
+    text = catalogue.ugettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
