@@ -95,7 +95,7 @@ def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> st
     if not variables and eval_ctx.autoescape:
         plain = catalogue.__dict__.get("_plain_markup")
         if plain is None:
-            plain = catalogue._plain_markup = {}  # type: ignore[union-attr]
+            plain = catalogue._plain_markup = {}  # type: ignore[union-attr,attr-defined]
         text = plain.get(string)
         if text is None:
             if len(plain) >= MAX_PLAIN:
