@@ -140,8 +140,12 @@ def format_price(minor: int | None, currency: str | None, locale: str) -> str:
         return f"{currency} {format_decimal(minor, locale=babel_locale(locale))}"
 
 
+@lru_cache(maxsize=4096)
 def format_number(value: int | float | Decimal, locale: str, pattern: str | None = None) -> str:
-    """1234.5 → "1,234.5" in `locale` (Babel's format_decimal, its pattern parsed once)."""
+    """1234.5 → "1,234.5" in `locale` (Babel's format_decimal, its pattern parsed once).
+
+    Kept: a page shows the same weights and lengths again and again, and Babel's formatting
+    (Decimal arithmetic) costs ten times a lookup."""
     if pattern is None:
         return format_decimal(value, locale=babel_locale(locale))
     return _number_pattern(pattern).apply(value, babel_locale(locale))

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_format_time
 from flask import Flask, current_app, request, session
@@ -132,7 +133,8 @@ def describe_child_age(child: Child, on: date | None = None) -> dict[str, Any]:
     if on < child.birth_date:
         return {"headline": gettext("Before birth"), "detail": "", "stage": "pregnancy"}
     chrono = agemath.age_on(child.birth_date, on)
-    headline = gettext("%(name)s is %(age)s old", name=child.name, age=format_age(chrono)) \
+    short = format_age(chrono)
+    headline = gettext("%(name)s is %(age)s old", name=child.name, age=short) \
         if chrono.days else gettext("%(name)s was born today!", name=child.name)
     detail = ""
     corrected = agemath.corrected_age_on(child.birth_date, child.gestational_weeks_at_birth,
@@ -146,7 +148,7 @@ def describe_child_age(child: Child, on: date | None = None) -> dict[str, Any]:
             detail = ngettext("%(num)d day before the original due date",
                               "%(num)d days before the original due date", -corrected.days)
     return {"headline": headline, "detail": detail, "stage": "baby", "age": chrono,
-            "short": format_age(chrono)}
+            "short": short}
 
 
 def entry_age_label(child: Child, when: datetime) -> str:
@@ -175,7 +177,14 @@ def local_datetime(value: datetime, tz: str | None = None, date_skeleton: str = 
 def local_date_text(value: date | datetime, fmt: str = "medium") -> str:
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(select_timezone())).date()
-    return format_date(value, fmt)
+    return _date_text(value, get_locale() or locales.babel_locale(locales.DEFAULT_LOCALE), fmt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: date, locale: Locale, fmt: str) -> str:
+    """Flask-Babel's format_date of a date (no time, so no zone; its default formats name
+    Babel's own), kept: a page shows the same few dates again and again."""
+    return babel_format_date(value, fmt, locale=locale)
 
 
 def format_month(value: datetime, tz: str) -> str:

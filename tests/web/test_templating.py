@@ -8,6 +8,7 @@ variable-free `_()` across languages and catalogues.
 """
 from __future__ import annotations
 
+
 import pytest
 from flask import g
 from flask_babel import force_locale
@@ -118,3 +119,35 @@ def test_plain_words_are_kept_per_catalogue(app, source, en, zh):
     with app.test_request_context("/", headers={"Accept-Language": "en"}):  # plain text
         plain = app.jinja_env.overlay(autoescape=False).from_string(source)
         assert plain.render() == en
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_kept_dates_and_numbers_are_flask_babels_and_babels_own(app, language):
+    """local_date and the measurement formats keep their answers (lru caches); each answer is
+    still the library's, in the request's language, for every format a template names."""
+    from datetime import date, datetime
+
+    import flask_babel
+    from babel.numbers import format_decimal
+
+    from diary import locales
+    from webapp.i18n import local_date_text
+
+    days = [date(2025, 12, 19), date(2028, 2, 29), date(1999, 1, 1)]
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        for day in days:
+            for fmt in ("short", "medium", "long", "full", "yMMMd", None):
+                expected = flask_babel.format_date(day, fmt) if fmt else \
+                    flask_babel.format_date(day)
+                got = local_date_text(day, fmt) if fmt else local_date_text(day)
+                assert got == expected == local_date_text(day, fmt or "medium")
+        instant = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # a date in the viewer's zone
+        assert local_date_text(instant) == flask_babel.format_date(
+            flask_babel.to_user_timezone(instant).date())
+        code = "zh_CN" if language == "zh-CN" else "en"
+        for value in (3.67, 50.0, 1234.5, 0.1 + 0.2):
+            for pattern in (None, "#,##0.###", "#,##0.#"):
+                expected = format_decimal(value, format=pattern, locale=locales.babel_locale(code))
+                assert locales.format_number(value, code, pattern) == expected
+                assert locales.format_number(value, code, pattern) == expected  # kept
+        assert local_date_text(days[0]) == ("Dec 19, 2025" if code == "en" else "2025年12月19日")

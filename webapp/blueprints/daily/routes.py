@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from content.library import Shown
 from diary import daily_summary, families, timers, vaccinations
 from diary.errors import Conflict, DiaryError
 from diary.models import Child
+from webapp.babel_fast import gettext, ngettext
 from webapp.blueprints.daily import charts
 from webapp.blueprints.daily.forms import (
     StartTimerForm,
@@ -47,7 +47,9 @@ def duration_text(minutes: int) -> str:
 
 
 def side_text(side: str | None) -> str:
-    return {"left": gettext("left"), "right": gettext("right")}.get(side or "", "")
+    if side == "left":
+        return gettext("left")
+    return gettext("right") if side == "right" else ""
 
 
 def timer_label(kind: str) -> str:
@@ -286,10 +288,11 @@ def nappies_text(nappies: daily_summary.Nappies) -> str:
                     wet=nappies.wet, dirty=nappies.dirty)
 
 
-@bp.app_context_processor
-def _helpers() -> dict[str, Any]:
-    return {"daily_duration": duration_text, "daily_side": side_text,
-            "daily_timer_label": timer_label, "daily_nappies": nappies_text}
+# Template globals, not a context processor: a processor builds its dict for every page.
+bp.add_app_template_global(duration_text, "daily_duration")
+bp.add_app_template_global(side_text, "daily_side")
+bp.add_app_template_global(timer_label, "daily_timer_label")
+bp.add_app_template_global(nappies_text, "daily_nappies")
 
 
 __all__ = ["bp", "child_page_context"]

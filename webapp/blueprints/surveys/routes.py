@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import force_locale, gettext
 from flask_login import current_user, login_required
 
@@ -32,10 +33,12 @@ from webapp.i18n import translate_error
 bp = Blueprint("surveys", __name__)
 
 
-@bp.app_context_processor
-def _words() -> dict[str, Any]:
-    return {"SURVEY_QUESTIONS": QUESTIONS, "SURVEY_SCALE_ENDS": SCALE_ENDS,
-            "SURVEY_SCALES": surveys.SCALES}
+@bp.record_once
+def _words(state: BlueprintSetupState) -> None:
+    """The surveys' fixed words, as template globals (a context processor would build its
+    dict for every page)."""
+    state.app.jinja_env.globals.update(SURVEY_QUESTIONS=QUESTIONS, SURVEY_SCALE_ENDS=SCALE_ENDS,
+                                       SURVEY_SCALES=surveys.SCALES)
 
 
 def link_life() -> timedelta:
