@@ -8,7 +8,6 @@ variable-free `_()` across languages and catalogues.
 """
 from __future__ import annotations
 
-
 import pytest
 from flask import g
 from flask_babel import force_locale
@@ -125,7 +124,7 @@ def test_plain_words_are_kept_per_catalogue(app, source, en, zh):
 def test_kept_dates_and_numbers_are_flask_babels_and_babels_own(app, language):
     """local_date and the measurement formats keep their answers (lru caches); each answer is
     still the library's, in the request's language, for every format a template names."""
-    from datetime import date, datetime
+    from datetime import UTC, date, datetime
 
     import flask_babel
     from babel.numbers import format_decimal
