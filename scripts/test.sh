@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite: SQLite (with browser tests), then PostgreSQL when a server can be had.
+# The whole suite: lint, SQLite (with browser tests) beside PostgreSQL when a server can be
+# had, then (CI) the SQLite suite again on a shifted clock, in two halves side by side.
 #
 #   TEST_DATABASE_URL=...   use that PostgreSQL server instead of starting one
 #   REQUIRE_POSTGRES=1      fail (not skip) when PostgreSQL is missing   (CI sets it)
@@ -24,30 +25,24 @@ echo "== Lint, layering contracts, types =="
 "$bin/lint-imports" --no-cache || status=1
 "$bin/mypy" || status=1
 
-echo "== SQLite suite (unit, web and browser tests) =="
-TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q || status=1
-
-# The shifted-clock run and the PostgreSQL run share nothing (their own databases, free
-# ports), so they run side by side on the machine's two cores: CI's wall time is one of them,
-# not both. The shifted run writes to a log, shown when the PostgreSQL part is done.
-shifted_pid=
-if [ -n "${SHIFTED_CLOCK:-}" ]; then
-  shifted_log=$(mktemp /tmp/bj-shifted.XXXXXX)
-  TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q -p no:cacheprovider \
-    --clock-at "$SHIFTED_CLOCK" >"$shifted_log" 2>&1 &
-  shifted_pid=$!
-fi
-
-echo "== PostgreSQL suite =="
+# Three runs share the machine's two cores: the PostgreSQL suite runs beside the SQLite suite,
+# and once the SQLite suite is done the shifted-clock run follows in two halves side by side
+# (`--shard`, tests/conftest.py). They share nothing (own databases, free ports). Runs in the
+# background write to logs, shown in order when they are done.
+logs=$(mktemp -d /tmp/bj-test-logs.XXXXXX)
+pgdir=
+pg_pid=
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
-  run_pytest -q -m "not browser" || status=1
+  run_pytest -q -p no:cacheprovider -m "not browser" >"$logs/postgres" 2>&1 &
+  pg_pid=$!
 elif scripts/postgres.sh check >/dev/null 2>&1; then
   pgdir=$(mktemp -d /tmp/bj-pg.XXXXXX)
   if url=$(scripts/postgres.sh start "$pgdir"); then
-    TEST_DATABASE_URL="$url" run_pytest -q -m "not browser" || status=1
-    scripts/postgres.sh stop "$pgdir"
+    TEST_DATABASE_URL="$url" run_pytest -q -p no:cacheprovider -m "not browser" \
+      >"$logs/postgres" 2>&1 &
+    pg_pid=$!
   else
-    echo "could not start PostgreSQL (log: $pgdir/log)" >&2; status=1
+    echo "could not start PostgreSQL (log: $pgdir/log)" >&2; status=1; pgdir=
   fi
 elif [ -n "${REQUIRE_POSTGRES:-}" ]; then
   echo "REQUIRE_POSTGRES is set but no PostgreSQL server binaries were found" >&2; status=1
@@ -55,10 +50,30 @@ else
   echo "PostgreSQL not found: the PostgreSQL part was SKIPPED (install postgresql to run it)."
 fi
 
-if [ -n "$shifted_pid" ]; then
-  wait "$shifted_pid" || status=1
-  echo "== SQLite suite again, the clock moved to $SHIFTED_CLOCK UTC (ran beside PostgreSQL) =="
-  cat "$shifted_log"
-  rm -f "$shifted_log"
+echo "== SQLite suite (unit, web and browser tests)${pg_pid:+; PostgreSQL runs beside it} =="
+TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q || status=1
+
+shard_pids=()
+if [ -n "${SHIFTED_CLOCK:-}" ]; then
+  for k in 1 2; do
+    TEST_DATABASE_URL= REQUIRE_POSTGRES= run_pytest -q -p no:cacheprovider \
+      --clock-at "$SHIFTED_CLOCK" --shard "$k/2" >"$logs/shifted-$k" 2>&1 &
+    shard_pids+=($!)
+  done
 fi
+
+if [ -n "$pg_pid" ]; then
+  wait "$pg_pid" || status=1
+  echo "== PostgreSQL suite (ran beside the SQLite suite) =="
+  cat "$logs/postgres"
+  [ -n "$pgdir" ] && scripts/postgres.sh stop "$pgdir"
+fi
+k=0
+for pid in "${shard_pids[@]}"; do
+  k=$((k + 1))
+  wait "$pid" || status=1
+  echo "== SQLite suite again, the clock moved to $SHIFTED_CLOCK UTC: half $k of 2 =="
+  cat "$logs/shifted-$k"
+done
+rm -rf "$logs"
 exit $status

@@ -69,6 +69,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="move the process clock to WHEN (ISO date or date-time, UTC) for the whole run, "
              "ticking from there; proves that no test depends on the day it runs "
              "(also TEST_CLOCK_AT)")
+    parser.addoption(
+        "--shard", default=None, metavar="K/N",
+        help="run the K-th of N shares of the suite (whole test files, shared out by their "
+             "number of tests): N processes with K = 1..N run the whole suite between them "
+             "(scripts/test.sh splits the shifted-clock run this way over the cores)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = config.getoption("--shard")
+    if not shard:
+        return
+    k, _, n = shard.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise pytest.UsageError(f"--shard wants K/N with 1 <= K <= N, not {shard!r}")
+    # Whole files go to one shard (a module's fixtures are set up once, not in every shard),
+    # each to the shard with the least work so far; a browser test weighs as much as a
+    # handful of others.
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    work = [0] * int(n)
+    keep, drop = [], []
+    for tests in files.values():
+        lightest = work.index(min(work))
+        work[lightest] += sum(8 if t.get_closest_marker("browser") else 1 for t in tests)
+        (keep if lightest == int(k) - 1 else drop).extend(tests)
+    items[:] = keep
+    config.hook.pytest_deselected(items=drop)
 
 
 def pytest_configure(config: pytest.Config) -> None:
