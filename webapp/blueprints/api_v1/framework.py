@@ -33,6 +33,9 @@ webapp/blueprints/api_v1/__init__.py):
 - Errors: raise `ApiError(status, code, message)` (errors.py), or a domain error:
   NotFound → 404, PermissionDenied → 403, ValidationError → 422 (with its field),
   Conflict → 409. `errors=(409,)` documents extra statuses an endpoint may answer.
+- `rate_limit="SETTING"`: the endpoint has a budget of its own (the config setting, counted
+  by the client's address for this endpoint), instead of the API-wide API_RATE_LIMIT (e.g.
+  the shop integration: SHOP_API_RATE_LIMIT).
 - Writes: `with transaction() as s:` (webapp.database), one per request.
 """
 from __future__ import annotations
@@ -55,10 +58,13 @@ from webapp.blueprints.api_v1 import auth
 from webapp.blueprints.api_v1.errors import PREFIX, ApiError, error_response
 from webapp.database import get_session
 from webapp.extensions import csrf, limiter
+from webapp.rate_limits import limit, per_client
 
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)  # token calls carry no cookie; session calls are checked in auth.require
 # One budget per token (or signed-in person, or address) over the whole API: API_RATE_LIMIT.
+# An endpoint declared with `rate_limit=` has its own instead (a limit on the view overrides
+# the blueprint's, so such calls spend nothing of API_RATE_LIMIT).
 limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api_v1",
                      key_func=auth.per_api_caller)(bp)
 
@@ -93,6 +99,8 @@ class Endpoint:
     #: The view reads the body itself (its own limits and checks, after its own auth):
     #: `body` only documents it.
     raw_body: bool = False
+    #: The config setting of the endpoint's own rate limit (None: API_RATE_LIMIT).
+    rate_limit: str | None = None
 
     @property
     def rule(self) -> str:
@@ -151,6 +159,7 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
              files: dict[str, str] | None = None, media_type: str = "application/json",
              etag: bool = False, auth: bool = True, errors: Iterable[int] = (),
              security: str | None = None, raw_body: bool = False,
+             rate_limit: str | None = None,
              description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare and route one operation (see the module's docstring)."""
     if scope not in (READ, WRITE):
@@ -163,7 +172,7 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
                         status=status or (204 if response is None and media_type ==
                                           "application/json" else 200),
                         files=files, media_type=media_type, etag=etag, auth=auth,
-                        security=security, raw_body=raw_body,
+                        security=security, raw_body=raw_body, rate_limit=rate_limit,
                         errors=tuple(errors))
         if any(e.name == spec.name for e in REGISTRY):
             raise ValueError(f"two API endpoints are called {spec.name}")
@@ -177,7 +186,10 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
                 get_session().rollback()
                 return error_response(error)
 
-        bp.add_url_rule(path, endpoint=spec.name, view_func=route, methods=[spec.method])
+        view_func = route
+        if rate_limit is not None:
+            view_func = limit(rate_limit, key=per_client, methods=(spec.method,))(route)
+        bp.add_url_rule(path, endpoint=spec.name, view_func=view_func, methods=[spec.method])
         return view
 
     return decorator
