@@ -24,7 +24,9 @@ webapp/blueprints/api_v1/__init__.py):
 - `query=Model`: the query string, validated (list fields take repeated parameters:
   `?kind=note&kind=photo`), in `call.query`. `body=Model`: a JSON body (else 415),
   validated, in `call.body`. `files={"file": "what it is"}`: a multipart upload instead
-  (read `flask.request.files`). Invalid → 422 validation_error with `fields`.
+  (read `flask.request.files`); `form=Model`: the upload's other form fields, validated like
+  a query, in `call.form` (the spec lists them in the multipart body). Invalid → 422
+  validation_error with `fields`.
 - `response=Model` and `status=` (200; 201 for creations; 204 with no response model).
   Return the model, or `Reply(model, status=…, etag=…, headers=…)`, or a Flask Response
   (for files; say `media_type="image/jpeg"`).
@@ -51,6 +53,7 @@ import pydantic
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from diary.errors import Conflict, DiaryError, NotFound, PermissionDenied
 from diary.models import AccessToken, User
@@ -89,6 +92,8 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     files: dict[str, str] | None = None
+    #: The multipart form fields sent beside `files`.
+    form: type[BaseModel] | None = None
     media_type: str = "application/json"
     etag: bool = False
     auth: bool = True
@@ -132,6 +137,7 @@ class Call:
     session: Session
     query: Any = None
     body: Any = None
+    form: Any = None
 
     @property
     def user(self) -> User:
@@ -156,7 +162,8 @@ class Call:
 def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = READ,
              query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int | None = None,
-             files: dict[str, str] | None = None, media_type: str = "application/json",
+             files: dict[str, str] | None = None, form: type[BaseModel] | None = None,
+             media_type: str = "application/json",
              etag: bool = False, auth: bool = True, errors: Iterable[int] = (),
              security: str | None = None, raw_body: bool = False,
              rate_limit: str | None = None,
@@ -171,7 +178,7 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
                         query=query, body=body, response=response,
                         status=status or (204 if response is None and media_type ==
                                           "application/json" else 200),
-                        files=files, media_type=media_type, etag=etag, auth=auth,
+                        files=files, form=form, media_type=media_type, etag=etag, auth=auth,
                         security=security, raw_body=raw_body, rate_limit=rate_limit,
                         errors=tuple(errors))
         if any(e.name == spec.name for e in REGISTRY):
@@ -200,6 +207,8 @@ def _run(spec: Endpoint, view: Callable[..., Any], kwargs: dict[str, Any]) -> An
     call = Call(who, get_session())
     if spec.query is not None:
         call.query = _validate(spec.query, _query_values(spec.query), "query")
+    if spec.form is not None:
+        call.form = _validate(spec.form, _query_values(spec.form, request.form), "form")
     if spec.body is not None and not spec.raw_body:
         call.body = _validate(spec.body, _json_body(), "body")
     try:
@@ -234,14 +243,17 @@ def _respond(spec: Endpoint, result: Any) -> Any:
     return response
 
 
-def _query_values(model: type[BaseModel]) -> dict[str, Any]:
+def _query_values(model: type[BaseModel],
+                  source: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """The model's fields from the query string (or `source`, e.g. the form)."""
+    given = request.args if source is None else source
     values: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
-        if key not in request.args:
+        if key not in given:
             continue
         many = get_origin(info.annotation) is list or _is_optional_list(info.annotation)
-        values[key] = request.args.getlist(key) if many else request.args.get(key)
+        values[key] = given.getlist(key) if many else given.get(key)
     return values
 
 
