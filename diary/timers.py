@@ -124,6 +124,10 @@ def stop(session: Session, child: Child, user: User, timer_id: int, minutes: int
     Conflict when it was already stopped or discarded (from another device)."""
     now = now or utcnow()
     timer = timer_of(session, child, timer_id)
+    if timer.running_kind is None:
+        # Told first: the minutes of a timer someone else ended are no longer the question
+        # (the conditional UPDATE below still decides two stops at the same moment).
+        raise Conflict(N_("This timer was already stopped."))
     timer_kind = TIMER_KINDS[timer.kind]
     ran = elapsed_minutes(timer, now)
     if minutes is not None and not 1 <= minutes <= ran:

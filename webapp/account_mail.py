@@ -27,7 +27,7 @@ from diary import accounts, invitations
 from diary.locales import reading_locale
 from diary.models import AccountEmail, Invitation, User
 from mailer import Email, is_permanent_refusal
-from webapp.database import get_session
+from webapp.database import get_session, reports_session_or
 from webapp.services import site_url_for
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,9 @@ def _owner(session: Session, row: AccountEmail) -> Message | None:
 
 @renders(queue.CRM_REPORT)
 def _crm_report(session: Session, row: AccountEmail) -> Message | None:
-    """A saved pivot report, with this moment's numbers (nothing, when the report was
-    deleted or taken off the weekly email, or the person is no analyst any more)."""
+    """A saved pivot report, with this moment's numbers from the reports database (nothing,
+    when the report was deleted or taken off the weekly email, or the person is no analyst
+    any more)."""
     from crm import pivot
     from crm.models import SavedReport
     from diary.errors import ValidationError
@@ -157,7 +158,9 @@ def _crm_report(session: Session, row: AccountEmail) -> Message | None:
         definition = pivot.parse(report.definition)
     except ValidationError:
         return None
-    result = pivot.run(session, definition)
+    # The figures come from the reports database (REPORTS_DATABASE_URL, a read replica) when
+    # one is set, as on the report pages; the report and its reader are the main one's.
+    result = pivot.run(reports_session_or(session), definition)
     return Message(gettext("Weekly report: %(name)s", name=report.name), "crm_report", {
         "name": user.display_name, "report": report.name, "week": row.payload.get("week"),
         "result": result, "definition": definition, "rows": result.rows[:EMAIL_REPORT_ROWS],

@@ -52,6 +52,15 @@ def reports_session() -> Session:
     return g.reports_session
 
 
+def reports_session_or(session: Session) -> Session:
+    """`reports_session()` when a reports database is set, else `session` (a job's own, where
+    no request session should be opened): for report figures read outside the pages, e.g.
+    the weekly report email."""
+    if not current_app.config.get("REPORTS_DATABASE_URL"):
+        return session
+    return reports_session()
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     session = get_session()

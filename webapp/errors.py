@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request, session
 from flask_babel import force_locale, gettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect as sa_inspect
@@ -122,6 +123,9 @@ def init_app(app: Flask) -> None:
         from webapp.blueprints.api_v1 import errors as api_errors
         if api_errors.is_api_request():  # keeps Allow (405) and Retry-After (429)
             headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+            if isinstance(error, RateLimitExceeded):
+                # When to come back: at the latest when the limit's window has passed.
+                headers.setdefault("Retry-After", str(error.limit.limit.get_expiry()))
             return api_errors.response(error.code or 500, headers)
         return render_error(error.code or 500)
 

@@ -183,6 +183,7 @@ class TestRateLimit:
         response = client.get("/api/v1/children", headers=bearer(first))
         assert _code(response, 429) == "rate_limited"
         assert response.get_json()["error"]["message"]
+        assert response.headers["Retry-After"] == "60"
         assert client.get("/api/v1/me", headers=bearer(second)).status_code == 200
 
 

@@ -104,6 +104,59 @@ def test_timers_are_the_familys_own(client, parent, write, read, viewer, strange
     assert set(session.scalars(select(Timer.status))) == {"running"}
 
 
+
+# --- 409: what the diary calls a conflict ----------------------------------------------------
+
+ALREADY_RUNNING = "A timer of this kind is already running."
+ALREADY_STOPPED = "This timer was already stopped."
+
+
+def test_conflicts_are_409_with_the_diarys_message(client, parent, write, session, clock_at):
+    _, child = parent
+    url = f"/api/v1/children/{child.id}/timers"
+    sleep = client.post(url, headers=write, json={"kind": "sleep"}).get_json()
+    assert error_of(client.post(url, headers=write, json={"kind": "sleep"}), 409,
+                    "conflict")["message"] == ALREADY_RUNNING
+    feed = client.post(url, headers=write, json={"kind": "feed", "side": "left"}).get_json()
+    assert error_of(client.post(url, headers=write, json={"kind": "feed", "side": "right"}),
+                    409, "conflict")["message"] == ALREADY_RUNNING
+    assert client.post(f"{url}/{sleep['id']}/stop", headers=write, json={}).status_code == 200
+    assert client.post(f"{url}/{feed['id']}/discard", headers=write).status_code == 204
+    for path, body in (("stop", {}), ("stop", {"minutes": 5}), ("discard", None)):
+        for timer in (sleep, feed):  # stopped, discarded
+            got = client.post(f"{url}/{timer['id']}/{path}", headers=write, json=body)
+            assert error_of(got, 409, "conflict") == {"code": "conflict",
+                                                      "message": ALREADY_STOPPED}
+    assert session.scalar(select(func.count(Entry.id))) == 1
+
+
+def test_a_stopped_timer_is_409_not_422_however_late_the_second_stop_comes(
+        client, parent, write, session, clock_at):
+    """The second device's stop comes a day later (longer than a feed can be) or names
+    minutes beyond the time run: still the conflict, not a complaint about the minutes."""
+    _, child = parent
+    url = f"/api/v1/children/{child.id}/timers"
+    feed = client.post(url, headers=write, json={"kind": "feed", "side": "left"}).get_json()
+    clock_at("2026-11-23T04:20")
+    assert client.post(f"{url}/{feed['id']}/stop", headers=write, json={}).status_code == 200
+    clock_at("2026-11-24T09:00")
+    for body in ({}, {"minutes": 500}, {"minutes": 10}):
+        got = client.post(f"{url}/{feed['id']}/stop", headers=write, json=body)
+        assert error_of(got, 409, "conflict")["message"] == ALREADY_STOPPED, body
+    assert session.scalar(select(Entry.data)) == {"method": "breast_left", "duration_min": 20}
+
+
+def test_the_spec_documents_the_409s(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    base = "/api/v1/children/{child_id}/timers"
+    for path in (base, base + "/{timer_id}/stop", base + "/{timer_id}/discard"):
+        answer = paths[path]["post"]["responses"]["409"]
+        assert answer["description"] == "conflict: That clashes with what is stored."
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorOut"}
+    assert "409" not in paths[base]["get"]["responses"]
+
+
 # --- inbox -------------------------------------------------------------------------------------
 
 def test_the_inbox_pages_and_marks_read(client, parent, write, session):

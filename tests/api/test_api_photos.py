@@ -117,3 +117,95 @@ class TestTooLarge:
                            (png_bytes((400, 400)) + b"x" * 2048, "big.png"))
         assert response.status_code == 413
         assert response.get_json()["error"]["code"] == "payload_too_large"
+
+
+# --- the entry's fields as form fields beside the files ----------------------------------------
+
+def _upload_with_fields(client, url, headers, fields, **query):
+    return client.post(url, headers=headers, query_string=query,
+                       data={"file": [(io.BytesIO(png_bytes()), "a.png")], **fields},
+                       content_type="multipart/form-data")
+
+
+def test_title_and_time_go_as_form_fields(client, session, parent):
+    child, headers = parent
+    response = _upload_with_fields(client, f"/api/v1/children/{child.id}/photos", headers,
+                                   {"title": "Beach", "occurred_at": "2026-11-21T09:00:00+08:00"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["title"], body["occurred_at"]) == ("Beach", "2026-11-21T01:00:00Z")
+    assert session.scalar(select(Entry.title)) == "Beach"
+
+
+def test_a_form_field_wins_over_the_query_string_which_still_counts(client, parent):
+    child, headers = parent
+    url = f"/api/v1/children/{child.id}/photos"
+    both = _upload_with_fields(client, url, headers, {"title": "From the form"},
+                               title="From the query", occurred_at="2026-11-20T08:00:00Z")
+    assert both.status_code == 201, both.get_json()
+    assert (both.get_json()["title"], both.get_json()["occurred_at"]) == (
+        "From the form", "2026-11-20T08:00:00Z")
+    form_time = _upload_with_fields(client, url, headers,
+                                    {"occurred_at": "2026-11-19T08:00:00Z"},
+                                    occurred_at="2026-11-20T08:00:00Z", title="Q")
+    assert (form_time.get_json()["title"], form_time.get_json()["occurred_at"]) == (
+        "Q", "2026-11-19T08:00:00Z")
+    # Without either: no title, now.
+    bare = _upload_with_fields(client, url, headers, {}).get_json()
+    assert bare["title"] == "" and bare["occurred_at"].startswith("2026-11-23T04:00:")
+
+
+HOSTILE_FIELDS = [
+    ("title", "x" * 121),
+    ("occurred_at", "yesterday"),
+    ("occurred_at", "2026-11-22T10:00:00"),  # no zone
+    ("occurred_at", "2026-02-30T10:00:00Z"),
+    ("occurred_at", "9999-12-31T23:59:59+00:00"),
+    ("occurred_at", "0001-01-01T00:00:00+14:00"),
+    ("occurred_at", "1899-12-31T23:59:59Z"),
+    ("occurred_at", "2201-01-01T00:00:00Z"),
+    ("occurred_at", "2026-11-22T10:00:00+25:00"),
+    ("occurred_at", "1e308"),
+    ("occurred_at", ""),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE_FIELDS)
+def test_hostile_fields_are_422_like_the_json_entrys_and_store_nothing(
+        client, session, app, parent, field, value):
+    child, headers = parent
+    url = f"/api/v1/children/{child.id}/photos"
+    as_json = client.post(f"/api/v1/children/{child.id}/entries", headers=headers, json={
+        "kind": "note", "body": "x", "occurred_at": "2026-11-22T10:00:00Z", field: value})
+    assert as_json.status_code == 422, as_json.get_json()
+    for response in (_upload_with_fields(client, url, headers, {field: value}),
+                     _upload_with_fields(client, url, headers, {}, **{field: value})):
+        assert response.status_code == 422, response.get_json()
+        error = response.get_json()["error"]
+        assert error["code"] == "validation_error"
+        assert error["fields"] == as_json.get_json()["error"]["fields"], (field, value)
+    assert session.scalar(select(func.count()).select_from(Entry)) == 0
+    uploads = app.config["UPLOAD_DIR"]
+    assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
+
+
+def test_the_spec_lists_the_form_fields_in_the_multipart_body(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/children/{child_id}/photos"]["post"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert set(schema["properties"]) == {"file", "title", "occurred_at"}
+    assert schema["required"] == ["file"]
+    assert schema["properties"]["title"]["maxLength"] == 120
+    assert {"type": "string", "format": "date-time"} in schema["properties"]["occurred_at"][
+        "anyOf"]
+    old = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert set(old) == {"title", "occurred_at"} and all(p["deprecated"] for p in old.values())
+    added = spec["paths"]["/api/v1/entries/{entry_id}/photos"]["post"]
+    assert set(added["requestBody"]["content"]["multipart/form-data"]["schema"][
+        "properties"]) == {"file"}
+
+
+def test_the_docs_curl_sends_the_file_as_a_file_and_the_fields_as_text(client):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "-F file=@photo.jpg" in page and "-F &#39;title=…&#39;" in page
+    assert "title=@photo.jpg" not in page and "occurred_at=@photo.jpg" not in page

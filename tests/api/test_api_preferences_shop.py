@@ -134,3 +134,44 @@ def test_the_spec_names_the_shops_key_as_its_own_scheme(client):
     assert operation["security"] == [{"shopIntegrationKey": []}]
     assert spec["components"]["securitySchemes"]["shopIntegrationKey"]["scheme"] == "bearer"
     assert "401" in operation["responses"] and "403" not in operation["responses"]
+
+
+class TestTheShopsOwnRateLimit:
+    """The shop's calls count against SHOP_API_RATE_LIMIT (by the shop's address, like the
+    old path's, each path its own count), not against API_RATE_LIMIT, and spend nothing of
+    the API's budget (for the same address, nor for a token)."""
+
+    @pytest.fixture()
+    def app_overrides(self):
+        return {"RATELIMIT_ENABLED": True, "API_RATE_LIMIT": "2 per minute",
+                "SHOP_API_RATE_LIMIT": "3 per minute"}
+
+    def test_the_shop_has_its_own_budget(self, client, parent, shop_key, session):
+        from api_helpers import bearer, make_token
+        user, _ = parent
+        token = bearer(make_token(session, user))
+        codes = [orders(client, {"lines": [line(n, email=user.email)]}, shop_key).status_code
+                 for n in range(1, 5)]
+        assert codes == [200, 200, 200, 429]
+        refused = orders(client, {"lines": [line(9, email=user.email)]}, shop_key)
+        error = error_of(refused, 429, "rate_limited")
+        assert error["message"] == "Too many requests; slow down and try again shortly."
+        assert refused.headers["Retry-After"] == "60"  # at the latest when the minute is over
+        assert session.scalar(select(func.count(Interaction.id))) == 3  # L-4 was not recorded
+        # The old path counts its calls apart (as it always did).
+        old = client.post("/api/shop/order-lines", json={"lines": [line(5)]},
+                          headers={"Authorization": f"Bearer {shop_key}"})
+        assert old.status_code == 200
+        # The rest of the API still has its whole budget, for the same address (anonymous)
+        # and for a token: API_RATE_LIMIT, untouched by the shop's calls.
+        assert [client.get("/api/v1/openapi.json").status_code for _ in range(3)] == [
+            200, 200, 429]
+        assert [client.get("/api/v1/me", headers=token).status_code for _ in range(3)] == [
+            200, 200, 429]
+
+    def test_the_apis_budget_spent_leaves_the_shop_its_own(self, client, parent, shop_key):
+        user, _ = parent
+        assert [client.get("/api/v1/openapi.json").status_code for _ in range(3)] == [
+            200, 200, 429]
+        assert orders(client, {"lines": [line(1, email=user.email)]},
+                      shop_key).status_code == 200

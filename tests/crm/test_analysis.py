@@ -425,3 +425,51 @@ def test_report_pages_read_the_reports_database_when_one_is_set(app, client, log
             factory.kw["bind"].dispose()
         engine.dispose()
         drop()
+
+
+def test_the_weekly_report_email_counts_from_the_reports_database_when_one_is_set(
+        app, session, session_factory, mailer, make_family, tmp_path):
+    """The report and its readers are the main database's; the figures the email shows are
+    the reports database's (here a separate database holding other customers), as on the
+    report pages, for the scheduler's send (no request around) and for a render."""
+    import db
+    from webapp import account_mail
+
+    analyst = make_staff(session, "analyst")
+    for _ in range(2):
+        make_family()[0].region_province = "Primary-Province"
+    session.add(SavedReport(name="Customers by region", owner_id=analyst.id, weekly=True,
+                            created_at=NOW, definition={
+                                "source": "customers", "rows": "region", "columns": None,
+                                "measure": "customers", "filters": {}}))
+    session.commit()
+    url, drop = migrated_database_url(tmp_path)
+    engine = db.make_engine(url)
+    try:
+        with db.make_session_factory(engine)() as other, other.begin():
+            for n in range(3):
+                other.add(User(email=f"replica{n}@example.com", password_hash="!",
+                               display_name="R", member_no=f"BJ9999999{n}",
+                               security_stamp="s" * 32, created_at=at(2026, 9, 9),
+                               region_province="Replica-Province"))
+        # Without the setting: the main database's figures.
+        assert reports.queue_weekly(session, NOW).queued == 1
+        session.commit()
+        with app.test_request_context():
+            email = account_mail.render(session, session.scalar(select(AccountEmail)))
+        assert "Primary-Province: 2" in email.text and "Replica-Province" not in email.text
+
+        app.config["REPORTS_DATABASE_URL"] = url
+        with app.test_request_context():
+            email = account_mail.render(session, session.scalar(select(AccountEmail)))
+        assert "Replica-Province: 3" in email.text and "Primary-Province" not in email.text
+        assert account_mail.send_due(app, session_factory)["sent"] == 1
+        [sent] = mailer.sent
+        assert sent.to == analyst.email and sent.subject == "Weekly report: Customers by region"
+        assert "Replica-Province: 3" in sent.text and "Primary-Province" not in sent.text
+    finally:
+        factory = app.extensions.pop("reports_session_factory", None)
+        if factory is not None:
+            factory.kw["bind"].dispose()
+        engine.dispose()
+        drop()

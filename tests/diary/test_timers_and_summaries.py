@@ -128,6 +128,21 @@ def test_a_discarded_timer_makes_no_entry_and_cannot_be_stopped(session, baby):
     timers.start(session, child, parent, "feed", "left", now=NOW)  # a new one may start
 
 
+
+@pytest.mark.parametrize("minutes", [None, 0, 10, 5000])
+def test_a_timer_ended_elsewhere_is_a_conflict_whatever_minutes_the_late_stop_names(
+        session, baby, minutes):
+    """Checked before the minutes: a day later (longer than a feed can be), or minutes out
+    of range, the second device still hears that it was stopped, not that its minutes are
+    wrong."""
+    parent, child = baby
+    timer = timers.start(session, child, parent, "feed", "right", now=NOW)
+    timers.stop(session, child, parent, timer.id, now=NOW + timedelta(minutes=20))
+    with pytest.raises(Conflict, match="This timer was already stopped."):
+        timers.stop(session, child, parent, timer.id, minutes,
+                    now=NOW + timedelta(days=1))
+    assert len(entry_rows(session, child)) == 1
+
 def test_another_childs_timer_is_not_found(session, baby, make_family):
     parent, child = baby
     stranger, their_child = make_family(birth_date=BORN)

@@ -35,8 +35,11 @@ def _curl(base: str, path: str, method: str, op: dict[str, Any],
         parts.append('-H "Content-Type: application/json"')
         parts.append("-d '" + json.dumps(example, ensure_ascii=False) + "'")
     elif "multipart/form-data" in body:
-        for name in body["multipart/form-data"]["schema"]["properties"]:
-            parts.append(f"-F {name}=@photo.jpg")
+        for name, prop in body["multipart/form-data"]["schema"]["properties"].items():
+            if prop.get("contentMediaType") == "application/octet-stream":
+                parts.append(f"-F {name}=@photo.jpg")
+            else:
+                parts.append(f"-F '{name}=…'")
     shown = path
     for param in op.get("parameters", []):
         if param["in"] == "path":

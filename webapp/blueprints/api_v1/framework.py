@@ -24,7 +24,9 @@ webapp/blueprints/api_v1/__init__.py):
 - `query=Model`: the query string, validated (list fields take repeated parameters:
   `?kind=note&kind=photo`), in `call.query`. `body=Model`: a JSON body (else 415),
   validated, in `call.body`. `files={"file": "what it is"}`: a multipart upload instead
-  (read `flask.request.files`). Invalid → 422 validation_error with `fields`.
+  (read `flask.request.files`); `form=Model`: the upload's other form fields, validated like
+  a query, in `call.form` (the spec lists them in the multipart body). Invalid → 422
+  validation_error with `fields`.
 - `response=Model` and `status=` (200; 201 for creations; 204 with no response model).
   Return the model, or `Reply(model, status=…, etag=…, headers=…)`, or a Flask Response
   (for files; say `media_type="image/jpeg"`).
@@ -33,6 +35,9 @@ webapp/blueprints/api_v1/__init__.py):
 - Errors: raise `ApiError(status, code, message)` (errors.py), or a domain error:
   NotFound → 404, PermissionDenied → 403, ValidationError → 422 (with its field),
   Conflict → 409. `errors=(409,)` documents extra statuses an endpoint may answer.
+- `rate_limit="SETTING"`: the endpoint has a budget of its own (the config setting, counted
+  by the client's address for this endpoint), instead of the API-wide API_RATE_LIMIT (e.g.
+  the shop integration: SHOP_API_RATE_LIMIT).
 - Writes: `with transaction() as s:` (webapp.database), one per request.
 """
 from __future__ import annotations
@@ -48,6 +53,7 @@ import pydantic
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from diary.errors import Conflict, DiaryError, NotFound, PermissionDenied
 from diary.models import AccessToken, User
@@ -55,10 +61,13 @@ from webapp.blueprints.api_v1 import auth
 from webapp.blueprints.api_v1.errors import PREFIX, ApiError, error_response
 from webapp.database import get_session
 from webapp.extensions import csrf, limiter
+from webapp.rate_limits import limit, per_client
 
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)  # token calls carry no cookie; session calls are checked in auth.require
 # One budget per token (or signed-in person, or address) over the whole API: API_RATE_LIMIT.
+# An endpoint declared with `rate_limit=` has its own instead (a limit on the view overrides
+# the blueprint's, so such calls spend nothing of API_RATE_LIMIT).
 limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api_v1",
                      key_func=auth.per_api_caller)(bp)
 
@@ -83,6 +92,8 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     files: dict[str, str] | None = None
+    #: The multipart form fields sent beside `files`.
+    form: type[BaseModel] | None = None
     media_type: str = "application/json"
     etag: bool = False
     auth: bool = True
@@ -93,6 +104,8 @@ class Endpoint:
     #: The view reads the body itself (its own limits and checks, after its own auth):
     #: `body` only documents it.
     raw_body: bool = False
+    #: The config setting of the endpoint's own rate limit (None: API_RATE_LIMIT).
+    rate_limit: str | None = None
 
     @property
     def rule(self) -> str:
@@ -124,6 +137,7 @@ class Call:
     session: Session
     query: Any = None
     body: Any = None
+    form: Any = None
 
     @property
     def user(self) -> User:
@@ -148,9 +162,11 @@ class Call:
 def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = READ,
              query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
              response: type[BaseModel] | None = None, status: int | None = None,
-             files: dict[str, str] | None = None, media_type: str = "application/json",
+             files: dict[str, str] | None = None, form: type[BaseModel] | None = None,
+             media_type: str = "application/json",
              etag: bool = False, auth: bool = True, errors: Iterable[int] = (),
              security: str | None = None, raw_body: bool = False,
+             rate_limit: str | None = None,
              description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare and route one operation (see the module's docstring)."""
     if scope not in (READ, WRITE):
@@ -162,8 +178,8 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
                         query=query, body=body, response=response,
                         status=status or (204 if response is None and media_type ==
                                           "application/json" else 200),
-                        files=files, media_type=media_type, etag=etag, auth=auth,
-                        security=security, raw_body=raw_body,
+                        files=files, form=form, media_type=media_type, etag=etag, auth=auth,
+                        security=security, raw_body=raw_body, rate_limit=rate_limit,
                         errors=tuple(errors))
         if any(e.name == spec.name for e in REGISTRY):
             raise ValueError(f"two API endpoints are called {spec.name}")
@@ -177,7 +193,10 @@ def endpoint(method: str, path: str, *, summary: str, tag: str, scope: str = REA
                 get_session().rollback()
                 return error_response(error)
 
-        bp.add_url_rule(path, endpoint=spec.name, view_func=route, methods=[spec.method])
+        view_func = route
+        if rate_limit is not None:
+            view_func = limit(rate_limit, key=per_client, methods=(spec.method,))(route)
+        bp.add_url_rule(path, endpoint=spec.name, view_func=view_func, methods=[spec.method])
         return view
 
     return decorator
@@ -188,6 +207,8 @@ def _run(spec: Endpoint, view: Callable[..., Any], kwargs: dict[str, Any]) -> An
     call = Call(who, get_session())
     if spec.query is not None:
         call.query = _validate(spec.query, _query_values(spec.query), "query")
+    if spec.form is not None:
+        call.form = _validate(spec.form, _query_values(spec.form, request.form), "form")
     if spec.body is not None and not spec.raw_body:
         call.body = _validate(spec.body, _json_body(), "body")
     try:
@@ -222,14 +243,17 @@ def _respond(spec: Endpoint, result: Any) -> Any:
     return response
 
 
-def _query_values(model: type[BaseModel]) -> dict[str, Any]:
+def _query_values(model: type[BaseModel],
+                  source: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """The model's fields from the query string (or `source`, e.g. the form)."""
+    given = request.args if source is None else source
     values: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
-        if key not in request.args:
+        if key not in given:
             continue
         many = get_origin(info.annotation) is list or _is_optional_list(info.annotation)
-        values[key] = request.args.getlist(key) if many else request.args.get(key)
+        values[key] = given.getlist(key) if many else given.get(key)
     return values
 
 

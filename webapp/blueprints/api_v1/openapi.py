@@ -41,16 +41,19 @@ def _path_parameters(rule: str) -> list[dict[str, Any]]:
 def _models() -> list[tuple[type[BaseModel], Any]]:
     wanted: list[tuple[type[BaseModel], Any]] = [(ErrorOut, "serialization")]
     for e in REGISTRY:
-        wanted += [(m, "validation") for m in (e.query, e.body) if m is not None]
+        wanted += [(m, "validation") for m in (e.query, e.body, e.form) if m is not None]
         if e.response is not None:
             wanted.append((e.response, "serialization"))
     return list(dict.fromkeys(wanted))
 
 
+def _resolved(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    return defs[schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+
+
 def _query_parameters(model: type[BaseModel], schema: dict[str, Any],
                       defs: dict[str, Any]) -> list[dict[str, Any]]:
-    if "$ref" in schema:
-        schema = defs[schema["$ref"].rsplit("/", 1)[1]]
+    schema = _resolved(schema, defs)
     required = set(schema.get("required", []))
     params = []
     for name, prop in schema.get("properties", {}).items():
@@ -89,8 +92,17 @@ def _operation(e: Endpoint, refs: dict[Any, Any], defs: dict[str, Any]) -> dict[
     if e.description.strip():
         op["description"] = " ".join(e.description.split())
     params = _path_parameters(e.path)
+    form: dict[str, Any] = {}
+    if e.form is not None:
+        form = _resolved(refs[(e.form, "validation")], defs)
     if e.query is not None:
-        params += _query_parameters(e.query, refs[(e.query, "validation")], defs)
+        for param in _query_parameters(e.query, refs[(e.query, "validation")], defs):
+            if param["name"] in form.get("properties", {}):
+                param["deprecated"] = True  # still read; the form field is the way now
+                param["description"] = (param.get("description", "") + " Send it as a form "
+                                        "field of the multipart body instead (which wins "
+                                        "when both are sent).").strip()
+            params.append(param)
     if e.etag and e.method != "GET":
         params.append({"name": "If-Match", "in": "header", "required": False,
                        "description": "The ETag you read; a stale one is refused (412).",
@@ -102,10 +114,11 @@ def _operation(e: Endpoint, refs: dict[Any, Any], defs: dict[str, Any]) -> dict[
             "application/json": {"schema": refs[(e.body, "validation")]}}}
     elif e.files:
         op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": sorted(e.files),
-            "properties": {name: {"type": "string", "contentMediaType":
-                                  "application/octet-stream", "description": text}
-                           for name, text in e.files.items()}}}}}
+            "type": "object", "required": sorted(e.files) + form.get("required", []),
+            "properties": {**{name: {"type": "string", "contentMediaType":
+                                     "application/octet-stream", "description": text}
+                              for name, text in e.files.items()},
+                           **form.get("properties", {})}}}}}
     success: dict[str, Any] = {"description": "OK" if e.status < 300 else "Done"}
     if e.response is not None:
         success["content"] = {e.media_type: {"schema": refs[(e.response, "serialization")]}}

@@ -23,7 +23,9 @@ FILES = {"file": "The photo: JPEG, PNG, WebP or HEIC, at most 10 MB. Repeat the 
                  "several (at most 10 to an entry)."}
 
 
-class PhotoEntryQuery(BaseModel):
+class PhotoEntryFields(BaseModel):
+    """A photo entry's own fields, checked as the JSON entry's are (EntryIn)."""
+
     title: str = Field("", max_length=120)
     occurred_at: AwareDatetime | None = Field(None, description="Default: now.")
 
@@ -41,11 +43,15 @@ def _files() -> list[Any]:
 
 @endpoint("POST", "/children/<int:child_id>/photos", tag="Photos",
           summary="Add a photo entry with its photos", scope=WRITE, files=FILES,
-          query=PhotoEntryQuery, response=EntryOut, status=201)
+          form=PhotoEntryFields, query=PhotoEntryFields, response=EntryOut, status=201)
 def create_photo_entry(call: Call, child_id: int) -> Reply:
+    """The entry's title and time go as form fields beside the files (the query string is
+    still read, for older clients; a form field wins)."""
     child = families.child_for(call.session, call.user, child_id, write=True)
     files = _files()
-    q: PhotoEntryQuery = call.query
+    form: PhotoEntryFields = call.form
+    q: PhotoEntryFields = call.query.model_copy(
+        update={name: getattr(form, name) for name in form.model_fields_set})
     occurred: datetime = q.occurred_at or utcnow()
 
     def write(tx: Any, saved: Any) -> Any:

@@ -52,15 +52,14 @@ class OrdersOut(BaseModel):
     unmatched_lines: list[UnmatchedLine]
 
 
-
-
 @endpoint("POST", "/shop/orders", tag=TAG, summary="Send order lines from the shop",
           auth=False, security=SHOP_KEY, body=OrdersIn, raw_body=True, response=OrdersOut,
-          errors=(413,))
+          errors=(413,), rate_limit="SHOP_API_RATE_LIMIT")
 def shop_orders(call: Call) -> OrdersOut:
     """All or nothing: a batch with an invalid line records nothing (422, each problem in
     `fields` by its index). The body is checked by the shop's own rules (the same as
-    /api/shop/order-lines)."""
+    /api/shop/order-lines). Limited by the shop's own budget (SHOP_API_RATE_LIMIT by the shop's
+    address, as the old path is), not by the API's per-token one."""
     try:
         report: dict[str, Any] = receive()
     except Refused as refused:
