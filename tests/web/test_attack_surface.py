@@ -59,6 +59,78 @@ class TestSessionRotation:
         assert len(live) == 1 and live[0].remember is False
 
 
+    def _invited(self, app, session, make_family):  # type: ignore[no-untyped-def]
+        """Aunt (an account of her own, signed in with CSRF on) invited into Mum's family."""
+        from diary import invitations
+
+        mum, child = make_family()
+        aunt, _ = make_family(email="aunt@example.com")
+        invitation = invitations.invite(session, child.family, mum, aunt.email, "editor",
+                                        "other")
+        session.commit()
+        client, token = sign_in(app, aunt)
+        return aunt, child, invitation, client, token
+
+    def _rotated(self, app, session, client, token, copied, user, child):  # type: ignore[no-untyped-def]
+        assert _cookie(client) != copied
+        assert client.get(f"/children/{child.id}").status_code == 200  # in, with new rights
+        thief = app.test_client()
+        thief.set_cookie("session", copied)
+        assert thief.get("/account").headers["Location"].startswith("/login")
+        assert thief.get(f"/children/{child.id}").status_code == 302
+        stale = client.post("/account/consents", data={"csrf_token": token})
+        assert stale.status_code == 400  # the old token died with the old session
+        assert csrf_of(client.get("/account").get_data(as_text=True)) != token
+        session.expire_all()
+        live = session.scalars(select(UserSession).where(
+            UserSession.user_id == user.id, UserSession.revoked_at.is_(None))).all()
+        assert len(live) == 1
+
+    def test_accepting_an_invitation_starts_a_new_session_and_csrf_token(
+            self, app, session, make_family):  # type: ignore[no-untyped-def]
+        """Attack: a cookie copied (or planted) before a parent joined a family would carry
+        the new family's rights. Joining rotates the session as signing in does."""
+        aunt, child, invitation, client, token = self._invited(app, session, make_family)
+        copied = _cookie(client)
+        assert client.get(f"/children/{child.id}").status_code == 404  # not hers yet
+        response = client.post(f"/invitations/{invitation.id}/accept",
+                               data={"csrf_token": token}, follow_redirects=True)
+        assert response.status_code == 200
+        assert "You joined" in response.get_data(as_text=True)  # the flash survives
+        self._rotated(app, session, client, token, copied, aunt, child)
+
+    def test_joining_by_the_emailed_link_starts_a_new_session_and_csrf_token(
+            self, app, session, make_family):  # type: ignore[no-untyped-def]
+        from diary import invitations
+
+        aunt, child, invitation, client, token = self._invited(app, session, make_family)
+        link = "/join/" + invitations.invitation_token(invitation, app.config["SECRET_KEY"])
+        copied = _cookie(client)
+        assert client.get(link).status_code == 200  # the confirm page: nothing changes
+        assert _cookie(client) == copied
+        assert client.post(link, data={"csrf_token": token}).status_code == 302
+        self._rotated(app, session, client, token, copied, aunt, child)
+
+    def test_a_refused_join_keeps_the_session(self, app, session, make_family):  # type: ignore[no-untyped-def]
+        """Only a change of rights rotates: a wrong person's or a missing token's attempt
+        changes nothing (the copied cookie still works: it is still the live one)."""
+        from diary import invitations
+
+        aunt, child, invitation, client, token = self._invited(app, session, make_family)
+        stranger, _ = make_family(email="stranger@example.com")
+        other, other_token = sign_in(app, stranger)
+        link = "/join/" + invitations.invitation_token(invitation, app.config["SECRET_KEY"])
+        before = _cookie(other)
+        assert other.post(link, data={"csrf_token": other_token}).status_code == 302
+        assert other.post(f"/invitations/{invitation.id}/accept",
+                          data={"csrf_token": other_token}).status_code == 302
+        assert client.post(f"/invitations/{invitation.id}/accept").status_code == 400  # no CSRF
+        thief = app.test_client()
+        thief.set_cookie("session", before)
+        assert thief.get("/account").status_code == 200
+        assert other.get(f"/children/{child.id}").status_code == 404
+
+
 # --- headers on every kind of response; no inline script anywhere ------------------------------
 
 def _directives(csp: str) -> dict[str, list[str]]:

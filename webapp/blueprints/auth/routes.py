@@ -39,7 +39,7 @@ from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import translate_error
 from webapp.rate_limits import limit, per_account, per_address
-from webapp.security import safe_next, sign_in, sign_out
+from webapp.security import refresh_sign_in, safe_next, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 
@@ -161,6 +161,7 @@ def accept_invitation(invitation_id: int) -> Any:
     except DiaryError as error:
         flash(translate_error(error), "danger")
         return redirect(url_for("auth.invitations_waiting"))
+    refresh_sign_in(current_user._get_current_object())  # new rights: a new session
     flash(gettext("You joined %(family)s.", family=family_name), "success")
     return redirect(url_for("diary.dashboard"))
 
@@ -185,6 +186,7 @@ def join(token: str) -> Any:
             except DiaryError as error:
                 flash(translate_error(error), "danger")
                 return redirect(url_for("auth.join", token=token))
+            refresh_sign_in(current_user._get_current_object())  # new rights: a new session
             flash(gettext("You joined %(family)s.", family=family_name), "success")
             return redirect(url_for("diary.dashboard"))
         return render_template("auth/join_confirm.html", invitation=invitation,
