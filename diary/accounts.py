@@ -257,10 +257,17 @@ def make_verify_token(user: User, secret: str, email: str) -> str:
                              {"uid": user.id, "k": user.link_key, "email": email})
 
 
-def verify_token_payload(token: str, secret: str, max_age: int) -> None:
-    """Check an address-check link's signature and age without using it (the page that
-    asks for the confirming click); ValidationError when it is expired or altered."""
-    tokens.read_token(secret, tokens.EMAIL_VERIFY, token, max_age)
+def address_link_used(session: Session, token: str, secret: str, max_age: int) -> bool:
+    """Check an address-check link without using it (the page that asks for the confirming
+    click): ValidationError when it is expired, altered or names no account; True when it
+    has done its work already (this link or a newer one proved the address), so the page
+    says so instead of offering a button that can only fail."""
+    payload = tokens.read_token(secret, tokens.EMAIL_VERIFY, token, max_age)
+    user = _user_for_payload(session, payload)
+    email = payload.get("email") if isinstance(payload, dict) else None
+    if user is None or not isinstance(email, str):
+        raise ValidationError(N_("This link is not valid. Please ask for a new one."))
+    return email == user.email and user.email_verified_at is not None
 
 
 @dataclass(frozen=True)

@@ -325,12 +325,59 @@ class TestEmailedLinks:
         assert client.post(link).status_code == 302
         assert client.get(f"/children/{child.id}").status_code == 200  # signed in by it
         client.post("/logout")
-        again = client.post(link, follow_redirects=True)
-        assert "This link has already been used. Please ask for a new one." in \
-            again.get_data(as_text=True)
+        again = client.post(link)
+        assert again.status_code == 200
+        assert "This link has already been used" in again.get_data(as_text=True)
         assert client.get(f"/children/{child.id}").status_code == 302  # not signed in
         session.expire_all()
         assert user.email_verified_at is not None
+
+    def test_a_used_address_check_link_says_so_without_a_button(self, app, client, make_family,
+                                                                session, login_as):
+        """Opening the email again after the click showed the confirm button, whose press
+        could only fail. GET (and HEAD, and a POST) now answer 200 with the same page: the
+        link has done its work, no button, a way on (sign in, or the account when in)."""
+        from diary import accounts
+        user, child = make_family(verified=False)
+        link = "/verify/" + accounts.make_verify_token(user, app.config["SECRET_KEY"],
+                                                       user.email)
+        fresh = client.get(link).get_data(as_text=True)
+        assert "Confirm and continue" in fresh and 'method="post"' in fresh
+        assert client.post(link).status_code == 302
+        client.post("/logout")
+        for response in (client.get(link), client.post(link)):
+            page = response.get_data(as_text=True)
+            assert response.status_code == 200
+            assert "This link has already been used" in page
+            assert "The email address is confirmed" in page
+            assert "Confirm and continue" not in page
+            assert 'class="btn btn-primary" href="/login"' in page
+        assert client.head(link).status_code == 200
+        assert client.get(f"/children/{child.id}").status_code == 302  # still not signed in
+        chinese = client.get(link, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert "此链接已使用过" in chinese and "邮箱地址已确认" in chinese and "登录" in chinese
+        login_as(user)
+        page = client.get(link).get_data(as_text=True)
+        assert 'class="btn btn-primary" href="/account"' in page
+        assert "This link has already been used" in page and "Confirm and continue" not in page
+
+    def test_an_address_check_link_checks_its_account_before_showing_a_button(
+            self, app, client, make_family, session):
+        """Hostile values: an altered link, and a link whose account is no longer active,
+        go home with a message on GET already (not a button whose press fails)."""
+        from diary import accounts
+        user, _ = make_family(verified=False)
+        link = "/verify/" + accounts.make_verify_token(user, app.config["SECRET_KEY"],
+                                                       user.email)
+        altered = client.get(link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"),
+                             follow_redirects=True)
+        assert "Confirm and continue" not in altered.get_data(as_text=True)
+        user.is_active = False
+        session.commit()
+        gone = client.get(link)
+        assert gone.status_code == 302 and gone.headers["Location"] == "/"
+        assert "This link is not valid. Please ask for a new one." in \
+            client.get("/").get_data(as_text=True)
 
     def test_an_address_change_link_works_once(self, app, client, make_family, session):
         from diary import accounts

@@ -95,11 +95,13 @@ def verify_email(token: str) -> Any:
     POST proves the address and signs the person in, as a reset link would."""
     s = get_session()
     try:
-        accounts.verify_token_payload(token, current_app.config["SECRET_KEY"],
-                                      current_app.config["EMAIL_VERIFY_MAX_AGE"])
+        used = accounts.address_link_used(s, token, current_app.config["SECRET_KEY"],
+                                          current_app.config["EMAIL_VERIFY_MAX_AGE"])
     except DiaryError as error:
         flash(translate_error(error), "danger")
         return redirect(url_for("main.home"))
+    if used:  # the same page for GET and POST: no button that can only fail
+        return render_template("auth/verify_used.html")
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
