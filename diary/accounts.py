@@ -368,14 +368,33 @@ def reset_password(session: Session, user: User, new_password: str) -> None:
     sessions.end_all(session, user, now)
 
 
-def create_staff(session: Session, email: str, password: str, role: str, name: str) -> User:
-    """A staff account (marketer, analyst, admin); or give an existing account the role."""
+def _check_staff_role(role: str) -> None:
     if role not in {r.value for r in StaffRole}:
         raise ValidationError(N_("Role must be one of %(roles)s."), "role",
                               roles=", ".join(r.value for r in StaffRole))
+
+
+def set_staff_role(session: Session, user: User, role: str | None) -> bool:
+    """Give `user` a staff role, another one, or none (a parent again). New rights start with
+    a fresh sign-in: a change ends every session of theirs, so neither a browser signed in
+    before a removal keeps the old rights nor one from before a grant gains new ones without
+    the person signing in. Returns whether the role changed (and sessions ended)."""
+    if role is not None:
+        _check_staff_role(role)
+    if user.staff_role == role:
+        return False
+    user.staff_role = role
+    sessions.end_all(session, user, utcnow())
+    return True
+
+
+def create_staff(session: Session, email: str, password: str, role: str, name: str) -> User:
+    """A staff account (marketer, analyst, admin); or give an existing account the role
+    (ending its sessions when that changes its rights: `set_staff_role`)."""
+    _check_staff_role(role)
     existing = find_user_by_email(session, email)
     if existing is not None:
-        existing.staff_role = role
+        set_staff_role(session, existing, role)
         return existing
     user = create_user(session, email, password, Profile(display_name=name))
     user.staff_role = role
