@@ -16,12 +16,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import text as sql_text
 
-from config import BASE_DIR
+from config import ALEMBIC_INI
 from webapp.services import content_store
 
 
 def alembic_config(url: str) -> AlembicConfig:
-    cfg = AlembicConfig(str(BASE_DIR / "alembic.ini"))
+    cfg = AlembicConfig(str(ALEMBIC_INI))
     cfg.attributes["url"] = url
     return cfg
 
