@@ -32,7 +32,8 @@ print('\n'.join(p['dependencies'] + p['optional-dependencies']['deploy']))" > /t
     && pip install -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# The code (templates, migrations and alembic.ini are read from here), then the catalogues.
+# The code (templates and migrations/ with its alembic.ini are read from here), then the
+# catalogues.
 COPY . .
 RUN pip install --no-deps -e . \
     && pybabel compile -d webapp/translations \

@@ -15,6 +15,9 @@ from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # config/ sits in the project root
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+#: Alembic's settings, beside the migrations they name: `migrations/` sits beside `config/`
+#: in the source tree and, shipped as package data (pyproject.toml), in site-packages too.
+ALEMBIC_INI = BASE_DIR / "migrations" / "alembic.ini"
 
 
 

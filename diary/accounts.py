@@ -257,10 +257,17 @@ def make_verify_token(user: User, secret: str, email: str) -> str:
                              {"uid": user.id, "k": user.link_key, "email": email})
 
 
-def verify_token_payload(token: str, secret: str, max_age: int) -> None:
-    """Check an address-check link's signature and age without using it (the page that
-    asks for the confirming click); ValidationError when it is expired or altered."""
-    tokens.read_token(secret, tokens.EMAIL_VERIFY, token, max_age)
+def address_link_used(session: Session, token: str, secret: str, max_age: int) -> bool:
+    """Check an address-check link without using it (the page that asks for the confirming
+    click): ValidationError when it is expired, altered or names no account; True when it
+    has done its work already (this link or a newer one proved the address), so the page
+    says so instead of offering a button that can only fail."""
+    payload = tokens.read_token(secret, tokens.EMAIL_VERIFY, token, max_age)
+    user = _user_for_payload(session, payload)
+    email = payload.get("email") if isinstance(payload, dict) else None
+    if user is None or not isinstance(email, str):
+        raise ValidationError(N_("This link is not valid. Please ask for a new one."))
+    return email == user.email and user.email_verified_at is not None
 
 
 @dataclass(frozen=True)
@@ -361,14 +368,33 @@ def reset_password(session: Session, user: User, new_password: str) -> None:
     sessions.end_all(session, user, now)
 
 
-def create_staff(session: Session, email: str, password: str, role: str, name: str) -> User:
-    """A staff account (marketer, analyst, admin); or give an existing account the role."""
+def _check_staff_role(role: str) -> None:
     if role not in {r.value for r in StaffRole}:
         raise ValidationError(N_("Role must be one of %(roles)s."), "role",
                               roles=", ".join(r.value for r in StaffRole))
+
+
+def set_staff_role(session: Session, user: User, role: str | None) -> bool:
+    """Give `user` a staff role, another one, or none (a parent again). New rights start with
+    a fresh sign-in: a change ends every session of theirs, so neither a browser signed in
+    before a removal keeps the old rights nor one from before a grant gains new ones without
+    the person signing in. Returns whether the role changed (and sessions ended)."""
+    if role is not None:
+        _check_staff_role(role)
+    if user.staff_role == role:
+        return False
+    user.staff_role = role
+    sessions.end_all(session, user, utcnow())
+    return True
+
+
+def create_staff(session: Session, email: str, password: str, role: str, name: str) -> User:
+    """A staff account (marketer, analyst, admin); or give an existing account the role
+    (ending its sessions when that changes its rights: `set_staff_role`)."""
+    _check_staff_role(role)
     existing = find_user_by_email(session, email)
     if existing is not None:
-        existing.staff_role = role
+        set_staff_role(session, existing, role)
         return existing
     user = create_user(session, email, password, Profile(display_name=name))
     user.staff_role = role

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# A plain `pip install .` (not editable) into a fresh venv, then `flask --app wsgi routes`
-# from another folder: proves every module the app imports is packaged.
+# A plain `pip install .` (not editable) into a fresh venv, then, from a folder outside the
+# source tree: `flask --app wsgi db upgrade` on a fresh SQLite database (the migrations and
+# alembic.ini ship with the package), `flask health --ready` (the schema is at the head the
+# installed files name) and `flask --app wsgi routes` (every module the app imports is
+# packaged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -13,9 +16,21 @@ mkdir "$tmp/src"
 tar -C "$root" --exclude=./.venv --exclude=./.git --exclude=./instance --exclude=./build \
     --exclude='*.egg-info' -cf - . | tar -C "$tmp/src" -xf -
 "$tmp/venv/bin/python" -m pip install --quiet -c "$root/constraints.txt" "$tmp/src"
-cd "$tmp"
-routes=$(APP_ENV=development INSTANCE_PATH="$tmp/instance" "$tmp/venv/bin/flask" --app wsgi routes)
+rm -rf "$tmp/src"  # nothing below may lean on a source tree
+mkdir "$tmp/elsewhere"
+cd "$tmp/elsewhere"
+export APP_ENV=development INSTANCE_PATH="$tmp/instance" UPLOAD_DIR="$tmp/uploads"
+export DATABASE_URL="sqlite:///$tmp/fresh.db"
+flask=("$tmp/venv/bin/flask" --app wsgi)
+"${flask[@]}" db upgrade
+tables=$("$tmp/venv/bin/python" -c "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])
+.execute(\"SELECT count(*) FROM sqlite_master WHERE type = 'table'\").fetchone()[0])" \
+    "$tmp/fresh.db")
+[ "$tables" -gt 20 ] || { echo "db upgrade made $tables tables" >&2; exit 1; }
+"${flask[@]}" health --ready >/dev/null || { "${flask[@]}" health --ready >&2; exit 1; }
+routes=$("${flask[@]}" routes)
 for endpoint in auth.login diary.timeline studio.content.index interactions.go; do
   grep -q "$endpoint" <<<"$routes" || { echo "installed app lacks $endpoint" >&2; exit 1; }
 done
-echo "pip install . serves $(grep -c ' /' <<<"$routes") routes"
+echo "pip install . migrates a fresh database ($tables tables, at head) and serves" \
+     "$(grep -c ' /' <<<"$routes") routes"

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask db …`, `flask demo load|simulate`, `flask staff create`,
+"""Command-line tools: `flask db …`, `flask demo load|simulate`, `flask staff create|remove`,
 `flask reco …` (train, evaluate, online, purchases, partitions), `flask crm …` (scores,
 clv-validate)."""
 from __future__ import annotations
@@ -16,12 +16,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import text as sql_text
 
-from config import BASE_DIR
+from config import ALEMBIC_INI
 from webapp.services import content_store
 
 
 def alembic_config(url: str) -> AlembicConfig:
-    cfg = AlembicConfig(str(BASE_DIR / "alembic.ini"))
+    cfg = AlembicConfig(str(ALEMBIC_INI))
     cfg.attributes["url"] = url
     return cfg
 
@@ -351,10 +351,34 @@ def staff_create(email: str, role: str, name: str, password: str) -> None:
     session = get_session()
     try:
         with session.begin():
+            existing = accounts.find_user_by_email(session, email)
+            before = existing.staff_role if existing is not None else None
             user = accounts.create_staff(session, email, password, role, name)
     except DiaryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{user.email} is now {role} (member {user.member_no}).")
+    if existing is not None and before != role:
+        click.echo(SIGN_IN_AGAIN)
+
+
+SIGN_IN_AGAIN = "Their sessions have ended: they will need to sign in again."
+
+
+@staff_cli.command("remove", help="Take the staff role away: the account is a parent's again.")
+@click.option("--email", required=True)
+def staff_remove(email: str) -> None:
+    from diary import accounts
+    from webapp.database import get_session
+
+    session = get_session()
+    with session.begin():
+        user = accounts.find_user_by_email(session, email)
+        if user is None or user.staff_role is None:
+            raise click.ClickException(f"No staff account uses {email}.")
+        before = user.staff_role
+        accounts.set_staff_role(session, user, None)
+    click.echo(f"{user.email} is no longer {before} (member {user.member_no}).")
+    click.echo(SIGN_IN_AGAIN)
 
 
 @click.group("content", cls=AppGroup, help="Content: coverage report and content packs.")

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from config import BASE_DIR
+from config import ALEMBIC_INI
 
 #: Reasons are short and never carry connection strings or passwords.
 Checks = dict[str, str]
@@ -31,7 +31,7 @@ def migration_heads() -> frozenset[str]:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-    cfg = AlembicConfig(str(BASE_DIR / "alembic.ini"))
+    cfg = AlembicConfig(str(ALEMBIC_INI))
     return frozenset(ScriptDirectory.from_config(cfg).get_heads())
 
 

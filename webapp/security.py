@@ -91,9 +91,9 @@ def sign_in(user: User, remember: bool = False) -> None:
 
 
 def refresh_sign_in(user: User) -> None:
-    """The user's security stamp changed (new password): keep this browser signed in, in a
-    new session with a new CSRF token (the old key is ended), as at sign-in: a cookie or
-    token copied before the change is worth nothing after it."""
+    """The user's privileges changed (a new password, joining a family): keep this browser
+    signed in, in a new session with a new CSRF token (the old key is ended), as at sign-in:
+    a cookie or token copied before the change is worth nothing after it."""
     key = session.get(SESSION_KEY)
     remember = bool(session.permanent)
     if isinstance(key, str):

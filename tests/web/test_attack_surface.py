@@ -59,6 +59,78 @@ class TestSessionRotation:
         assert len(live) == 1 and live[0].remember is False
 
 
+    def _invited(self, app, session, make_family):  # type: ignore[no-untyped-def]
+        """Aunt (an account of her own, signed in with CSRF on) invited into Mum's family."""
+        from diary import invitations
+
+        mum, child = make_family()
+        aunt, _ = make_family(email="aunt@example.com")
+        invitation = invitations.invite(session, child.family, mum, aunt.email, "editor",
+                                        "other")
+        session.commit()
+        client, token = sign_in(app, aunt)
+        return aunt, child, invitation, client, token
+
+    def _rotated(self, app, session, client, token, copied, user, child):  # type: ignore[no-untyped-def]
+        assert _cookie(client) != copied
+        assert client.get(f"/children/{child.id}").status_code == 200  # in, with new rights
+        thief = app.test_client()
+        thief.set_cookie("session", copied)
+        assert thief.get("/account").headers["Location"].startswith("/login")
+        assert thief.get(f"/children/{child.id}").status_code == 302
+        stale = client.post("/account/consents", data={"csrf_token": token})
+        assert stale.status_code == 400  # the old token died with the old session
+        assert csrf_of(client.get("/account").get_data(as_text=True)) != token
+        session.expire_all()
+        live = session.scalars(select(UserSession).where(
+            UserSession.user_id == user.id, UserSession.revoked_at.is_(None))).all()
+        assert len(live) == 1
+
+    def test_accepting_an_invitation_starts_a_new_session_and_csrf_token(
+            self, app, session, make_family):  # type: ignore[no-untyped-def]
+        """Attack: a cookie copied (or planted) before a parent joined a family would carry
+        the new family's rights. Joining rotates the session as signing in does."""
+        aunt, child, invitation, client, token = self._invited(app, session, make_family)
+        copied = _cookie(client)
+        assert client.get(f"/children/{child.id}").status_code == 404  # not hers yet
+        response = client.post(f"/invitations/{invitation.id}/accept",
+                               data={"csrf_token": token}, follow_redirects=True)
+        assert response.status_code == 200
+        assert "You joined" in response.get_data(as_text=True)  # the flash survives
+        self._rotated(app, session, client, token, copied, aunt, child)
+
+    def test_joining_by_the_emailed_link_starts_a_new_session_and_csrf_token(
+            self, app, session, make_family):  # type: ignore[no-untyped-def]
+        from diary import invitations
+
+        aunt, child, invitation, client, token = self._invited(app, session, make_family)
+        link = "/join/" + invitations.invitation_token(invitation, app.config["SECRET_KEY"])
+        copied = _cookie(client)
+        assert client.get(link).status_code == 200  # the confirm page: nothing changes
+        assert _cookie(client) == copied
+        assert client.post(link, data={"csrf_token": token}).status_code == 302
+        self._rotated(app, session, client, token, copied, aunt, child)
+
+    def test_a_refused_join_keeps_the_session(self, app, session, make_family):  # type: ignore[no-untyped-def]
+        """Only a change of rights rotates: a wrong person's or a missing token's attempt
+        changes nothing (the copied cookie still works: it is still the live one)."""
+        from diary import invitations
+
+        aunt, child, invitation, client, token = self._invited(app, session, make_family)
+        stranger, _ = make_family(email="stranger@example.com")
+        other, other_token = sign_in(app, stranger)
+        link = "/join/" + invitations.invitation_token(invitation, app.config["SECRET_KEY"])
+        before = _cookie(other)
+        assert other.post(link, data={"csrf_token": other_token}).status_code == 302
+        assert other.post(f"/invitations/{invitation.id}/accept",
+                          data={"csrf_token": other_token}).status_code == 302
+        assert client.post(f"/invitations/{invitation.id}/accept").status_code == 400  # no CSRF
+        thief = app.test_client()
+        thief.set_cookie("session", before)
+        assert thief.get("/account").status_code == 200
+        assert other.get(f"/children/{child.id}").status_code == 404
+
+
 # --- headers on every kind of response; no inline script anywhere ------------------------------
 
 def _directives(csp: str) -> dict[str, list[str]]:
@@ -253,12 +325,59 @@ class TestEmailedLinks:
         assert client.post(link).status_code == 302
         assert client.get(f"/children/{child.id}").status_code == 200  # signed in by it
         client.post("/logout")
-        again = client.post(link, follow_redirects=True)
-        assert "This link has already been used. Please ask for a new one." in \
-            again.get_data(as_text=True)
+        again = client.post(link)
+        assert again.status_code == 200
+        assert "This link has already been used" in again.get_data(as_text=True)
         assert client.get(f"/children/{child.id}").status_code == 302  # not signed in
         session.expire_all()
         assert user.email_verified_at is not None
+
+    def test_a_used_address_check_link_says_so_without_a_button(self, app, client, make_family,
+                                                                session, login_as):
+        """Opening the email again after the click showed the confirm button, whose press
+        could only fail. GET (and HEAD, and a POST) now answer 200 with the same page: the
+        link has done its work, no button, a way on (sign in, or the account when in)."""
+        from diary import accounts
+        user, child = make_family(verified=False)
+        link = "/verify/" + accounts.make_verify_token(user, app.config["SECRET_KEY"],
+                                                       user.email)
+        fresh = client.get(link).get_data(as_text=True)
+        assert "Confirm and continue" in fresh and 'method="post"' in fresh
+        assert client.post(link).status_code == 302
+        client.post("/logout")
+        for response in (client.get(link), client.post(link)):
+            page = response.get_data(as_text=True)
+            assert response.status_code == 200
+            assert "This link has already been used" in page
+            assert "The email address is confirmed" in page
+            assert "Confirm and continue" not in page
+            assert 'class="btn btn-primary" href="/login"' in page
+        assert client.head(link).status_code == 200
+        assert client.get(f"/children/{child.id}").status_code == 302  # still not signed in
+        chinese = client.get(link, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+        assert "此链接已使用过" in chinese and "邮箱地址已确认" in chinese and "登录" in chinese
+        login_as(user)
+        page = client.get(link).get_data(as_text=True)
+        assert 'class="btn btn-primary" href="/account"' in page
+        assert "This link has already been used" in page and "Confirm and continue" not in page
+
+    def test_an_address_check_link_checks_its_account_before_showing_a_button(
+            self, app, client, make_family, session):
+        """Hostile values: an altered link, and a link whose account is no longer active,
+        go home with a message on GET already (not a button whose press fails)."""
+        from diary import accounts
+        user, _ = make_family(verified=False)
+        link = "/verify/" + accounts.make_verify_token(user, app.config["SECRET_KEY"],
+                                                       user.email)
+        altered = client.get(link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"),
+                             follow_redirects=True)
+        assert "Confirm and continue" not in altered.get_data(as_text=True)
+        user.is_active = False
+        session.commit()
+        gone = client.get(link)
+        assert gone.status_code == 302 and gone.headers["Location"] == "/"
+        assert "This link is not valid. Please ask for a new one." in \
+            client.get("/").get_data(as_text=True)
 
     def test_an_address_change_link_works_once(self, app, client, make_family, session):
         from diary import accounts

@@ -39,7 +39,7 @@ from webapp.database import get_session, transaction
 from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import translate_error
 from webapp.rate_limits import limit, per_account, per_address
-from webapp.security import safe_next, sign_in, sign_out
+from webapp.security import refresh_sign_in, safe_next, sign_in, sign_out
 
 bp = Blueprint("auth", __name__)
 
@@ -95,11 +95,13 @@ def verify_email(token: str) -> Any:
     POST proves the address and signs the person in, as a reset link would."""
     s = get_session()
     try:
-        accounts.verify_token_payload(token, current_app.config["SECRET_KEY"],
-                                      current_app.config["EMAIL_VERIFY_MAX_AGE"])
+        used = accounts.address_link_used(s, token, current_app.config["SECRET_KEY"],
+                                          current_app.config["EMAIL_VERIFY_MAX_AGE"])
     except DiaryError as error:
         flash(translate_error(error), "danger")
         return redirect(url_for("main.home"))
+    if used:  # the same page for GET and POST: no button that can only fail
+        return render_template("auth/verify_used.html")
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -161,6 +163,7 @@ def accept_invitation(invitation_id: int) -> Any:
     except DiaryError as error:
         flash(translate_error(error), "danger")
         return redirect(url_for("auth.invitations_waiting"))
+    refresh_sign_in(current_user._get_current_object())  # new rights: a new session
     flash(gettext("You joined %(family)s.", family=family_name), "success")
     return redirect(url_for("diary.dashboard"))
 
@@ -185,6 +188,7 @@ def join(token: str) -> Any:
             except DiaryError as error:
                 flash(translate_error(error), "danger")
                 return redirect(url_for("auth.join", token=token))
+            refresh_sign_in(current_user._get_current_object())  # new rights: a new session
             flash(gettext("You joined %(family)s.", family=family_name), "success")
             return redirect(url_for("diary.dashboard"))
         return render_template("auth/join_confirm.html", invitation=invitation,
