@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from clock import utcnow
 from db import core_rows
 from diary import age as agemath
-from diary.models import Child, Entry, Timer
+from diary.models import Child, Entry, Timer, Vaccination
 
 #: The longest sleep an entry holds (diary.entry_kinds: 1440 minutes): how far before a day
 #: to look for a sleep that reaches into it.
@@ -120,6 +120,64 @@ def status(session: Session, child: Child, now: datetime | None = None,
                                       agemath.local_today(child.family.timezone, now))
     return Status(feed, nappies,
                   _minutes_between(sleeping, now) if sleeping is not None else None)
+
+
+# --- the child page's daily part, in one query ---------------------------------------------
+
+@dataclass(frozen=True)
+class RunningTimer:
+    """A running timer as the child page shows it (the columns it needs, no ORM object)."""
+    id: int
+    kind: str
+    side: str | None
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class ChildDay:
+    """Everything the child page's daily part reads: `status`, the running timers by kind
+    (what diary.timers.running gives) and the ticked reminders (diary.vaccinations.ticked)."""
+    status: Status
+    running: dict[str, RunningTimer]
+    ticked: dict[str, date]
+
+
+#: One UNION ALL of the newest feed, the day's nappies, the running timers and the ticked
+#: reminders: four statements' answers for the price of one round trip (each statement a
+#: page sends costs far more in Python than in the database). The first branch names every
+#: column's type, which the others' rows are read with.
+_CHILD_DAY = union_all(
+    select(literal("feed").label("row"), _NEWEST_FEED.c.kind, _NEWEST_FEED.c.occurred_at,
+           _NEWEST_FEED.c.data, cast(null(), Integer).label("id"),
+           cast(null(), String(8)).label("side"), cast(null(), Date).label("given_on")),
+    select(literal("nappy"), Entry.kind, Entry.occurred_at, Entry.data, null(), null(), null())
+    .where(Entry.child_id == bindparam("child_id"), Entry.kind == "diaper",
+           Entry.occurred_at >= bindparam("start"), Entry.occurred_at < bindparam("end")),
+    select(literal("timer"), Timer.kind, Timer.started_at, null(), Timer.id, Timer.side, null())
+    .where(Timer.child_id == bindparam("child_id"), Timer.running_kind.is_not(None)),
+    select(literal("tick"), Vaccination.reminder_key, null(), null(), null(), null(),
+           Vaccination.given_on)
+    .where(Vaccination.child_id == bindparam("child_id"),
+           Vaccination.reminder_key.is_not(None)))
+
+
+def child_day(session: Session, child: Child, now: datetime | None = None) -> ChildDay:
+    """The child page's daily part in one query: what `status`, diary.timers.running and
+    diary.vaccinations.ticked answer, with the running timers as light rows."""
+    now = now or utcnow()
+    start, end = day_bounds(agemath.local_today(child.family.timezone, now),
+                            child.family.timezone)
+    rows = core_rows(session, _CHILD_DAY, {"child_id": child.id, "now": now, "start": start,
+                                           "end": end}).all()
+    running = {r.kind: RunningTimer(r.id, r.kind, r.side, r.occurred_at)
+               for r in rows if r.row == "timer"}
+    feed = next((_last_feed(r.occurred_at, r.data, now) for r in rows if r.row == "feed"),
+                None)
+    sleep = running.get("sleep")
+    status = Status(feed, _nappies([r.data for r in rows if r.row == "nappy"]),
+                    _minutes_between(sleep.started_at, now) if sleep is not None else None)
+    return ChildDay(status, running,
+                    {r.kind: r.given_on for r in rows if r.row == "tick"})
 
 
 # --- days and trends -------------------------------------------------------------------------

@@ -282,6 +282,49 @@ def test_the_status_line_counts_in_the_familys_day(session, baby):
         6, 4, 3)  # a wet and dirty one counts in both
 
 
+def test_the_child_pages_one_query_answers_what_the_four_functions_answer(
+        session, baby, make_family):
+    """daily_summary.child_day is status + timers.running + vaccinations.ticked in one
+    statement: the same answers, exact values, only this child's rows."""
+    parent, child = baby
+    empty = daily_summary.child_day(session, child, NOW)
+    assert empty == daily_summary.ChildDay(daily_summary.Status(
+        None, daily_summary.Nappies(0, 0, 0), None), {}, {})
+    add(session, child, parent, "feeding", NOW - timedelta(hours=2, minutes=10),
+        method="breast_left", duration_min=20)
+    add(session, child, parent, "feeding", NOW + timedelta(minutes=5), method="bottle_formula",
+        amount_ml=90)  # after `now`: not the last feed yet
+    midnight = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)  # 00:00 in Shanghai
+    add(session, child, parent, "diaper", midnight - timedelta(minutes=1), wet=True)
+    add(session, child, parent, "diaper", midnight, wet=True, dirty=True)
+    add(session, child, parent, "diaper", NOW - timedelta(minutes=3), dirty=True)
+    sleep = timers.start(session, child, parent, "sleep", now=NOW - timedelta(minutes=45))
+    feed = timers.start(session, child, parent, "feed", "right", now=NOW - timedelta(minutes=7))
+    tummy = timers.start(session, child, parent, "tummy", now=NOW - timedelta(minutes=2))
+    timers.discard(session, child, tummy.id)  # not running any more
+    vaccinations.tick_reminder(session, child, parent, "hep-b-2", "vaccination",
+                               date(2026, 10, 3))
+    vaccinations.add(session, child, parent, "checkup", "Weighing", date(2026, 11, 2))
+    other_parent, other = make_family(birth_date=BORN)  # another family's day stays theirs
+    add(session, other, other_parent, "diaper", NOW - timedelta(minutes=1), wet=True)
+    timers.start(session, other, other_parent, "tummy", now=NOW - timedelta(minutes=1))
+    vaccinations.tick_reminder(session, other, other_parent, "bcg", "vaccination", BORN)
+    session.flush()
+
+    day = daily_summary.child_day(session, child, NOW)
+    assert day.status == daily_summary.status(session, child, NOW)
+    assert day.status == daily_summary.Status(
+        daily_summary.LastFeed(NOW - timedelta(hours=2, minutes=10), 130, "left",
+                               "breast_left", None),
+        daily_summary.Nappies(2, 1, 2), 45)
+    assert day.running == {
+        "sleep": daily_summary.RunningTimer(sleep.id, "sleep", None, sleep.started_at),
+        "feed": daily_summary.RunningTimer(feed.id, "feed", "right", NOW - timedelta(minutes=7))}
+    assert {k: (t.id, t.side, t.started_at) for k, t in day.running.items()} == {
+        k: (t.id, t.side, t.started_at) for k, t in timers.running(session, child).items()}
+    assert day.ticked == vaccinations.ticked(session, child) == {"hep-b-2": date(2026, 10, 3)}
+
+
 def test_no_feed_yet_and_a_bottle_has_no_side(session, baby):
     parent, child = baby
     assert daily_summary.status(session, child, NOW).last_feed is None

@@ -64,15 +64,14 @@ def child_page_context(session: Session, child: Child, shown: list[Shown]) -> di
     if not child.is_born:
         return {"daily": None}
     now = utcnow()
-    running = timers.running(session, child)
+    day = daily_summary.child_day(session, child, now)  # one query for the whole part
     tickable = reminders.tickable_shown(shown)
     return {"daily": {
-        "status": daily_summary.status(session, child, now, running),
-        "running": running,
+        "status": day.status,
+        "running": day.running,
         "now": now,
         "tickable": tickable,
-        "ticked": {k: v for k, v in vaccinations.ticked(session, child).items()
-                   if k in tickable} if tickable else {},
+        "ticked": {k: v for k, v in day.ticked.items() if k in tickable},
         "today": child_today(child),
     }}
 
