@@ -420,11 +420,16 @@ def test_report_pages_read_the_reports_database_when_one_is_set(app, client, log
         page = text(client.get("/studio/crm/cohorts"))
         assert '<th scope="row" class="text-nowrap">2026-09</th>' in page
     finally:
-        factory = app.extensions.pop("reports_session_factory", None)
-        if factory is not None:
-            factory.kw["bind"].dispose()
-        engine.dispose()
-        drop()
+        _close_reports_database(app, engine, drop)
+
+
+def _close_reports_database(app, engine, drop) -> None:
+    """Forget the app's reports session factory and remove the test's reports database."""
+    factory = app.extensions.pop("reports_session_factory", None)
+    if factory is not None:
+        factory.kw["bind"].dispose()
+    engine.dispose()
+    drop()
 
 
 def test_the_weekly_report_email_counts_from_the_reports_database_when_one_is_set(
@@ -468,8 +473,4 @@ def test_the_weekly_report_email_counts_from_the_reports_database_when_one_is_se
         assert sent.to == analyst.email and sent.subject == "Weekly report: Customers by region"
         assert "Replica-Province: 3" in sent.text and "Primary-Province" not in sent.text
     finally:
-        factory = app.extensions.pop("reports_session_factory", None)
-        if factory is not None:
-            factory.kw["bind"].dispose()
-        engine.dispose()
-        drop()
+        _close_reports_database(app, engine, drop)
