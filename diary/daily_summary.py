@@ -3,7 +3,9 @@
 Every "day" is a calendar day in the family's time zone (its start and end converted to UTC,
 so a day across a daylight-saving change has 23 or 25 hours). A sleep entry starts at its
 `occurred_at` and lasts its `duration_min`; a sleep across midnight counts on both days, each
-its own minutes.
+its own minutes. A sleep timer running now counts the same way, from its start up to now (never
+into the future), as the days' `running_spans`: stopping it writes the sleep entry and ends
+the running part, so the sleep is never counted twice.
 """
 from __future__ import annotations
 
@@ -189,6 +191,8 @@ class Day:
     #: Sleep within this day as (first minute, last minute) after local midnight, for the
     #: 24-hour strip (a day of 23 or 25 hours has 1380 or 1500 minutes).
     sleep_spans: list[tuple[int, int]] = field(default_factory=list)
+    #: The part of a sleep timer still running (counted in `sleep_minutes`), drawn apart.
+    running_spans: list[tuple[int, int]] = field(default_factory=list)
     feeds: int = 0
     feed_ml: int = 0
     feed_minutes: int = 0
@@ -220,10 +224,19 @@ def _split(start: datetime, end: datetime, day_start: datetime,
     return (_minutes_between(day_start, low), _minutes_between(day_start, high))
 
 
-def summarise(session: Session, child: Child, first: date, last: date) -> Summary:
+#: The running sleep timer's rows beside the entries, read in the same statement: "kind"
+#: `RUNNING_SLEEP`, "occurred_at" its start.
+RUNNING_SLEEP = "running_sleep"
+
+
+def summarise(session: Session, child: Child, first: date, last: date,
+              now: datetime | None = None) -> Summary:
     """Per-day totals from `first` to `last` (local days, inclusive) and 7-day averages.
 
-    The averages look back 6 days before `first` too, so the first day's is real."""
+    The averages look back 6 days before `first` too, so the first day's is real. A sleep
+    timer running at `now` counts as sleep from its start to `now` (at most the longest sleep
+    an entry holds, which is what stopping it can save)."""
+    now = now or utcnow()
     tz = child.family.timezone
     lookback = first - timedelta(days=TREND_DAYS - 1)
     all_days = [lookback + timedelta(days=i) for i in range((last - lookback).days + 1)]
@@ -232,13 +245,20 @@ def summarise(session: Session, child: Child, first: date, last: date) -> Summar
                    counted=child.birth_date is not None and d >= child.birth_date)
             for d in all_days}
     range_start, range_end = bounds[lookback][0], bounds[last][1]
-    rows = session.execute(select(Entry.kind, Entry.occurred_at, Entry.data).where(
-        Entry.child_id == child.id, Entry.kind.in_(DAILY_KINDS),
-        Entry.occurred_at >= range_start - LONGEST_SLEEP, Entry.occurred_at < range_end))
+    rows = session.execute(union_all(
+        select(Entry.kind, Entry.occurred_at, Entry.data).where(
+            Entry.child_id == child.id, Entry.kind.in_(DAILY_KINDS),
+            Entry.occurred_at >= range_start - LONGEST_SLEEP, Entry.occurred_at < range_end),
+        select(literal(RUNNING_SLEEP), Timer.started_at, null()).where(
+            Timer.child_id == child.id, Timer.running_kind == "sleep")))
     for kind, at, data in rows:
         data = data or {}
         if kind == "sleep":
-            _add_sleep(days, bounds, at, int(data.get("duration_min") or 0))
+            _add_sleep(days, bounds, at, at + timedelta(minutes=int(data.get("duration_min")
+                                                                    or 0)))
+            continue
+        if kind == RUNNING_SLEEP:
+            _add_sleep(days, bounds, at, min(now, at + LONGEST_SLEEP), running=True)
             continue
         day = days.get(agemath.local_date(at, tz))
         if day is None:
@@ -259,12 +279,11 @@ def summarise(session: Session, child: Child, first: date, last: date) -> Summar
 
 
 def _add_sleep(days: dict[date, Day], bounds: dict[date, tuple[datetime, datetime]],
-               start: datetime, minutes: int) -> None:
-    end = start + timedelta(minutes=minutes)
+               start: datetime, end: datetime, running: bool = False) -> None:
     for d, (day_start, day_end) in bounds.items():
         part = _split(start, end, day_start, day_end)
         if part is not None:
-            days[d].sleep_spans.append(part)
+            (days[d].running_spans if running else days[d].sleep_spans).append(part)
             days[d].sleep_minutes += part[1] - part[0]
 
 

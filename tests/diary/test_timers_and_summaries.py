@@ -411,6 +411,71 @@ def test_a_day_across_a_clock_change_has_its_own_length(session, make_family, cl
     assert (day.day_minutes, day.sleep_minutes, day.sleep_spans) == (1380, 120, [(30, 150)])
 
 
+def test_a_running_sleep_timer_counts_up_to_now_and_is_marked_running(session, baby):
+    parent, child = baby
+    timers.start(session, child, parent, "sleep", now=local(23, 10, 0))  # NOW is 12:00
+    add(session, child, parent, "sleep", local(23, 7, 0), duration_min=30)
+    summary = daily_summary.summarise(session, child, date(2026, 11, 22), date(2026, 11, 23))
+    yesterday, today = summary.days
+    assert (today.sleep_minutes, today.sleep_spans, today.running_spans) == (
+        150, [(420, 450)], [(600, 720)])  # up to 12:00, not to the end of the day
+    assert (yesterday.sleep_minutes, yesterday.running_spans) == (0, [])
+    assert summary.trends["sleep_minutes"][-1] == pytest.approx(150 / 7)
+
+
+def test_a_sleep_timer_started_before_midnight_is_split_like_an_entry(session, baby):
+    parent, child = baby
+    timer = timers.start(session, child, parent, "sleep", now=local(22, 22, 30))
+    summary = daily_summary.summarise(session, child, date(2026, 11, 22), date(2026, 11, 23))
+    yesterday, today = summary.days
+    assert (yesterday.sleep_minutes, yesterday.sleep_spans, yesterday.running_spans) == (
+        90, [], [(1350, 1440)])
+    assert (today.sleep_minutes, today.sleep_spans, today.running_spans) == (
+        720, [], [(0, 720)])
+    # stopped: the entry takes over and the running part is gone, nothing counted twice
+    timers.stop(session, child, parent, timer.id, now=NOW)
+    yesterday, today = daily_summary.summarise(session, child, date(2026, 11, 22),
+                                               date(2026, 11, 23)).days
+    assert (yesterday.sleep_minutes, yesterday.sleep_spans, yesterday.running_spans) == (
+        90, [(1350, 1440)], [])
+    assert (today.sleep_minutes, today.sleep_spans, today.running_spans) == (
+        720, [(0, 720)], [])
+
+
+def test_only_this_childs_running_sleep_timer_counts(session, baby, make_family):
+    parent, child = baby
+    other_parent, other_child = make_family(birth_date=BORN)
+    timers.start(session, other_child, other_parent, "sleep", now=local(23, 1, 0))
+    timers.start(session, child, parent, "tummy", now=local(23, 11, 0))  # not sleep
+    timers.start(session, child, parent, "feed", "left", now=local(23, 11, 30))
+    today = daily_summary.summarise(session, child, date(2026, 11, 23), date(2026, 11, 23))
+    assert (today.days[0].sleep_minutes, today.days[0].running_spans) == (0, [])
+    theirs = daily_summary.summarise(session, other_child, date(2026, 11, 23),
+                                     date(2026, 11, 23))
+    assert (theirs.days[0].sleep_minutes, theirs.days[0].running_spans) == (660, [(60, 720)])
+
+
+def test_a_running_sleep_timer_never_reaches_past_now(session, baby):
+    parent, child = baby
+    timers.start(session, child, parent, "sleep", now=local(23, 10, 0))
+    early = daily_summary.summarise(session, child, date(2026, 11, 23), date(2026, 11, 23),
+                                    now=local(23, 10, 45))
+    assert (early.days[0].sleep_minutes, early.days[0].running_spans) == (45, [(600, 645)])
+    before = daily_summary.summarise(session, child, date(2026, 11, 23), date(2026, 11, 23),
+                                     now=local(23, 9, 0))  # a start after `now`: nothing
+    assert (before.days[0].sleep_minutes, before.days[0].running_spans) == (0, [])
+    past = daily_summary.summarise(session, child, date(2026, 11, 21), date(2026, 11, 22))
+    assert [(d.sleep_minutes, d.running_spans) for d in past.days] == [(0, []), (0, [])]
+
+
+def test_a_forgotten_sleep_timer_counts_no_more_than_an_entry_can_hold(session, baby):
+    parent, child = baby
+    timers.start(session, child, parent, "sleep", now=local(21, 12, 0))  # 48 h ago
+    days = daily_summary.summarise(session, child, date(2026, 11, 21), date(2026, 11, 23)).days
+    assert [(d.sleep_minutes, d.running_spans) for d in days] == [
+        (720, [(720, 1440)]), (720, [(0, 720)]), (0, [])]
+
+
 # --- vaccinations ------------------------------------------------------------------------------
 
 def test_a_reminder_is_ticked_once_and_again_changes_its_date(session, baby):

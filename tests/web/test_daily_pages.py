@@ -352,6 +352,38 @@ def test_the_summary_page_draws_the_days(client, session, family, login_as):
         assert client.get(f"/children/{child.id}/days?end={bad}").status_code == 404, bad
 
 
+def test_the_summary_page_counts_a_sleep_still_running(client, session, family, login_as,
+                                                        make_family, clock_at):
+    owner, editor, viewer, child = family
+    other, other_child = make_family(birth_date=BORN)  # another family's baby, asleep since 1:00
+    timers.start(session, other_child, other, "sleep", now=NOW - timedelta(hours=11))
+    timer = timers.start(session, child, owner, "sleep", now=NOW - timedelta(hours=14))
+    session.commit()  # 22:00 yesterday in Shanghai, still asleep at 12:00
+
+    def totals_and_strip(page):
+        return (text_of(page[page.index('id="day-totals"'):page.index('class="row g-4"')]),
+                page.count('class="asleep-now"'), page.count('class="asleep"'))
+
+    login_as(viewer)
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    totals, running_parts, stopped_parts = totals_and_strip(page)
+    assert "Sleep 12 h asleep now" in totals  # 00:00-12:00 today, nothing into the afternoon
+    assert (running_parts, stopped_parts) == (2, 0)  # yesterday's 2 hours and today's 12
+    assert "<title>asleep now</title>" in page
+    client.post("/language", data={"lang": "zh_CN", "next": "/"})
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    assert "正在睡觉" in totals_and_strip(page)[0]
+    # an hour later the other parent stops it: the entry takes over, counted once
+    clock_at(NOW + timedelta(hours=1))
+    login_as(editor)
+    assert client.post(f"/children/{child.id}/timers/{timer.id}/stop",
+                       data={"back": "days"}).status_code == 302
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    totals, running_parts, stopped_parts = totals_and_strip(page)
+    assert "Sleep 13 h" in totals and "asleep now" not in page
+    assert (running_parts, stopped_parts) == (0, 2)
+
+
 def test_the_summary_and_record_are_for_born_children_only(client, make_family, login_as):
     parent, unborn = make_family(born=False)
     login_as(parent)

@@ -44,6 +44,7 @@ class Strip:
     y: float
     label: str
     spans: list[tuple[float, float]] = field(default_factory=list)  # (x, width)
+    running: list[tuple[float, float]] = field(default_factory=list)  # a sleep timer's part
 
 
 @dataclass
@@ -110,15 +111,17 @@ def bar_chart(days: list[Day], values: list[float], averages: list[float | None]
 
 
 def rhythm(days: list[Day]) -> Rhythm:
-    """One strip per day (newest at the bottom), sleep drawn where it fell in the 24 hours."""
+    """One strip per day (newest at the bottom), sleep drawn where it fell in the 24 hours
+    (a sleep timer still running apart, as `running`)."""
     plot_w = WIDTH - LEFT - RIGHT
     strips = []
     for i, day in enumerate(days):
         strip = Strip(TOP + i * (STRIP_HEIGHT + STRIP_GAP), day_label(day))
-        for first, last in day.sleep_spans:
-            x = LEFT + first / day.day_minutes * plot_w
-            strip.spans.append((round(x, 1), round(max(1.0, (last - first)
-                                                             / day.day_minutes * plot_w), 1)))
+        for spans, out in ((day.sleep_spans, strip.spans), (day.running_spans, strip.running)):
+            for first, last in spans:
+                x = LEFT + first / day.day_minutes * plot_w
+                out.append((round(x, 1), round(max(1.0, (last - first)
+                                                   / day.day_minutes * plot_w), 1)))
         strips.append(strip)
     hours = [(round(LEFT + h / 24 * plot_w, 1), f"{h:02d}:00", "end" if h == 24 else "middle")
              for h in (0, 6, 12, 18, 24)]
