@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from care.models import SurveyFollowUp, SurveyMoment, SurveyOffer, SurveyThrottle
@@ -303,13 +303,25 @@ def offer_for(session: Session, user: User, offer_id: int) -> SurveyOffer:
     return offer
 
 
+def _open(user_id: int | BindParameter[int],
+          offered_after: datetime | BindParameter[datetime]) -> ColumnElement[bool]:
+    return and_(SurveyOffer.user_id == user_id, SurveyOffer.answered_at.is_(None),
+                SurveyOffer.offered_at > offered_after)
+
+
 def open_offers(session: Session, user: User, now: datetime | None = None,
                 life: timedelta = OFFER_LIFE) -> list[SurveyOffer]:
     """The person's unanswered offers that are still open (the inbox shows them)."""
     now = now or utcnow()
-    return list(session.scalars(select(SurveyOffer).where(
-        SurveyOffer.user_id == user.id, SurveyOffer.answered_at.is_(None),
-        SurveyOffer.offered_at > now - life).order_by(SurveyOffer.offered_at.desc())))
+    return list(session.scalars(select(SurveyOffer).where(_open(user.id, now - life))
+                                .order_by(SurveyOffer.offered_at.desc())))
+
+
+#: How many offers `open_offers` gives, as a statement built once: the header's unread badge
+#: adds it to the inbox's unread count in the same statement (journeys.inbox `also`). Its
+#: values: "user_id" and "offered_after" (now minus the offers' life).
+OPEN_COUNT = select(func.count(SurveyOffer.id)).where(
+    _open(bindparam("user_id"), bindparam("offered_after")))
 
 
 def is_low(kind: str, score: int) -> bool:

@@ -9,7 +9,7 @@ brings its messages back as they were.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,8 +78,25 @@ _UNREAD = select(func.count(InboxMessage.id)).where(_visible(_USER_ID, _NOW),
                                                     InboxMessage.read_at.is_(None))
 
 
-def unread_count(session: Session, user: User, now: datetime | None = None) -> int:
-    return core_rows(session, _UNREAD, {"user_id": user.id, "now": now or utcnow()}).scalar() or 0
+#: Something else the badge counts, from a package journeys may not import (the web layer
+#: hands care's open surveys): a count statement with "user_id" among its bind parameters,
+#: added to the unread count in the same statement, and its other values.
+Also = tuple[Select[Any], Mapping[str, Any]]
+
+
+@functools.cache
+def _unread_statement(also: Select[Any] | None) -> Select[Any]:
+    if also is None:
+        return _UNREAD
+    return select(_UNREAD.scalar_subquery() + also.scalar_subquery())
+
+
+def unread_count(session: Session, user: User, now: datetime | None = None,
+                 also: Also | None = None) -> int:
+    """The person's unread messages (plus what `also` counts, in the same statement)."""
+    params = {**(also[1] if also else {}), "user_id": user.id, "now": now or utcnow()}
+    return core_rows(session, _unread_statement(also[0] if also else None),
+                     params).scalar() or 0
 
 
 @functools.cache
@@ -137,27 +154,32 @@ def _headlines(rows: Sequence[Any], session: Session) -> list[Headline]:
 
 
 _HEADLINE_ROWS = _HEADLINES.subquery()
-#: The child home's headlines and the header's unread badge in one round trip: a first row
-#: carrying the count, then the headlines (a page that shows both saves a query).
-_HEADLINES_AND_UNREAD = union_all(
-    select(literal("count").label("row"), _UNREAD.scalar_subquery().label("unread"),
-           null().label("id"), null().label("read_at"), null().label("item_id"),
-           null().label("title"), null().label("en_title")),
-    select(literal("headline").label("row"), null().label("unread"), _HEADLINE_ROWS.c.id,
-           _HEADLINE_ROWS.c.read_at, _HEADLINE_ROWS.c.item_id, _HEADLINE_ROWS.c.title,
-           _HEADLINE_ROWS.c.en_title))
+
+
+@functools.cache
+def _headlines_and_unread(also: Select[Any] | None) -> Any:
+    """The child home's headlines and the header's unread badge in one round trip: a first
+    row carrying the count, then the headlines (a page that shows both saves a query)."""
+    return union_all(
+        select(literal("count").label("row"),
+               _unread_statement(also).scalar_subquery().label("unread"),
+               null().label("id"), null().label("read_at"), null().label("item_id"),
+               null().label("title"), null().label("en_title")),
+        select(literal("headline").label("row"), null().label("unread"), _HEADLINE_ROWS.c.id,
+               _HEADLINE_ROWS.c.read_at, _HEADLINE_ROWS.c.item_id, _HEADLINE_ROWS.c.title,
+               _HEADLINE_ROWS.c.en_title))
 
 
 def headlines_and_unread(session: Session, user: User, child_id: int, locale: str,
-                         limit: int = 3, now: datetime | None = None
-                         ) -> tuple[list[Headline], int]:
+                         limit: int = 3, now: datetime | None = None,
+                         also: Also | None = None) -> tuple[list[Headline], int]:
     """The newest `limit` messages about a child that carry an item, as plain rows (the
     child home shows their titles; loading them as objects with every translation's body
     cost more than the rest of the list), titles as `ContentItem.text(locale)` gives them;
-    and the header's `unread_count`, in the same query."""
-    rows = core_rows(session, _HEADLINES_AND_UNREAD, {
-        "user_id": user.id, "now": now or utcnow(), "child_id": child_id, "locale": locale,
-        "limit": limit}).all()
+    and the header's `unread_count` (with `also`), in the same query."""
+    rows = core_rows(session, _headlines_and_unread(also[0] if also else None), {
+        **(also[1] if also else {}), "user_id": user.id, "now": now or utcnow(),
+        "child_id": child_id, "locale": locale, "limit": limit}).all()
     unread = next((int(r.unread or 0) for r in rows if r.row == "count"), 0)
     return _headlines([r for r in rows if r.row == "headline"], session), unread
 

@@ -432,3 +432,30 @@ def test_nps_goes_to_regular_visitors_once_a_quarter(session, make_family):
     regular.last_seen_at = now + timedelta(days=90)  # still coming
     assert surveys.run_moments(session, now + timedelta(days=91)).offered == {"quarterly": 1}
     assert [o.user_id for o in offers(session)] == [regular.id, newcomer.id, regular.id]
+
+
+def test_the_badges_open_count_is_what_the_inbox_shows(session, make_family):
+    """`OPEN_COUNT` (added to the inbox's unread count by the web layer) counts exactly the
+    offers `open_offers` gives: the person's own, unanswered, within their life."""
+    from journeys import inbox
+    user, _ = make_family()
+    other, _ = make_family()
+    life = timedelta(days=30)
+    old = surveys.offer_csat(session, user, "ticket", "ticket:1", now=T0 - life)
+    new = surveys.offer_csat(session, user, "ticket", "ticket:2", now=T0 - timedelta(days=8))
+    answered = surveys.offer_csat(session, user, "ticket", "ticket:3", now=T0)
+    theirs = surveys.offer_csat(session, other, "ticket", "ticket:4", now=T0)
+    assert None not in (old, new, answered, theirs)
+    surveys.answer(session, answered, 5, "site", now=T0)
+    session.flush()
+
+    def counted(who, now):
+        also = (surveys.OPEN_COUNT, {"offered_after": now - life})
+        return (session.scalar(surveys.OPEN_COUNT, {"user_id": who.id,
+                                                    "offered_after": now - life}),
+                inbox.unread_count(session, who, now, also=also))
+
+    assert [o.id for o in surveys.open_offers(session, user, T0, life)] == [new.id]
+    assert counted(user, T0) == (1, 1)  # the answered one and the month-old one are closed
+    assert counted(user, T0 - timedelta(seconds=1)) == (2, 2)  # a second before, both open
+    assert counted(other, T0) == (1, 1)

@@ -300,3 +300,85 @@ def test_a_recorded_birth_brings_a_survey_two_weeks_later(app, client, session,
     assert email.to == user.email and "first weeks with your baby" in email.text
     login_as(user)  # two weeks on: a new sign-in
     assert "How well is Baby Journey helping you" in client.get("/inbox").get_data(as_text=True)
+
+
+# --- the header's badge ------------------------------------------------------------------------
+
+def _text_messages(session, user, child, n):
+    """`n` unread text messages (campaign greetings) in the person's inbox."""
+    from journeys import ledger
+    ledger.push(session, [ledger.row(user_id=user.id, child_id=child.id, item=None,
+                                     channel="inbox", item_key=f"hello-{i}", occurrence="1",
+                                     title=f"Hello {i}", body="Hi") for i in range(n)])
+    session.commit()
+
+
+def _badge(client, url):
+    page = client.get(url).get_data(as_text=True)
+    found = re.findall(r'nav-badge">\s*(\d+)\s*<', page)
+    return int(found[0]) if found else 0
+
+
+def _statements(engine):
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+    return seen, record
+
+
+def test_the_badge_counts_open_surveys_on_every_page(app, client, session, engine,
+                                                     make_family, login_as, clock_at):
+    from sqlalchemy import event
+    user, child = make_family()
+    other, other_child = make_family()
+    _text_messages(session, user, child, 2)
+    _text_messages(session, other, other_child, 1)
+    mine = offer(session, user)
+    offer(session, other, ref="ticket:8")  # another family's survey never counts here
+    login_as(user)
+    pages = ("/inbox", f"/children/{child.id}", f"/children/{child.id}/timeline", "/account")
+    assert {url: _badge(client, url) for url in pages} == dict.fromkeys(pages, 3)
+    # the child home folds the surveys into the count it already made: no statement more
+    seen, record = _statements(engine)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _badge(client, f"/children/{child.id}") == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    counting = [s for s in seen if "survey_offers" in s]
+    assert len(counting) == 1 and "inbox_messages" in counting[0], counting
+    login_as(other)
+    assert _badge(client, f"/children/{other_child.id}") == 2  # their message and survey
+    # answered: the survey leaves the badge
+    login_as(user)
+    assert client.post(f"/surveys/{mine.id}", data={"score": "5"}).status_code == 303
+    assert {url: _badge(client, url) for url in pages} == dict.fromkeys(pages, 2)
+
+
+def test_a_closed_survey_leaves_the_badge(app, client, session, make_family, login_as,
+                                          clock_at):
+    user, child = make_family()
+    _text_messages(session, user, child, 2)
+    made = offer(session, user)
+    login_as(user)
+    assert _badge(client, "/inbox") == 3
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Mark all as read" in page  # two messages unread
+    life = timedelta(days=app.config["SURVEY_LINK_DAYS"])
+    clock_at(made.offered_at + life - timedelta(seconds=1))
+    login_as(user)  # a month on: signed in again
+    assert _badge(client, f"/children/{child.id}") == 3
+    clock_at(made.offered_at + life)  # its links stop working, the inbox no longer shows it
+    login_as(user)
+    assert "How satisfied" not in client.get("/inbox").get_data(as_text=True)
+    assert _badge(client, "/inbox") == 2 and _badge(client, f"/children/{child.id}") == 2
+
+
+def test_a_survey_alone_is_not_something_to_mark_read(client, session, make_family, login_as):
+    user, _ = make_family()
+    offer(session, user)
+    login_as(user)
+    page = client.get("/inbox").get_data(as_text=True)
+    assert _badge(client, "/inbox") == 1 and "How satisfied" in page
+    assert "Mark all as read" not in page

@@ -75,7 +75,9 @@ def dashboard() -> Any:
 def child_home(child_id: int) -> Any:
     s = get_session()
     child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
-    headlines, unread = inbox.headlines_and_unread(s, current_user, child.id, current_locale())
+    now = utcnow()
+    headlines, unread = inbox.headlines_and_unread(s, current_user, child.id, current_locale(),
+                                                   now=now, also=viewer.open_surveys(now))
     viewer.remember_unread(unread)
     this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
     return render_template("diary/child_home.html", child=child, siblings=siblings,
