@@ -9,7 +9,6 @@ the running part, so the sleep is never counted twice.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -83,45 +82,17 @@ def _nappies(rows: list[dict[str, Any] | None]) -> Nappies:
 
 
 # The child page asks on every visit: the statement is built once (see
-# diary.sessions._USER_FOR for why), one UNION ALL of the newest feed and the day's nappies.
+# diary.sessions._USER_FOR for why).
 _NEWEST_FEED = (select(Entry.kind, Entry.occurred_at, Entry.data)
                 .where(Entry.child_id == bindparam("child_id"), Entry.kind == "feeding",
                        Entry.occurred_at <= bindparam("now"))
                 .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1).subquery())
-_FEED_AND_NAPPIES = union_all(
-    select(_NEWEST_FEED),
-    select(Entry.kind, Entry.occurred_at, Entry.data).where(
-        Entry.child_id == bindparam("child_id"), Entry.kind == "diaper",
-        Entry.occurred_at >= bindparam("start"), Entry.occurred_at < bindparam("end")))
 
 
-def _feed_and_nappies(session: Session, child: Child, now: datetime,
-                      day: date) -> tuple[LastFeed | None, Nappies]:
-    """The newest feed up to `now` and the nappies of the local `day`, in one query."""
-    start, end = day_bounds(day, child.family.timezone)
-    rows = core_rows(session, _FEED_AND_NAPPIES, {"child_id": child.id, "now": now,
-                                                  "start": start, "end": end}).all()
-    feed = next((_last_feed(r.occurred_at, r.data, now) for r in rows if r.kind == "feeding"),
-                None)
-    return feed, _nappies([r.data for r in rows if r.kind == "diaper"])
-
-
-def status(session: Session, child: Child, now: datetime | None = None,
-           running: Mapping[str, Timer] | None = None) -> Status:
-    """The child page's "last feed … ago", nappies today and "asleep for …". `running`: the
-    child's running timers by kind when the caller has them (the child page does), else
-    the running sleep timer is looked up."""
-    now = now or utcnow()
-    if running is not None:
-        sleep = running.get("sleep")
-        sleeping = sleep.started_at if sleep is not None else None
-    else:
-        sleeping = session.scalars(select(Timer.started_at).where(
-            Timer.child_id == child.id, Timer.running_kind == "sleep")).first()
-    feed, nappies = _feed_and_nappies(session, child, now,
-                                      agemath.local_today(child.family.timezone, now))
-    return Status(feed, nappies,
-                  _minutes_between(sleeping, now) if sleeping is not None else None)
+def status(session: Session, child: Child, now: datetime | None = None) -> Status:
+    """The child page's "last feed … ago", nappies today and "asleep for …" (`child_day`'s
+    status: the page reads it with the rest of its daily part)."""
+    return child_day(session, child, now).status
 
 
 # --- the child page's daily part, in one query ---------------------------------------------
