@@ -796,8 +796,11 @@ def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, An
     tool = "wrk" if wrk else "python"
     load_before = os.getloadavg()[0]  # the machine may be shared: context for the numbers
     tmp = run.tmp
-    # A kept run keeps its SQLite file in the folder, never a database on a server.
-    url, dialect = run.database(args.database_url, drop_when_kept=True)
+    # A kept run keeps its database too (a PostgreSQL one stays on its server, for
+    # profile_pages.py --database-url; drop it by hand afterwards).
+    url, dialect = run.database(args.database_url)
+    if args.keep and dialect == "postgresql":
+        log(f"keeping the PostgreSQL database: {url}")
     t0 = time.perf_counter()
     seeded = seed(url, tmp, families=args.families, entry_count=args.entries,
                   entries_per_child=args.entries_per_child, photo_entries=args.photo_entries)

@@ -12,11 +12,13 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 import db
+from db import read_only
 
 
 def init_app(app: Flask, session_factory: sessionmaker | None = None) -> None:
     if session_factory is None:
         engine = db.make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
+        read_only.track_writes(engine)
         session_factory = db.make_session_factory(engine)
     app.extensions["session_factory"] = session_factory
     app.teardown_appcontext(_close_session)
@@ -29,9 +31,15 @@ def get_session() -> Session:
 
 
 def _close_session(_exc: BaseException | None) -> None:
+    """A request that only read commits (PostgreSQL keeps its prepared statements: see
+    db.read_only); anything else, or a request that failed, rolls back."""
     for name in ("db_session", "reports_session"):
         session = g.pop(name, None)
-        if session is not None:
+        if session is None:
+            continue
+        if _exc is None:
+            read_only.close(session)
+        else:
             session.close()
 
 
