@@ -163,16 +163,27 @@ _chosen_lock = threading.Lock()
 def content_generation(session: Session) -> datetime | None:
     """The newest change to any item (one indexed look-up): what kept answers built from
     content are keyed on. Asked once per transaction and flush: a page whose "this week"
-    and suggestions both ask gets one query, and a change written since is seen."""
+    and suggestions both ask gets one query, and a change written since is seen. A page
+    whose first statement carries `CONTENT_GENERATION_COLUMN` hands its value over with
+    `remember_content_generation`, and asks no query at all."""
     transaction = session.get_transaction()
     kept = session.info.get("content_generation")
     if transaction is not None and kept is not None and kept[0] is transaction:
         return kept[1]
     value = core_rows(session, _CONTENT_GENERATION, {}).scalar()
-    if transaction is None:
-        transaction = session.get_transaction()  # the query began one
-    session.info["content_generation"] = (transaction, value)
+    remember_content_generation(session, value)
     return value
+
+
+#: `content_generation`'s answer as a column, for a statement a page sends anyway (a round
+#: trip saved: journeys.inbox.headlines_and_unread carries it on the child home).
+CONTENT_GENERATION_COLUMN = _CONTENT_GENERATION.scalar_subquery()
+
+
+def remember_content_generation(session: Session, value: datetime | None) -> None:
+    """Keep `value`, read in `session`'s current transaction (by `_CONTENT_GENERATION` or
+    `CONTENT_GENERATION_COLUMN`), as that transaction's content generation."""
+    session.info["content_generation"] = (session.get_transaction(), value)
 
 
 @event.listens_for(Session, "after_flush")

@@ -219,10 +219,11 @@ class TimelineRefs:
 
 
 @functools.cache
-def _timeline_statement(kinds: bool, cursor: bool, since: bool = False, until: bool = False
-                        ) -> TimelineSelect:
+def timeline_statement(kinds: bool, cursor: bool, since: bool = False, until: bool = False
+                       ) -> TimelineSelect:
     """A page of references, built once per shape: every timeline page asks, and building and
-    keying a statement costs more than running it."""
+    keying a statement costs more than running it. Parameters: child_id, limit, and those
+    its shape names (kinds, before_time and before_id, since, until)."""
     stmt = (select(Entry.id, Entry.occurred_at, Entry.updated_at, User.display_name)
             .outerjoin(User, User.id == Entry.author_id)
             .where(Entry.child_id == bindparam("child_id")))
@@ -249,7 +250,7 @@ def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None
     fast as page 1), optionally only entries at or after `since` and before `until`. Why
     rows: a page is usually rendered from cached cards, and loading
     thirty full entries with photos and measurements was most of the page's cost."""
-    stmt = _timeline_statement(bool(kinds), cursor is not None, since is not None,
+    stmt = timeline_statement(bool(kinds), cursor is not None, since is not None,
                                until is not None)
     clause = search.matches(session, query) if query else None
     if clause is not None:  # a search is its own statement: its words are in it

@@ -159,15 +159,18 @@ _HEADLINE_ROWS = _HEADLINES.subquery()
 @functools.cache
 def _headlines_and_unread(also: Select[Any] | None) -> Any:
     """The child home's headlines and the header's unread badge in one round trip: a first
-    row carrying the count, then the headlines (a page that shows both saves a query)."""
+    row carrying the count (and the content generation the page's kept "this week" and
+    suggestions are checked against), then the headlines (a page that shows both saves a
+    query, two with the generation)."""
     return union_all(
         select(literal("count").label("row"),
                _unread_statement(also).scalar_subquery().label("unread"),
+               library.CONTENT_GENERATION_COLUMN.label("content_generation"),
                null().label("id"), null().label("read_at"), null().label("item_id"),
                null().label("title"), null().label("en_title")),
-        select(literal("headline").label("row"), null().label("unread"), _HEADLINE_ROWS.c.id,
-               _HEADLINE_ROWS.c.read_at, _HEADLINE_ROWS.c.item_id, _HEADLINE_ROWS.c.title,
-               _HEADLINE_ROWS.c.en_title))
+        select(literal("headline").label("row"), null().label("unread"), null(),
+               _HEADLINE_ROWS.c.id, _HEADLINE_ROWS.c.read_at, _HEADLINE_ROWS.c.item_id,
+               _HEADLINE_ROWS.c.title, _HEADLINE_ROWS.c.en_title))
 
 
 def headlines_and_unread(session: Session, user: User, child_id: int, locale: str,
@@ -176,12 +179,14 @@ def headlines_and_unread(session: Session, user: User, child_id: int, locale: st
     """The newest `limit` messages about a child that carry an item, as plain rows (the
     child home shows their titles; loading them as objects with every translation's body
     cost more than the rest of the list), titles as `ContentItem.text(locale)` gives them;
-    and the header's `unread_count` (with `also`), in the same query."""
+    and the header's `unread_count` (with `also`), in the same query, which also reads
+    `library.content_generation` for the rest of the transaction."""
     rows = core_rows(session, _headlines_and_unread(also[0] if also else None), {
         **(also[1] if also else {}), "user_id": user.id, "now": now or utcnow(),
         "child_id": child_id, "locale": locale, "limit": limit}).all()
-    unread = next((int(r.unread or 0) for r in rows if r.row == "count"), 0)
-    return _headlines([r for r in rows if r.row == "headline"], session), unread
+    count = next(r for r in rows if r.row == "count")
+    library.remember_content_generation(session, count.content_generation)
+    return _headlines([r for r in rows if r.row == "headline"], session), int(count.unread or 0)
 
 
 def mark_read(session: Session, user: User, message_id: int, now: datetime | None = None

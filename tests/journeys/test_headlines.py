@@ -2,10 +2,13 @@
 (`families.child_and_siblings`) show what the slower, object-loading calls showed."""
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from content import authoring, packs
-from content.models import Status
+import pytest
+from sqlalchemy import event, func, select
+
+from content import authoring, library, packs
+from content.models import ContentItem, Status
 from diary import families
 from diary.errors import NotFound, PermissionDenied
 from diary.models import Child, Membership
@@ -105,3 +108,32 @@ def test_child_and_siblings_is_child_access_and_children_of_in_one(session, make
         families.child_and_siblings(session, grandma, child.id, write=True)
     assert isinstance(families.child_and_siblings(session, user, child.id, write=True)[0],
                       Child)
+
+
+def test_headlines_read_the_content_generation_for_the_rest_of_the_transaction(
+        session, make_family, items):
+    """The child home's kept "this week" and suggestions are checked against the content
+    generation; the headlines' statement carries it, so asking for it again sends nothing,
+    until a flush (which may change content) makes it read again."""
+    user, child = make_family()
+    newest = session.scalar(select(func.max(ContentItem.updated_at)))
+    assert newest is not None
+    connection = session.connection()
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        inbox.headlines_and_unread(session, user, child.id, "en")
+        assert len(sent) == 1
+        assert library.content_generation(session) == newest
+        assert len(sent) == 1  # no statement of its own
+        items["a"].updated_at = newest + timedelta(minutes=5)  # an edit, flushed
+        session.flush()
+        sent.clear()
+        assert library.content_generation(session) == newest + timedelta(minutes=5)
+        assert len(sent) == 1  # read again after the flush
+    finally:
+        event.remove(connection, "before_cursor_execute", count)

@@ -3,14 +3,13 @@ diary.timers, diary.daily_summary and diary.vaccinations."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
-from clock import utcnow
 from content import reminders
 from content.library import Shown
 from diary import daily_summary, families, timers, vaccinations
@@ -56,15 +55,14 @@ def timer_label(kind: str) -> str:
     return gettext(timers.TIMER_KINDS[kind].label)
 
 
-def child_page_context(session: Session, child: Child, shown: list[Shown]) -> dict[str, Any]:
-    """What the child page shows of the daily tools (the diary view adds it); `shown`: the
-    reminders of "this week". Its forms are plain markup with the request's CSRF token
-    (templates/daily/_today.html): building WTForms objects on every visit cost a third of
-    the page."""
+def child_page_context(child: Child, day: daily_summary.ChildDay, shown: list[Shown],
+                       now: datetime) -> dict[str, Any]:
+    """What the child page shows of the daily tools (the diary view adds it), from its
+    `daily_summary.child_day` read at `now`; `shown`: the reminders of "this week". Its forms
+    are plain markup with the request's CSRF token (templates/daily/_today.html): building
+    WTForms objects on every visit cost a third of the page."""
     if not child.is_born:
         return {"daily": None}
-    now = utcnow()
-    day = daily_summary.child_day(session, child, now)  # one query for the whole part
     tickable = reminders.tickable_shown(shown)
     return {"daily": {
         "status": day.status,

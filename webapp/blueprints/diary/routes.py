@@ -26,8 +26,8 @@ from werkzeug.datastructures import FileStorage
 from clock import utcnow
 from content import library
 from diary import book as baby_book
+from diary import daily_summary, entry_kinds, families, growth_report
 from diary import entries as entry_service
-from diary import entry_kinds, families, growth_report
 from diary.entries import Cursor
 from diary.entry_kinds import ENTRY_KINDS, KINDS, EntryInput
 from diary.errors import DiaryError
@@ -80,13 +80,14 @@ def child_home(child_id: int) -> Any:
                                                    now=now, also=viewer.open_surveys(now))
     viewer.remember_unread(unread)
     this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
+    day = daily_summary.child_day(s, child, now, latest=5)  # the daily part and the newest
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=this_week,
-                           **daily_tools.child_page_context(s, child, this_week.reminders),
+                           **daily_tools.child_page_context(child, day, this_week.reminders,
+                                                            now),
                            inbox_entries=headlines,
                            can_write=membership.can_write,
-                           latest=fragments.cards(
-                               s, entry_service.timeline_refs(s, child, limit=5).refs, child),
+                           latest=fragments.cards(s, day.latest, child),
                            kinds=kinds_for(child),
                            quick_kinds=entry_kinds.quick_add_kinds(child.is_born),
                            today=child_today(child),
