@@ -54,6 +54,7 @@ def reports_session() -> Session:
         factory = current_app.extensions.get("reports_session_factory")
         if factory is None:
             engine = db.make_engine(url, pool_pre_ping=True)
+            read_only.track_writes(engine)
             factory = current_app.extensions["reports_session_factory"] = \
                 db.make_session_factory(engine)
         g.reports_session = factory()
