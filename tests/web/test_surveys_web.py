@@ -382,3 +382,25 @@ def test_a_survey_alone_is_not_something_to_mark_read(client, session, make_fami
     page = client.get("/inbox").get_data(as_text=True)
     assert _badge(client, "/inbox") == 1 and "How satisfied" in page
     assert "Mark all as read" not in page
+
+
+def test_a_later_inbox_page_offers_no_mark_all_for_a_survey_alone(
+        client, session, make_family, login_as):
+    """Later pages do not show the survey, but the badge still counts it: with every message
+    read, there is nothing to mark, there either; with one unread, there is."""
+    user, child = make_family()
+    _text_messages(session, user, child, 2)
+    from journeys import inbox
+    inbox.mark_all_read(session, user)
+    offer(session, user)
+    session.commit()
+    login_as(user)
+    later = client.get("/inbox?before=2147483647").get_data(as_text=True)
+    assert _badge(client, "/inbox?before=2147483647") == 1
+    assert "How satisfied" not in later and "Mark all as read" not in later
+    from journeys import ledger
+    ledger.push(session, [ledger.row(user_id=user.id, child_id=child.id, item=None,
+                                     channel="inbox", item_key="later", occurrence="1",
+                                     title="Later", body="Hi")])
+    session.commit()
+    assert "Mark all as read" in client.get("/inbox?before=2147483647").get_data(as_text=True)

@@ -29,11 +29,12 @@ def _unread() -> dict[str, Any]:
 def index() -> Any:
     before = id_arg("before")
     entries = inbox.messages(get_session(), current_user, limit=30, before_id=before)
-    # Satisfaction surveys (care) wait at the top until answered or closed.
-    offers = [] if before else surveys.open_offers(get_session(), current_user,
-                                                   life=link_life())
+    # Satisfaction surveys (care) wait at the top of the first page until answered or
+    # closed; every page knows how many are open, since the header's badge counts them.
+    offers = surveys.open_offers(get_session(), current_user, life=link_life())
     return render_template("inbox/index.html", entries=entries, form=ConfirmForm(),
-                           surveys=offers, survey_form=AnswerForm(),
+                           surveys=[] if before else offers, open_surveys=len(offers),
+                           survey_form=AnswerForm(),
                            next_before=entries[-1].message.id if len(entries) == 30 else None)
 
 
