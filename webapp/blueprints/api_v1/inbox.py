@@ -33,7 +33,9 @@ class MessageOut(BaseModel):
 
 class InboxPage(BaseModel):
     items: list[MessageOut]
-    unread: int = Field(description="Unread messages in all (the header's badge).")
+    unread: int = Field(description="Unread messages in all: what `read-all` clears. (The "
+                                    "web's badge also counts open satisfaction surveys, "
+                                    "which are answered on the web.)")
     next_before: int | None = Field(description="Send as `before` for the next page; None "
                                                 "on the last.")
 
