@@ -9,6 +9,7 @@ the running part, so the sleep is never counted twice.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, String, bindparam, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from clock import utcnow
 from db import UTCDateTime, core_rows
@@ -146,16 +148,18 @@ _CHILD_DAY = union_all(
            _LATEST.c.id, null(), null(), _LATEST.c.updated_at))
 
 
-def child_day(session: Session, child: Child, now: datetime | None = None, latest: int = 0
-              ) -> ChildDay:
-    """The child page's daily part in one query: what `status`, diary.timers.running and
-    diary.vaccinations.ticked answer, with the running timers as light rows; and the newest
-    `latest` entries, as `timeline_refs(session, child, limit=latest).refs` gives them."""
-    now = now or utcnow()
+def child_day_query(child: Child, now: datetime, latest: int = 0
+                    ) -> tuple[CompoundSelect, dict[str, Any]]:
+    """`child_day`'s statement and parameters, for a page that sends it with other reads
+    (db.one_trip); `child_day_of` reads its rows."""
     start, end = day_bounds(agemath.local_today(child.family.timezone, now),
                             child.family.timezone)
-    rows = core_rows(session, _CHILD_DAY, {"child_id": child.id, "now": now, "start": start,
-                                           "end": end, "limit": latest}).all()
+    return _CHILD_DAY, {"child_id": child.id, "now": now, "start": start, "end": end,
+                        "limit": latest}
+
+
+def child_day_of(rows: Sequence[Any], now: datetime) -> ChildDay:
+    """The ChildDay in the rows of `child_day_query`'s statement, run at `now`."""
     running = {r.kind: RunningTimer(r.id, r.kind, r.side, r.occurred_at)
                for r in rows if r.row == "timer"}
     feed = next((_last_feed(r.occurred_at, r.data, now) for r in rows if r.row == "feed"),
@@ -168,6 +172,16 @@ def child_day(session: Session, child: Child, now: datetime | None = None, lates
                     key=lambda ref: (ref.occurred_at, ref.id), reverse=True)
     return ChildDay(status, running, {r.kind: r.given_on for r in rows if r.row == "tick"},
                     newest)
+
+
+def child_day(session: Session, child: Child, now: datetime | None = None, latest: int = 0
+              ) -> ChildDay:
+    """The child page's daily part in one query: what `status`, diary.timers.running and
+    diary.vaccinations.ticked answer, with the running timers as light rows; and the newest
+    `latest` entries, as `timeline_refs(session, child, limit=latest).refs` gives them."""
+    now = now or utcnow()
+    statement, params = child_day_query(child, now, latest)
+    return child_day_of(core_rows(session, statement, params).all(), now)
 
 
 # --- days and trends -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from clock import utcnow
 from content import library
@@ -141,7 +142,7 @@ _HEADLINES = (
     .outerjoin(_ENGLISH_TEXT, and_(_ENGLISH_TEXT.item_id == InboxMessage.item_id,
                                    _ENGLISH_TEXT.locale == "en"))
     .where(_visible(_USER_ID, _NOW), InboxMessage.child_id == bindparam("child_id"))
-    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+    .order_by(InboxMessage.id.desc()).limit(bindparam("headline_limit")))
 
 
 def _headlines(rows: Sequence[Any], session: Session) -> list[Headline]:
@@ -173,6 +174,24 @@ def _headlines_and_unread(also: Select[Any] | None) -> Any:
                _HEADLINE_ROWS.c.title, _HEADLINE_ROWS.c.en_title))
 
 
+def headlines_query(user: User, child_id: int, locale: str, limit: int = 3,
+                    now: datetime | None = None, also: Also | None = None
+                    ) -> tuple[CompoundSelect, dict[str, Any]]:
+    """`headlines_and_unread`'s statement and parameters, for a page that sends it with
+    other reads (db.one_trip); `headlines_of` reads its rows."""
+    return _headlines_and_unread(also[0] if also else None), {
+        **(also[1] if also else {}), "user_id": user.id, "now": now or utcnow(),
+        "child_id": child_id, "locale": locale, "headline_limit": limit}
+
+
+def headlines_of(session: Session, rows: Sequence[Any]) -> tuple[list[Headline], int]:
+    """The headlines and unread count in the rows of `headlines_query`'s statement; the
+    content generation they carry is kept for the rest of the transaction."""
+    count = next(r for r in rows if r.row == "count")
+    library.remember_content_generation(session, count.content_generation)
+    return _headlines([r for r in rows if r.row == "headline"], session), int(count.unread or 0)
+
+
 def headlines_and_unread(session: Session, user: User, child_id: int, locale: str,
                          limit: int = 3, now: datetime | None = None,
                          also: Also | None = None) -> tuple[list[Headline], int]:
@@ -181,12 +200,8 @@ def headlines_and_unread(session: Session, user: User, child_id: int, locale: st
     cost more than the rest of the list), titles as `ContentItem.text(locale)` gives them;
     and the header's `unread_count` (with `also`), in the same query, which also reads
     `library.content_generation` for the rest of the transaction."""
-    rows = core_rows(session, _headlines_and_unread(also[0] if also else None), {
-        **(also[1] if also else {}), "user_id": user.id, "now": now or utcnow(),
-        "child_id": child_id, "locale": locale, "limit": limit}).all()
-    count = next(r for r in rows if r.row == "count")
-    library.remember_content_generation(session, count.content_generation)
-    return _headlines([r for r in rows if r.row == "headline"], session), int(count.unread or 0)
+    statement, params = headlines_query(user, child_id, locale, limit, now, also)
+    return headlines_of(session, core_rows(session, statement, params).all())
 
 
 def mark_read(session: Session, user: User, message_id: int, now: datetime | None = None

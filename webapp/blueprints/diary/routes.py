@@ -25,6 +25,7 @@ from werkzeug.datastructures import FileStorage
 
 from clock import utcnow
 from content import library
+from db.one_trip import one_trip
 from diary import book as baby_book
 from diary import daily_summary, entry_kinds, families, growth_report
 from diary import entries as entry_service
@@ -76,11 +77,15 @@ def child_home(child_id: int) -> Any:
     s = get_session()
     child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
     now = utcnow()
-    headlines, unread = inbox.headlines_and_unread(s, current_user, child.id, current_locale(),
-                                                   now=now, also=viewer.open_surveys(now))
+    # The daily part with the newest entries, and the inbox headlines with the header's
+    # badge and the content generation: two reads, one statement.
+    found = one_trip(s, day=daily_summary.child_day_query(child, now, latest=5),
+                     inbox=inbox.headlines_query(current_user, child.id, current_locale(),
+                                                 now=now, also=viewer.open_surveys(now)))
+    headlines, unread = inbox.headlines_of(s, found["inbox"])
     viewer.remember_unread(unread)
+    day = daily_summary.child_day_of(found["day"], now)
     this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
-    day = daily_summary.child_day(s, child, now, latest=5)  # the daily part and the newest
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=this_week,
                            **daily_tools.child_page_context(child, day, this_week.reminders,

@@ -1,0 +1,108 @@
+"""db.one_trip: several SELECTs in one statement give each the rows, values and types it gets
+alone (on SQLite and, with TEST_DATABASE_URL, PostgreSQL), in one round trip."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, event, select
+
+from db import core_rows
+from db.one_trip import one_trip
+from diary import daily_summary, entries, timers
+from diary.entry_kinds import EntryInput
+from diary.models import Entry, Family
+from journeys import inbox, ledger
+
+NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+BORN = date(2026, 9, 1)
+
+FAMILY = select(Family.id, Family.name, Family.timezone, Family.created_at).where(
+    Family.id == bindparam("family_id"))
+NEWEST = (select(Entry.id, Entry.kind, Entry.occurred_at, Entry.data)
+          .where(Entry.child_id == bindparam("child_id"))
+          .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(bindparam("newest")))
+
+
+@pytest.fixture()
+def family(session, make_family, clock_at):  # type: ignore[no-untyped-def]
+    clock_at(NOW)
+    user, child = make_family(birth_date=BORN)
+    for minutes, kind, data in ((90, "feeding", {"method": "bottle_formula", "amount_ml": 120}),
+                                (30, "diaper", {"wet": True}),
+                                (10, "diaper", {"dirty": True})):
+        entries.create_entry(session, child, user, EntryInput(
+            kind, NOW - timedelta(minutes=minutes), data=data))
+    timers.start(session, child, user, "sleep", now=NOW - timedelta(minutes=20))
+    ledger.push(session, [ledger.row(user_id=user.id, child_id=child.id, item=None,
+                                     channel="inbox", item_key="hello", occurrence="1",
+                                     title="Hello", body="Hi")])
+    session.flush()
+    return user, child
+
+
+def _statements(session):  # type: ignore[no-untyped-def]
+    sent: list[str] = []
+    connection = session.connection()
+
+    def record(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(connection, "before_cursor_execute", record)
+    return sent, lambda: event.remove(connection, "before_cursor_execute", record)
+
+
+def test_each_part_gets_the_rows_and_types_it_gets_alone(session, family):
+    user, child = family
+    params = {"family_id": child.family_id, "child_id": child.id, "newest": 2}
+    alone = {"family": [tuple(r) for r in core_rows(session, FAMILY, params)],
+             "newest": [tuple(r) for r in core_rows(session, NEWEST, params)]}
+    sent, stop = _statements(session)
+    try:
+        found = one_trip(session, family=(FAMILY, {"family_id": child.family_id}),
+                         newest=(NEWEST, {"child_id": child.id, "newest": 2}))
+    finally:
+        stop()
+    assert len(sent) == 1
+    assert {name: [tuple(r) for r in rows] for name, rows in found.items()} == alone
+    # exact values, typed: aware datetimes, decoded JSON, in the part's own order
+    assert [(r.kind, r.occurred_at, r.data) for r in found["newest"]] == [
+        ("diaper", NOW - timedelta(minutes=10), {"wet": False, "dirty": True}),
+        ("diaper", NOW - timedelta(minutes=30), {"wet": True, "dirty": False})]
+    assert found["family"][0].created_at.tzinfo is not None
+    assert found["family"][0].name == child.family.name
+
+
+def test_the_child_page_reads_are_what_they_are_alone(session, family):
+    """The child home's two reads: the daily part with the newest entries, and the inbox
+    headlines with the unread count."""
+    user, child = family
+    found = one_trip(session, day=daily_summary.child_day_query(child, NOW, latest=3),
+                     inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
+    day = daily_summary.child_day_of(found["day"], NOW)
+    assert day == daily_summary.child_day(session, child, NOW, latest=3)
+    assert day.status.asleep_minutes == 20 and day.status.last_feed is not None
+    assert [r.id for r in day.latest] == [
+        r.id for r in entries.timeline_refs(session, child, limit=3).refs]
+    assert inbox.headlines_of(session, found["inbox"]) == inbox.headlines_and_unread(
+        session, user, child.id, "en", now=NOW) == ([], 1)  # a text message: counted only
+
+
+def test_an_empty_part_has_no_rows_and_one_part_alone_works(session, family):
+    _, child = family
+    found = one_trip(session, family=(FAMILY, {"family_id": -1}),
+                     newest=(NEWEST, {"child_id": child.id, "newest": 1}))
+    assert found["family"] == [] and [r.kind for r in found["newest"]] == ["diaper"]
+    assert [r.id for r in one_trip(session, family=(FAMILY, {"family_id": child.family_id})
+                                   )["family"]] == [child.family_id]
+
+
+def test_a_parameter_two_parts_share_must_have_one_value(session, family):
+    _, child = family
+    mine = select(Entry.id).where(Entry.child_id == bindparam("child_id"))
+    with pytest.raises(ValueError, match="child_id"):
+        one_trip(session, newest=(NEWEST, {"child_id": child.id, "newest": 1}),
+                 other=(mine, {"child_id": child.id + 1}))
+    same = one_trip(session, newest=(NEWEST, {"child_id": child.id, "newest": 5}),
+                    other=(mine, {"child_id": child.id}))
+    assert sorted(r.id for r in same["other"]) == sorted(r.id for r in same["newest"])
