@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
@@ -242,6 +242,30 @@ def timeline_statement(kinds: bool, cursor: bool, since: bool = False, until: bo
     return stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(bindparam("limit"))
 
 
+def timeline_query(child: Child, kinds: list[str] | None = None, cursor: Cursor | None = None,
+                   limit: int = 30, since: datetime | None = None,
+                   until: datetime | None = None) -> tuple[TimelineSelect, dict[str, Any]]:
+    """`timeline_refs`' statement and parameters (without a search), for a page that sends
+    it with other reads (db.one_trip); `timeline_refs_of` reads its rows."""
+    stmt = timeline_statement(bool(kinds), cursor is not None, since is not None,
+                              until is not None)
+    return stmt, {"child_id": child.id, "kinds": kinds or [], "limit": limit + 1,
+                  "before_time": cursor.occurred_at if cursor else None,
+                  "before_id": cursor.entry_id if cursor else None, "since": since,
+                  "until": until}
+
+
+def timeline_refs_of(rows: Iterable[Any], limit: int) -> TimelineRefs:
+    """The page of references in the rows of `timeline_query(…, limit)`'s statement."""
+    refs = [EntryRef(row.id, row.occurred_at, row.updated_at, row.display_name)
+            for row in rows]
+    next_cursor = None
+    if len(refs) > limit:
+        refs = refs[:limit]
+        next_cursor = Cursor(refs[-1].occurred_at, refs[-1].id)
+    return TimelineRefs(refs, next_cursor)
+
+
 def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None,
                   query: str | None = None, cursor: Cursor | None = None,
                   limit: int = 30, since: datetime | None = None,
@@ -250,22 +274,11 @@ def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None
     fast as page 1), optionally only entries at or after `since` and before `until`. Why
     rows: a page is usually rendered from cached cards, and loading
     thirty full entries with photos and measurements was most of the page's cost."""
-    stmt = timeline_statement(bool(kinds), cursor is not None, since is not None,
-                               until is not None)
+    stmt, params = timeline_query(child, kinds, cursor, limit, since, until)
     clause = search.matches(session, query) if query else None
     if clause is not None:  # a search is its own statement: its words are in it
         stmt = stmt.where(clause)
-    params = {"child_id": child.id, "kinds": kinds or [], "limit": limit + 1,
-              "before_time": cursor.occurred_at if cursor else None,
-              "before_id": cursor.entry_id if cursor else None, "since": since,
-              "until": until}
-    refs = [EntryRef(row.id, row.occurred_at, row.updated_at, row.display_name)
-            for row in core_rows(session, stmt, params)]
-    next_cursor = None
-    if len(refs) > limit:
-        refs = refs[:limit]
-        next_cursor = Cursor(refs[-1].occurred_at, refs[-1].id)
-    return TimelineRefs(refs, next_cursor)
+    return timeline_refs_of(core_rows(session, stmt, params), limit)
 
 
 def entries_by_id(session: Session, child: Child, ids: list[int]) -> dict[int, Entry]:
@@ -280,5 +293,5 @@ def entries_by_id(session: Session, child: Child, ids: list[int]) -> dict[int, E
 
 
 __all__ = ["EntryInput", "MeasurementInput", "create_entry", "update_entry", "delete_entry",
-           "add_photos",
-           "timeline_refs", "entries_by_id", "Cursor", "EntryRef", "TimelineRefs"]
+           "add_photos", "timeline_refs", "timeline_query", "timeline_refs_of", "entries_by_id",
+           "Cursor", "EntryRef", "TimelineRefs"]

@@ -92,12 +92,19 @@ def _unread_statement(also: Select[Any] | None) -> Select[Any]:
     return select(_UNREAD.scalar_subquery() + also.scalar_subquery())
 
 
+def unread_query(user: User, now: datetime | None = None, also: Also | None = None
+                 ) -> tuple[Select[Any], dict[str, Any]]:
+    """`unread_count`'s statement and parameters, for a page that sends it with other reads
+    (db.one_trip): one row, the count first."""
+    return _unread_statement(also[0] if also else None), {
+        **(also[1] if also else {}), "user_id": user.id, "now": now or utcnow()}
+
+
 def unread_count(session: Session, user: User, now: datetime | None = None,
                  also: Also | None = None) -> int:
     """The person's unread messages (plus what `also` counts, in the same statement)."""
-    params = {**(also[1] if also else {}), "user_id": user.id, "now": now or utcnow()}
-    return core_rows(session, _unread_statement(also[0] if also else None),
-                     params).scalar() or 0
+    statement, params = unread_query(user, now, also)
+    return core_rows(session, statement, params).scalar() or 0
 
 
 @functools.cache

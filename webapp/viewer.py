@@ -6,12 +6,14 @@ answer for the rest of the request.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import g, has_request_context
 from flask_login import current_user
 
 from care import surveys
 from clock import utcnow
+from db.one_trip import Part
 from journeys import inbox
 from webapp.blueprints.surveys.routes import link_life
 from webapp.database import get_session
@@ -39,12 +41,25 @@ def remember_unread(count: int) -> None:
     g.viewer_unread = count
 
 
+def _has_inbox(viewer: Any) -> bool:
+    return bool(viewer is not None and viewer.is_authenticated and not viewer.is_staff)
+
+
+def unread_part(now: datetime) -> Part | None:
+    """The header badge's count as a `db.one_trip` part, for a view that sends other reads
+    anyway; None when the viewer has no inbox. Hand its one row's first value to
+    `remember_unread`."""
+    if not _has_inbox(current_user):
+        return None
+    return inbox.unread_query(current_user, now, also=open_surveys(now))
+
+
 def inbox_unread() -> int:
     """The header's unread badge: unread messages plus open surveys, one statement; parents
     only (staff have no inbox)."""
     if "viewer_unread" not in g:
         viewer = current_user if has_request_context() else None  # emails render without one
-        if viewer is not None and viewer.is_authenticated and not viewer.is_staff:
+        if _has_inbox(viewer):
             now = utcnow()
             g.viewer_unread = inbox.unread_count(get_session(), viewer, now,
                                                  also=open_surveys(now))

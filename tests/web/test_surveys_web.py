@@ -348,6 +348,16 @@ def test_the_badge_counts_open_surveys_on_every_page(app, client, session, engin
         event.remove(engine, "before_cursor_execute", record)
     counting = [s for s in seen if "survey_offers" in s]
     assert len(counting) == 1 and "inbox_messages" in counting[0], counting
+    # the timeline reads the badge with its page of entries; a search counts on its own
+    seen.clear()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _badge(client, f"/children/{child.id}/timeline") == 3
+        counting = [s for s in seen if "survey_offers" in s]
+        assert len(counting) == 1 and "entries.occurred_at" in counting[0], counting
+        assert _badge(client, f"/children/{child.id}/timeline?q=hello") == 3
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
     login_as(other)
     assert _badge(client, f"/children/{other_child.id}") == 2  # their message and survey
     # answered: the survey leaves the badge

@@ -111,10 +111,8 @@ def timeline(child_id: int) -> Any:
     except DiaryError as error:
         flash(translate_error(error), "warning")
         return redirect(url_for("diary.timeline", child_id=child.id))
-    page = entry_service.timeline_refs(s, child, kinds=kinds or None, query=query or None,
-                                       cursor=cursor,
-                                       limit=current_app.config["TIMELINE_PAGE_SIZE"])
     partial = bool(request.headers.get("HX-Request")) and cursor is not None
+    page = _timeline_page(s, child, kinds, query, cursor, with_badge=not partial)
     tz = ZoneInfo(child.family.timezone)
     pairs = zip(page.refs, fragments.cards(s, page.refs, child), strict=True)
     months = []  # (YYYY-MM, the month's first entry time, its cards)
@@ -132,6 +130,21 @@ def timeline(child_id: int) -> Any:
     if partial:
         return render_template("diary/_timeline_page.html", **context)
     return render_template("diary/timeline.html", **context)
+
+
+def _timeline_page(s: Session, child: Child, kinds: list[str], query: str,
+                   cursor: Cursor | None, with_badge: bool) -> entry_service.TimelineRefs:
+    """A timeline page's references; a whole page (`with_badge`) reads the header's unread
+    badge in the same statement (db.one_trip). A search is a statement of its own."""
+    limit = current_app.config["TIMELINE_PAGE_SIZE"]
+    badge = viewer.unread_part(utcnow()) if with_badge and not query else None
+    if badge is None:
+        return entry_service.timeline_refs(s, child, kinds=kinds or None, query=query or None,
+                                           cursor=cursor, limit=limit)
+    found = one_trip(s, refs=entry_service.timeline_query(child, kinds or None, cursor, limit),
+                     badge=badge)
+    viewer.remember_unread(found["badge"][0][0] or 0)
+    return entry_service.timeline_refs_of(found["refs"], limit)
 
 
 def _chosen_files(form: EntryForm) -> list[FileStorage]:
