@@ -1,12 +1,14 @@
 """webapp.templating: Jinja's and Flask-WTF's own answers, found faster.
 
 Each fast path is compared with the library's slow one on the same template or request:
-plain functions, functions that ask for the context / eval context / environment, callable
+plain functions, bound methods and built-ins, functions that ask for the context / eval context / environment, callable
 objects, a StopIteration, loop variables; globals added after a template was loaded and a
 template's own globals; the CSRF token before and after Flask-WTF made it; and the cached
 variable-free `_()` across languages and catalogues.
 """
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 from flask import g
@@ -47,13 +49,28 @@ def _stops():
     raise StopIteration
 
 
+class _Thing:
+    name = "thing"
+
+    def plain(self, x):
+        return f"method of {self.name} x={x}"
+
+    @pass_context
+    def with_context(self, context, x):
+        return f"method page={context.get('page')} x={x}"
+
+
 TEMPLATE = """
 {{- seen(1, "<b>", k="v") }}|{% for i in [1, 2] %}{{ seen(i) }}{{ with_context(i) }}{% endfor %}
 |{{ with_context("top") }}|{{ with_eval_context("<i>") }}|{{ callable_obj(5) }}|{{ stops() }}.
+|{{ with_environment(4) }}|{% for i in [1] %}{{ with_eval_context(i) }}{% endfor %}
 |{% set x = 3 %}{{ seen(x, y=x) }}|{% macro m(a) %}[{{ seen(a) }}]{% endmacro %}{{ m(7) }}
+|{{ thing.plain(1) }}|{{ thing.with_context(2) }}|{% for k, v in d.items() %}{{ k }}={{ v }}
+{%- endfor %}|{{ when.isoformat() }}|{{ maximum(3, 9) }}|{{ "<a>".upper() }}
 """
 GLOBALS = dict(seen=_seen, with_context=_with_context, with_eval_context=_with_eval_context,
-               with_environment=_with_environment, callable_obj=_Callable(), stops=_stops)
+               with_environment=_with_environment, callable_obj=_Callable(), stops=_stops,
+               thing=_Thing(), d={"a": "<1>", "b": 2}, when=date(2026, 12, 7), maximum=max)
 
 
 @pytest.mark.parametrize("autoescape", [True, False])
@@ -69,6 +86,9 @@ def test_calls_from_a_template_are_what_jinja_gives(autoescape):
     assert "context sees page=home loop=None x=2" in expected  # as Jinja: no loop variable
     assert "callable page=home x=5|." in expected  # StopIteration: undefined, rendered empty
     assert ("(1, &#39;&lt;b&gt;&#39;)" in expected) == autoescape
+    assert "|method of thing x=1|method page=home x=2|a=" in expected
+    assert "|2026-12-07|9|" in expected
+    assert "|Environment x=4|autoescape=" in expected and "x=1|" in expected
 
 
 def test_the_apps_templates_use_the_fast_classes_and_see_globals_added_later(app):
