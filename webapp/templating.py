@@ -15,7 +15,8 @@ that was about a tenth of a child page's time, for answers that never change.
   reads alike; copying a dict is one C call). A template given its own globals still gets
   the ChainMap, so they never leak into the environment.
 - `csrf_token()` reads this request's token where Flask-WTF keeps it (`g.csrf_token`) before
-  asking Flask-WTF, which otherwise reads four settings through the app proxy each call.
+  asking Flask-WTF, which otherwise reads four settings through the app proxy each call (and
+  Flask-WTF's context processor, which put its own in every render, is gone).
 
 `tests/web/test_templating.py` checks each against Jinja's and Flask-WTF's own answers.
 """
@@ -91,7 +92,12 @@ def use_fast_templates(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """After Flask-WTF's init_app, which installs its own `csrf_token` (kept where the token
-    lives under another name)."""
-    if app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") == "csrf_token":
-        app.jinja_env.globals["csrf_token"] = csrf_token
+    """After Flask-WTF's init_app, which installs its own `csrf_token` twice: as a template
+    global, and through a context processor run before every render, which wins over the
+    global. Both give way to the fast one (unless the token lives under another name); the
+    context processor only handed out what the globals hold."""
+    if app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token") != "csrf_token":
+        return
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    processors = app.template_context_processors[None]
+    processors[:] = [p for p in processors if getattr(p, "__module__", "") != "flask_wtf.csrf"]

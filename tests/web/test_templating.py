@@ -103,6 +103,21 @@ def test_the_apps_templates_use_the_fast_classes_and_see_globals_added_later(app
             del app.jinja_env.globals["late_global"], app.jinja_env.globals["with_environment"]
 
 
+def test_the_apps_templates_call_the_fast_csrf_token_for_flask_wtfs_token(app):
+    """Flask-WTF puts its own `csrf_token` in every render through a context processor;
+    the app's templates get the fast one, with the same token."""
+    assert not [p for p in app.template_context_processors[None]
+                if getattr(p, "__module__", "") == "flask_wtf.csrf"]
+    with app.test_request_context("/"):
+        probe = app.jinja_env.from_string("{{ csrf_token() }}|{{ csrf_token is sameas fast }}")
+        from flask import render_template_string
+        page = render_template_string("{{ csrf_token() }}|{{ csrf_token is sameas fast }}",
+                                      fast=templating.csrf_token)
+        assert page == f"{generate_csrf()}|True"
+        assert probe.render(fast=templating.csrf_token) == page
+        assert "csrf_meta_tag" in app.jinja_env.globals  # Flask-WTF's other global stays
+
+
 def test_a_templates_own_globals_stay_its_own(app):
     with app.test_request_context("/"):
         own = app.jinja_env.from_string("{{ only_here }}", globals={"only_here": "mine"})
