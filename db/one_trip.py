@@ -5,7 +5,8 @@ headlines) pays for each statement: SQLAlchemy's and the driver's work, and on P
 round trip to the server and back. `one_trip` sends them together as a UNION ALL — each part
 wrapped as a subquery, tagged with its name and given columns of its own (NULL in the other
 parts' rows) — and hands every part back its own rows, typed as its own statement types
-them, in the order it gave them.
+them, in the order it gave them. Every column of a part must have a type (a bare NULL is
+refused: PostgreSQL resolves two of them as text, which a later part's integers do not match).
 
 The parts' bind parameters share one namespace: a name two parts use must carry the same
 value (a ValueError says otherwise). Parts are module-level statements, built once: the
@@ -40,6 +41,10 @@ def _combined(parts: tuple[tuple[str, Query], ...]
     slots: dict[str, tuple[int, int, type]] = {}
     position = 1  # column 0 names the part
     for name, sub in subqueries:
+        untyped = [column.key for column in sub.c if isinstance(column.type, NullType)]
+        if untyped:  # PostgreSQL reads two NULLs as text, which no later integer matches
+            raise TypeError(f"part {name!r}: columns {untyped} have no type; "
+                            f"cast their NULLs (cast(null(), Integer))")
         keys = [column.key for column in sub.c]
         slots[name] = (position, position + len(keys),
                        namedtuple(f"{name}_row", keys, rename=True))  # type: ignore[misc]
@@ -52,7 +57,7 @@ def _combined(parts: tuple[tuple[str, Query], ...]
                 label = f"{other_name}__{column.key}"
                 if other is sub:
                     columns.append(column.label(label))
-                elif index == 0 and not isinstance(column.type, NullType):
+                elif index == 0:
                     # The first branch names every column's type: rows are read with them.
                     columns.append(cast(null(), column.type).label(label))
                 else:

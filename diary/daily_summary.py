@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from clock import utcnow
-from db import UTCDateTime, core_rows
+from db import core_rows
 from diary import age as agemath
-from diary.entries import EntryRef, timeline_statement
 from diary.models import Child, Entry, Timer, Vaccination
 
 #: The longest sleep an entry holds (diary.entry_kinds: 1440 minutes): how far before a day
@@ -112,50 +111,37 @@ class RunningTimer:
 @dataclass(frozen=True)
 class ChildDay:
     """Everything the child page's daily part reads: `status`, the running timers by kind
-    (what diary.timers.running gives) and the ticked reminders (diary.vaccinations.ticked);
-    and, asked for with `latest=`, the newest entries as timeline references (what
-    diary.entries.timeline_refs gives), for the page's "latest in the book"."""
+    (what diary.timers.running gives) and the ticked reminders (diary.vaccinations.ticked)."""
     status: Status
     running: dict[str, RunningTimer]
     ticked: dict[str, date]
-    latest: list[EntryRef]
 
 
-_LATEST = timeline_statement(kinds=False, cursor=False).subquery()
-
-#: One UNION ALL of the newest feed, the day's nappies, the running timers, the ticked
-#: reminders and the newest entries: five statements' answers for the price of one round
-#: trip (each statement a page sends costs far more in Python than in the database, and on
-#: PostgreSQL a round trip). The first branch names every column's type, which the others'
-#: rows are read with; the newest entries' author name travels as "kind".
+#: One UNION ALL of the newest feed, the day's nappies, the running timers and the ticked
+#: reminders: four statements' answers for the price of one round trip (each statement a
+#: page sends costs far more in Python than in the database). The first branch names every
+#: column's type, which the others' rows are read with.
 _CHILD_DAY = union_all(
     select(literal("feed").label("row"), _NEWEST_FEED.c.kind, _NEWEST_FEED.c.occurred_at,
            _NEWEST_FEED.c.data, cast(null(), Integer).label("id"),
-           cast(null(), String(8)).label("side"), cast(null(), Date).label("given_on"),
-           cast(null(), UTCDateTime).label("updated_at")),
-    select(literal("nappy"), Entry.kind, Entry.occurred_at, Entry.data, null(), null(), null(),
-           null())
+           cast(null(), String(8)).label("side"), cast(null(), Date).label("given_on")),
+    select(literal("nappy"), Entry.kind, Entry.occurred_at, Entry.data, null(), null(), null())
     .where(Entry.child_id == bindparam("child_id"), Entry.kind == "diaper",
            Entry.occurred_at >= bindparam("start"), Entry.occurred_at < bindparam("end")),
-    select(literal("timer"), Timer.kind, Timer.started_at, null(), Timer.id, Timer.side, null(),
-           null())
+    select(literal("timer"), Timer.kind, Timer.started_at, null(), Timer.id, Timer.side, null())
     .where(Timer.child_id == bindparam("child_id"), Timer.running_kind.is_not(None)),
     select(literal("tick"), Vaccination.reminder_key, null(), null(), null(), null(),
-           Vaccination.given_on, null())
+           Vaccination.given_on)
     .where(Vaccination.child_id == bindparam("child_id"),
-           Vaccination.reminder_key.is_not(None)),
-    select(literal("latest"), _LATEST.c.display_name, _LATEST.c.occurred_at, null(),
-           _LATEST.c.id, null(), null(), _LATEST.c.updated_at))
+           Vaccination.reminder_key.is_not(None)))
 
 
-def child_day_query(child: Child, now: datetime, latest: int = 0
-                    ) -> tuple[CompoundSelect, dict[str, Any]]:
+def child_day_query(child: Child, now: datetime) -> tuple[CompoundSelect, dict[str, Any]]:
     """`child_day`'s statement and parameters, for a page that sends it with other reads
     (db.one_trip); `child_day_of` reads its rows."""
     start, end = day_bounds(agemath.local_today(child.family.timezone, now),
                             child.family.timezone)
-    return _CHILD_DAY, {"child_id": child.id, "now": now, "start": start, "end": end,
-                        "limit": latest}
+    return _CHILD_DAY, {"child_id": child.id, "now": now, "start": start, "end": end}
 
 
 def child_day_of(rows: Sequence[Any], now: datetime) -> ChildDay:
@@ -167,20 +153,14 @@ def child_day_of(rows: Sequence[Any], now: datetime) -> ChildDay:
     sleep = running.get("sleep")
     status = Status(feed, _nappies([r.data for r in rows if r.row == "nappy"]),
                     _minutes_between(sleep.started_at, now) if sleep is not None else None)
-    newest = sorted((EntryRef(r.id, r.occurred_at, r.updated_at, r.kind)
-                     for r in rows if r.row == "latest"),
-                    key=lambda ref: (ref.occurred_at, ref.id), reverse=True)
-    return ChildDay(status, running, {r.kind: r.given_on for r in rows if r.row == "tick"},
-                    newest)
+    return ChildDay(status, running, {r.kind: r.given_on for r in rows if r.row == "tick"})
 
 
-def child_day(session: Session, child: Child, now: datetime | None = None, latest: int = 0
-              ) -> ChildDay:
+def child_day(session: Session, child: Child, now: datetime | None = None) -> ChildDay:
     """The child page's daily part in one query: what `status`, diary.timers.running and
-    diary.vaccinations.ticked answer, with the running timers as light rows; and the newest
-    `latest` entries, as `timeline_refs(session, child, limit=latest).refs` gives them."""
+    diary.vaccinations.ticked answer, with the running timers as light rows."""
     now = now or utcnow()
-    statement, params = child_day_query(child, now, latest)
+    statement, params = child_day_query(child, now)
     return child_day_of(core_rows(session, statement, params).all(), now)
 
 

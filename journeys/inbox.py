@@ -17,9 +17,12 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal,
@@ -36,7 +39,7 @@ from clock import utcnow
 from content import library
 from content.library import live
 from content.models import ContentItem, Translation
-from db import core_rows, rowcount
+from db import UTCDateTime, core_rows, rowcount
 from diary.errors import NotFound
 from diary.models import Child, Membership, User
 from journeys.models import InboxMessage
@@ -169,13 +172,15 @@ def _headlines_and_unread(also: Select[Any] | None) -> Any:
     """The child home's headlines and the header's unread badge in one round trip: a first
     row carrying the count (and the content generation the page's kept "this week" and
     suggestions are checked against), then the headlines (a page that shows both saves a
-    query, two with the generation)."""
+    query, two with the generation). The first row's NULLs carry their types: PostgreSQL
+    cannot match two untyped NULLs' text with a later branch's integers (db.one_trip)."""
     return union_all(
         select(literal("count").label("row"),
                _unread_statement(also).scalar_subquery().label("unread"),
                library.CONTENT_GENERATION_COLUMN.label("content_generation"),
-               null().label("id"), null().label("read_at"), null().label("item_id"),
-               null().label("title"), null().label("en_title")),
+               cast(null(), Integer).label("id"), cast(null(), UTCDateTime).label("read_at"),
+               cast(null(), Integer).label("item_id"), cast(null(), String).label("title"),
+               cast(null(), String).label("en_title")),
         select(literal("headline").label("row"), null().label("unread"), null(),
                _HEADLINE_ROWS.c.id, _HEADLINE_ROWS.c.read_at, _HEADLINE_ROWS.c.item_id,
                _HEADLINE_ROWS.c.title, _HEADLINE_ROWS.c.en_title))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, event, null, select
 
 from db import core_rows
 from db.one_trip import one_trip
@@ -74,15 +74,16 @@ def test_each_part_gets_the_rows_and_types_it_gets_alone(session, family):
 
 
 def test_the_child_page_reads_are_what_they_are_alone(session, family):
-    """The child home's two reads: the daily part with the newest entries, and the inbox
+    """The child home's three reads: the daily part, the newest entries, and the inbox
     headlines with the unread count."""
     user, child = family
-    found = one_trip(session, day=daily_summary.child_day_query(child, NOW, latest=3),
+    found = one_trip(session, day=daily_summary.child_day_query(child, NOW),
+                     latest=entries.timeline_query(child, limit=3),
                      inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
     day = daily_summary.child_day_of(found["day"], NOW)
-    assert day == daily_summary.child_day(session, child, NOW, latest=3)
+    assert day == daily_summary.child_day(session, child, NOW)
     assert day.status.asleep_minutes == 20 and day.status.last_feed is not None
-    assert [r.id for r in day.latest] == [
+    assert [r.id for r in entries.timeline_refs_of(found["latest"], 3).refs] == [
         r.id for r in entries.timeline_refs(session, child, limit=3).refs]
     assert inbox.headlines_of(session, found["inbox"]) == inbox.headlines_and_unread(
         session, user, child.id, "en", now=NOW) == ([], 1)  # a text message: counted only
@@ -106,3 +107,13 @@ def test_a_parameter_two_parts_share_must_have_one_value(session, family):
     same = one_trip(session, newest=(NEWEST, {"child_id": child.id, "newest": 5}),
                     other=(mine, {"child_id": child.id}))
     assert sorted(r.id for r in same["other"]) == sorted(r.id for r in same["newest"])
+
+
+def test_a_part_with_an_untyped_column_is_refused(session, family):
+    """PostgreSQL resolves two untyped NULLs as text, which a third part's integers cannot
+    match: a bare NULL column is refused on every database, before anything is sent."""
+    _, child = family
+    bare = select(Family.id, null().label("nothing")).where(Family.id == bindparam("family_id"))
+    with pytest.raises(TypeError, match="nothing"):
+        one_trip(session, bare=(bare, {"family_id": child.family_id}),
+                 newest=(NEWEST, {"child_id": child.id, "newest": 1}))

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import db
+from db.one_trip import one_trip
 from diary import daily_summary, entries, timers, vaccinations
 from diary.entry_kinds import EntryInput
 from diary.errors import Conflict, NotFound, ValidationError
@@ -284,13 +285,13 @@ def test_the_status_line_counts_in_the_familys_day(session, baby):
 
 def test_the_child_pages_one_query_answers_what_the_five_functions_answer(
         session, baby, make_family):
-    """daily_summary.child_day is status + timers.running + vaccinations.ticked (+ with
-    `latest`, timeline_refs' newest) in one statement: the same answers, exact values, only
-    this child's rows."""
+    """daily_summary.child_day is status + timers.running + vaccinations.ticked in one
+    statement (the child page sends it with timeline_refs' newest, db.one_trip): the same
+    answers, exact values, only this child's rows."""
     parent, child = baby
-    empty = daily_summary.child_day(session, child, NOW, latest=5)
+    empty = daily_summary.child_day(session, child, NOW)
     assert empty == daily_summary.ChildDay(daily_summary.Status(
-        None, daily_summary.Nappies(0, 0, 0), None), {}, {}, [])
+        None, daily_summary.Nappies(0, 0, 0), None), {}, {})
     add(session, child, parent, "feeding", NOW - timedelta(hours=2, minutes=10),
         method="breast_left", duration_min=20)
     add(session, child, parent, "feeding", NOW + timedelta(minutes=5), method="bottle_formula",
@@ -324,20 +325,27 @@ def test_the_child_pages_one_query_answers_what_the_five_functions_answer(
     assert {k: (t.id, t.side, t.started_at) for k, t in day.running.items()} == {
         k: (t.id, t.side, t.started_at) for k, t in timers.running(session, child).items()}
     assert day.ticked == vaccinations.ticked(session, child) == {"hep-b-2": date(2026, 10, 3)}
-    assert day.latest == []  # not asked for
 
-    # The newest entries: the same references as the timeline's first page, newest first,
-    # entries at the same moment by id, the future feed included (the timeline shows it too).
+    # The newest entries, read beside the daily part in the page's one statement: the same
+    # references as the timeline's first page, newest first, entries at the same moment by
+    # id, the future feed included (the timeline shows it too).
     add(session, child, parent, "diaper", NOW - timedelta(minutes=3), wet=True)  # a tie
     session.flush()
-    newest = daily_summary.child_day(session, child, NOW, latest=4).latest
+
+    def newest_beside_the_day(limit: int) -> list[entries.EntryRef]:
+        found = one_trip(session, day=daily_summary.child_day_query(child, NOW),
+                         latest=entries.timeline_query(child, limit=limit))
+        assert daily_summary.child_day_of(found["day"], NOW).ticked == day.ticked
+        return entries.timeline_refs_of(found["latest"], limit).refs
+
+    newest = newest_beside_the_day(4)
     assert newest == entries.timeline_refs(session, child, limit=4).refs
     assert [r.occurred_at for r in newest] == [
         NOW + timedelta(minutes=5), NOW - timedelta(minutes=3), NOW - timedelta(minutes=3),
         NOW - timedelta(hours=2, minutes=10)]
     assert newest[1].id > newest[2].id
     assert {r.author_name for r in newest} == {parent.display_name}
-    assert len(daily_summary.child_day(session, child, NOW, latest=50).latest) == 6
+    assert len(newest_beside_the_day(50)) == 6
 
 
 def test_no_feed_yet_and_a_bottle_has_no_side(session, baby):

@@ -71,20 +71,26 @@ def dashboard() -> Any:
                            points_balance=reward_points.balance(get_session(), current_user))
 
 
+#: Entries the child home shows under "Latest in the book".
+LATEST_SHOWN = 5
+
+
 @bp.route("/children/<int:child_id>")
 @login_required
 def child_home(child_id: int) -> Any:
     s = get_session()
     child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
     now = utcnow()
-    # The daily part with the newest entries, and the inbox headlines with the header's
-    # badge and the content generation: two reads, one statement.
-    found = one_trip(s, day=daily_summary.child_day_query(child, now, latest=5),
+    # The daily part, the newest entries, and the inbox headlines with the header's badge
+    # and the content generation: three reads, one statement.
+    found = one_trip(s, day=daily_summary.child_day_query(child, now),
+                     latest=entry_service.timeline_query(child, limit=LATEST_SHOWN),
                      inbox=inbox.headlines_query(current_user, child.id, current_locale(),
                                                  now=now, also=viewer.open_surveys(now)))
     headlines, unread = inbox.headlines_of(s, found["inbox"])
     viewer.remember_unread(unread)
     day = daily_summary.child_day_of(found["day"], now)
+    latest = entry_service.timeline_refs_of(found["latest"], LATEST_SHOWN).refs
     this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=this_week,
@@ -92,7 +98,7 @@ def child_home(child_id: int) -> Any:
                                                             now),
                            inbox_entries=headlines,
                            can_write=membership.can_write,
-                           latest=fragments.cards(s, day.latest, child),
+                           latest=fragments.cards(s, latest, child),
                            kinds=kinds_for(child),
                            quick_kinds=entry_kinds.quick_add_kinds(child.is_born),
                            today=child_today(child),
