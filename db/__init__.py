@@ -134,7 +134,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.driver == "psycopg":
+        cache_long_statements()
     return engine
+
+
+#: The longest statement text psycopg keeps its parse of (see `cache_long_statements`).
+PSYCOPG_CACHED_STATEMENT_LENGTH = 16_384
+
+
+def cache_long_statements() -> None:
+    """Let psycopg keep its parse of statements up to 16 KB, not 4 KB.
+
+    psycopg turns a statement's `%(name)s` placeholders into `$n` with a regular expression
+    on every execution, except for statements of at most `MAX_CACHED_STATEMENT_LENGTH` bytes
+    (and 50 parameters), whose parse it keeps in a 128-entry cache: the limit keeps one-off
+    ORM-made INSERTs of many rows out. The child home's one statement (db.one_trip) is 6.6 KB
+    and the same text on every visit; parsing it again was about a fifth of its Python cost.
+    Our statements are written in code, so the hot ones stay cached; the 50-parameter
+    limit, which keeps batched INSERTs out, is left as it is. The setting is psycopg's
+    module attribute (read on every execution); tests/test_db_one_trip.py fails if it moves."""
+    from psycopg import _queries
+
+    if _queries.MAX_CACHED_STATEMENT_LENGTH < PSYCOPG_CACHED_STATEMENT_LENGTH:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = PSYCOPG_CACHED_STATEMENT_LENGTH
 
 
 def dialect_insert(session: Session, target: Any) -> Any:

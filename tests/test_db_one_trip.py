@@ -117,3 +117,29 @@ def test_a_part_with_an_untyped_column_is_refused(session, family):
     with pytest.raises(TypeError, match="nothing"):
         one_trip(session, bare=(bare, {"family_id": child.family_id}),
                  newest=(NEWEST, {"child_id": child.id, "newest": 1}))
+
+
+def test_psycopg_parses_the_child_page_statement_once(session, family):
+    """The child home's one statement is longer than the 4 KB psycopg keeps parses of by
+    default; db.make_engine raises the limit, so its second run reuses the parse."""
+    if session.get_bind().dialect.driver != "psycopg":
+        pytest.skip("psycopg's statement cache")
+    from psycopg import _queries
+
+    user, child = family
+    sent, stop = _statements(session)
+
+    def child_page() -> None:
+        one_trip(session, day=daily_summary.child_day_query(child, NOW),
+                 latest=entries.timeline_query(child, limit=3),
+                 inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
+
+    try:
+        child_page()
+        before = _queries._query2pg.cache_info()
+        child_page()
+        after = _queries._query2pg.cache_info()
+    finally:
+        stop()
+    assert 4096 < len(sent[-1].encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
