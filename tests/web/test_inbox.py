@@ -202,3 +202,21 @@ def test_unread_count_and_messages_agree(session, make_family):
     assert inbox.unread_count(session, user, now=utcnow() + timedelta(hours=2)) == 3
     assert inbox.mark_all_read(session, user) == 2
     assert inbox.unread_count(session, user, now=utcnow() + timedelta(hours=2)) == 1
+
+
+def test_a_later_page_with_nothing_older_says_so(client, session, make_family, login_as):
+    """An "Older messages" link can lead past the last message (the page before had exactly
+    thirty): that page says there is nothing older and leads back, instead of welcoming a
+    new family as if the inbox were empty."""
+    user, child = make_family()
+    first = _push(session, user, child.id, title="The only one", key="only")
+    login_as(user)
+    later = client.get(f"/inbox?before={first}").get_data(as_text=True)
+    assert "No older messages." in later and 'href="/inbox">Back to the newest' in later
+    assert "Nothing here yet" not in later and "The only one" not in later
+    newest = client.get("/inbox").get_data(as_text=True)
+    assert "The only one" in newest and "No older messages." not in newest
+    empty, _ = make_family(email="empty@example.com")
+    login_as(empty)
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "Nothing here yet" in page and "No older messages." not in page

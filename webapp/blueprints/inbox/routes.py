@@ -34,6 +34,7 @@ def index() -> Any:
     offers = surveys.open_offers(get_session(), current_user, life=link_life())
     return render_template("inbox/index.html", entries=entries, form=ConfirmForm(),
                            surveys=[] if before else offers, open_surveys=len(offers),
+                           later_page=before is not None,
                            survey_form=AnswerForm(),
                            next_before=entries[-1].message.id if len(entries) == 30 else None)
 
