@@ -351,13 +351,16 @@ def staff_create(email: str, role: str, name: str, password: str) -> None:
     session = get_session()
     try:
         with session.begin():
-            existing = accounts.find_user_by_email(session, email)
-            before = existing.staff_role if existing is not None else None
-            user = accounts.create_staff(session, email, password, role, name)
+            user = accounts.find_user_by_email(session, email)
+            if user is None:
+                user, sessions_ended = accounts.create_staff(
+                    session, email, password, role, name), False
+            else:  # the domain says whether the role changed (and ended their sessions)
+                sessions_ended = accounts.set_staff_role(session, user, role)
     except DiaryError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{user.email} is now {role} (member {user.member_no}).")
-    if existing is not None and before != role:
+    if sessions_ended:
         click.echo(SIGN_IN_AGAIN)
 
 
