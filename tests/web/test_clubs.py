@@ -536,6 +536,26 @@ def test_the_admin_assigns_moderators_and_opens_topic_groups(client, session, cl
     assert session.scalar(select(Club).where(Club.slug == "twins")).name_zh == "双胞胎"
 
 
+def test_an_assignment_of_someone_no_longer_a_moderator_is_marked(client, session, club_world,
+                                                                  login_as):
+    """The role, not the assignment, gives access: a moderator whose role went keeps the row
+    (it comes back into force if the role does), and the admin sees that it gives no access,
+    beside the Remove button."""
+    from diary import accounts
+
+    w = club_world
+    w["mod_a"].display_name, w["mod_b"].display_name = "Still Mod", "Former Mod"
+    accounts.set_staff_role(session, w["mod_b"], None)
+    session.commit()
+    assert not moderation.can_moderate(session, w["mod_b"], w["b"].id)
+    login_as(w["admin"])
+    page = client.get("/studio/clubs/moderators").get_data(as_text=True)
+    rows = {name: row for row in page.split('<li class="list-group-item')[1:]
+            for name in ("Still Mod", "Former Mod") if name in row}
+    assert "gives no access" in rows["Former Mod"] and "/remove" in rows["Former Mod"]
+    assert "gives no access" not in rows["Still Mod"]
+
+
 def test_a_moderator_starts_in_the_queue(client, session, club_world, login_as):
     response = client.post("/login", data={"email": club_world["mod_a"].email,
                                            "password": PASSWORD})
