@@ -352,9 +352,9 @@ def staff_create(email: str, role: str, name: str, password: str) -> None:
     try:
         with session.begin():
             user = accounts.find_user_by_email(session, email)
+            sessions_ended = False
             if user is None:
-                user, sessions_ended = accounts.create_staff(
-                    session, email, password, role, name), False
+                user = accounts.create_staff(session, email, password, role, name)
             else:  # the domain says whether the role changed (and ended their sessions)
                 sessions_ended = accounts.set_staff_role(session, user, role)
     except DiaryError as error:

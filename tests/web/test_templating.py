@@ -1,8 +1,8 @@
 """webapp.templating: Jinja's and Flask-WTF's own answers, found faster.
 
 Each fast path is compared with the library's slow one on the same template or request:
-plain functions, bound methods and built-ins, functions that ask for the context / eval context / environment, callable
-objects, a StopIteration, loop variables; globals added after a template was loaded and a
+plain functions, bound methods and built-ins, functions that ask for the context / eval
+context / environment, callable objects, a StopIteration, loop variables; globals added after a template was loaded and a
 template's own globals; the CSRF token before and after Flask-WTF made it; and the cached
 variable-free `_()` across languages and catalogues.
 """
