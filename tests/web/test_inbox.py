@@ -216,7 +216,17 @@ def test_a_later_page_with_nothing_older_says_so(client, session, make_family, l
     assert "Nothing here yet" not in later and "The only one" not in later
     newest = client.get("/inbox").get_data(as_text=True)
     assert "The only one" in newest and "No older messages." not in newest
-    empty, _ = make_family(email="empty@example.com")
+    assert client.head(f"/inbox?before={first}").status_code == 200
+    # Hostile or out-of-range cursors are no cursor: the first page, never an error.
+    for bad in ("-1", "0", "abc", "1e3", "9" * 40, "１"):
+        page = client.get(f"/inbox?before={bad}")
+        assert page.status_code == 200, bad
+        assert "The only one" in page.get_data(as_text=True), bad
+    assert client.get("/inbox?before=%00").status_code == 400  # the site-wide text check
+    empty, empty_child = make_family(email="empty@example.com")
     login_as(empty)
     page = client.get("/inbox").get_data(as_text=True)
     assert "Nothing here yet" in page and "No older messages." not in page
+    # Another family's message id as the cursor shows none of their messages.
+    theirs = client.get(f"/inbox?before={first + 1}").get_data(as_text=True)
+    assert "The only one" not in theirs and "No older messages." in theirs
