@@ -37,6 +37,10 @@ class Config:
     #: Where the analysts' report pages (/studio/crm cohorts, churn, response, reports) and
     #: the weekly report email read: e.g. a PostgreSQL read replica. Unset: DATABASE_URL.
     REPORTS_DATABASE_URL: str | None = os.environ.get("REPORTS_DATABASE_URL") or None
+    #: A pooled connection idle this long is pinged before a request uses it (db.liveness):
+    #: the request after a database restart still works, with no ping per request under load.
+    DATABASE_PING_AFTER_IDLE_SECONDS: float = float(
+        os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "1"))
     UPLOAD_DIR: Path = Path(os.environ.get("UPLOAD_DIR", INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024  # several 10 MB photos in one entry
 

@@ -1,8 +1,10 @@
 """db.read_only: a transaction that only read ends with COMMIT (PostgreSQL keeps its prepared
 statements), and anything that may have written still ends with ROLLBACK, so a request that
-wrote and then failed leaves nothing behind. Each case runs on SQLite and, with
-TEST_DATABASE_URL, on PostgreSQL, against an engine of its own (the suite's shared connection
-is never tracked, on purpose: see test_an_engine_without_tracking_never_commits)."""
+wrote and then failed leaves nothing behind; on PostgreSQL reads run outside a transaction
+(no BEGIN, no COMMIT) and the first statement that may write or lock begins one. Each case
+runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL, against an engine of its own set
+up as the pages' engine is (the suite's shared connection is never tracked, on purpose: see
+test_an_engine_without_tracking_never_commits)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from flask import Flask
 from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import TextClause
 
 import db
 from db import read_only
@@ -27,6 +30,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     """A tracked engine with one pooled connection (so consecutive sessions share it)."""
     engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
     read_only.track_writes(engine)
+    read_only.begin_at_first_write(engine)
     yield engine
     with engine.begin() as conn:  # a broken close() must not leave rows for other tests
         conn.execute(delete(Family).where(Family.name.startswith(MARK)))
@@ -163,12 +167,13 @@ def test_an_engine_without_tracking_never_commits(database_url: str) -> None:
 def test_prepared_statements_survive_read_only_transactions(
         factory: sessionmaker, database_url: str) -> None:
     """Why the module exists: psycopg forgets its prepared statements on every rollback;
-    after read-only transactions that end in COMMIT they stay prepared."""
+    after read-only transactions that end in COMMIT they stay prepared, and on the pages'
+    engine reads run outside any transaction, so even a rollback keeps them."""
     if not database_url.startswith("postgresql"):
         pytest.skip("prepared statements are PostgreSQL's")
     query = select(Family.id).where(Family.name == "prepared?")
 
-    def prepared(close) -> int:  # type: ignore[no-untyped-def]
+    def prepared(factory: sessionmaker, close) -> int:  # type: ignore[no-untyped-def]
         for _ in range(7):  # psycopg prepares on the sixth run of the same statement
             s = factory()
             s.execute(query).all()
@@ -176,8 +181,15 @@ def test_prepared_statements_survive_read_only_transactions(
         with factory() as s:
             return s.scalar(text("SELECT count(*) FROM pg_prepared_statements")) or 0
 
-    assert prepared(Session.close) == 0  # rolled back each time: nothing kept
-    assert prepared(read_only.close) >= 1
+    in_transactions = db.make_engine(database_url, pool_size=1, max_overflow=0)
+    read_only.track_writes(in_transactions)  # reads inside BEGIN … as psycopg does alone
+    try:
+        plain = db.make_session_factory(in_transactions)
+        assert prepared(plain, Session.close) == 0  # rolled back each time: nothing kept
+        assert prepared(plain, read_only.close) >= 1
+    finally:
+        in_transactions.dispose()
+    assert prepared(factory, Session.close) >= 1  # reads outside a transaction
 
 
 def _app(database_url: str, tmp_path) -> Flask:  # type: ignore[no-untyped-def]
@@ -223,4 +235,172 @@ def test_the_app_commits_a_read_only_request_and_rolls_back_the_rest(
     finally:
         with engine.begin() as conn:
             conn.execute(delete(Family).where(Family.name.startswith(MARK)))
+        engine.dispose()
+
+
+# --- PostgreSQL: reads outside a transaction, a transaction from the first write ---------------
+
+@pytest.fixture()
+def postgres(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite's BEGIN costs no round trip and is left alone")
+
+
+def _in_transaction(engine: Engine) -> list[bool]:
+    """For every statement run on `engine` from now on, whether the server had it inside a
+    transaction (psycopg's transaction status right after it)."""
+    from psycopg.pq import TransactionStatus
+
+    seen: list[bool] = []
+
+    def after(conn, _cursor, _statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        status = conn.connection.dbapi_connection.info.transaction_status
+        seen.append(status != TransactionStatus.IDLE)
+
+    event.listen(engine, "after_cursor_execute", after)
+    return seen
+
+
+def test_reads_run_outside_a_transaction(postgres: None, factory: sessionmaker,
+                                         engine: Engine, endings: list[str]) -> None:
+    family_id = _seed_family(factory)
+    endings.clear()
+    inside = _in_transaction(engine)
+    s = factory()
+    s.execute(select(Family.id).limit(1)).all()
+    assert s.get(Family, family_id) is not None
+    s.scalars(select(Family).where(Family.name.startswith(MARK))).all()
+    assert read_only.only_read(s)
+    read_only.close(s)
+    assert inside == [False, False, False]  # no BEGIN was sent, so there was no COMMIT
+    assert endings == ["commit"]  # (SQLAlchemy's own ending, which sends nothing here)
+
+
+def test_the_first_write_begins_the_transaction_and_a_failure_undoes_it_whole(
+        postgres: None, factory: sessionmaker, engine: Engine) -> None:
+    inside = _in_transaction(engine)
+    s = factory()
+    s.execute(select(Family.id).limit(1)).all()  # a read, outside
+    s.add(Family(name=MARK, timezone="UTC"))
+    s.flush()  # the INSERT begins the transaction
+    s.execute(update(Family).where(Family.name == MARK).values(name=f"{MARK} 2"))
+    s.execute(select(Family.id).where(Family.name == f"{MARK} 2")).all()  # reads its writes
+    read_only.close(s)  # the view never committed
+    assert inside == [False, True, True, True]
+    assert _families(engine) == 0
+
+
+def test_a_committed_write_is_kept_and_the_next_transaction_reads_outside_again(
+        postgres: None, factory: sessionmaker, engine: Engine) -> None:
+    inside = _in_transaction(engine)
+    with factory.begin() as s:
+        s.execute(select(Family.id).limit(1)).all()
+        s.add(Family(name=MARK, timezone="UTC"))
+    reader = factory()
+    reader.execute(select(Family.id).limit(1)).all()
+    read_only.close(reader)
+    assert inside == [False, True, False]
+    assert _families(engine) == 1
+
+
+@pytest.mark.parametrize("locking", [
+    select(Family.id).where(Family.name == MARK).with_for_update(),
+    select(Family.id).where(Family.name == MARK).with_for_update(skip_locked=True),
+    select(Family.id).where(Family.name == MARK).with_for_update(read=True),  # FOR SHARE
+    select(Family.id).where(Family.name == MARK).with_for_update(key_share=True),
+    text("SELECT pg_advisory_xact_lock(4242)"),
+], ids=["for update", "skip locked", "for share", "for no key update", "advisory"])
+def test_a_read_that_locks_begins_the_transaction_and_holds_its_lock(
+        postgres: None, factory: sessionmaker, engine: Engine, database_url: str,
+        locking) -> None:  # type: ignore[no-untyped-def]
+    """A lock taken outside a transaction would end with its statement: the row a view locks
+    to check and then change would be anyone's again before the change. Another connection
+    finds the lock held until the session ends, and free after."""
+    _seed_family(factory)
+    rows_lock = not isinstance(locking, TextClause)
+    probe = text("SELECT count(*) FROM (SELECT id FROM families WHERE name = :n "
+                 "FOR UPDATE SKIP LOCKED) AS free_rows" if rows_lock
+                 else "SELECT pg_try_advisory_xact_lock(4242)")
+    free = 1 if rows_lock else True
+    inside = _in_transaction(engine)
+    other = db.make_engine(database_url, isolation_level="AUTOCOMMIT")
+    s = factory()
+    try:
+        s.execute(locking).all()
+        with other.connect() as conn:
+            assert conn.execute(probe, {"n": MARK}).scalar() != free  # held
+        read_only.close(s)
+        assert inside == [True]
+        with other.connect() as conn:
+            assert conn.execute(probe, {"n": MARK}).scalar() == free  # released
+    finally:
+        s.close()
+        other.dispose()
+
+
+def test_another_isolation_level_keeps_its_transaction_and_autocommit_its_own_way(
+        postgres: None, engine: Engine) -> None:
+    inside = _in_transaction(engine)
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        conn.execute(select(Family.id).limit(1)).all()  # its snapshot must last: inside
+        conn.rollback()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("INSERT INTO families (name, timezone, created_at) "
+                          "VALUES (:n, 'UTC', now())"), {"n": MARK})
+        # no commit: AUTOCOMMIT means each statement is kept as it runs, and stays so
+    assert inside == [True, False]
+    assert _families(engine) == 1
+
+
+def test_a_connection_goes_back_to_the_pool_beginning_transactions_itself(
+        postgres: None, factory: sessionmaker, engine: Engine) -> None:
+    """Whoever takes the connection next without a session (a raw DBAPI connection, a
+    migration) finds psycopg's own behaviour, not this module's."""
+    s = factory()
+    s.execute(select(Family.id).limit(1)).all()
+    assert s.connection().connection.dbapi_connection.autocommit is True  # while reading
+    read_only.close(s)
+    raw = engine.raw_connection()
+    try:
+        assert raw.dbapi_connection.autocommit is False
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize(("statement", "writes"), [
+    ("SELECT families.id FROM families", False),
+    ("SELECT substring(families.name FROM 1 FOR 3) FROM families", False),
+    ("BEGIN", False),
+    ("SELECT families.id FROM families FOR UPDATE", True),
+    ("SELECT families.id FROM families FOR UPDATE SKIP LOCKED", True),
+    ("SELECT families.id FROM families FOR NO KEY UPDATE", True),
+    ("SELECT families.id FROM families FOR SHARE", True),
+    ("SELECT families.id FROM families\\nFOR KEY SHARE", True),
+    ("select families.id from families for update", True),
+    ("SELECT pg_advisory_xact_lock(%(key)s)", True),
+    ("INSERT INTO families (name) VALUES (%(name)s)", True),
+    ("WITH x AS (SELECT 1) SELECT * FROM x", True),  # a WITH may hide a write: counted
+    ("SAVEPOINT sa_savepoint_1", True),
+    ("  SELECT 1", True),  # not as SQLAlchemy renders a SELECT: counted, to be safe
+])
+def test_which_statements_may_write(statement: str, writes: bool) -> None:
+    assert read_only.may_write(statement.replace("\\n", "\n")) is writes
+
+
+def test_the_pages_engine_reads_outside_a_transaction_and_writes_inside_one(
+        postgres: None, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The app's own engine (webapp.database) is set up so: the read request's statement
+    runs outside a transaction; the request that wrote and refused runs its INSERT inside
+    one, which is rolled back with the request."""
+    app = _app(database_url, tmp_path)
+    engine = app.extensions["session_factory"].kw["bind"]
+    client = app.test_client()
+    try:
+        inside = _in_transaction(engine)
+        assert client.get("/t/read").status_code == 200
+        reads = list(inside)
+        assert client.get("/t/refuse").status_code == 422
+        assert reads[-1] is False and inside[len(reads):][-1] is True
+        assert _families(engine) == 0
+    finally:
         engine.dispose()

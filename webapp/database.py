@@ -9,19 +9,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import db
-from db import read_only
+from db import liveness, read_only
 
 
 def init_app(app: Flask, session_factory: sessionmaker | None = None) -> None:
     if session_factory is None:
-        engine = db.make_engine(app.config["DATABASE_URL"], pool_pre_ping=True)
-        read_only.track_writes(engine)
-        session_factory = db.make_session_factory(engine)
+        session_factory = db.make_session_factory(_engine(app, app.config["DATABASE_URL"]))
     app.extensions["session_factory"] = session_factory
     app.teardown_appcontext(_close_session)
+
+
+def _engine(app: Flask, url: str) -> Engine:
+    """An engine for the pages: a pooled connection idle for a while is pinged before use
+    (db.liveness), reads need no transaction on PostgreSQL and a transaction that only read
+    ends without throwing prepared statements away (db.read_only)."""
+    engine = db.make_engine(url)
+    liveness.ping_when_idle(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
+    read_only.track_writes(engine)
+    read_only.begin_at_first_write(engine)
+    return engine
 
 
 def get_session() -> Session:
@@ -53,10 +63,8 @@ def reports_session() -> Session:
     if "reports_session" not in g:
         factory = current_app.extensions.get("reports_session_factory")
         if factory is None:
-            engine = db.make_engine(url, pool_pre_ping=True)
-            read_only.track_writes(engine)
             factory = current_app.extensions["reports_session_factory"] = \
-                db.make_session_factory(engine)
+                db.make_session_factory(_engine(current_app, url))
         g.reports_session = factory()
     return g.reports_session
 

@@ -84,8 +84,9 @@ def render_unavailable() -> Any:
     """503 when the database cannot be reached, rendered without it: no traceback, and the
     person is told plainly that what they asked was not done. The request's transaction
     has been rolled back (`transaction()`), so nothing is half written; the engine's pool
-    dropped the broken connection (`pool_pre_ping` checks the next one), so the next
-    request works as soon as the database is back, without restarting the app."""
+    dropped the broken connection and every older one (and `db.liveness` pings one that
+    sat idle), so the next request works as soon as the database is back, without
+    restarting the app."""
     language = _locale_without_the_database()
     # From here on the request has no signed-in person: loading one needs the database.
     g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]

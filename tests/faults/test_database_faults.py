@@ -4,8 +4,8 @@ a request or down for a while, and SQLite's "database is locked".
 The request in flight gets a clean 503 (an HTML page in the person's language, or JSON
 `{"error": …}` for JSON clients) with a clear message and no traceback; its transaction is
 rolled back whole (an entry and its photos: all or nothing, and no photo file left); the next
-request after the server is back works, in the same app (pool_pre_ping, and the dropped
-connection invalidates the pool).
+request after the server is back works, in the same app (the failed statement invalidates
+the pool; db.liveness pings a connection that sat idle: tests/test_db_liveness.py).
 
 The PostgreSQL tests start their OWN server (scripts/postgres.sh) so restarting it does not
 disturb the suite's shared database. They run in the PostgreSQL part of the suite (when
@@ -92,8 +92,8 @@ def own_postgres() -> Iterator[OwnServer]:
 
 
 def _app(url: str, tmp_path: Path, **settings: object) -> Flask:
-    """An app as in production: its own engine (pool_pre_ping) on `url`, and the 503 page
-    a visitor would get instead of the exception."""
+    """An app as in production: its own engine (db.liveness, db.read_only) on `url`, and
+    the 503 page a visitor would get instead of the exception."""
     app = create_app("testing", DATABASE_URL=url, UPLOAD_DIR=tmp_path / "uploads",
                      RECO_ARTIFACT_DIR=tmp_path / "reco", MAIL_OUTBOX_DIR=tmp_path / "outbox",
                      PROPAGATE_UNEXPECTED=False, **settings)
@@ -211,14 +211,6 @@ def test_requests_while_the_server_is_down_get_503_then_work_when_it_is_back(
     assert client.get(f"/children/{child_id}").status_code == 200  # still signed in
     assert _photo_entry(client, child_id).status_code == 302
     assert _counts(app, child_id) == (1, 2)
-
-
-def test_the_engine_checks_connections_before_use():
-    """What makes "the next request works" hold: the app's engine pings a pooled connection
-    before handing it out."""
-    app = create_app("testing", DATABASE_URL="sqlite://")
-    engine = app.extensions["session_factory"].kw["bind"]
-    assert engine.pool._pre_ping is True
 
 
 # --- SQLite: "database is locked" ------------------------------------------------------------
