@@ -365,7 +365,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(tmp: Path, url: str, port: int, workers: int) -> tuple[subprocess.Popen, Path]:
+def start_gunicorn(tmp: Path, url: str, port: int, workers: int, root: Path = ROOT,
+                   extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+    """gunicorn serving the code in `root` (compare.py passes another tree's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "FLASK_"))}
     env.update({
         "APP_ENV": "production",
@@ -383,6 +385,7 @@ def start_gunicorn(tmp: Path, url: str, port: int, workers: int) -> tuple[subpro
         "LOGIN_RATE_LIMIT": "10000 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute",
         "PYTHONUNBUFFERED": "1",
         "BENCH_ENDPOINTS": "1",  # the bare /hello baseline exists only when asked for
+        **(extra_env or {}),
     })
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
     if not gunicorn.exists():
@@ -392,7 +395,7 @@ def start_gunicorn(tmp: Path, url: str, port: int, workers: int) -> tuple[subpro
            "--graceful-timeout", "5", "--log-level", "warning", "wsgi:app"]
     log(f"starting {' '.join(cmd[1:])}")
     with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdin=subprocess.DEVNULL,
                                 stdout=log_file, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # our Ctrl-C handling stops it
     return proc, log_path

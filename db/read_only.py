@@ -46,9 +46,10 @@ READING_OUTSIDE = "reading_outside_a_transaction"
 _READS = ("SELECT", "BEGIN")
 #: ...unless it locks: rows (FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE) or an
 #: advisory lock (pg_advisory_xact_lock). Matched loosely on purpose: a false alarm (a
-#: column called "advisory") only begins a transaction early.
-_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b|\bFOR\s+(?:KEY\s+)?SHARE\b|advisory",
-                    re.IGNORECASE)
+#: column called "advisory") only begins a transaction early. Looked for at each "FOR" the
+#: upper-cased text holds (a search of the whole 6.6 KB child home statement with one
+#: case-blind pattern took 0.3 ms; this takes 10 µs).
+_ROW_LOCK = re.compile(r"FOR\s+(?:(?:NO\s+KEY\s+)?UPDATE|(?:KEY\s+)?SHARE)\b")
 #: The isolation level whose statements read alike inside and outside a transaction.
 _READ_COMMITTED = "READ COMMITTED"
 
@@ -60,7 +61,18 @@ def may_write(statement: str) -> bool:
     """Whether `statement` may write or lock (see the module's docstring). Cached: the pages
     run the same few statement strings (SQLAlchemy's compiled cache hands out the same text),
     and the child home's is 6.6 KB."""
-    return not statement.startswith(_READS) or _LOCKS.search(statement) is not None
+    if not statement.startswith(_READS):
+        return True
+    text = statement.upper()
+    if "ADVISORY" in text:
+        return True
+    at = text.find("FOR")
+    while at != -1:
+        before = text[at - 1] if at else " "
+        if not (before.isalnum() or before == "_") and _ROW_LOCK.match(text, at):
+            return True
+        at = text.find("FOR", at + 3)
+    return False
 
 
 def track_writes(engine: Engine) -> None:

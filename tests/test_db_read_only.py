@@ -370,6 +370,7 @@ def test_a_connection_goes_back_to_the_pool_beginning_transactions_itself(
 @pytest.mark.parametrize(("statement", "writes"), [
     ("SELECT families.id FROM families", False),
     ("SELECT substring(families.name FROM 1 FOR 3) FROM families", False),
+    ("SELECT families.information, families.name AS before_update FROM families", False),
     ("BEGIN", False),
     ("SELECT families.id FROM families FOR UPDATE", True),
     ("SELECT families.id FROM families FOR UPDATE SKIP LOCKED", True),
