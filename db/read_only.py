@@ -1,8 +1,8 @@
 """Transactions that only read: no BEGIN or COMMIT on PostgreSQL, and never a rollback that
 throws the prepared statements away.
 
-Two round trips of four. A page that only reads (a hello: the signed-in person's row; a child
-home: three statements) paid for BEGIN and COMMIT besides its statements. With
+No BEGIN or COMMIT for reads. A page that only reads (a hello: the signed-in person's row; a
+child home: three statements) paid two round trips for BEGIN and COMMIT besides its own. With
 `begin_at_first_write` a psycopg connection reads in autocommit: each SELECT runs on its own,
 which under READ COMMITTED, PostgreSQL's default, reads what it would have read inside a
 transaction (there too every statement takes its own snapshot, and a plain SELECT holds no
@@ -134,10 +134,10 @@ def _in_transactions(dbapi_connection: Any, idle: Any) -> None:
 
 
 def only_read(session: Session) -> bool:
-    """True when `session` is inside a transaction that has written nothing: no statement but
-    SELECTs ran on its connection since BEGIN (only an engine set up with `track_writes`
-    knows; any other never counts as read-only) and no added, changed or deleted object
-    waits for a flush."""
+    """True when `session` is inside a transaction that has written nothing: no statement
+    that may write (`may_write`) ran on its connection since it began (only an engine set up
+    with `track_writes` knows; any other never counts as read-only) and no added, changed or
+    deleted object waits for a flush."""
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return False
     return session.connection().info.get(WROTE, True) is False
