@@ -58,3 +58,29 @@ def test_a_slice_is_whole_seconds_and_no_longer_than_the_duration():
         with pytest.raises(SystemExit) as exit_:
             timeline.parse_args(bad)
         assert exit_.value.code == 2
+
+
+# --- bench/compare.py -----------------------------------------------------------------------
+
+def test_compare_takes_cases_with_hello_and_known_names_only(capsys):
+    import compare
+
+    args = compare.parse_args(["--old", "HEAD~1", "--cases", "hello, child_home"])
+    assert args.cases == ["hello", "child_home"] and args.new is None and args.rounds == 8
+    for bad in (["--cases", "child_home"], ["--cases", "hello,shop"], ["--rounds", "0"]):
+        with pytest.raises(SystemExit):
+            compare.parse_args(["--old", "HEAD~1", *bad])
+    assert "must include hello" in capsys.readouterr().err
+
+
+def test_compare_refuses_a_revision_with_other_migrations(tmp_path):
+    """Both versions serve one database: an old revision whose migrations differ from the
+    working tree's would serve a schema it does not know."""
+    import compare
+    from _common import BenchError
+
+    first = compare._git("rev-list", "--max-parents=0", "HEAD").splitlines()[-1]
+    run = type("FakeRun", (), {"tmp": tmp_path, "on_exit": lambda *a, **k: None})()
+    with pytest.raises(BenchError, match="other migrations"):
+        compare.worktree(run, first, "old")
+    assert not (tmp_path / "old").exists()
