@@ -19,6 +19,7 @@ and per case the new version's req/s over the old's.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -83,15 +84,7 @@ def worktree(run: Run, revision: str, name: str) -> Path:
     return path
 
 
-def _visits(case: str, signed_in: list[tuple[Any, str]]) -> list[timeline.Visit]:
-    paths = {"hello": lambda p: "/hello", "timeline": lambda p: f"/children/{p.child_id}/timeline",
-             "child_home": lambda p: f"/children/{p.child_id}"}
-    return [timeline.Visit(paths[case](person), cookie) for person, cookie in signed_in]
-
-
 def measure(args: argparse.Namespace, run: Run, wrk: str) -> dict[str, Any]:
-    import os
-
     load_before = os.getloadavg()[0]
     trees = {"old": worktree(run, args.old, "old"),
              "new": worktree(run, args.new, "new") if args.new else ROOT}
@@ -106,11 +99,11 @@ def measure(args: argparse.Namespace, run: Run, wrk: str) -> dict[str, Any]:
         proc, log_path = timeline.start_gunicorn(folder, url, port, args.workers, root=root)
         run.on_exit(lambda p=proc: timeline.stop_gunicorn(p), always=True)
         timeline.wait_healthy(proc, port, log_path)
-        signed_in = timeline.sign_in_sessions(port, seeded, 60)
+        visits = timeline.rotating_visits(timeline.sign_in_sessions(port, seeded, 60))
         scripts[version] = {"port": port}
         for case in args.cases:
             script = folder / f"{case}.lua"
-            script.write_text(timeline.wrk_script(_visits(case, signed_in), args.threads))
+            script.write_text(timeline.wrk_script(visits[case], args.threads))
             scripts[version][case] = script
 
     def load(version: str, case: str, seconds: int) -> timeline.LoadResult:

@@ -365,8 +365,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(tmp: Path, url: str, port: int, workers: int, root: Path = ROOT,
-                   extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+def start_gunicorn(tmp: Path, url: str, port: int, workers: int, root: Path = ROOT
+                   ) -> tuple[subprocess.Popen, Path]:
     """gunicorn serving the code in `root` (compare.py passes another tree's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "FLASK_"))}
     env.update({
@@ -385,7 +385,6 @@ def start_gunicorn(tmp: Path, url: str, port: int, workers: int, root: Path = RO
         "LOGIN_RATE_LIMIT": "10000 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "10000 per minute",
         "PYTHONUNBUFFERED": "1",
         "BENCH_ENDPOINTS": "1",  # the bare /hello baseline exists only when asked for
-        **(extra_env or {}),
     })
     gunicorn = ROOT / ".venv" / "bin" / "gunicorn"
     if not gunicorn.exists():
@@ -796,6 +795,15 @@ def sign_in_sessions(port: int, seeded: Seeded, count: int) -> list[tuple[Sessio
     return out
 
 
+def rotating_visits(signed_in: list[tuple[SessionPlan, str]]) -> dict[str, list[Visit]]:
+    """Every session's /hello, and its own child's timeline and child home, by case."""
+    return {
+        "hello": [Visit("/hello", c) for _, c in signed_in],
+        "timeline": [Visit(f"/children/{p.child_id}/timeline", c) for p, c in signed_in],
+        "child_home": [Visit(f"/children/{p.child_id}", c) for p, c in signed_in],
+    }
+
+
 def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, Any]:
     """The measurement itself; returns the report (clean-up steps are registered on `run`)."""
     tool = "wrk" if wrk else "python"
@@ -830,12 +838,8 @@ def measure(args: argparse.Namespace, run: Run, wrk: str | None) -> dict[str, An
         f"session sees its own child on its timeline and child home")
     owner = next((p, c) for p, c in signed_in if p.child_id == seeded.child_id)
     one_path = f"/children/{seeded.child_id}/timeline"
-    visits = {
-        "hello": [Visit("/hello", c) for _, c in signed_in],
-        "timeline_one_url": [Visit(one_path, owner[1])],
-        "timeline": [Visit(f"/children/{p.child_id}/timeline", c) for p, c in signed_in],
-        "child_home": [Visit(f"/children/{p.child_id}", c) for p, c in signed_in],
-    }
+    visits = {**rotating_visits(signed_in),
+              "timeline_one_url": [Visit(one_path, owner[1])]}
     scripts = {}
     for name in args.cases:
         scripts[name] = tmp / f"{name}.lua"
