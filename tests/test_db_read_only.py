@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import TextClause
 import db
 from db import read_only
 from diary.models import Family
+from tests.statements import insides, transaction_log
 from webapp import create_app
 from webapp.database import get_session
 
@@ -246,39 +247,24 @@ def postgres(database_url: str) -> None:
         pytest.skip("PostgreSQL only: SQLite's BEGIN costs no round trip and is left alone")
 
 
-def _in_transaction(engine: Engine) -> list[bool]:
-    """For every statement run on `engine` from now on, whether the server had it inside a
-    transaction (psycopg's transaction status right after it)."""
-    from psycopg.pq import TransactionStatus
-
-    seen: list[bool] = []
-
-    def after(conn, _cursor, _statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        status = conn.connection.dbapi_connection.info.transaction_status
-        seen.append(status != TransactionStatus.IDLE)
-
-    event.listen(engine, "after_cursor_execute", after)
-    return seen
-
-
 def test_reads_run_outside_a_transaction(postgres: None, factory: sessionmaker,
                                          engine: Engine, endings: list[str]) -> None:
     family_id = _seed_family(factory)
     endings.clear()
-    inside = _in_transaction(engine)
+    log = transaction_log(engine)
     s = factory()
     s.execute(select(Family.id).limit(1)).all()
     assert s.get(Family, family_id) is not None
     s.scalars(select(Family).where(Family.name.startswith(MARK))).all()
     assert read_only.only_read(s)
     read_only.close(s)
-    assert inside == [False, False, False]  # no BEGIN was sent, so there was no COMMIT
+    assert insides(log) == [False, False, False]  # no BEGIN was sent, so there was no COMMIT
     assert endings == ["commit"]  # (SQLAlchemy's own ending, which sends nothing here)
 
 
 def test_the_first_write_begins_the_transaction_and_a_failure_undoes_it_whole(
         postgres: None, factory: sessionmaker, engine: Engine) -> None:
-    inside = _in_transaction(engine)
+    log = transaction_log(engine)
     s = factory()
     s.execute(select(Family.id).limit(1)).all()  # a read, outside
     s.add(Family(name=MARK, timezone="UTC"))
@@ -286,20 +272,20 @@ def test_the_first_write_begins_the_transaction_and_a_failure_undoes_it_whole(
     s.execute(update(Family).where(Family.name == MARK).values(name=f"{MARK} 2"))
     s.execute(select(Family.id).where(Family.name == f"{MARK} 2")).all()  # reads its writes
     read_only.close(s)  # the view never committed
-    assert inside == [False, True, True, True]
+    assert insides(log) == [False, True, True, True]
     assert _families(engine) == 0
 
 
 def test_a_committed_write_is_kept_and_the_next_transaction_reads_outside_again(
         postgres: None, factory: sessionmaker, engine: Engine) -> None:
-    inside = _in_transaction(engine)
+    log = transaction_log(engine)
     with factory.begin() as s:
         s.execute(select(Family.id).limit(1)).all()
         s.add(Family(name=MARK, timezone="UTC"))
     reader = factory()
     reader.execute(select(Family.id).limit(1)).all()
     read_only.close(reader)
-    assert inside == [False, True, False]
+    assert insides(log) == [False, True, False]
     assert _families(engine) == 1
 
 
@@ -322,7 +308,7 @@ def test_a_read_that_locks_begins_the_transaction_and_holds_its_lock(
                  "FOR UPDATE SKIP LOCKED) AS free_rows" if rows_lock
                  else "SELECT pg_try_advisory_xact_lock(4242)")
     free = 1 if rows_lock else True
-    inside = _in_transaction(engine)
+    log = transaction_log(engine)
     other = db.make_engine(database_url, isolation_level="AUTOCOMMIT")
     s = factory()
     try:
@@ -330,7 +316,7 @@ def test_a_read_that_locks_begins_the_transaction_and_holds_its_lock(
         with other.connect() as conn:
             assert conn.execute(probe, {"n": MARK}).scalar() != free  # held
         read_only.close(s)
-        assert inside == [True]
+        assert insides(log) == [True]
         with other.connect() as conn:
             assert conn.execute(probe, {"n": MARK}).scalar() == free  # released
     finally:
@@ -340,7 +326,7 @@ def test_a_read_that_locks_begins_the_transaction_and_holds_its_lock(
 
 def test_another_isolation_level_keeps_its_transaction_and_autocommit_its_own_way(
         postgres: None, engine: Engine) -> None:
-    inside = _in_transaction(engine)
+    log = transaction_log(engine)
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         conn.execute(select(Family.id).limit(1)).all()  # its snapshot must last: inside
         conn.rollback()
@@ -348,7 +334,7 @@ def test_another_isolation_level_keeps_its_transaction_and_autocommit_its_own_wa
         conn.execute(text("INSERT INTO families (name, timezone, created_at) "
                           "VALUES (:n, 'UTC', now())"), {"n": MARK})
         # no commit: AUTOCOMMIT means each statement is kept as it runs, and stays so
-    assert inside == [True, False]
+    assert insides(log) == [True, False]
     assert _families(engine) == 1
 
 
@@ -397,11 +383,11 @@ def test_the_pages_engine_reads_outside_a_transaction_and_writes_inside_one(
     engine = app.extensions["session_factory"].kw["bind"]
     client = app.test_client()
     try:
-        inside = _in_transaction(engine)
+        log = transaction_log(engine)
         assert client.get("/t/read").status_code == 200
-        reads = list(inside)
+        reads = insides(log)
         assert client.get("/t/refuse").status_code == 422
-        assert reads[-1] is False and inside[len(reads):][-1] is True
+        assert reads[-1] is False and insides(log)[len(reads):][-1] is True
         assert _families(engine) == 0
     finally:
         engine.dispose()

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from diary.models import Entry, User
 from rewards import points
@@ -29,6 +28,7 @@ from tests.faults.test_database_faults import (
     _login,
     _photo_entry,
 )
+from tests.statements import transaction_log
 from tests.web.helpers import entry_form
 
 
@@ -37,24 +37,6 @@ def own_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url, drop = migrated_database_url(tmp_path_factory.mktemp("real-engine"))
     yield url
     drop()
-
-
-def _statements(engine: Engine) -> list[tuple[str, bool | None]]:
-    """(the statement's first word, whether it ran inside a transaction) for each statement
-    from now on; None for the transaction part on SQLite, where only PostgreSQL changed."""
-    seen: list[tuple[str, bool | None]] = []
-    postgres = engine.dialect.name == "postgresql"
-
-    def after(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        inside = None
-        if postgres:
-            from psycopg.pq import TransactionStatus
-            status = conn.connection.dbapi_connection.info.transaction_status
-            inside = status != TransactionStatus.IDLE
-        seen.append((statement.split(None, 1)[0].upper(), inside))
-
-    event.listen(engine, "after_cursor_execute", after)
-    return seen
 
 
 def test_a_parents_reads_and_writes_on_the_pages_own_engine(own_database: str,
@@ -66,7 +48,7 @@ def test_a_parents_reads_and_writes_on_the_pages_own_engine(own_database: str,
     client = app.test_client()
     _login(client, email)
     try:
-        seen = _statements(engine)
+        seen = transaction_log(engine)
         assert client.get(f"/children/{child_id}").status_code == 200
         if postgres:
             assert seen and not any(inside for _, inside in seen), seen
