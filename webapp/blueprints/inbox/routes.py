@@ -28,13 +28,14 @@ def _unread() -> dict[str, Any]:
 @login_required
 def index() -> Any:
     before = id_arg("before")
+    later_page = before is not None
     entries = inbox.messages(get_session(), current_user, limit=30, before_id=before)
     # Satisfaction surveys (care) wait at the top of the first page until answered or
     # closed; every page knows how many are open, since the header's badge counts them.
     offers = surveys.open_offers(get_session(), current_user, life=link_life())
     return render_template("inbox/index.html", entries=entries, form=ConfirmForm(),
-                           surveys=[] if before else offers, open_surveys=len(offers),
-                           later_page=before is not None,
+                           surveys=[] if later_page else offers, open_surveys=len(offers),
+                           later_page=later_page,
                            survey_form=AnswerForm(),
                            next_before=entries[-1].message.id if len(entries) == 30 else None)
 
