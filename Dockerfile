@@ -32,8 +32,9 @@ print('\n'.join(p['dependencies'] + p['optional-dependencies']['deploy']))" > /t
     && pip install -c constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# The code (templates and migrations/ with its alembic.ini are read from here), then the
-# catalogues.
+# The code, installed editable (read from here), then the catalogues. A plain `pip install .`
+# works as well: templates, static files, catalogues and migrations ship in the package
+# (scripts/check_install.sh proves it).
 COPY . .
 RUN pip install --no-deps -e . \
     && pybabel compile -d webapp/translations \

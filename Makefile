@@ -45,7 +45,8 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# A plain (non-editable) install into a fresh venv serves its routes (CI runs it).
+# A plain (non-editable) install into a fresh venv migrates, serves its routes and renders
+# pages in both languages (CI runs it).
 check-install:
 	@scripts/check_install.sh
 

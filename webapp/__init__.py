@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import BASE_DIR, Config, config_for
+from config import Config, config_for
 
 
 def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Flask:
@@ -15,8 +15,10 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
         raise RuntimeError("APP_ENV=testing is the test suite's configuration (no CSRF, no "
                            "rate limits, a published key) and cannot be served. Use "
                            "APP_ENV=development on your machine, production elsewhere.")
-    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
-                instance_path=str(config_class.INSTANCE_DIR), instance_relative_config=False)
+    # Templates, static files and catalogues live inside the package (webapp/templates,
+    # webapp/static, webapp/translations): a plain `pip install .` serves every page.
+    app = Flask(__name__, instance_path=str(config_class.INSTANCE_DIR),
+                instance_relative_config=False)
     from webapp import templating
     templating.use_fast_templates(app)
     app.config.from_object(config_class)

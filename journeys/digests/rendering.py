@@ -1,9 +1,10 @@
 """Rendering marketing email: the digest, and one-off messages (campaigns, pushed items).
 
-Jinja2 directly (no Flask here) with the templates in `templates/emails/`, in the reader's
-language from the same Babel catalogue the pages use (`diary.locales.words`): the templates
-call `_()`/`gettext()`/`ngettext()` like page templates do. Every link is click-tracked and
-built by the web layer's `SiteLinks`; the unsubscribe link and headers follow RFC 8058.
+Jinja2 directly (no Flask here) with the templates beside this module (`templates/`), in
+the reader's language from the same Babel catalogue the pages use (`diary.locales.words`):
+the templates call `_()`/`gettext()`/`ngettext()` like page templates do. Every link is
+click-tracked and built by the web layer's `SiteLinks`; the unsubscribe link and headers
+follow RFC 8058.
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from journeys.models import Delivery
 from journeys.unsubscribe import make_token as make_unsubscribe_token
 from mailer import Email
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
+#: The digest's own templates ship inside this package (a plain `pip install .` has them).
+TEMPLATES = Path(__file__).resolve().with_name("templates")
 
 _env: Environment | None = None
 

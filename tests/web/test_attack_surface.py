@@ -225,7 +225,8 @@ def test_production_sends_hsts_on_every_kind_of_response_and_development_does_no
                                                                                kind)
 
 
-TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+TEMPLATES = sorted([*(ROOT / "webapp" / "templates").rglob("*.html"),
+                    *(ROOT / "journeys" / "digests" / "templates").rglob("*.html")])
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 HANDLER = re.compile(r"<[^>]*\s(on[a-z]+|hx-on[:\w-]*)\s*=", re.IGNORECASE)
 SCRIPT_URL = re.compile(r"(href|src|action|formaction)\s*=\s*[\"']?\s*javascript:", re.IGNORECASE)

@@ -12,7 +12,7 @@ from jinja2 import meta
 from config import BASE_DIR
 from webapp import frame
 
-FRAME_DIR = Path(BASE_DIR) / "templates" / "frame"
+FRAME_DIR = Path(BASE_DIR) / "webapp" / "templates" / "frame"
 #: All a part may use: words, URLs and the language's own name and code.
 ALLOWED = {"_", "gettext", "ngettext", "url_for", "LANGUAGE_NAMES", "current_locale"}
 

@@ -402,10 +402,10 @@ def test_shared_form_pieces_are_defined_once_in_forms_common():
 
 
 def test_tables_and_page_links_are_drawn_by_the_macros():
-    """Table cards and pagination come from templates/macros/tables.html only."""
+    """Table cards and pagination come from webapp/templates/macros/tables.html only."""
     repeated = re.compile(r'class="[^"]*\b(table-responsive|pagination|studio-table-card)\b')
     found = [f"{path.relative_to(ROOT)}: {m.group(1)}"
-             for path in sorted((ROOT / "templates").rglob("*.html"))
+             for path in sorted((ROOT / "webapp" / "templates").rglob("*.html"))
              if path.parent.name != "macros"
              for m in repeated.finditer(path.read_text(encoding="utf-8"))]
     assert found == []
