@@ -15,26 +15,19 @@ from sqlalchemy.engine import Engine
 
 import db
 from db import liveness
+from tests.fake_clock import FakeMonotonic
 from webapp import create_app
 
 WINDOW = 1.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture()
+def clock() -> FakeMonotonic:
+    return FakeMonotonic(1000.0)
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture()
-def engine(database_url: str, clock: Clock) -> Iterator[Engine]:
+def engine(database_url: str, clock: FakeMonotonic) -> Iterator[Engine]:
     """One pooled connection (so every checkout is the same one until it is replaced), and
     a count of the pings sent."""
     engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
@@ -62,7 +55,7 @@ def _use(engine: Engine) -> Any:
         return conn.connection.dbapi_connection
 
 
-def test_a_fresh_or_recently_used_connection_is_not_pinged(engine: Engine, clock: Clock
+def test_a_fresh_or_recently_used_connection_is_not_pinged(engine: Engine, clock: FakeMonotonic
                                                            ) -> None:
     first = _use(engine)  # just connected: nothing to check
     clock.now += WINDOW * 0.9
@@ -73,7 +66,7 @@ def test_a_fresh_or_recently_used_connection_is_not_pinged(engine: Engine, clock
 
 
 def test_a_connection_idle_for_the_window_is_pinged_once_per_checkout(
-        engine: Engine, clock: Clock) -> None:
+        engine: Engine, clock: FakeMonotonic) -> None:
     first = _use(engine)
     clock.now += WINDOW
     assert _use(engine) is first  # alive: the same connection, after one ping
@@ -86,7 +79,7 @@ def test_a_connection_idle_for_the_window_is_pinged_once_per_checkout(
 
 
 def test_a_window_of_zero_pings_every_checkout_but_a_fresh_connections(
-        database_url: str, clock: Clock) -> None:
+        database_url: str, clock: FakeMonotonic) -> None:
     engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
     liveness.ping_when_idle(engine, 0, clock=clock)
     pings: list[object] = []
@@ -116,7 +109,7 @@ def _kill(engine: Engine, dbapi_connection: Any) -> None:
 
 
 def test_a_dead_idle_connection_is_replaced_and_the_request_goes_through(
-        engine: Engine, clock: Clock) -> None:
+        engine: Engine, clock: FakeMonotonic) -> None:
     first = _use(engine)
     _kill(engine, first)
     clock.now += WINDOW
@@ -129,7 +122,7 @@ def test_a_dead_idle_connection_is_replaced_and_the_request_goes_through(
 
 
 def test_within_the_window_a_dead_connection_fails_once_then_the_pool_recovers(
-        engine: Engine, clock: Clock) -> None:
+        engine: Engine, clock: FakeMonotonic) -> None:
     """The window's price, written down: a connection that died a moment after its last use
     is handed out unchecked; its statement fails as a disconnect (the pages answer that with
     a clean 503), the pool drops it, and the next checkout works."""
@@ -144,7 +137,7 @@ def test_within_the_window_a_dead_connection_fails_once_then_the_pool_recovers(
 
 
 def test_a_ping_that_fails_for_another_reason_is_not_taken_for_a_dead_server(
-        engine: Engine, clock: Clock) -> None:
+        engine: Engine, clock: FakeMonotonic) -> None:
     _use(engine)
     clock.now += WINDOW
     dbapi = engine.dialect.loaded_dbapi

@@ -11,6 +11,7 @@ import pytest
 from recommender import artifacts, catalogue, train
 from recommender.artifacts import ArtifactError, ArtifactStore
 from recommender.model import FEATURES
+from tests.fake_clock import FakeMonotonic
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 
@@ -81,16 +82,8 @@ def test_damaged_or_foreign_artifacts_are_refused(tmp_path, products):
         artifacts.load(tmp_path)
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_a_worker_picks_up_a_new_model_after_the_check_interval(tmp_path, products):
-    clock, errors = Clock(), []
+    clock, errors = FakeMonotonic(), []
     store = ArtifactStore(tmp_path, check_seconds=30, timer=clock, on_error=errors.append)
     assert store.current() is None  # nothing trained yet
     first = artifacts.save(trained(products, "v1"), tmp_path).name
