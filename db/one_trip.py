@@ -11,6 +11,12 @@ refused: PostgreSQL resolves two of them as text, which a later part's integers 
 The parts' bind parameters share one namespace: a name two parts use must carry the same
 value (a ValueError says otherwise). Parts are module-level statements, built once: the
 combined statement is built once per combination too.
+
+`one_trip_with_entities` adds one part of ORM entities (`select(Child, Membership, Family)`
+with explicit joins): its rows come back as the ORM loads them — the session's objects, in
+its identity map — and the plain parts beside them, still in one round trip. A page that
+must first find the child it shows (and whether the viewer may see it) sends that with its
+other reads instead of before them.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ Query = Select[Any] | CompoundSelect
 #: A part: its statement and its parameters.
 Part = tuple[Query, Mapping[str, Any]]
 _PART = "one_trip_part"
+_ENTITIES = "entities"  # the tag of the entities' rows (no part can take it: the argument's)
 
 
 @functools.lru_cache(maxsize=64)
@@ -66,9 +73,29 @@ def _combined(parts: tuple[tuple[str, Query], ...]
     return union_all(*branches), slots
 
 
-def one_trip(session: Session, **parts: Part) -> dict[str, list[Any]]:
-    """Run every part in one statement; each part's rows, by its name, as named tuples with
-    its columns' names (plain column reads only: `db.core_rows`, no ORM entities)."""
+@functools.lru_cache(maxsize=64)
+def _with_entities(entities: Select[Any], parts: tuple[tuple[str, Query], ...]
+                   ) -> tuple[Select[Any], int, dict[str, tuple[int, int, type]]]:
+    """The ORM statement that reads `entities`' rows beside `parts`' in one UNION ALL: its
+    first branch is the entities' columns (with the parts' columns as typed NULLs), the
+    parts' branches follow with NULLs in the entities' columns (an entity whose primary key
+    is NULL loads as None). Also how many entities lead each row, and the parts' slots
+    counted from there."""
+    plain, slots = _combined(parts)
+    head = entities.subquery()
+    part_columns = list(plain.selected_columns)  # the part's tag, then every part's columns
+    branches = [select(*head.c, literal(_ENTITIES).label(_PART),
+                       *[cast(null(), c.type).label(c.key) for c in part_columns[1:]])]
+    branches += [select(*[null() for _ in head.c], *branch.selected_columns)
+                 for branch in plain.selects]
+    combined = union_all(*branches)
+    read = list(combined.subquery().c)[len(head.c):]  # the tag and the parts' columns
+    loaded = [d["expr"] for d in entities.column_descriptions]
+    statement = select(*loaded, *read).from_statement(combined)
+    return statement, len(loaded), slots  # type: ignore[return-value]
+
+
+def _params(parts: Mapping[str, Part]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name, (_statement, part_params) in parts.items():
         for key, value in part_params.items():
@@ -76,13 +103,42 @@ def one_trip(session: Session, **parts: Part) -> dict[str, list[Any]]:
                 raise ValueError(f"parameter {key!r} of part {name!r} differs from another "
                                  f"part's ({value!r} != {params[key]!r})")
             params[key] = value
-    statement, slots = _combined(tuple((name, part[0]) for name, part in parts.items()))
-    found: dict[str, list[Any]] = {name: [] for name in parts}
-    for row in core_rows(session, statement, params):
-        name = row[0]
+    return params
+
+
+def _split(rows: Any, slots: dict[str, tuple[int, int, type]], names: Any, skip: int = 0
+           ) -> dict[str, list[Any]]:
+    """Each part's rows from the combined rows, whose part name stands at `skip` (after
+    the entities, when there are some)."""
+    found: dict[str, list[Any]] = {name: [] for name in names}
+    for row in rows:
+        name = row[skip]
         start, end, make = slots[name]
-        found[name].append(make._make(row[start:end]))  # type: ignore[attr-defined]
+        found[name].append(make._make(row[skip + start:skip + end]))  # type: ignore[attr-defined]
     return found
 
 
-__all__ = ["one_trip", "Part"]
+def one_trip(session: Session, **parts: Part) -> dict[str, list[Any]]:
+    """Run every part in one statement; each part's rows, by its name, as named tuples with
+    its columns' names (plain column reads only: `db.core_rows`, no ORM entities)."""
+    params = _params(parts)
+    statement, slots = _combined(tuple((name, part[0]) for name, part in parts.items()))
+    return _split(core_rows(session, statement, params), slots, parts)
+
+
+def one_trip_with_entities(session: Session,
+                           entities: tuple[Select[*tuple[Any, ...]], Mapping[str, Any]],
+                           **parts: Part) -> tuple[list[tuple[Any, ...]], dict[str, list[Any]]]:
+    """`one_trip`, with the rows of `entities` — a select of ORM entities, joined explicitly
+    (no loader options) — loaded as `session.execute` loads them, in their order; and each
+    part's rows by its name. The entities' parameters share the parts' namespace."""
+    params = _params({_ENTITIES: entities, **parts})
+    statement, count, slots = _with_entities(
+        entities[0], tuple((name, part[0]) for name, part in parts.items()))  # type: ignore[arg-type]
+    rows = session.execute(statement, params).all()
+    loaded = [row[:count] for row in rows if row[count] == _ENTITIES]
+    return loaded, _split((row for row in rows if row[count] != _ENTITIES), slots, parts,
+                          skip=count)  # type: ignore[misc]
+
+
+__all__ = ["one_trip", "one_trip_with_entities", "Part"]

@@ -136,12 +136,13 @@ _CHILD_DAY = union_all(
            Vaccination.reminder_key.is_not(None)))
 
 
-def child_day_query(child: Child, now: datetime) -> tuple[CompoundSelect, dict[str, Any]]:
-    """`child_day`'s statement and parameters, for a page that sends it with other reads
-    (db.one_trip); `child_day_of` reads its rows."""
-    start, end = day_bounds(agemath.local_today(child.family.timezone, now),
-                            child.family.timezone)
-    return _CHILD_DAY, {"child_id": child.id, "now": now, "start": start, "end": end}
+def child_day_query(child_id: int, timezone: str, now: datetime
+                    ) -> tuple[CompoundSelect, dict[str, Any]]:
+    """`child_day`'s statement and parameters for the child's day in `timezone` (its
+    family's), for a page that sends it with other reads (db.one_trip); `child_day_of`
+    reads its rows."""
+    start, end = day_bounds(agemath.local_today(timezone, now), timezone)
+    return _CHILD_DAY, {"child_id": child_id, "now": now, "start": start, "end": end}
 
 
 def child_day_of(rows: Sequence[Any], now: datetime) -> ChildDay:
@@ -160,7 +161,7 @@ def child_day(session: Session, child: Child, now: datetime | None = None) -> Ch
     """The child page's daily part in one query: what `status`, diary.timers.running and
     diary.vaccinations.ticked answer, with the running timers as light rows."""
     now = now or utcnow()
-    statement, params = child_day_query(child, now)
+    statement, params = child_day_query(child.id, child.family.timezone, now)
     return child_day_of(core_rows(session, statement, params).all(), now)
 
 

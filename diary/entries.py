@@ -242,14 +242,14 @@ def timeline_statement(kinds: bool, cursor: bool, since: bool = False, until: bo
     return stmt.order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(bindparam("limit"))
 
 
-def timeline_query(child: Child, kinds: list[str] | None = None, cursor: Cursor | None = None,
+def timeline_query(child_id: int, kinds: list[str] | None = None, cursor: Cursor | None = None,
                    limit: int = 30, since: datetime | None = None,
                    until: datetime | None = None) -> tuple[TimelineSelect, dict[str, Any]]:
     """`timeline_refs`' statement and parameters (without a search), for a page that sends
     it with other reads (db.one_trip); `timeline_refs_of` reads its rows."""
     stmt = timeline_statement(bool(kinds), cursor is not None, since is not None,
                               until is not None)
-    return stmt, {"child_id": child.id, "kinds": kinds or [], "limit": limit + 1,
+    return stmt, {"child_id": child_id, "kinds": kinds or [], "limit": limit + 1,
                   "before_time": cursor.occurred_at if cursor else None,
                   "before_id": cursor.entry_id if cursor else None, "since": since,
                   "until": until}
@@ -274,7 +274,7 @@ def timeline_refs(session: Session, child: Child, kinds: list[str] | None = None
     fast as page 1), optionally only entries at or after `since` and before `until`. Why
     rows: a page is usually rendered from cached cards, and loading
     thirty full entries with photos and measurements was most of the page's cost."""
-    stmt, params = timeline_query(child, kinds, cursor, limit, since, until)
+    stmt, params = timeline_query(child.id, kinds, cursor, limit, since, until)
     clause = search.matches(session, query) if query else None
     if clause is not None:  # a search is its own statement: its words are in it
         stmt = stmt.where(clause)

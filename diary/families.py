@@ -6,11 +6,12 @@ viewer who tries to write gets PermissionDenied.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from diary import age as agemath
@@ -175,10 +176,34 @@ _CHILDREN_OF = (select(Child, Membership)
                 .join(Membership, Membership.family_id == Child.family_id)
                 .where(Membership.user_id == bindparam("user_id"))
                 .options(joinedload(Child.family)).order_by(Membership.id, Child.id))
+#: The same rows with the family as an entity of its own (explicit joins, no loader
+#: options), as `db.one_trip_with_entities` reads them beside a page's other reads; the
+#: child's `family` then comes from the session without a query.
+_CHILDREN_WITH_FAMILIES = (select(Child, Membership, Family)
+                           .join(Membership, Membership.family_id == Child.family_id)
+                           .join(Family, Family.id == Child.family_id)
+                           .where(Membership.user_id == bindparam("user_id"))
+                           .order_by(Membership.id, Child.id))
 
 
 def children_of(session: Session, user: User) -> list[Child]:
     return [child for child, _ in session.execute(_CHILDREN_OF, {"user_id": user.id})]
+
+
+def children_query(user: User) -> tuple[Select[Child, Membership, Family], dict[str, Any]]:
+    """Every child the user may see, with their membership and family, as the entities of
+    a `db.one_trip_with_entities` call; `child_and_siblings_in` reads its rows."""
+    return _CHILDREN_WITH_FAMILIES, {"user_id": user.id}
+
+
+def child_and_siblings_in(rows: Sequence[Sequence[Any]], child_id: int, write: bool = False
+                          ) -> tuple[Child, Membership, list[Child]]:
+    """`child_and_siblings`' answer in the rows of `children_query`: NotFound unless the
+    child is in one of the user's families; the children in the order the rows give."""
+    for child, membership, _family in rows:
+        if child.id == child_id:
+            return child, _require(membership, write), [row[0] for row in rows]
+    raise NotFound()
 
 
 def child_and_siblings(session: Session, user: User, child_id: int, write: bool = False
@@ -186,11 +211,8 @@ def child_and_siblings(session: Session, user: User, child_id: int, write: bool 
     """`child_access` and `children_of` in one query (the child home shows a switcher
     between every child the user may see): NotFound unless the child is in one of the user's
     families."""
-    rows = session.execute(_CHILDREN_OF, {"user_id": user.id}).all()
-    for child, membership in rows:
-        if child.id == child_id:
-            return child, _require(membership, write), [c for c, _ in rows]
-    raise NotFound()
+    statement, params = children_query(user)
+    return child_and_siblings_in(session.execute(statement, params).all(), child_id, write)
 
 
 def membership_in(session: Session, user: User, family_id: int) -> Membership | None:
@@ -221,6 +243,30 @@ _CHILD_ACCESS = (select(Child, Membership)
                  .join(Membership, Membership.family_id == Child.family_id)
                  .where(Child.id == bindparam("child_id"), Membership.user_id == bindparam(
                      "user_id")).options(joinedload(Child.family)))
+
+
+#: `_CHILD_ACCESS` with the family as an entity of its own (see _CHILDREN_WITH_FAMILIES).
+_CHILD_ACCESS_WITH_FAMILY = (select(Child, Membership, Family)
+                             .join(Membership, Membership.family_id == Child.family_id)
+                             .join(Family, Family.id == Child.family_id)
+                             .where(Child.id == bindparam("child_id"),
+                                    Membership.user_id == bindparam("user_id")))
+
+
+def access_query(user: User, child_id: int
+                 ) -> tuple[Select[Child, Membership, Family], dict[str, Any]]:
+    """`child_access`' read as the entities of a `db.one_trip_with_entities` call;
+    `child_access_in` reads its rows."""
+    return _CHILD_ACCESS_WITH_FAMILY, {"child_id": child_id, "user_id": user.id}
+
+
+def child_access_in(rows: Sequence[Sequence[Any]], write: bool = False
+                    ) -> tuple[Child, Membership]:
+    """`child_access`' answer in the rows of `access_query`: NotFound without a row."""
+    if not rows:
+        raise NotFound()
+    child, membership, _family = rows[0]
+    return child, _require(membership, write)
 
 
 def child_access(session: Session, user: User, child_id: int,

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import bindparam, event, null, select
 
 from db import core_rows
-from db.one_trip import one_trip
-from diary import daily_summary, entries, timers
+from db.one_trip import one_trip, one_trip_with_entities
+from diary import daily_summary, entries, families, timers
 from diary.entry_kinds import EntryInput
-from diary.models import Entry, Family
+from diary.errors import NotFound, PermissionDenied
+from diary.models import Child, Entry, Family, Membership
 from journeys import inbox, ledger
 
 NOW = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -77,8 +78,9 @@ def test_the_child_page_reads_are_what_they_are_alone(session, family):
     """The child home's three reads: the daily part, the newest entries, and the inbox
     headlines with the unread count."""
     user, child = family
-    found = one_trip(session, day=daily_summary.child_day_query(child, NOW),
-                     latest=entries.timeline_query(child, limit=3),
+    found = one_trip(session,
+                     day=daily_summary.child_day_query(child.id, child.family.timezone, NOW),
+                     latest=entries.timeline_query(child.id, limit=3),
                      inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
     day = daily_summary.child_day_of(found["day"], NOW)
     assert day == daily_summary.child_day(session, child, NOW)
@@ -119,6 +121,68 @@ def test_a_part_with_an_untyped_column_is_refused(session, family):
                  newest=(NEWEST, {"child_id": child.id, "newest": 1}))
 
 
+def test_entities_load_as_they_do_alone_beside_the_parts(session, family, make_family):
+    """The child home's one statement: the viewer's children with their memberships and
+    families as the ORM loads them (the family then comes from the session, no query), and
+    the plain parts' rows as one_trip gives them."""
+    user, child = family
+    twin = Child(family_id=child.family_id, name="Leo", birth_date=BORN)
+    session.add(twin)
+    make_family()  # another family's child is nobody's business here
+    session.flush()
+    statement, params = families.children_query(user)
+    alone = [(c.id, c.name, c.birth_date, m.id, m.role, f.id, f.timezone)
+             for c, m, f in session.execute(statement, params)]
+    plain = one_trip(session, latest=entries.timeline_query(child.id, limit=3),
+                     inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
+    session.expunge_all()  # loaded afresh from the one statement
+    sent, stop = _statements(session)
+    try:
+        rows, found = one_trip_with_entities(
+            session, families.children_query(user),
+            latest=entries.timeline_query(child.id, limit=3),
+            inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
+        assert [(c.id, c.name, c.birth_date, m.id, m.role, f.id, f.timezone)
+                for c, m, f in rows] == alone
+        assert [c.name for c, _, _ in rows] == ["Mia", "Leo"]
+        assert all(isinstance(c, Child) and isinstance(m, Membership) and c.family is f
+                   for c, m, f in rows)
+        assert rows[0][0] is session.get(Child, child.id)  # in the identity map
+    finally:
+        stop()
+    assert len(sent) == 1  # the family came from the session too
+    assert {name: [tuple(r) for r in part] for name, part in found.items()} == {
+        name: [tuple(r) for r in part] for name, part in plain.items()}
+    got, membership, siblings = families.child_and_siblings_in(rows, child.id)
+    assert (got.id, membership.user_id, [c.name for c in siblings]) == (
+        child.id, user.id, ["Mia", "Leo"])
+
+
+def test_the_entities_answer_nothing_for_a_child_the_viewer_may_not_see(session, family,
+                                                                       make_family):
+    """The parts ran, but the page never shows them: no entities row, NotFound; a viewer's
+    write is refused."""
+    user, child = family
+    stranger, theirs = make_family()
+    rows, found = one_trip_with_entities(
+        session, families.access_query(stranger, child.id),
+        latest=entries.timeline_query(child.id, limit=3))
+    assert rows == [] and len(found["latest"]) == 3
+    with pytest.raises(NotFound):
+        families.child_access_in(rows)
+    rows, _ = one_trip_with_entities(session, families.children_query(stranger),
+                                     latest=entries.timeline_query(child.id, limit=1))
+    assert [c.id for c, _, _ in rows] == [theirs.id]
+    with pytest.raises(NotFound):
+        families.child_and_siblings_in(rows, child.id)
+    rows, _ = one_trip_with_entities(session, families.access_query(user, child.id),
+                                     latest=entries.timeline_query(child.id, limit=1))
+    assert families.child_access_in(rows)[0] is child
+    session.get(Membership, families.child_access_in(rows)[1].id).role = "viewer"
+    with pytest.raises(PermissionDenied):
+        families.child_access_in(rows, write=True)
+
+
 def test_psycopg_parses_the_child_page_statement_once(session, family):
     """The child home's one statement is longer than the 4 KB psycopg keeps parses of by
     default; db.make_engine raises the limit, so its second run reuses the parse."""
@@ -130,9 +194,11 @@ def test_psycopg_parses_the_child_page_statement_once(session, family):
     sent, stop = _statements(session)
 
     def child_page() -> None:
-        one_trip(session, day=daily_summary.child_day_query(child, NOW),
-                 latest=entries.timeline_query(child, limit=3),
-                 inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
+        one_trip_with_entities(
+            session, families.children_query(user),
+            day=daily_summary.child_day_query(child.id, child.family.timezone, NOW),
+            latest=entries.timeline_query(child.id, limit=3),
+            inbox=inbox.headlines_query(user, child.id, "en", now=NOW))
 
     try:
         child_page()

@@ -333,8 +333,8 @@ def test_the_child_pages_one_query_answers_what_the_five_functions_answer(
     session.flush()
 
     def newest_beside_the_day(limit: int) -> list[entries.EntryRef]:
-        found = one_trip(session, day=daily_summary.child_day_query(child, NOW),
-                         latest=entries.timeline_query(child, limit=limit))
+        found = one_trip(session, day=daily_summary.child_day_query(child.id, child.family.timezone, NOW),
+                         latest=entries.timeline_query(child.id, limit=limit))
         assert daily_summary.child_day_of(found["day"], NOW).ticked == day.ticked
         return entries.timeline_refs_of(found["latest"], limit).refs
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from diary import entries, invitations, timers, vaccinations
 from diary.entry_kinds import EntryInput
@@ -112,6 +112,37 @@ def test_the_child_page_says_how_the_day_is_going(client, session, family, login
         assert "Last feed 2 h 10 min ago (left)" in status
         assert "Asleep for 45 min" in status
         assert "5 nappies today (3 wet, 2 dirty)" in status
+
+
+def test_a_viewer_in_another_time_zone_sees_the_familys_day(client, session, family,
+                                                              make_family, login_as):
+    """The child page asks for the day in the viewer's zone, in the statement that finds the
+    child (once its caches are warm, the page's one read beside the sign-in's), and again
+    alone when the family keeps another: a grandmother in New York (23:00 on the 22nd there) counts Shanghai's nappies,
+    not her own day's six."""
+    owner, _, _, child = family
+    far, _ = make_family(tz="America/New_York")
+    join(session, owner, child, far, "viewer")
+    for minutes_ago, data in ((60, {"wet": True}), (120, {"wet": True}), (180, {"wet": True}),
+                              (240, {"dirty": True}), (300, {"dirty": True}),
+                              (13 * 60, {"wet": True})):  # 23:00 yesterday in Shanghai
+        entries.create_entry(session, child, owner, EntryInput(
+            "diaper", NOW - timedelta(minutes=minutes_ago), data=data))
+    session.commit()
+    sent: list[str] = []
+    event.listen(session.get_bind(), "before_cursor_execute",
+                 lambda _c, _cur, statement, *_a: sent.append(statement))
+    pages, reads = {}, {}
+    for who in (owner, far):
+        login_as(who)
+        client.get(f"/children/{child.id}")  # signed in, seen, the page's caches warm
+        sent.clear()
+        pages[who] = text_of(client.get(f"/children/{child.id}").get_data(as_text=True))
+        reads[who] = len([st for st in sent if st.lstrip().upper().startswith("SELECT")])
+    for page in pages.values():
+        assert "5 nappies today (3 wet, 2 dirty)" in page
+    assert "6 nappies today" not in pages[far]
+    assert reads == {owner: 2, far: 3}
 
 
 def test_the_status_line_in_chinese(client, session, family, login_as):

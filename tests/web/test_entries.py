@@ -204,10 +204,15 @@ def test_timeline_pagination_has_no_gaps_or_repeats(client, parent, session, app
     assert seen == [f"{i:02d}" for i in range(10)]
 
 
-def test_broken_cursor_redirects_with_message(client, parent):
+def test_broken_cursor_redirects_with_message(client, parent, make_family, login_as):
     _, child = parent
     response = client.get(f"/children/{child.id}/timeline?before=garbage")
     assert response.status_code == 302
+    assert response.headers["Location"] == f"/children/{child.id}/timeline"
+    stranger, _ = make_family()  # another family learns nothing, broken cursor or not
+    login_as(stranger)
+    for query in ("?before=garbage", "", "?kind=note", "?q=note"):
+        assert client.get(f"/children/{child.id}/timeline{query}").status_code == 404
 
 
 def test_timeline_cards_follow_edits_and_author_renames(client, parent, session):

@@ -25,7 +25,7 @@ from werkzeug.datastructures import FileStorage
 
 from clock import utcnow
 from content import library
-from db.one_trip import one_trip
+from db.one_trip import one_trip_with_entities
 from diary import book as baby_book
 from diary import daily_summary, entry_kinds, families, growth_report
 from diary import entries as entry_service
@@ -33,7 +33,7 @@ from diary.entries import Cursor
 from diary.entry_kinds import ENTRY_KINDS, KINDS, EntryInput
 from diary.errors import DiaryError
 from diary.formatting import render_note
-from diary.models import Child
+from diary.models import Child, Membership
 from diary.photos import ProcessedPhoto
 from journeys import inbox
 from rewards import points as reward_points
@@ -79,17 +79,24 @@ LATEST_SHOWN = 5
 @login_required
 def child_home(child_id: int) -> Any:
     s = get_session()
-    child, membership, siblings = families.child_and_siblings(s, current_user, child_id)
     now = utcnow()
-    # The daily part, the newest entries, and the inbox headlines with the header's badge
-    # and the content generation: three reads, one statement.
-    found = one_trip(s, day=daily_summary.child_day_query(child, now),
-                     latest=entry_service.timeline_query(child, limit=LATEST_SHOWN),
-                     inbox=inbox.headlines_query(current_user, child.id, current_locale(),
-                                                 now=now, also=viewer.open_surveys(now)))
+    # The child with the viewer's other children (the switcher) and their memberships, the
+    # daily part, the newest entries, and the inbox headlines with the header's badge and
+    # the content generation: five reads, one statement. The day is the family's: it is
+    # asked in the viewer's zone, which is nearly always the family's, and again alone when
+    # it is not. Nothing is shown before the viewer's access to the child is checked.
+    zone = current_user.timezone
+    children, found = one_trip_with_entities(
+        s, families.children_query(current_user),
+        day=daily_summary.child_day_query(child_id, zone, now),
+        latest=entry_service.timeline_query(child_id, limit=LATEST_SHOWN),
+        inbox=inbox.headlines_query(current_user, child_id, current_locale(), now=now,
+                                    also=viewer.open_surveys(now)))
+    child, membership, siblings = families.child_and_siblings_in(children, child_id)
     headlines, unread = inbox.headlines_of(s, found["inbox"])
     viewer.remember_unread(unread)
-    day = daily_summary.child_day_of(found["day"], now)
+    day = (daily_summary.child_day_of(found["day"], now) if child.family.timezone == zone
+           else daily_summary.child_day(s, child, now))
     latest = entry_service.timeline_refs_of(found["latest"], LATEST_SHOWN).refs
     this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
     return render_template("diary/child_home.html", child=child, siblings=siblings,
@@ -109,16 +116,17 @@ def child_home(child_id: int) -> Any:
 @login_required
 def timeline(child_id: int) -> Any:
     s = get_session()
-    child, membership = families.child_access(s, current_user, child_id)
     kinds = [k for k in request.args.getlist("kind") if k in ENTRY_KINDS]
     query = (request.args.get("q") or "").strip()[:100]
     try:
         cursor = Cursor.decode(request.args.get("before"))
     except DiaryError as error:
+        families.child_access(s, current_user, child_id)  # a stranger learns nothing here
         flash(translate_error(error), "warning")
-        return redirect(url_for("diary.timeline", child_id=child.id))
+        return redirect(url_for("diary.timeline", child_id=child_id))
     partial = bool(request.headers.get("HX-Request")) and cursor is not None
-    page = _timeline_page(s, child, kinds, query, cursor, with_badge=not partial)
+    child, membership, page = _timeline_page(s, child_id, kinds, query, cursor,
+                                             with_badge=not partial)
     tz = ZoneInfo(child.family.timezone)
     pairs = zip(page.refs, fragments.cards(s, page.refs, child), strict=True)
     months = []  # (YYYY-MM, the month's first entry time, its cards)
@@ -138,19 +146,25 @@ def timeline(child_id: int) -> Any:
     return render_template("diary/timeline.html", **context)
 
 
-def _timeline_page(s: Session, child: Child, kinds: list[str], query: str,
-                   cursor: Cursor | None, with_badge: bool) -> entry_service.TimelineRefs:
-    """A timeline page's references; a whole page (`with_badge`) reads the header's unread
-    badge in the same statement (db.one_trip). A search is a statement of its own."""
+def _timeline_page(s: Session, child_id: int, kinds: list[str], query: str,
+                   cursor: Cursor | None, with_badge: bool
+                   ) -> tuple[Child, Membership, entry_service.TimelineRefs]:
+    """The child (NotFound unless the viewer may see it), the viewer's membership and a
+    timeline page's references. A whole page (`with_badge`) reads all three and the
+    header's unread badge in one statement (db.one_trip_with_entities); a search, or a
+    page without the badge, asks for the child first."""
     limit = current_app.config["TIMELINE_PAGE_SIZE"]
     badge = viewer.unread_part(utcnow()) if with_badge and not query else None
     if badge is None:
-        return entry_service.timeline_refs(s, child, kinds=kinds or None, query=query or None,
-                                           cursor=cursor, limit=limit)
-    found = one_trip(s, refs=entry_service.timeline_query(child, kinds or None, cursor, limit),
-                     badge=badge)
+        child, membership = families.child_access(s, current_user, child_id)
+        return child, membership, entry_service.timeline_refs(
+            s, child, kinds=kinds or None, query=query or None, cursor=cursor, limit=limit)
+    rows, found = one_trip_with_entities(
+        s, families.access_query(current_user, child_id),
+        refs=entry_service.timeline_query(child_id, kinds or None, cursor, limit), badge=badge)
+    child, membership = families.child_access_in(rows)
     viewer.remember_unread(found["badge"][0][0] or 0)
-    return entry_service.timeline_refs_of(found["refs"], limit)
+    return child, membership, entry_service.timeline_refs_of(found["refs"], limit)
 
 
 def _chosen_files(form: EntryForm) -> list[FileStorage]:
