@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from diary import age as agemath
 from diary.errors import N_, NotFound, PermissionDenied, ValidationError
@@ -177,8 +178,9 @@ _CHILDREN_OF = (select(Child, Membership)
                 .where(Membership.user_id == bindparam("user_id"))
                 .options(joinedload(Child.family)).order_by(Membership.id, Child.id))
 #: The same rows with the family as an entity of its own (explicit joins, no loader
-#: options), as `db.one_trip_with_entities` reads them beside a page's other reads; the
-#: child's `family` then comes from the session without a query.
+#: options), as `db.one_trip_with_entities` reads them beside a page's other reads;
+#: `child_and_siblings_in` hands each child its family (as joinedload would: no query,
+#: and the child keeps it alive in the session's weakly held identity map).
 _CHILDREN_WITH_FAMILIES = (select(Child, Membership, Family)
                            .join(Membership, Membership.family_id == Child.family_id)
                            .join(Family, Family.id == Child.family_id)
@@ -200,6 +202,8 @@ def child_and_siblings_in(rows: Sequence[Sequence[Any]], child_id: int, write: b
                           ) -> tuple[Child, Membership, list[Child]]:
     """`child_and_siblings`' answer in the rows of `children_query`: NotFound unless the
     child is in one of the user's families; the children in the order the rows give."""
+    for child, _membership, family in rows:
+        set_committed_value(child, "family", family)
     for child, membership, _family in rows:
         if child.id == child_id:
             return child, _require(membership, write), [row[0] for row in rows]
@@ -265,7 +269,8 @@ def child_access_in(rows: Sequence[Sequence[Any]], write: bool = False
     """`child_access`' answer in the rows of `access_query`: NotFound without a row."""
     if not rows:
         raise NotFound()
-    child, membership, _family = rows[0]
+    child, membership, family = rows[0]
+    set_committed_value(child, "family", family)
     return child, _require(membership, write)
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from diary.models import Entry, Photo
 from tests.web.helpers import entry_form, png_bytes
@@ -213,6 +213,26 @@ def test_broken_cursor_redirects_with_message(client, parent, make_family, login
     login_as(stranger)
     for query in ("?before=garbage", "", "?kind=note", "?q=note"):
         assert client.get(f"/children/{child.id}/timeline{query}").status_code == 404
+
+
+def test_a_timeline_page_is_the_sign_ins_read_and_one_more(client, parent, session):
+    """The child, the viewer's membership, the child's family, the page of entries and the
+    header's badge come in one statement (db.one_trip_with_entities) beside the session's
+    user: the family rides along on the child, never asked for again."""
+    _, child = parent
+    for i in range(3):
+        _post_entry(client, child, "note", title=f"note {i}", hours_ago=i + 1)
+    timeline = f"/children/{child.id}/timeline"
+    client.get(timeline)  # warm: the cards are kept
+    sent: list[str] = []
+    record = lambda _c, _cur, statement, *_a: sent.append(statement)  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", record)
+    try:
+        page = client.get(timeline).get_data(as_text=True)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", record)
+    assert all(f"note {i}" in page for i in range(3))
+    assert len([st for st in sent if st.lstrip().upper().startswith("SELECT")]) == 2
 
 
 def test_timeline_cards_follow_edits_and_author_renames(client, parent, session):
