@@ -16,7 +16,12 @@ combined statement is built once per combination too.
 with explicit joins): its rows come back as the ORM loads them — the session's objects, in
 its identity map — and the plain parts beside them, still in one round trip. A page that
 must first find the child it shows (and whether the viewer may see it) sends that with its
-other reads instead of before them.
+other reads instead of before them. Relationships are not loaded: an entity that another
+should hold (the child's family) is handed over by the caller (`set_committed_value`), or
+the session, whose identity map holds objects weakly, may have let it go by the time it is
+asked for. The price: every part's rows pass through the ORM's row processing too; on
+loopback PostgreSQL that costs about what the round trip saved (bench/README.md, item 11),
+so it pays where the database is across a network.
 """
 from __future__ import annotations
 
