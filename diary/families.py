@@ -201,7 +201,9 @@ def children_query(user: User) -> tuple[Select[Child, Membership, Family], dict[
 def child_and_siblings_in(rows: Sequence[Sequence[Any]], child_id: int, write: bool = False
                           ) -> tuple[Child, Membership, list[Child]]:
     """`child_and_siblings`' answer in the rows of `children_query`: NotFound unless the
-    child is in one of the user's families; the children in the order the rows give."""
+    child is in one of the user's families; the children in the order of the families
+    joined, then of birth into the site (sorted here: a UNION ALL promises no order)."""
+    rows = sorted(rows, key=lambda row: (row[1].id, row[0].id))
     for child, _membership, family in rows:
         set_committed_value(child, "family", family)
     for child, membership, _family in rows:

@@ -156,6 +156,9 @@ def test_entities_load_as_they_do_alone_beside_the_parts(session, family, make_f
     got, membership, siblings = families.child_and_siblings_in(rows, child.id)
     assert (got.id, membership.user_id, [c.name for c in siblings]) == (
         child.id, user.id, ["Mia", "Leo"])
+    # a UNION ALL promises no order: the children are sorted, whatever order rows come in
+    assert [c.name for c in families.child_and_siblings_in(rows[::-1], twin.id)[2]] == [
+        "Mia", "Leo"]
 
 
 def test_the_entities_answer_nothing_for_a_child_the_viewer_may_not_see(session, family,
