@@ -256,9 +256,11 @@ def timeline_query(child_id: int, kinds: list[str] | None = None, cursor: Cursor
 
 
 def timeline_refs_of(rows: Iterable[Any], limit: int) -> TimelineRefs:
-    """The page of references in the rows of `timeline_query(…, limit)`'s statement."""
-    refs = [EntryRef(row.id, row.occurred_at, row.updated_at, row.display_name)
-            for row in rows]
+    """The page of references in the rows of `timeline_query(…, limit)`'s statement, newest
+    first (sorted here too: inside db.one_trip's UNION ALL the statement's order is not
+    promised)."""
+    refs = sorted((EntryRef(row.id, row.occurred_at, row.updated_at, row.display_name)
+                   for row in rows), key=lambda ref: (ref.occurred_at, ref.id), reverse=True)
     next_cursor = None
     if len(refs) > limit:
         refs = refs[:limit]

@@ -156,7 +156,10 @@ _HEADLINES = (
 
 
 def _headlines(rows: Sequence[Any], session: Session) -> list[Headline]:
-    rows = [row for row in rows if row.item_id is not None]
+    # newest first, as the statement orders them (inside db.one_trip's UNION ALL that order
+    # is not promised)
+    rows = sorted((row for row in rows if row.item_id is not None), key=lambda row: row.id,
+                  reverse=True)
     others = library.any_titles(session, [r.item_id for r in rows
                                           if r.title is None and r.en_title is None])
     return [Headline(row.id, row.read_at is not None,

@@ -9,6 +9,7 @@ from sqlalchemy import event, func, select
 
 from content import authoring, library, packs
 from content.models import ContentItem, Status
+from db import core_rows
 from diary import families
 from diary.errors import NotFound, PermissionDenied
 from diary.models import Child, Membership
@@ -75,6 +76,10 @@ def test_headlines_are_the_newest_item_messages_in_the_readers_language(
         shown, inbox.unread_count(session, user)) and inbox.unread_count(session, user) == 2
     assert inbox.headlines_and_unread(session, user, other_child.id, locale) == ([], 2)
     assert inbox.headlines_and_unread(session, other, other_child.id, "en")[1] == 1
+    # inside db.one_trip's UNION ALL the rows' order is not promised: newest first anyway
+    rows = list(core_rows(session, *inbox.headlines_query(user, child.id, locale, limit=3)))
+    assert inbox.headlines_of(session, rows[::-1]) == inbox.headlines_of(session, rows) \
+        == (shown, 2)
 
 
 def test_text_messages_are_left_out_after_the_limit_as_before(session, make_family, items):
