@@ -5,8 +5,10 @@ headlines) pays for each statement: SQLAlchemy's and the driver's work, and on P
 round trip to the server and back. `one_trip` sends them together as a UNION ALL — each part
 wrapped as a subquery, tagged with its name and given columns of its own (NULL in the other
 parts' rows) — and hands every part back its own rows, typed as its own statement types
-them, in the order it gave them. Every column of a part must have a type (a bare NULL is
-refused: PostgreSQL resolves two of them as text, which a later part's integers do not match).
+them, in the order the database returns them (SQLite and PostgreSQL keep a part's ORDER BY
+in practice; SQL does not promise it, so a reader that shows an order sorts). Every column
+of a part must have a type (a bare NULL is refused: PostgreSQL resolves two of them as text,
+which a later part's integers do not match).
 
 The parts' bind parameters share one namespace: a name two parts use must carry the same
 value (a ValueError says otherwise). Parts are module-level statements, built once: the
