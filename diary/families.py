@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from diary import age as agemath
@@ -171,41 +171,51 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
     ))
 
 
-#: Every child of every family the user is in, with the user's membership, families in
-#: the order joined. Built once: the child home asks on every visit.
-_CHILDREN_OF = (select(Child, Membership)
+#: Every child of every family the user is in, with the user's membership and the family
+#: as an entity of its own (explicit joins, no loader options), families in the order
+#: joined: read alone (`children_of`, `child_and_siblings`) or by `db.one_trip_with_entities`
+#: beside a page's other reads (`children_query`). Built once: the child home asks on every
+#: visit.
+_CHILDREN_OF = (select(Child, Membership, Family)
                 .join(Membership, Membership.family_id == Child.family_id)
+                .join(Family, Family.id == Child.family_id)
                 .where(Membership.user_id == bindparam("user_id"))
-                .options(joinedload(Child.family)).order_by(Membership.id, Child.id))
-#: The same rows with the family as an entity of its own (explicit joins, no loader
-#: options), as `db.one_trip_with_entities` reads them beside a page's other reads;
-#: `child_and_siblings_in` hands each child its family (as joinedload would: no query,
-#: and the child keeps it alive in the session's weakly held identity map).
-_CHILDREN_WITH_FAMILIES = (select(Child, Membership, Family)
-                           .join(Membership, Membership.family_id == Child.family_id)
-                           .join(Family, Family.id == Child.family_id)
-                           .where(Membership.user_id == bindparam("user_id"))
-                           .order_by(Membership.id, Child.id))
+                .order_by(Membership.id, Child.id))
+
+
+def _with_families(rows: Sequence[Sequence[Any]]) -> None:
+    """Hand each (child, membership, family) row's child its family, as joinedload would: no
+    query when it is asked for, and the child keeps it alive in the session's weakly held
+    identity map."""
+    for child, _membership, family in rows:
+        set_committed_value(child, "family", family)
+
+
+def _in_order(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows of `_CHILDREN_OF` in its order (families joined, then child id), sorted here:
+    inside db.one_trip's UNION ALL a statement's order is not promised."""
+    ordered = sorted(rows, key=lambda row: (row[1].id, row[0].id))
+    _with_families(ordered)
+    return ordered
 
 
 def children_of(session: Session, user: User) -> list[Child]:
-    return [child for child, _ in session.execute(_CHILDREN_OF, {"user_id": user.id})]
+    return [row[0] for row in _in_order(
+        session.execute(_CHILDREN_OF, {"user_id": user.id}).all())]
 
 
 def children_query(user: User) -> tuple[Select[Child, Membership, Family], dict[str, Any]]:
     """Every child the user may see, with their membership and family, as the entities of
     a `db.one_trip_with_entities` call; `child_and_siblings_in` reads its rows."""
-    return _CHILDREN_WITH_FAMILIES, {"user_id": user.id}
+    return _CHILDREN_OF, {"user_id": user.id}
 
 
 def child_and_siblings_in(rows: Sequence[Sequence[Any]], child_id: int, write: bool = False
                           ) -> tuple[Child, Membership, list[Child]]:
     """`child_and_siblings`' answer in the rows of `children_query`: NotFound unless the
     child is in one of the user's families; the children in the order of the families
-    joined, then of birth into the site (sorted here: a UNION ALL promises no order)."""
-    rows = sorted(rows, key=lambda row: (row[1].id, row[0].id))
-    for child, _membership, family in rows:
-        set_committed_value(child, "family", family)
+    joined, then of birth into the site."""
+    rows = _in_order(rows)
     for child, membership, _family in rows:
         if child.id == child_id:
             return child, _require(membership, write), [row[0] for row in rows]
@@ -217,8 +227,8 @@ def child_and_siblings(session: Session, user: User, child_id: int, write: bool 
     """`child_access` and `children_of` in one query (the child home shows a switcher
     between every child the user may see): NotFound unless the child is in one of the user's
     families."""
-    statement, params = children_query(user)
-    return child_and_siblings_in(session.execute(statement, params).all(), child_id, write)
+    return child_and_siblings_in(
+        session.execute(_CHILDREN_OF, {"user_id": user.id}).all(), child_id, write)
 
 
 def membership_in(session: Session, user: User, family_id: int) -> Membership | None:
@@ -244,26 +254,21 @@ def child_for(session: Session, user: User, child_id: int, write: bool = False) 
     return child_access(session, user, child_id, write)[0]
 
 
-#: Every child page asks this; built once (see diary.sessions._USER_FOR for why).
-_CHILD_ACCESS = (select(Child, Membership)
+#: Every child page asks this, alone (`child_access`) or beside the page's other reads
+#: (`access_query`); built once (see diary.sessions._USER_FOR for why). The family is an
+#: entity of its own, handed to the child (`_with_families`).
+_CHILD_ACCESS = (select(Child, Membership, Family)
                  .join(Membership, Membership.family_id == Child.family_id)
-                 .where(Child.id == bindparam("child_id"), Membership.user_id == bindparam(
-                     "user_id")).options(joinedload(Child.family)))
-
-
-#: `_CHILD_ACCESS` with the family as an entity of its own (see _CHILDREN_WITH_FAMILIES).
-_CHILD_ACCESS_WITH_FAMILY = (select(Child, Membership, Family)
-                             .join(Membership, Membership.family_id == Child.family_id)
-                             .join(Family, Family.id == Child.family_id)
-                             .where(Child.id == bindparam("child_id"),
-                                    Membership.user_id == bindparam("user_id")))
+                 .join(Family, Family.id == Child.family_id)
+                 .where(Child.id == bindparam("child_id"),
+                        Membership.user_id == bindparam("user_id")))
 
 
 def access_query(user: User, child_id: int
                  ) -> tuple[Select[Child, Membership, Family], dict[str, Any]]:
     """`child_access`' read as the entities of a `db.one_trip_with_entities` call;
     `child_access_in` reads its rows."""
-    return _CHILD_ACCESS_WITH_FAMILY, {"child_id": child_id, "user_id": user.id}
+    return _CHILD_ACCESS, {"child_id": child_id, "user_id": user.id}
 
 
 def child_access_in(rows: Sequence[Sequence[Any]], write: bool = False
@@ -271,19 +276,16 @@ def child_access_in(rows: Sequence[Sequence[Any]], write: bool = False
     """`child_access`' answer in the rows of `access_query`: NotFound without a row."""
     if not rows:
         raise NotFound()
-    child, membership, family = rows[0]
-    set_committed_value(child, "family", family)
+    _with_families(rows[:1])
+    child, membership, _family = rows[0]
     return child, _require(membership, write)
 
 
 def child_access(session: Session, user: User, child_id: int,
                  write: bool = False) -> tuple[Child, Membership]:
     """The child and the user's membership in its family, in one query (pages need both)."""
-    row = session.execute(_CHILD_ACCESS, {"child_id": child_id, "user_id": user.id}).first()
-    if row is None:
-        raise NotFound()
-    child, membership = row
-    return child, _require(membership, write)
+    statement, params = access_query(user, child_id)
+    return child_access_in(session.execute(statement, params).all(), write)
 
 
 def entry_for(session: Session, user: User, entry_id: int, write: bool = False) -> Entry:
