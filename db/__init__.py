@@ -136,6 +136,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
     elif engine.dialect.driver == "psycopg":
         cache_long_statements()
+        from db import lazy_description
+
+        event.listen(engine, "connect", lazy_description.on_connect)
     return engine
 
 
