@@ -217,14 +217,18 @@ def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: b
     return not (type_ == "index" and name in HAND_MADE_INDEXES)
 
 
-def core_rows(session: Session, statement: Executable, params: dict[str, Any]
-              ) -> Result[Any]:
+def core_rows(session: Session, statement: Executable, params: dict[str, Any],
+              compiled_cache: Any = None) -> Result[Any]:
     """Run a Core statement (plain columns, no ORM entities) on the session's connection.
 
     `Session.execute` gives Core statements the ORM's per-statement work as well (about
     30 µs on SQLite, the cost of the query itself); the pages' hot read statements skip it.
     Pending ORM changes are flushed first, as `Session.execute` would (autoflush), so a
-    caller that added rows in the same transaction still sees them."""
+    caller that added rows in the same transaction still sees them. `compiled_cache`: the
+    statement's own (db.one_trip.StatementCache) instead of the engine's."""
     if session.autoflush:
         session.flush()
+    if compiled_cache is not None:
+        return session.connection().execute(statement, params,
+                                            execution_options={"compiled_cache": compiled_cache})
     return session.connection().execute(statement, params)

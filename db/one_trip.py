@@ -24,6 +24,12 @@ the session, whose identity map holds objects weakly, may have let it go by the 
 asked for. The price: every part's rows pass through the ORM's row processing too; on
 loopback PostgreSQL that costs about what the round trip saved (bench/README.md, item 11),
 so it pays where the database is across a network.
+
+Each combined statement brings its own compiled cache (`StatementCache`): SQLAlchemy finds a
+statement's compiled form by its cache key, a nested tuple as big as the statement, which
+Python hashes anew on every lookup — 28 µs for the child home's, on every visit. The
+statement is built once, so its cache key is the same object every time: its own cache
+finds the compiled form by that identity instead.
 """
 from __future__ import annotations
 
@@ -46,11 +52,39 @@ _PART = "one_trip_part"
 _ENTITIES = "entities"  # the tag of the entities' rows (no part can take it: the argument's)
 
 
+class StatementCache:
+    """A compiled cache (SQLAlchemy's `compiled_cache` execution option) for one statement
+    object: a few (key, compiled) entries, one per engine dialect or compile variant, found
+    by comparing the key's parts — by identity first, so the statement's cache key, the
+    same object on every execution, is never hashed (see the module docstring)."""
+
+    __slots__ = ("_entries",)
+    #: Entries kept (dialects × variants a process meets: a test run has two dialects).
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._entries: tuple[tuple[tuple[Any, ...], Any], ...] = ()
+
+    def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
+        for stored, compiled in self._entries:
+            if len(stored) == len(key) and all(
+                    mine is theirs or mine == theirs
+                    for mine, theirs in zip(stored, key, strict=True)):
+                return compiled
+        return default
+
+    def __setitem__(self, key: tuple[Any, ...], compiled: Any) -> None:
+        self._entries = (*self._entries[-(self.SIZE - 1):], (key, compiled))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 @functools.lru_cache(maxsize=64)
 def _combined(parts: tuple[tuple[str, Query], ...]
-              ) -> tuple[CompoundSelect, dict[str, tuple[int, int, type]]]:
-    """The UNION ALL of `parts`, and where each part's columns sit in its rows (start, end,
-    the named-tuple type its rows are made into)."""
+              ) -> tuple[CompoundSelect, dict[str, tuple[int, int, type]], StatementCache]:
+    """The UNION ALL of `parts`, where each part's columns sit in its rows (start, end,
+    the named-tuple type its rows are made into), and the statement's compiled cache."""
     subqueries = [(name, statement.subquery()) for name, statement in parts]
     slots: dict[str, tuple[int, int, type]] = {}
     position = 1  # column 0 names the part
@@ -77,18 +111,19 @@ def _combined(parts: tuple[tuple[str, Query], ...]
                 else:
                     columns.append(null().label(label))
         branches.append(select(*columns))
-    return union_all(*branches), slots
+    return union_all(*branches), slots, StatementCache()
 
 
 @functools.lru_cache(maxsize=64)
 def _with_entities(entities: Select[Any], parts: tuple[tuple[str, Query], ...]
-                   ) -> tuple[Select[Any], int, dict[str, tuple[int, int, type]]]:
+                   ) -> tuple[Select[Any], int, dict[str, tuple[int, int, type]],
+                              StatementCache]:
     """The ORM statement that reads `entities`' rows beside `parts`' in one UNION ALL: its
     first branch is the entities' columns (with the parts' columns as typed NULLs), the
     parts' branches follow with NULLs in the entities' columns (an entity whose primary key
     is NULL loads as None). Also how many entities lead each row, and the parts' slots
-    counted from there."""
-    plain, slots = _combined(parts)
+    counted from there; and the statement's compiled cache."""
+    plain, slots, _cache = _combined(parts)
     head = entities.subquery()
     part_columns = list(plain.selected_columns)  # the part's tag, then every part's columns
     branches = [select(*head.c, literal(_ENTITIES).label(_PART),
@@ -99,7 +134,7 @@ def _with_entities(entities: Select[Any], parts: tuple[tuple[str, Query], ...]
     read = list(combined.subquery().c)[len(head.c):]  # the tag and the parts' columns
     loaded = [d["expr"] for d in entities.column_descriptions]
     statement = select(*loaded, *read).from_statement(combined)
-    return statement, len(loaded), slots  # type: ignore[return-value]
+    return statement, len(loaded), slots, StatementCache()  # type: ignore[return-value]
 
 
 def _params(parts: Mapping[str, Part]) -> dict[str, Any]:
@@ -129,8 +164,8 @@ def one_trip(session: Session, **parts: Part) -> dict[str, list[Any]]:
     """Run every part in one statement; each part's rows, by its name, as named tuples with
     its columns' names (plain column reads only: `db.core_rows`, no ORM entities)."""
     params = _params(parts)
-    statement, slots = _combined(tuple((name, part[0]) for name, part in parts.items()))
-    return _split(core_rows(session, statement, params), slots, parts)
+    statement, slots, cache = _combined(tuple((name, part[0]) for name, part in parts.items()))
+    return _split(core_rows(session, statement, params, compiled_cache=cache), slots, parts)
 
 
 def one_trip_with_entities(session: Session,
@@ -140,9 +175,10 @@ def one_trip_with_entities(session: Session,
     (no loader options) — loaded as `session.execute` loads them, in their order; and each
     part's rows by its name. The entities' parameters share the parts' namespace."""
     params = _params({_ENTITIES: entities, **parts})
-    statement, count, slots = _with_entities(
+    statement, count, slots, cache = _with_entities(
         entities[0], tuple((name, part[0]) for name, part in parts.items()))  # type: ignore[arg-type]
-    rows = session.execute(statement, params).all()
+    rows = session.execute(statement, params,
+                           execution_options={"compiled_cache": cache}).all()
     loaded = [row[:count] for row in rows if row[count] == _ENTITIES]
     return loaded, _split((row for row in rows if row[count] != _ENTITIES), slots, parts,
                           skip=count)  # type: ignore[misc]
