@@ -180,3 +180,26 @@ class TestRateLimits:
 def entry_photo_form(**fields):  # type: ignore[no-untyped-def]
     from tests.web.helpers import entry_form
     return entry_form(**{"title": "Beach", **fields})
+
+
+def test_wsgi_sets_what_it_built_aside_from_the_garbage_collector(tmp_path):
+    """The production entry point freezes the objects made while building the app (about
+    260,000), so a full collection in a worker walks only what requests made since (it took
+    about 140 ms each time before). The test suite's own apps are not frozen."""
+    import gc
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import gc, wsgi; "
+             "print(gc.get_freeze_count(), sum(gc.get_count()), len(gc.get_objects()))")
+    env = {**os.environ, "APP_ENV": "development", "INSTANCE_PATH": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).parents[2],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    frozen, pending, tracked = map(int, done.stdout.split()[-3:])
+    assert frozen > 100_000  # the app and everything it imported
+    assert tracked < frozen // 10 and pending < 1_000  # left for the collector: a little
+    assert gc.get_freeze_count() == 0  # the suite's process freezes nothing
