@@ -33,53 +33,48 @@ def pg_engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.fixture()
+def raw(pg_engine: Engine) -> Iterator[Any]:
+    """A pooled DBAPI connection of the engine (its close rolls back and returns it)."""
+    connection = pg_engine.raw_connection()
+    yield connection
+    connection.close()
+
+
 def _facts(description: Any) -> list[tuple[Any, ...]]:
     return [tuple(getattr(column, field) for field in FIELDS) for column in description]
 
 
-def test_the_engine_s_cursors_describe_lazily_and_alike(pg_engine: Engine) -> None:
-    raw = pg_engine.raw_connection()
-    try:
-        lazy = raw.cursor()
-        assert type(lazy) is LazyDescriptionCursor
-        plain = psycopg.Cursor(raw.dbapi_connection)
-        lazy.execute(MIXED)
-        plain.execute(MIXED)
-        described = lazy.description
-        assert isinstance(described, LazyColumns) and len(described) == 5
-        assert described._columns is None  # len() builds nothing
-        assert _facts(described) == _facts(plain.description)
-        assert [c.name for c in described] == ["n", "word", "price", "at", "nothing"]
-        assert described[1].internal_size == plain.description[1].internal_size
-        assert [c.name for c in described[1:3]] == ["word", "price"]
-    finally:
-        raw.close()
+def test_the_engine_s_cursors_describe_lazily_and_alike(raw: Any) -> None:
+    lazy = raw.cursor()
+    assert type(lazy) is LazyDescriptionCursor
+    plain = psycopg.Cursor(raw.dbapi_connection)
+    lazy.execute(MIXED)
+    plain.execute(MIXED)
+    described = lazy.description
+    assert isinstance(described, LazyColumns) and len(described) == 5
+    assert described._columns is None  # len() builds nothing
+    assert _facts(described) == _facts(plain.description)
+    assert [c.name for c in described] == ["n", "word", "price", "at", "nothing"]
+    assert described[1].internal_size == plain.description[1].internal_size
+    assert [c.name for c in described[1:3]] == ["word", "price"]
 
 
-def test_a_description_keeps_its_own_result(pg_engine: Engine) -> None:
-    raw = pg_engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SELECT 1 AS first_one")
-        first = cursor.description
-        cursor.execute("SELECT 2 AS second_one, 3 AS third_one")
-        assert [c.name for c in first] == ["first_one"]
-        assert [c.name for c in cursor.description] == ["second_one", "third_one"]
-    finally:
-        raw.close()
+def test_a_description_keeps_its_own_result(raw: Any) -> None:
+    cursor = raw.cursor()
+    cursor.execute("SELECT 1 AS first_one")
+    first = cursor.description
+    cursor.execute("SELECT 2 AS second_one, 3 AS third_one")
+    assert [c.name for c in first] == ["first_one"]
+    assert [c.name for c in cursor.description] == ["second_one", "third_one"]
 
 
-def test_no_rows_no_description_as_psycopg_says(pg_engine: Engine) -> None:
-    raw = pg_engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("SET LOCAL statement_timeout = '5s'")
-        assert cursor.description is None
-        cursor.execute("SELECT")  # no columns, but a result of rows: psycopg says []
-        assert cursor.description is not None and list(cursor.description) == []
-    finally:
-        raw.rollback()
-        raw.close()
+def test_no_rows_no_description_as_psycopg_says(raw: Any) -> None:
+    cursor = raw.cursor()
+    cursor.execute("SET LOCAL statement_timeout = '5s'")
+    assert cursor.description is None
+    cursor.execute("SELECT")  # no columns, but a result of rows: psycopg says []
+    assert cursor.description is not None and list(cursor.description) == []
 
 
 def test_sqlalchemy_builds_no_column_once_a_statement_is_cached(
@@ -104,18 +99,14 @@ def test_sqlalchemy_builds_no_column_once_a_statement_is_cached(
     assert built == [0, 1]
 
 
-def test_a_connection_with_its_own_cursor_class_keeps_it(pg_engine: Engine) -> None:
+def test_a_connection_with_its_own_cursor_class_keeps_it(raw: Any) -> None:
     class Own(psycopg.Cursor[Any]):
         pass
 
-    raw = pg_engine.raw_connection()
-    try:
-        connection = raw.dbapi_connection
-        connection.cursor_factory = Own
-        lazy_description.on_connect(connection, None)
-        assert connection.cursor_factory is Own
-        connection.cursor_factory = psycopg.Cursor
-        lazy_description.on_connect(connection, None)
-        assert connection.cursor_factory is LazyDescriptionCursor
-    finally:
-        raw.close()
+    connection = raw.dbapi_connection
+    connection.cursor_factory = Own
+    lazy_description.on_connect(connection, None)
+    assert connection.cursor_factory is Own
+    connection.cursor_factory = psycopg.Cursor
+    lazy_description.on_connect(connection, None)
+    assert connection.cursor_factory is LazyDescriptionCursor
