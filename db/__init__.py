@@ -228,7 +228,5 @@ def core_rows(session: Session, statement: Executable, params: dict[str, Any],
     statement's own (db.one_trip.StatementCache) instead of the engine's."""
     if session.autoflush:
         session.flush()
-    if compiled_cache is not None:
-        return session.connection().execute(statement, params,
-                                            execution_options={"compiled_cache": compiled_cache})
-    return session.connection().execute(statement, params)
+    options = None if compiled_cache is None else {"compiled_cache": compiled_cache}
+    return session.connection().execute(statement, params, execution_options=options)

@@ -5,7 +5,12 @@ the `flask` command do (`create_app()` with no name), or through `config_for` fo
 """
 from __future__ import annotations
 
+import gc
 import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -186,12 +191,6 @@ def test_wsgi_sets_what_it_built_aside_from_the_garbage_collector(tmp_path):
     """The production entry point freezes the objects made while building the app (about
     260,000), so a full collection in a worker walks only what requests made since (it took
     about 140 ms each time before). The test suite's own apps are not frozen."""
-    import gc
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     probe = ("import gc, wsgi; "
              "print(gc.get_freeze_count(), sum(gc.get_count()), len(gc.get_objects()))")
     env = {**os.environ, "APP_ENV": "development", "INSTANCE_PATH": str(tmp_path),
