@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from clock import utcnow
 from diary import entries
-from diary.age import local_date
+from diary.age import effective_age_on, local_date
 from diary.entry_kinds import KINDS, EntryInput, check_kind_fits
 from diary.errors import N_, Conflict, NotFound, ValidationError
 from diary.models import Child, Entry, Timer, User
@@ -36,14 +36,30 @@ class TimerKind:
     entry_kind: str  # the timeline entry it becomes (diary.entry_kinds.KINDS)
     label: str
     max_minutes: int  # the longest the entry kind's validator takes
+    #: The child page offers it until this age in whole months (None: at every age).
+    offered_until_months: int | None = None
 
 
-#: The kinds of timer, in the order the child page shows their buttons.
+#: The kinds of timer, in the order the child page shows their buttons. Tummy time is for
+#: babies who are not yet on the move (WHO guidelines on physical activity, sedentary
+#: behaviour and sleep for children under 5 years, 2019: "for those not yet mobile"): a
+#: toddler's page does not offer it.
 TIMER_KINDS: dict[str, TimerKind] = {k.name: k for k in (
     TimerKind("feed", "feeding", N_("Feed"), 180),
     TimerKind("sleep", "sleep", N_("Sleep"), 1440),
-    TimerKind("tummy", "tummy_time", N_("Tummy time"), 120),
+    TimerKind("tummy", "tummy_time", N_("Tummy time"), 120, offered_until_months=12),
 )}
+
+
+def offered(child: Child, on: date) -> tuple[str, ...]:
+    """The timers the child page offers a born child on `on`, by the age development goes
+    by (corrected for a preterm baby). Any kind can still be started (the API, a page open
+    since before a birthday) and a running one is always shown."""
+    assert child.birth_date is not None
+    months = effective_age_on(child.birth_date, child.gestational_weeks_at_birth,
+                              child.gestational_days_at_birth, on).months
+    return tuple(kind.name for kind in TIMER_KINDS.values()
+                 if kind.offered_until_months is None or months < kind.offered_until_months)
 #: The breast a feed is on; a feed timer needs one.
 SIDES = ("left", "right")
 RUNNING, STOPPED, DISCARDED = "running", "stopped", "discarded"

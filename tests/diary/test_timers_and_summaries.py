@@ -256,6 +256,31 @@ def test_two_devices_starting_at_once_run_one_timer(own_database, clock_at):
         assert s.scalar(select(func.count()).select_from(Timer)) == 1
 
 
+@pytest.mark.parametrize(("born", "weeks", "on", "offered"), [
+    (date(2025, 12, 7), None, date(2026, 12, 6), ("feed", "sleep", "tummy")),  # 11 months
+    (date(2025, 12, 7), None, date(2026, 12, 7), ("feed", "sleep")),  # the first birthday
+    (date(2024, 12, 7), None, date(2026, 12, 7), ("feed", "sleep")),  # two years old
+    # Born at 32+0, 56 days early: due on 1 February 2026, so 12 months corrected on
+    # 1 February 2027 (10 months corrected on the first birthday).
+    (date(2025, 12, 7), 32, date(2026, 12, 7), ("feed", "sleep", "tummy")),
+    (date(2025, 12, 7), 32, date(2027, 1, 31), ("feed", "sleep", "tummy")),
+    (date(2025, 12, 7), 32, date(2027, 2, 1), ("feed", "sleep")),
+])
+def test_tummy_time_is_offered_until_twelve_months_corrected_age(born, weeks, on, offered):
+    child = Child(name="Mia", birth_date=born, gestational_weeks_at_birth=weeks,
+                  gestational_days_at_birth=0 if weeks else None)
+    assert timers.offered(child, on) == offered
+
+
+def test_a_kind_no_longer_offered_can_still_be_started(session, make_family, clock_at):
+    """The page stops offering tummy time at a year; a page left open since before the
+    birthday, or the API, can still start one."""
+    clock_at(NOW)
+    parent, child = make_family(birth_date=date(2024, 11, 1))
+    assert timers.offered(child, date(2026, 11, 23)) == ("feed", "sleep")
+    assert timers.start(session, child, parent, "tummy", now=NOW).kind == "tummy"
+
+
 # --- the day's status -------------------------------------------------------------------------
 
 def test_the_status_line_counts_in_the_familys_day(session, baby):

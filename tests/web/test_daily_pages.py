@@ -54,6 +54,24 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
+def test_a_toddlers_page_offers_no_tummy_time_but_shows_one_running(client, session,
+                                                                   make_family, login_as):
+    """Tummy time is for babies not yet on the move: a two-year-old's page has the feed and
+    sleep buttons only; a tummy timer started anyway (the API) still shows, with Stop."""
+    owner, child = make_family(birth_date=date(2024, 11, 1))
+    login_as(owner)
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'id="start-sleep"' in page and 'id="start-feed-left"' in page
+    assert 'id="start-tummy"' not in page
+    timer = timers.start(session, child, owner, "tummy", now=NOW - timedelta(minutes=3))
+    session.commit()
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'data-kind="tummy"' in page and f"/timers/{timer.id}/stop" in page
+    baby, little = make_family(birth_date=BORN)  # 12 weeks old: offered
+    login_as(baby)
+    assert 'id="start-tummy"' in client.get(f"/children/{little.id}").get_data(as_text=True)
+
+
 def test_a_feed_started_on_one_device_is_stopped_on_another(client, session, family,
                                                             login_as, clock_at):
     owner, editor, _, child = family

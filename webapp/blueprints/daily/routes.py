@@ -64,13 +64,15 @@ def child_page_context(child: Child, day: daily_summary.ChildDay, shown: list[Sh
     if not child.is_born:
         return {"daily": None}
     tickable = reminders.tickable_shown(shown)
+    today = child_today(child)
     return {"daily": {
         "status": day.status,
         "running": day.running,
+        "timers": timers.offered(child, today),
         "now": now,
         "tickable": tickable,
         "ticked": {k: v for k, v in day.ticked.items() if k in tickable},
-        "today": child_today(child),
+        "today": today,
     }}
 
 
