@@ -401,6 +401,44 @@ def test_the_summary_page_draws_the_days(client, session, family, login_as):
         assert client.get(f"/children/{child.id}/days?end={bad}").status_code == 404, bad
 
 
+def test_a_fortnight_with_nothing_logged_says_so_instead_of_empty_charts(
+        client, session, family, login_as):
+    owner, _, viewer, child = family
+    login_as(viewer)
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    assert "Nothing logged from Tue, Nov 10 to Mon, Nov 23." in text_of(page)
+    assert f'href="/children/{child.id}#today"' in page  # to the page with the timers
+    assert 'id="day-totals"' not in page and "daily-chart" not in page
+    assert "/days?end=2026-11-09" in page  # earlier fortnights stay one click away
+    # one nappy is enough for the charts
+    entries.create_entry(session, child, owner, EntryInput(
+        "diaper", NOW - timedelta(hours=1), data={"wet": True}))
+    session.commit()
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    assert 'id="days-empty"' not in page and page.count('<svg class="daily-chart') == 4
+    client.post("/language", data={"lang": "zh_CN", "next": "/"})
+    page = client.get(f"/children/{child.id}/days?end=2026-11-09").get_data(as_text=True)
+    assert "没有任何记录" in page and "打开 Mia 的页面" in page
+
+
+def test_a_toddlers_days_show_tummy_time_only_when_some_was_logged(client, session,
+                                                                   make_family, login_as):
+    owner, child = make_family(birth_date=date(2024, 11, 1))
+    entries.create_entry(session, child, owner, EntryInput(
+        "sleep", NOW - timedelta(hours=3), data={"duration_min": 90}))
+    session.commit()
+    login_as(owner)
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    assert 'id="total-sleep"' in page and 'id="total-tummy"' not in page
+    assert "Tummy time" not in text_of(page[page.index('id="day-table"'):])
+    entries.create_entry(session, child, owner, EntryInput(
+        "tummy_time", NOW - timedelta(hours=2), data={"duration_min": 5}))
+    session.commit()
+    page = client.get(f"/children/{child.id}/days").get_data(as_text=True)
+    assert "Tummy time 5 min" in text_of(page[page.index('id="day-totals"'):
+                                               page.index('class="row g-4"')])
+
+
 def test_the_summary_page_counts_a_sleep_still_running(client, session, family, login_as,
                                                         make_family, clock_at):
     owner, editor, viewer, child = family

@@ -154,6 +154,12 @@ def _end_day(child: Child) -> date:
     return end
 
 
+def _logged(day: daily_summary.Day) -> bool:
+    """Whether anything the page counts happened on `day` (a running sleep included)."""
+    return bool(day.sleep_minutes or day.feeds or day.nappies or day.tummy_minutes
+                or day.running_spans)
+
+
 @bp.route("/children/<int:child_id>/days")
 @login_required
 def days(child_id: int) -> Any:
@@ -181,6 +187,11 @@ def days(child_id: int) -> Any:
     context = {
         "child": child, "can_write": membership.can_write, "summary": summary, "end": end,
         "today": today, "latest": shown[-1], "weeks": daily_summary.weeks(summary, today),
+        # Fourteen empty charts say less than one sentence; a toddler's page offers no
+        # tummy time, so its days show it only when some was logged.
+        "logged": any(_logged(d) for d in shown),
+        "show_tummy": "tummy" in timers.offered(child, today)
+        or any(d.tummy_minutes for d in shown),
         "sleep": charts.bar_chart(shown, [d.sleep_minutes for d in shown], t["sleep_minutes"],
                                   hours, scale=60, tick_text=lambda n: f"{n / 60:.0f}"),
         "feeds": charts.bar_chart(shown, [d.feeds for d in shown], t["feeds"], count),
