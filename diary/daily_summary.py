@@ -57,12 +57,28 @@ class Nappies:
     dirty: int
 
 
+#: A feed longer ago than this says nothing about now (a toddler's last bottle weeks ago).
+RECENT_FEED_MINUTES = 24 * 60
+
+
 @dataclass(frozen=True)
 class Status:
     last_feed: LastFeed | None
     nappies_today: Nappies
     #: Minutes a running sleep timer has run, or None when the child is not asleep.
     asleep_minutes: int | None
+
+    @property
+    def recent_feed(self) -> LastFeed | None:
+        """The last feed when it was within a day (what a glance at several children shows)."""
+        feed = self.last_feed
+        return feed if feed is not None and feed.minutes_ago < RECENT_FEED_MINUTES else None
+
+    @property
+    def anything_now(self) -> bool:
+        """Whether a glance has something to say: asleep, fed within a day, nappies today."""
+        return (self.asleep_minutes is not None or self.recent_feed is not None
+                or self.nappies_today.total > 0)
 
 
 def _minutes_between(earlier: datetime, later: datetime) -> int:

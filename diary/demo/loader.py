@@ -530,6 +530,9 @@ def _twins(ctx: _Ctx, today: date | None) -> None:
         noted = {mid: on(month, 22.5) for (who, mid), month in TWIN_NOTED.items()
                  if who in (letter, "both")}
         _tick_checklist(book, child, (me,), day0, "en", told[letter], noted)
+    # Leo went down 40 minutes ago (his sleep timer runs): the dashboard shows each twin's
+    # day at a glance, his page the running timer.
+    timers.start(ctx.session, leo, me, "sleep", now=ctx.now - timedelta(minutes=40))
 
 
 def load(session: Session, store: PhotoStore, today: date | None = None) -> DemoReport:

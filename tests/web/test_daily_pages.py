@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from sqlalchemy import event, func, select
 
-from diary import entries, invitations, timers, vaccinations
+from diary import entries, families, invitations, timers, vaccinations
 from diary.entry_kinds import EntryInput
 from diary.models import Entry, Timer, Vaccination
 from tests.conftest import PASSWORD
@@ -70,6 +70,38 @@ def test_a_toddlers_page_offers_no_tummy_time_but_shows_one_running(client, sess
     baby, little = make_family(birth_date=BORN)  # 12 weeks old: offered
     login_as(baby)
     assert 'id="start-tummy"' in client.get(f"/children/{little.id}").get_data(as_text=True)
+
+
+def test_the_dashboard_shows_each_childs_day_at_a_glance(client, session, make_family,
+                                                         login_as):
+    """Twins' parents see who ate last and who sleeps without opening each page; a child
+    with nothing recent (a feed a week ago, no nappies today) shows no line at all."""
+    owner, amy = make_family(name="Amy", birth_date=BORN)
+    ben = families.add_child(session, amy.family, families.ChildDetails(
+        name="Ben", birth_date=BORN, sex="male"))
+    cat = families.add_child(session, amy.family, families.ChildDetails(
+        name="Cat", birth_date=BORN, sex="female"))
+    entries.create_entry(session, amy, owner, EntryInput(
+        "feeding", NOW - timedelta(minutes=40), data={"method": "breast_right"}))
+    entries.create_entry(session, amy, owner, EntryInput(
+        "diaper", NOW - timedelta(minutes=30), data={"wet": True, "dirty": True}))
+    timers.start(session, ben, owner, "sleep", now=NOW - timedelta(minutes=75))
+    entries.create_entry(session, cat, owner, EntryInput(
+        "feeding", NOW - timedelta(days=7), data={"method": "bottle_formula",
+                                                  "amount_ml": 90}))
+    other, stranger = make_family(name="Stranger")
+    timers.start(session, stranger, other, "sleep", now=NOW - timedelta(minutes=5))
+    session.commit()
+    login_as(owner)
+    page = client.get("/dashboard").get_data(as_text=True)
+    cards = {name: text_of(card) for card in page.split('class="card card-body h-100')[1:]
+             for name in ("Amy", "Ben", "Cat") if f">{name}</h2>" in card}
+    assert "Last feed 40 min ago (right)" in cards["Amy"]
+    assert "1 nappy today (1 wet, 1 dirty)" in cards["Amy"]
+    assert "Asleep for 1 h 15 min" in cards["Ben"] and "Last feed" not in cards["Ben"]
+    assert "child-glance" not in page.split(">Cat</h2>")[1].split("</a>")[0]
+    assert "Stranger" not in page
+    assert "Asleep for 5 min" not in text_of(page)  # another family's baby, asleep
 
 
 def test_a_feed_started_on_one_device_is_stopped_on_another(client, session, family,

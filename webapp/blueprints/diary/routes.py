@@ -64,11 +64,15 @@ def _note_html(text: str) -> Markup:
 @bp.route("/dashboard")
 @login_required
 def dashboard() -> Any:
-    children = families.children_of(get_session(), current_user)
+    s = get_session()
+    children = families.children_of(s, current_user)
     if len(children) == 1:
         return redirect(url_for("diary.child_home", child_id=children[0].id))
-    return render_template("diary/dashboard.html", children=children,
-                           points_balance=reward_points.balance(get_session(), current_user))
+    # Twins' parents ask "who ate last?": each born child's day at a glance.
+    now = utcnow()
+    glance = {c.id: daily_summary.status(s, c, now) for c in children if c.is_born}
+    return render_template("diary/dashboard.html", children=children, glance=glance,
+                           points_balance=reward_points.balance(s, current_user))
 
 
 #: Entries the child home shows under "Latest in the book".
