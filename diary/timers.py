@@ -60,6 +60,8 @@ def offered(child: Child, on: date) -> tuple[str, ...]:
                               child.gestational_days_at_birth, on).months
     return tuple(kind.name for kind in TIMER_KINDS.values()
                  if kind.offered_until_months is None or months < kind.offered_until_months)
+
+
 #: The breast a feed is on; a feed timer needs one.
 SIDES = ("left", "right")
 RUNNING, STOPPED, DISCARDED = "running", "stopped", "discarded"
