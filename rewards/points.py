@@ -7,7 +7,7 @@ person slipping in between. Callers own the transaction, as everywhere.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -202,6 +202,19 @@ class HistoryRow:
     label: str          # N_ term
     points: int
     reversed: bool      # an award taken back later
+    day: date           # the day it counts for, in the family's zone
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """The rows of one rule, one day and one direction (given or taken back), as the page
+    shows them: a parent logging a newborn's day earns "Diary entry +2" a dozen times."""
+    day: date
+    at: datetime        # the newest row's time
+    rule: str
+    label: str          # N_ term
+    points: int         # their sum
+    count: int
 
 
 def history(session: Session, user: User, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
@@ -212,7 +225,31 @@ def history(session: Session, user: User, limit: int = HISTORY_LIMIT) -> list[Hi
     taken_back = set(session.scalars(select(PointsEntry.reverses_id).where(
         PointsEntry.user_id == user.id, PointsEntry.reverses_id.is_not(None))))
     return [HistoryRow(r.created_at, r.rule, rules.label(r.rule), r.points,
-                       r.id in taken_back) for r in rows]
+                       r.id in taken_back, r.local_day) for r in rows]
+
+
+def history_lines(session: Session, user: User, lines: int,
+                  read: int = HISTORY_LIMIT) -> list[HistoryLine]:
+    """The newest `lines` lines of the ledger, each folding a day's rows of one rule and
+    direction, newest first (in the order of each line's newest row). Reads the newest `read`
+    rows; when there are that many, the oldest day read may be cut, so it is left out."""
+    rows = history(session, user, limit=read)
+    folded: list[HistoryLine] = []
+    today: dict[tuple[str, bool], int] = {}  # the current day's lines, by rule and direction
+    for row in rows:
+        if folded and folded[-1].day != row.day:
+            today = {}
+        key = (row.rule, row.points > 0)
+        if key in today:
+            line = folded[today[key]]
+            folded[today[key]] = replace(line, points=line.points + row.points,
+                                         count=line.count + 1)
+        else:
+            today[key] = len(folded)
+            folded.append(HistoryLine(row.day, row.at, row.rule, row.label, row.points, 1))
+    if len(rows) == read and rows:
+        folded = [line for line in folded if line.day != rows[-1].day]
+    return folded[:lines]
 
 
 def ledger_sum(session: Session, user: User) -> int:
@@ -221,5 +258,5 @@ def ledger_sum(session: Session, user: User) -> int:
         PointsEntry.user_id == user.id)) or 0)
 
 
-__all__ = ["award", "award_for_entry", "balance", "entry_ref", "history", "home_timezone",
-           "ledger_sum", "reverse", "reverse_for_entry", "reverse_ref"]
+__all__ = ["award", "award_for_entry", "balance", "entry_ref", "history", "history_lines",
+           "home_timezone", "ledger_sum", "reverse", "reverse_for_entry", "reverse_ref"]

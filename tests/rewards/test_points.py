@@ -191,3 +191,28 @@ def test_the_balance_can_never_go_below_zero_in_the_database(session, make_famil
     with pytest.raises(IntegrityError), session.begin_nested():
         session.execute(PointsBalance.__table__.update().where(
             PointsBalance.user_id == user.id).values(balance=-1))
+
+
+def test_the_history_folds_a_days_awards_of_one_kind_into_one_line(session, make_family):
+    """Shanghai days: three club posts and a survey on the 23rd, interleaved; two club posts
+    on the 24th; one taken back. Newest first, each line at its newest row's time."""
+    parent, _ = make_family()
+    t = [T0 + timedelta(hours=h) for h in (0, 1, 2, 3, 24, 25)]
+    posts = [points.award(session, parent, "club_post", f"club_post:{i}", now=when)
+             for i, when in enumerate((t[0], t[2], t[3], t[4], t[5]))]
+    points.award(session, parent, "survey", "survey:1", now=t[1])
+    points.reverse(session, posts[4], now=t[5] + timedelta(minutes=5))
+    session.flush()
+    lines = [(line.day.isoformat(), line.rule, line.points, line.count, line.at)
+             for line in points.history_lines(session, parent, 10)]
+    assert lines == [
+        ("2026-11-24", "club_post", -5, 1, t[5] + timedelta(minutes=5)),  # taken back
+        ("2026-11-24", "club_post", 10, 2, t[5]),
+        ("2026-11-23", "club_post", 15, 3, t[3]),
+        ("2026-11-23", "survey", 20, 1, t[1]),
+    ]
+    assert all(posts)
+    # Reading only the newest four rows would cut the 23rd: it is left out, not shown short.
+    assert [line.day.isoformat() for line in points.history_lines(session, parent, 10,
+                                                                  read=4)] == ["2026-11-24"] * 2
+    assert len(points.history_lines(session, parent, 1)) == 1

@@ -111,6 +111,21 @@ def test_the_rewards_page_and_the_badges_show_the_balance(client, session, make_
     assert "完成了问卷" in page and "纸尿裤试用装" in page and "还差 460 积分" in page
 
 
+def test_a_days_diary_entries_are_one_line_of_the_history(client, session, make_family,
+                                                          login_as):
+    parent, child = make_family()
+    login_as(parent)
+    for body in ("First bath", "Long nap", "Smiled at the cat"):
+        assert client.post(f"/children/{child.id}/entries/new?kind=note",
+                           data=entry_form(body=body)).status_code == 302
+    page = text(client.get("/rewards"))
+    history = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[page.index('id="history"'):
+                                                               page.index("</section>",
+                                                                          page.index('id="history"'))]))
+    assert "Diary entry × 3 Nov 23, 2026 +6" in history
+    assert history.count("Diary entry") == 1
+
+
 def test_redeeming_goes_through_a_confirm_step_and_a_double_submit_redeems_once(
         client, session, make_family, login_as):
     parent, _ = make_family()

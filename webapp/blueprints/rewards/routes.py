@@ -19,7 +19,8 @@ from webapp.forms_common import ConfirmForm, apply_error
 from webapp.i18n import current_locale, translate_error
 
 bp = Blueprint("rewards", __name__, url_prefix="/rewards")
-#: The newest rows of the points history the page shows (the data export has them all).
+#: The newest lines of the points history the page shows (a line folds a day's awards of
+#: one kind; the data export has every row).
 HISTORY_SHOWN = 30
 
 
@@ -28,7 +29,7 @@ HISTORY_SHOWN = 30
 def index() -> Any:
     s = get_session()
     return render_template("rewards/index.html", balance=points.balance(s, current_user),
-                           history=points.history(s, current_user, limit=HISTORY_SHOWN),
+                           history=points.history_lines(s, current_user, HISTORY_SHOWN),
                            items=catalogue.items(s),
                            redemptions=catalogue.redemptions_of(s, current_user),
                            rules=rules.RULES.values(), streaks=rules.STREAK_LENGTHS,
