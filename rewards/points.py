@@ -235,17 +235,17 @@ def history_lines(session: Session, user: User, lines: int,
     rows; when there are that many, the oldest day read may be cut, so it is left out."""
     rows = history(session, user, limit=read)
     folded: list[HistoryLine] = []
-    today: dict[tuple[str, bool], int] = {}  # the current day's lines, by rule and direction
+    this_day: dict[tuple[str, bool], int] = {}  # the lines of the day being read, by key
     for row in rows:
         if folded and folded[-1].day != row.day:
-            today = {}
+            this_day = {}
         key = (row.rule, row.points > 0)
-        if key in today:
-            line = folded[today[key]]
-            folded[today[key]] = replace(line, points=line.points + row.points,
+        if key in this_day:
+            line = folded[this_day[key]]
+            folded[this_day[key]] = replace(line, points=line.points + row.points,
                                          count=line.count + 1)
         else:
-            today[key] = len(folded)
+            this_day[key] = len(folded)
             folded.append(HistoryLine(row.day, row.at, row.rule, row.label, row.points, 1))
     if len(rows) == read and rows:
         folded = [line for line in folded if line.day != rows[-1].day]
