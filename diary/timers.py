@@ -56,8 +56,10 @@ def offered(child: Child, on: date) -> tuple[str, ...]:
     by (corrected for a preterm baby). Any kind can still be started (the API, a page open
     since before a birthday) and a running one is always shown."""
     assert child.birth_date is not None
+    # `on` can precede the birth date: a family's zone moved west on the birth day.
     months = effective_age_on(child.birth_date, child.gestational_weeks_at_birth,
-                              child.gestational_days_at_birth, on).months
+                              child.gestational_days_at_birth, on).months \
+        if on >= child.birth_date else 0
     return tuple(kind.name for kind in TIMER_KINDS.values()
                  if kind.offered_until_months is None or months < kind.offered_until_months)
 

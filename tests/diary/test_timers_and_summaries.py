@@ -265,6 +265,8 @@ def test_two_devices_starting_at_once_run_one_timer(own_database, clock_at):
     (date(2025, 12, 7), 32, date(2026, 12, 7), ("feed", "sleep", "tummy")),
     (date(2025, 12, 7), 32, date(2027, 1, 31), ("feed", "sleep", "tummy")),
     (date(2025, 12, 7), 32, date(2027, 2, 1), ("feed", "sleep")),
+    # The family's zone moved west on the birth day: its today is the day before.
+    (date(2026, 12, 8), None, date(2026, 12, 7), ("feed", "sleep", "tummy")),
 ])
 def test_tummy_time_is_offered_until_twelve_months_corrected_age(born, weeks, on, offered):
     child = Child(name="Mia", birth_date=born, gestational_weeks_at_birth=weeks,

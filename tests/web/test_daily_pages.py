@@ -104,6 +104,19 @@ def test_the_dashboard_shows_each_childs_day_at_a_glance(client, session, make_f
     assert "Asleep for 5 min" not in text_of(page)  # another family's baby, asleep
 
 
+def test_a_family_whose_day_is_still_before_the_birth_sees_its_pages(client, session,
+                                                                     make_family, login_as):
+    """Born today in Shanghai; the family then moves its zone to Pago Pago, where it is
+    still yesterday: the child page offers every timer (no age yet), nothing fails."""
+    owner, child = make_family(birth_date=date(2026, 11, 23))
+    child.family.timezone = "Pacific/Pago_Pago"
+    session.commit()
+    login_as(owner)
+    page = client.get(f"/children/{child.id}").get_data(as_text=True)
+    assert 'id="start-tummy"' in page and "Before birth" in page
+    assert client.get(f"/children/{child.id}/days").status_code == 404  # no day of its own yet
+
+
 def test_a_feed_started_on_one_device_is_stopped_on_another(client, session, family,
                                                             login_as, clock_at):
     owner, editor, _, child = family
