@@ -201,7 +201,6 @@ class HistoryRow:
     rule: str
     label: str          # N_ term
     points: int
-    reversed: bool      # an award taken back later
     day: date           # the day it counts for, in the family's zone
 
 
@@ -222,10 +221,8 @@ def history(session: Session, user: User, limit: int = HISTORY_LIMIT) -> list[Hi
     rows = list(session.scalars(select(PointsEntry).where(PointsEntry.user_id == user.id)
                                 .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc())
                                 .limit(limit)))
-    taken_back = set(session.scalars(select(PointsEntry.reverses_id).where(
-        PointsEntry.user_id == user.id, PointsEntry.reverses_id.is_not(None))))
-    return [HistoryRow(r.created_at, r.rule, rules.label(r.rule), r.points,
-                       r.id in taken_back, r.local_day) for r in rows]
+    return [HistoryRow(r.created_at, r.rule, rules.label(r.rule), r.points, r.local_day)
+            for r in rows]
 
 
 def history_lines(session: Session, user: User, lines: int,
