@@ -56,15 +56,15 @@ def timer_label(kind: str) -> str:
 
 
 def child_page_context(child: Child, day: daily_summary.ChildDay, shown: list[Shown],
-                       now: datetime) -> dict[str, Any]:
+                       now: datetime, today: date) -> dict[str, Any]:
     """What the child page shows of the daily tools (the diary view adds it), from its
-    `daily_summary.child_day` read at `now`; `shown`: the reminders of "this week". Its forms
+    `daily_summary.child_day` read at `now`, `today` being the family's date then; `shown`:
+    the reminders of "this week". Its forms
     are plain markup with the request's CSRF token (templates/daily/_today.html): building
     WTForms objects on every visit cost a third of the page."""
     if not child.is_born:
         return {"daily": None}
     tickable = reminders.tickable_shown(shown)
-    today = child_today(child)
     return {"daily": {
         "status": day.status,
         "running": day.running,

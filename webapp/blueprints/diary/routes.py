@@ -102,17 +102,18 @@ def child_home(child_id: int) -> Any:
     day = (daily_summary.child_day_of(found["day"], now) if child.family.timezone == zone
            else daily_summary.child_day(s, child, now))
     latest = entry_service.timeline_refs_of(found["latest"], LATEST_SHOWN).refs
-    this_week = library.this_week(s, child, current_user, child_today(child), current_locale())
+    today = child_today(child)
+    this_week = library.this_week(s, child, current_user, today, current_locale())
     return render_template("diary/child_home.html", child=child, siblings=siblings,
                            this_week=this_week,
                            **daily_tools.child_page_context(child, day, this_week.reminders,
-                                                            now),
+                                                            now, today),
                            inbox_entries=headlines,
                            can_write=membership.can_write,
                            latest=fragments.cards(s, latest, child),
                            kinds=kinds_for(child),
                            quick_kinds=entry_kinds.quick_add_kinds(child.is_born),
-                           today=child_today(child),
+                           today=today,
                            suggestions=shown_suggestions(child, "child_page"))
 
 
