@@ -156,8 +156,8 @@ def _end_day(child: Child) -> date:
 
 def _logged(day: daily_summary.Day) -> bool:
     """Whether anything the page counts happened on `day` (a running sleep included)."""
-    return bool(day.sleep_minutes or day.feeds or day.nappies or day.tummy_minutes
-                or day.running_spans)
+    return any(getattr(day, metric) for metric in daily_summary.METRICS) \
+        or bool(day.running_spans)
 
 
 @bp.route("/children/<int:child_id>/days")
