@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from clock import utcnow
@@ -294,6 +294,22 @@ def entries_by_id(session: Session, child: Child, ids: list[int]) -> dict[int, E
     return {entry.id: entry for entry in session.scalars(stmt).unique()}
 
 
+def newest_by_child(session: Session, children: Sequence[Child]) -> dict[int, Entry]:
+    """Each child's newest entry (by when it happened, then the newest id), with its
+    measurement; a child with no entry has none. One query for all of them: the dashboard
+    shows one line per child of a family with several."""
+    if not children:
+        return {}
+    rank = func.row_number().over(partition_by=Entry.child_id,
+                                  order_by=(Entry.occurred_at.desc(), Entry.id.desc()))
+    newest = (select(Entry.id, rank.label("rank"))
+              .where(Entry.child_id.in_([child.id for child in children])).subquery())
+    stmt = (select(Entry).join(newest, and_(newest.c.id == Entry.id, newest.c.rank == 1))
+            .options(defer(Entry.search_text), joinedload(Entry.measurement)))
+    return {entry.child_id: entry for entry in session.scalars(stmt)}
+
+
 __all__ = ["EntryInput", "MeasurementInput", "create_entry", "update_entry", "delete_entry",
            "add_photos", "timeline_refs", "timeline_query", "timeline_refs_of", "entries_by_id",
+           "newest_by_child",
            "Cursor", "EntryRef", "TimelineRefs"]

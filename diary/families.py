@@ -204,6 +204,13 @@ def children_of(session: Session, user: User) -> list[Child]:
         session.execute(_CHILDREN_OF, {"user_id": user.id}).all())]
 
 
+def children_with_memberships(session: Session, user: User) -> list[tuple[Child, Membership]]:
+    """`children_of`, each with the user's membership of its family (what the user may do
+    there: the dashboard offers "add" only where they may write)."""
+    return [(row[0], row[1]) for row in _in_order(
+        session.execute(_CHILDREN_OF, {"user_id": user.id}).all())]
+
+
 def children_query(user: User) -> tuple[Select[Child, Membership, Family], dict[str, Any]]:
     """Every child the user may see, with their membership and family, as the entities of
     a `db.one_trip_with_entities` call; `child_and_siblings_in` reads its rows."""

@@ -15,7 +15,7 @@ and an email say the same thing the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_timedelta
 from babel.lists import format_list as babel_format_list
 from babel.numbers import (
     NumberPattern,
@@ -164,6 +165,14 @@ def format_list(parts: Iterable[object], locale: str, style: ListStyle = "standa
     """"a, b and c" ("a、b和c" in Chinese); style "or" for alternatives."""
     items = [str(p) for p in parts]
     return babel_format_list(items, style=style, locale=babel_locale(locale)) if items else ""
+
+
+def format_time_ago(when: datetime, now: datetime, locale: str) -> str:
+    """How long before `now` something happened: "3 hours ago" ("3小时前"), rounded as Babel
+    rounds (40 hours are "2 days"), never finer than a minute; a time still ahead (an entry
+    logged for later today) reads "in 20 minutes"."""
+    return format_timedelta(when - now, granularity="minute", add_direction=True,
+                            locale=babel_locale(locale))
 
 
 def format_date(value: date, locale: str, format: str = "medium") -> str:

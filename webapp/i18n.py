@@ -14,6 +14,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import format_date, lazy_gettext
 from flask_login import current_user
 
+from clock import utcnow
 from diary import age as agemath
 from diary import locales, units
 from diary.entry_kinds import KINDS
@@ -71,9 +72,10 @@ def init_app(app: Flask) -> None:
         LANGUAGE_NAMES=LANGUAGE_NAMES, current_locale=current_locale,
         describe_child_age=describe_child_age, format_weight=format_weight,
         format_length=format_length, format_temperature=format_temperature,
-        local_datetime=local_datetime, local_date=local_date_text, kind_label=kind_label,
-        kind_icon=kind_icon, age_label=entry_age_label, format_month=format_month,
-        INTEREST_NAMES=INTEREST_NAMES,
+        local_datetime=local_datetime, local_date=local_date_text, time_ago=time_ago,
+        kind_label=kind_label, kind_icon=kind_icon, age_label=entry_age_label,
+        format_month=format_month,
+        INTEREST_NAMES=INTEREST_NAMES, join_list=join_list,
         html_lang=lambda code=None: locales.html_lang(code or current_locale()),
     )
 
@@ -172,6 +174,11 @@ def local_datetime(value: datetime, tz: str | None = None, date_skeleton: str = 
     locale = get_locale() or "en"
     time_text = babel_format_time(local.time(), "short", locale=locale)
     return f"{format_skeleton(date_skeleton, local.date(), locale=locale)} {time_text}"
+
+
+def time_ago(value: datetime) -> str:
+    """"3 hours ago" in the reader's language, counted from the site's clock."""
+    return locales.format_time_ago(value, utcnow(), current_locale())
 
 
 def local_date_text(value: date | datetime, fmt: str = "medium") -> str:

@@ -94,14 +94,70 @@ def test_the_dashboard_shows_each_childs_day_at_a_glance(client, session, make_f
     session.commit()
     login_as(owner)
     page = client.get("/dashboard").get_data(as_text=True)
-    cards = {name: text_of(card) for card in page.split('class="card card-body h-100')[1:]
-             for name in ("Amy", "Ben", "Cat") if f">{name}</h2>" in card}
-    assert "Last feed 40 min ago (right)" in cards["Amy"]
-    assert "1 nappy today (1 wet, 1 dirty)" in cards["Amy"]
-    assert "Asleep for 1 h 15 min" in cards["Ben"] and "Last feed" not in cards["Ben"]
-    assert "child-glance" not in page.split(">Cat</h2>")[1].split("</a>")[0]
+    cards = dashboard_cards(page, amy, ben, cat)
+    assert "Last feed 40 min ago (right)" in text_of(cards["Amy"])
+    assert "1 nappy today (1 wet, 1 dirty)" in text_of(cards["Amy"])
+    assert "Asleep for 1 h 15 min" in text_of(cards["Ben"])
+    assert "Last feed" not in text_of(cards["Ben"])
+    assert "child-glance" not in cards["Cat"]
     assert "Stranger" not in page
     assert "Asleep for 5 min" not in text_of(page)  # another family's baby, asleep
+
+
+def dashboard_cards(page: str, *children) -> dict[str, str]:
+    """Each child's card on the dashboard, by name (the card's markup)."""
+    cards = page.split('class="card card-body h-100')[1:]
+    return {child.name: next(card for card in cards if f'id="child-{child.id}"' in card)
+            for child in children}
+
+
+def test_the_dashboard_shows_each_books_newest_line_and_this_weeks_reading(
+        client, session, make_family, login_as):
+    """Each card says what was added last and when ("3 hours ago"), or that the book is
+    empty; "Add to the book" only where the parent may write (a grandparent's view of
+    another family has none); this week's articles once per stage, naming the children at
+    it; another family's entries and stages never show."""
+    owner, amy = make_family(name="Amy", birth_date=BORN)  # 11 weeks old
+    ben = families.add_child(session, amy.family, families.ChildDetails(
+        name="Ben", birth_date=BORN, sex="male"))
+    entries.create_entry(session, amy, owner, EntryInput(
+        "note", NOW - timedelta(hours=3), title="First bath at home"))
+    entries.create_entry(session, amy, owner, EntryInput(
+        "note", NOW - timedelta(days=3), title="An older note"))
+    entries.create_entry(session, ben, owner, EntryInput(
+        "diaper", NOW - timedelta(days=2), data={"wet": True}))
+    granny_of, cousin = make_family(name="Cousin", birth_date=date(2025, 11, 1))  # 12 months
+    join(session, granny_of, cousin, owner, "viewer")
+    stranger, other = make_family(name="Other", birth_date=date(2024, 11, 1))
+    entries.create_entry(session, other, stranger, EntryInput(
+        "note", NOW - timedelta(minutes=5), title="A stranger's note"))
+    make_item(session, key="week-11", title="Eleven weeks", unit="week", low=11, high=11)
+    make_item(session, key="month-12", title="One year", unit="month", low=12, high=12)
+    make_item(session, key="month-24", title="Two years", unit="month", low=24, high=24)
+    session.commit()
+    login_as(owner)
+
+    page = client.get("/dashboard").get_data(as_text=True)
+
+    cards = dashboard_cards(page, amy, ben, cousin)
+    assert "Latest in the book: 📝 Note First bath at home · 3 hours ago" in text_of(
+        cards["Amy"])
+    assert "Latest in the book: 🧷 Diaper wet · 2 days ago" in text_of(cards["Ben"])
+    assert "Nothing in the book yet." in text_of(cards["Cousin"])
+    assert f"/children/{amy.id}/entries/new" in cards["Amy"]
+    assert f"/children/{cousin.id}/entries/new" not in page  # a viewer there
+    assert f"/children/{cousin.id}/timeline" in cards["Cousin"]
+    reading = text_of(page.split('id="this-week"')[1])
+    assert "Baby week 11 · Amy and Ben Eleven weeks" in reading
+    assert "Baby, month 12 · Cousin One year" in reading
+    assert reading.count("Eleven weeks") == 1 and "Two years" not in reading
+    assert "A stranger's note" not in page and "Other" not in text_of(page)
+
+    client.post("/language", data={"lang": "zh_CN", "next": "/"})
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "最新记录： 📝 随记 First bath at home · 3小时前" in text_of(
+        dashboard_cards(page, amy)["Amy"])
+    assert "Amy和Ben" in text_of(page.split('id="this-week"')[1])
 
 
 def test_a_family_whose_day_is_still_before_the_birth_sees_its_pages(client, session,

@@ -65,14 +65,40 @@ def _note_html(text: str) -> Markup:
 @login_required
 def dashboard() -> Any:
     s = get_session()
-    children = families.children_of(s, current_user)
-    if len(children) == 1:
-        return redirect(url_for("diary.child_home", child_id=children[0].id))
-    # Twins' parents ask "who ate last?": each born child's day at a glance.
+    rows = families.children_with_memberships(s, current_user)
+    if len(rows) == 1:
+        return redirect(url_for("diary.child_home", child_id=rows[0][0].id))
+    children = [child for child, _membership in rows]
+    # Twins' parents ask "who ate last?": each born child's day at a glance, the newest
+    # line in each book, and this week's reading once per stage the children are at.
     now = utcnow()
     glance = {c.id: daily_summary.status(s, c, now) for c in children if c.is_born}
     return render_template("diary/dashboard.html", children=children, glance=glance,
+                           can_write={c.id: m.can_write for c, m in rows},
+                           newest=entry_service.newest_by_child(s, children),
+                           reading=_reading_by_stage(s, children),
                            points_balance=reward_points.balance(s, current_user))
+
+
+#: Articles the dashboard lists for each stage its children are at.
+DASHBOARD_ARTICLES = 3
+
+
+def _reading_by_stage(s: Session, children: list[Child]
+                      ) -> list[tuple[library.ThisWeek, list[Child]]]:
+    """This week's articles for each stage the children are at, with the children at it
+    (twins share one list), in the children's order; stages with no article are left out."""
+    found: dict[str, tuple[library.ThisWeek, list[Child]]] = {}
+    for child in children:
+        week = library.this_week(s, child, current_user, child_today(child), current_locale())
+        if week.stage is None or not week.articles:
+            continue
+        if week.stage.key in found:
+            found[week.stage.key][1].append(child)
+        else:
+            week.articles = week.articles[:DASHBOARD_ARTICLES]
+            found[week.stage.key] = (week, [child])
+    return list(found.values())
 
 
 #: Entries the child home shows under "Latest in the book".
