@@ -67,6 +67,16 @@ SIZE_SYSTEM_LABELS: dict[str, str] = {
 UNIT_NAMES: dict[str, str] = {"pregnancy_week": N_("Pregnancy weeks"),
                               "week": N_("Baby weeks"), "month": N_("Baby months")}
 
+#: Reviewers named in the house's own words (the default pack's articles are reviewed by the
+#: editorial team): shown in the reader's language. A person's name is shown as typed.
+HOUSE_REVIEWERS: frozenset[str] = frozenset({N_("Baby Journey editorial team")})
+
+
+def reviewer_label(reviewed_by: str, locale: str) -> str:
+    """Who reviewed an item, as an article page shows it: the house's team in the reader's
+    language ("宝宝旅程编辑团队"), anyone else as typed."""
+    return words(locale).gettext(reviewed_by) if reviewed_by in HOUSE_REVIEWERS else reviewed_by
+
 
 def topic_label(topic: str, locale: str) -> str:
     label = TOPIC_LABELS.get(topic)

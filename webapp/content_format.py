@@ -43,6 +43,10 @@ def category_label(category: str) -> str:
     return vocabulary.category_label(category, current_locale())
 
 
+def reviewer_label(reviewed_by: str) -> str:
+    return vocabulary.reviewer_label(reviewed_by, current_locale())
+
+
 def price(minor: int | None, currency: str | None, locale: str | None = None) -> str:
     """Integer minor units → "¥59.00" in the reader's language (or `locale`)."""
     return format_price(minor, currency, locale or current_locale())
@@ -55,4 +59,5 @@ def text(item: ContentItem) -> Translation | None:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(stage_label=stage_label, window_label=window_label,
                                  window_text=window_text, topic_label=topic_label,
-                                 category_label=category_label, price=price, item_text=text)
+                                 category_label=category_label, price=price, item_text=text,
+                                 reviewer_label=reviewer_label)

@@ -32,6 +32,7 @@ def pack(session, tmp_path):
              "zh_CN": _text("3个月：玩耍")}},
         {"slug": "month-3-sleep", "window": {"unit": "month", "from": 3, "to": 3},
          "topics": ["play", "sleep"], "source": "AAP",
+         "reviewed_by": "Baby Journey editorial team", "review_date": "2026-11-02",
          "translations": {"en": _text("Month 3: sleep"), "zh_CN": _text("3个月：睡眠")}},
     ]
     products = [{"sku": "BJ-TOY-001", "category": "toys", "price_minor": 12990,
@@ -75,6 +76,17 @@ def test_article_page_is_sanitised_and_carries_source_and_note(client, pack):
     assert "Month 3: sleep" in page  # related by topic
     assert "Soft rattle" in page and "¥129.90" in page  # products for the stage
     assert client.get("/articles/nope").status_code == 404
+
+
+def test_the_house_reviewer_reads_in_the_readers_language(client, pack):
+    """The default pack's articles are reviewed by "Baby Journey editorial team": a Chinese
+    page says so in Chinese; a reviewer typed by the editors is shown as typed."""
+    assert "Reviewed by Baby Journey editorial team" in client.get(
+        "/articles/month-3-sleep").get_data(as_text=True)
+    client.post("/language", data={"lang": "zh_CN", "next": "/"})
+    page = client.get("/articles/month-3-sleep").get_data(as_text=True)
+    assert "宝宝旅程编辑团队" in page and "Baby Journey editorial team" not in page
+    assert "Editorial team" in client.get("/articles/week-20-hello").get_data(as_text=True)
 
 
 def test_save_for_later(client, pack, make_family, login_as):
