@@ -225,7 +225,7 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
          _feeding, quick_add={"baby": 2}),
     Kind("sleep", N_("Sleep"), "😴", "baby", ("sleep_hours", "sleep_minutes", "body"), _sleep,
          quick_add={"baby": 3}),
-    Kind("diaper", N_("Diaper"), "🧷", "baby", ("wet", "dirty", "body"), _diaper,
+    Kind("diaper", N_("Nappy"), "🧷", "baby", ("wet", "dirty", "body"), _diaper,
          quick_add={"baby": 4}),
     Kind("tummy_time", N_("Tummy time"), "🐢", "baby", ("duration_min", "body"), _tummy_time),
     Kind("temperature", N_("Temperature"), "🌡️", "baby", ("temperature", "body"),

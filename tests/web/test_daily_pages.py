@@ -142,7 +142,7 @@ def test_the_dashboard_shows_each_books_newest_line_and_this_weeks_reading(
     cards = dashboard_cards(page, amy, ben, cousin)
     assert "Latest in the book: 📝 Note First bath at home · 3 hours ago" in text_of(
         cards["Amy"])
-    assert "Latest in the book: 🧷 Diaper wet · 2 days ago" in text_of(cards["Ben"])
+    assert "Latest in the book: 🧷 Nappy wet · 2 days ago" in text_of(cards["Ben"])
     assert "Nothing in the book yet." in text_of(cards["Cousin"])
     assert f"/children/{amy.id}/entries/new" in cards["Amy"]
     assert f"/children/{cousin.id}/entries/new" not in page  # a viewer there
