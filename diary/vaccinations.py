@@ -69,30 +69,61 @@ def tick_reminder(session: Session, child: Child, user: User, reminder_key: str,
     return row
 
 
-def add(session: Session, child: Child, user: User, category: str, name: str,
-        given_on: date | None, note: str = "") -> Vaccination:
-    """A vaccination or check-up entered by hand."""
-    _check_category(category)
+def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError(N_("Please enter the name."), "name")
     if len(name) > 120:
         raise ValidationError(N_("Please keep the name under 120 characters."), "name")
+    return name
+
+
+def _clean_note(note: str) -> str:
     note = (note or "").strip()
     if len(note) > 200:
         raise ValidationError(N_("Please keep the note under 200 characters."), "note")
-    row = Vaccination(child_id=child.id, category=category, name=name, note=note,
+    return note
+
+
+def add(session: Session, child: Child, user: User, category: str, name: str,
+        given_on: date | None, note: str = "") -> Vaccination:
+    """A vaccination or check-up entered by hand."""
+    row = Vaccination(child_id=child.id, category=_check_category(category),
+                      name=_clean_name(name), note=_clean_note(note),
                       given_on=check_given_on(child, given_on), recorded_by_id=user.id)
     session.add(row)
     session.flush()
     return row
 
 
-def remove(session: Session, child: Child, record_id: int) -> None:
+def record_of(session: Session, child: Child, record_id: int) -> Vaccination:
+    """One row of the child's record; NotFound for another child's (or no) row."""
     row = session.get(Vaccination, record_id)
     if row is None or row.child_id != child.id:
         raise NotFound()
-    session.delete(row)
+    return row
+
+
+def update(session: Session, row: Vaccination, child: Child, category: str, name: str,
+           given_on: date | None, note: str = "") -> Vaccination:
+    """Correct a row: its date and note; a row entered by hand also its kind and name. A
+    ticked reminder keeps its kind and takes its name from the reminder unless one is typed
+    (a blank name goes back to the reminder's)."""
+    if row.child_id != child.id:
+        raise NotFound()
+    if row.reminder_key is None:
+        category, name = _check_category(category), _clean_name(name)
+    else:
+        category, name = row.category, _clean_name(name) if (name or "").strip() else ""
+    given_on, note = check_given_on(child, given_on), _clean_note(note)
+    # Everything checked first: a refused correction leaves the row as it was.
+    row.category, row.name, row.given_on, row.note = category, name, given_on, note
+    session.flush()
+    return row
+
+
+def remove(session: Session, child: Child, record_id: int) -> None:
+    session.delete(record_of(session, child, record_id))
     session.flush()
 
 

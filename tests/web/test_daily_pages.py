@@ -309,12 +309,14 @@ def test_another_familys_child_and_timers_are_not_found(client, session, family,
                 f"/children/{their_child.id}/reminders/hep-b-2/done",
                 f"/children/{their_child.id}/vaccinations",
                 f"/children/{their_child.id}/vaccinations/1/delete",
+                f"/children/{their_child.id}/vaccinations/1/edit",
                 f"/children/{child.id}/timers/99999999/stop"):
         assert client.post(url, data={"kind": "sleep", "given_on": "2026-11-01",
                                       "name": "x", "category": "vaccination"}
                            ).status_code == 404, url
     for url in (f"/children/{their_child.id}/days",
                 f"/children/{their_child.id}/vaccinations",
+                f"/children/{their_child.id}/vaccinations/1/edit",
                 f"/children/{their_child.id}/vaccinations.csv"):
         assert client.get(url).status_code == 404, url
     assert set(running(session, their_child)) == {"feed"}
@@ -476,6 +478,69 @@ def test_vaccinations_are_entered_by_hand_and_removed(client, session, family, l
     assert session.scalar(select(func.count()).select_from(Vaccination)) == 0
 
 
+def test_a_row_of_the_record_is_corrected(client, session, family, login_as, reminder):
+    """A wrong date or a missing note is corrected in place: a row typed by hand changes
+    kind, name, date and note; a ticked reminder keeps its kind and, with a blank name, the
+    reminder's title. A refused correction (a future date, no name, a name too long) changes
+    nothing; viewers may read the record but not correct it."""
+    owner, editor, viewer, child = family
+    typed = vaccinations.add(session, child, owner, "vaccination", "BCG", date(2026, 9, 2))
+    ticked = vaccinations.tick_reminder(session, child, owner, "hep-b-2", "vaccination",
+                                        date(2026, 11, 20))
+    session.commit()
+    url = f"/children/{child.id}/vaccinations"
+    login_as(editor)
+    page = client.get(f"{url}/{typed.id}/edit").get_data(as_text=True)
+    assert 'value="BCG"' in page and 'value="2026-09-02"' in page
+    for bad, message in (({"name": ""}, "Please enter the name."),
+                         ({"given_on": "2026-11-24"}, "The date cannot be in the future."),
+                         ({"given_on": "2026-08-31"},
+                          "The date cannot be before the birth date."),
+                         ({"name": "x" * 121}, "Field cannot be longer than 120 characters."),
+                         ({"category": "surgery"}, "Not a valid choice.")):
+        data = {"category": "vaccination", "name": "BCG", "given_on": "2026-09-03",
+                "note": "changed", **bad}
+        response = client.post(f"{url}/{typed.id}/edit", data=data)
+        assert response.status_code == 400, bad
+        assert message in text_of(response.get_data(as_text=True)), bad
+    session.expire_all()
+    assert (typed.name, typed.given_on, typed.note) == ("BCG", date(2026, 9, 2), "")
+    response = client.post(f"{url}/{typed.id}/edit", data={
+        "category": "checkup", "name": "  Newborn hearing check ", "given_on": "2026-09-03",
+        "note": "both ears clear"})
+    assert response.status_code == 302 and response.headers["Location"] == url
+    session.expire_all()
+    assert (typed.category, typed.name, typed.given_on, typed.note) == (
+        "checkup", "Newborn hearing check", date(2026, 9, 3), "both ears clear")
+
+    page = client.get(f"{url}/{ticked.id}/edit").get_data(as_text=True)
+    assert 'name="category"' not in page and 'placeholder="Hepatitis B, second dose"' in page
+    client.post(f"{url}/{ticked.id}/edit", data={"category": "checkup", "name": "",
+                                                 "given_on": "2026-11-19", "note": "clinic"})
+    session.expire_all()
+    assert (ticked.category, ticked.name, ticked.reminder_key, ticked.given_on) == (
+        "vaccination", "", "hep-b-2", date(2026, 11, 19))
+    record = text_of(client.get(url).get_data(as_text=True))
+    assert "Nov 19, 2026 Hepatitis B, second dose Vaccination · clinic" in record
+    assert "Sep 3, 2026 Newborn hearing check Check-up · both ears clear" in record
+
+    login_as(viewer)
+    assert f"{url}/{typed.id}/edit" not in client.get(url).get_data(as_text=True)
+    assert client.get(f"{url}/{typed.id}/edit").status_code == 403
+    assert client.post(f"{url}/{typed.id}/edit", data={
+        "category": "vaccination", "name": "X", "given_on": "2026-09-04"}).status_code == 403
+    login_as(owner)
+    twin = families.add_child(session, child.family, families.ChildDetails(
+        name="Twin", birth_date=BORN, sex="male"))
+    session.commit()
+    # the twin's page, this child's row: not found, and nothing changes
+    assert client.post(f"/children/{twin.id}/vaccinations/{typed.id}/edit", data={
+        "category": "vaccination", "name": "X", "given_on": "2026-09-04"}).status_code == 404
+    assert client.get(f"{url}/99999999/edit").status_code == 404
+    session.expire_all()
+    assert typed.name == "Newborn hearing check"
+
+
 def test_the_summary_page_draws_the_days(client, session, family, login_as):
     owner, _, viewer, child = family
     start = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
@@ -602,7 +667,9 @@ class TestCsrf:
                            {"given_on": "2026-11-20"}),
                           (f"/children/{child.id}/vaccinations",
                            {"category": "vaccination", "name": "X", "given_on": "2026-11-20"}),
-                          (f"/children/{child.id}/vaccinations/{record.id}/delete", {})):
+                          (f"/children/{child.id}/vaccinations/{record.id}/delete", {}),
+                          (f"/children/{child.id}/vaccinations/{record.id}/edit",
+                           {"category": "checkup", "name": "Y", "given_on": "2026-11-21"})):
             assert client.post(url, data=data).status_code == 400, url
         assert set(running(session, child)) == {"sleep"}
         assert entry_count(session, child) == 0

@@ -26,3 +26,9 @@ class VaccinationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=120)])
     given_on = DateField(_l("Date given"), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+class VaccinationEditForm(VaccinationForm):
+    """Correcting a row. A ticked reminder's name may stay blank (the reminder's title is
+    shown) and its kind is the reminder's: the view drops that field for such a row."""
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])

@@ -21,6 +21,7 @@ from webapp.blueprints.daily.forms import (
     StartTimerForm,
     StopTimerForm,
     TickReminderForm,
+    VaccinationEditForm,
     VaccinationForm,
 )
 from webapp.database import get_session, transaction
@@ -278,6 +279,34 @@ def vaccination_csv(child_id: int) -> Any:
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="vaccinations-{child.id}.csv"',
         "Cache-Control": "private, no-store"})
+
+
+@bp.route("/children/<int:child_id>/vaccinations/<int:record_id>/edit",
+          methods=["GET", "POST"])
+@login_required
+def edit_vaccination(child_id: int, record_id: int) -> Any:
+    """Correct a row of the record (a wrong date, a note to add): owners and editors."""
+    s = get_session()
+    child = _writable(child_id)
+    row = vaccinations.record_of(s, child, record_id)
+    form = VaccinationEditForm(obj=row)
+    if row.reminder_key is not None:
+        del form.category  # the reminder's kind
+    if form.validate_on_submit():
+        try:
+            with transaction() as tx:
+                vaccinations.update(tx, row, child, row.category if row.reminder_key
+                                    else form.category.data or "", form.name.data or "",
+                                    form.given_on.data, form.note.data or "")
+            flash(gettext("The record is updated."), "success")
+            return redirect(url_for("daily.vaccination_record", child_id=child.id))
+        except DiaryError as error:
+            apply_error(form, error)
+    titles = reminders.titles(s, [row.reminder_key], current_locale()) if row.reminder_key \
+        else {}
+    return render_template("daily/vaccination_edit.html", child=child, form=form, row=row,
+                           reminder_title=titles.get(row.reminder_key or "", "")), \
+        400 if form.errors else 200
 
 
 @bp.route("/children/<int:child_id>/vaccinations/<int:record_id>/delete", methods=["POST"])
