@@ -32,6 +32,7 @@ from db import dialect_insert, rowcount, table_of
 from diary import account_mail, tokens
 from diary.errors import N_, Conflict, NotFound, ValidationError
 from diary.models import Membership, Role, User
+from journeys import preferences
 from journeys.models import Delivery
 from journeys.unsubscribe import is_suppressed
 
@@ -114,7 +115,7 @@ def _offer(session: Session, user: User, kind: str, trigger: str, subject_ref: s
             if _offered(session, user.id, trigger, subject_ref):
                 raise _Taken()
             wanted = [c for c in EMAIL_CHANNELS if c in channels]
-            if "email" in wanted and not _can_email(session, user):
+            if "email" in wanted and not can_email(session, user):
                 wanted.remove("email")
             offer = SurveyOffer(user_id=user.id, kind=kind, trigger=trigger,
                                 subject_ref=subject_ref[:64], channels=wanted,
@@ -135,9 +136,12 @@ def _offered(session: Session, user_id: int, trigger: str, subject_ref: str) -> 
         SurveyOffer.subject_ref == subject_ref)) is not None
 
 
-def _can_email(session: Session, user: User) -> bool:
+def can_email(session: Session, user: User) -> bool:
+    """Whether a survey may go to this person by email: a proven, unsuppressed address, and
+    survey emails not turned off (preferences, or an unsubscribe link)."""
     return bool(user.email) and user.email_verified_at is not None \
-        and not is_suppressed(session, user.email)
+        and not is_suppressed(session, user.email) \
+        and preferences.wants_survey_email(session, user)
 
 
 def _win_slot(session: Session, user_id: int, kind: str, now: datetime) -> bool:

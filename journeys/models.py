@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -165,6 +166,10 @@ class EmailPreference(Base):
     quiet_end: Mapped[int] = mapped_column(Integer, default=8)
     paused_until: Mapped[date | None] = mapped_column(Date)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty = all
+    #: Satisfaction surveys by email (a few a year; always in the site inbox). Not a
+    #: consent: a service message, sent unless turned off here or by unsubscribing.
+    surveys_by_email: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                   server_default=true())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

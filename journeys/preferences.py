@@ -1,4 +1,5 @@
-"""Email preferences: how often, at what local hour, never in quiet hours, topics, pauses.
+"""Email preferences: how often, at what local hour, never in quiet hours, topics, pauses,
+and whether satisfaction surveys come by email.
 
 A parent without an `EmailPreference` row gets the defaults (weekly, 09:00, quiet 21:00 →
 08:00); the row is created on their first change. Whether they get email at all is a
@@ -137,6 +138,7 @@ class Choices:
     quiet_start: int = DEFAULT_QUIET_START
     quiet_end: int = DEFAULT_QUIET_END
     topics: list[str] = field(default_factory=list)
+    surveys: bool = True
 
     def validated(self) -> Choices:
         if self.frequency not in FREQUENCIES:
@@ -170,8 +172,25 @@ def save(session: Session, user: User, choices: Choices, source: str = "preferen
     pref.quiet_start = choices.quiet_start
     pref.quiet_end = choices.quiet_end
     pref.topics = sorted(set(choices.topics))
+    pref.surveys_by_email = bool(choices.surveys)
     session.flush()
     return pref
+
+
+def wants_survey_email(session: Session, user: User) -> bool:
+    """Whether satisfaction surveys may go to this person by email (the default, until
+    they turn it off here or unsubscribe); the inbox gets them either way."""
+    pref = session.get(EmailPreference, user.id)
+    return pref is None or bool(pref.surveys_by_email)
+
+
+def stop_survey_email(session: Session, user: User) -> bool:
+    """Turn survey emails off (an unsubscribe link does); True when they were on."""
+    pref = _row(session, user)
+    was_on = pref.surveys_by_email is not False  # a new row's default is on
+    pref.surveys_by_email = False
+    session.flush()
+    return was_on
 
 
 def pause(session: Session, user: User, weeks: int, local_today: date) -> date:

@@ -29,7 +29,7 @@ def _email_preferences(session: Session, scope: ExportScope) -> dict[str, Any] |
     pref = session.get(EmailPreference, scope.user.id)
     return None if pref is None else row_dict(pref, (
         "frequency", "send_hour", "quiet_start", "quiet_end", "paused_until", "topics",
-        "updated_at"))
+        "surveys_by_email", "updated_at"))
 
 
 def _suppression(session: Session, scope: ExportScope) -> list[dict[str, Any]]:

@@ -2,9 +2,9 @@
 
 An unsubscribe link carries a signed token naming the person; the signature is the proof, so
 it works without signing in and without a CSRF token (mail clients POST to it directly).
-Unsubscribing withdraws both email consents (recorded, like every consent change) and cancels
-email that is queued but not sent yet. The links never expire: an unsubscribe link in a
-months-old email must still work.
+Unsubscribing withdraws both email consents (recorded, like every consent change), turns
+survey emails off and cancels email that is queued but not sent yet. The links never
+expire: an unsubscribe link in a months-old email must still work.
 
 Hard bounces and complaints put the address on the suppression list; the outbox checks it
 again just before each send.
@@ -21,7 +21,7 @@ from diary.errors import N_, DiaryError, ValidationError
 from diary.models import Consent, User
 from diary.policy import PRIVACY_POLICY_VERSION
 from journeys.models import Suppression
-from journeys.preferences import cancel_pending
+from journeys.preferences import cancel_pending, stop_survey_email
 
 PURPOSE = "email-unsubscribe"
 SOURCE = "unsubscribe-link"
@@ -50,18 +50,20 @@ def user_for_token(session: Session, secret: str, token: str) -> User:
 
 def unsubscribe(session: Session, user: User, source: str = SOURCE,
                 policy_version: str = PRIVACY_POLICY_VERSION) -> bool:
-    """Withdraw digest and marketing consent now and cancel queued email.
+    """Withdraw digest and marketing consent now, stop survey emails and cancel queued
+    email (a survey queued but not sent is dropped when it would be sent).
 
     Returns False when there was nothing to withdraw (a repeated click), in which case no
     new consent records are written.
     """
-    changed = bool(user.digest_opt_in or user.marketing_opt_in)
-    if changed:
+    consented = bool(user.digest_opt_in or user.marketing_opt_in)
+    if consented:
         for kind in (Consent.DIGEST, Consent.MARKETING):
             accounts.record_consent(session, user, kind, False, source, policy_version)
+    surveys = stop_survey_email(session, user)
     cancel_pending(session, user.id, "unsubscribed")
     session.flush()
-    return changed
+    return consented or surveys
 
 
 def is_suppressed(session: Session, email: str) -> bool:

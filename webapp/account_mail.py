@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
@@ -26,6 +27,8 @@ from diary import account_mail as queue
 from diary import accounts, invitations
 from diary.locales import reading_locale
 from diary.models import AccountEmail, Invitation, User
+from journeys import unsubscribe
+from journeys.digests.headers import unsubscribe_headers
 from mailer import Email, is_permanent_refusal
 from webapp.database import get_session, reports_session_or
 from webapp.services import site_url_for
@@ -205,18 +208,31 @@ def _survey(session: Session, row: AccountEmail) -> Message | None:
     offer_id = row.payload.get("offer_id")
     offer = session.get(SurveyOffer, offer_id) if isinstance(offer_id, int) else None
     if user is None or offer is None or offer.user_id != user.id or \
-            offer.answered_at is not None or user.email != row.to_address:
+            offer.answered_at is not None or user.email != row.to_address or \
+            not surveys.can_email(session, user):  # turned off, or unsubscribed, since
         return None
     low, high = surveys.SCALES[offer.kind]
     links = [(n, site_url_for("surveys.answer_link",
                               token=surveys.make_answer_token(_secret(), offer, n)))
              for n in range(low, high + 1)]
     ends = SCALE_ENDS[offer.kind]
+    unsubscribe_url = site_url_for("emails.unsubscribe_link",
+                                   token=unsubscribe.make_token(_secret(), user))
     return Message(gettext("A quick question from Baby Journey"), "survey", {
         "name": user.display_name, "question": str(QUESTIONS[offer.trigger]),
         "links": links, "low_label": str(ends[0]), "high_label": str(ends[1]),
         "days": int(current_app.config["SURVEY_LINK_DAYS"]),
-        "inbox": site_url_for("surveys.offer_page", offer_id=offer.id)})
+        "inbox": site_url_for("surveys.offer_page", offer_id=offer.id),
+        "unsubscribe": unsubscribe_url,
+        "preferences": site_url_for("emails.preferences_centre")},
+        headers=unsubscribe_headers(current_app.config["SITE_URL"], unsubscribe_url,
+                                    _unsubscribe_mailto(), list_name="surveys"))
+
+
+def _unsubscribe_mailto() -> str | None:
+    """unsubscribe@ the sender's domain (as the outbox's emails say), if it has one."""
+    sender = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))[1]
+    return f"unsubscribe@{sender.rsplit('@', 1)[-1]}" if "@" in sender else None
 
 
 def render(session: Session, row: AccountEmail) -> Email | None:

@@ -1,4 +1,5 @@
-"""The headers every marketing email carries: a stable Message-ID and RFC 8058 unsubscribe."""
+"""The headers every marketing email carries (a stable Message-ID and RFC 8058 unsubscribe),
+and survey emails too (the unsubscribe part)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -16,15 +17,22 @@ def site_host(site_url: str) -> str:
     return urlsplit(site_url).hostname or "localhost"
 
 
-def marketing_headers(delivery_id: int, site_url: str, unsubscribe_url: str,
-                      unsubscribe_mailto: str | None = None) -> tuple[tuple[str, str], ...]:
-    """Message-ID, List-Unsubscribe (the one-click link and a mailto), List-Unsubscribe-Post
-    and List-Id."""
+def unsubscribe_headers(site_url: str, unsubscribe_url: str,
+                        unsubscribe_mailto: str | None = None, list_name: str = "digest"
+                        ) -> tuple[tuple[str, str], ...]:
+    """RFC 8058: List-Unsubscribe (the one-click link and a mailto), List-Unsubscribe-Post,
+    and List-Id (`list_name` on the site's host: "digest", "surveys")."""
     host = site_host(site_url)
     mailto = unsubscribe_mailto or f"unsubscribe@{host}"
     return (
-        ("Message-ID", message_id(delivery_id)),
         ("List-Unsubscribe", f"<{unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-        ("List-Id", f"{LIST_NAME} <digest.{host}>"),
+        ("List-Id", f"{LIST_NAME} <{list_name}.{host}>"),
     )
+
+
+def marketing_headers(delivery_id: int, site_url: str, unsubscribe_url: str,
+                      unsubscribe_mailto: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Message-ID and the unsubscribe headers."""
+    return (("Message-ID", message_id(delivery_id)),
+            *unsubscribe_headers(site_url, unsubscribe_url, unsubscribe_mailto))

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.clock_at(CLOCK)
 
 DEFAULTS = {"digest_opt_in": True, "marketing_opt_in": False, "frequency": "weekly",
             "send_hour": 9, "quiet_start": 21, "quiet_end": 8, "topics": [],
-            "paused_until": None, "interests": [], "language": "en",
+            "survey_emails": True, "paused_until": None, "interests": [], "language": "en",
             "personalise_suggestions": True}
 
 
@@ -47,6 +47,11 @@ def test_preferences_read_and_change(client, parent, write, session):
     again = client.patch("/api/v1/preferences", headers=write, json={"quiet_end": 6})
     assert again.get_json()["quiet_end"] == 6 and again.get_json()["send_hour"] == 7
     assert again.get_json()["language"] == "zh_CN"
+    assert again.get_json()["survey_emails"] is True  # untouched by a PATCH not naming it
+    off = client.patch("/api/v1/preferences", headers=write, json={"survey_emails": False})
+    assert off.get_json()["survey_emails"] is False and off.get_json()["quiet_end"] == 6
+    session.expire_all()
+    assert session.get(EmailPreference, user.id).surveys_by_email is False
 
 
 @pytest.mark.parametrize("body, field", [

@@ -192,7 +192,7 @@ def test_preference_centre_and_unsubscribe_link(page: Any, new_page: Any,
                                    SimpleNamespace(id=row["id"], link_key=row["link_key"]))
     mail_app = new_page()
     mail_app.goto(f"/e/u/{token}")
-    assert mail_app.locator("h1").inner_text().strip() == "Unsubscribe from email digests?"
+    assert mail_app.locator("h1").inner_text().strip() == "Unsubscribe from our emails?"
     body = mail_app.locator("main").inner_text()
     assert email not in body  # the address is masked on this sign-in-free page
     assert "@example.com" in body

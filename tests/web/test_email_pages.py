@@ -203,7 +203,7 @@ def test_the_unsubscribe_page_asks_first(client, session, make_family):
     page = client.get(f"/e/u/{token}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Unsubscribe from email digests?" in html
+    assert "Unsubscribe from our emails?" in html
     assert f'action="/e/u/{token}"' in html and 'href="/preferences"' in html
     session.refresh(user)
     assert user.digest_opt_in is True  # a GET (or a link scanner) changes nothing

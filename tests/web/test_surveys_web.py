@@ -171,6 +171,66 @@ def test_no_email_for_a_survey_answered_meanwhile(app, client, session, session_
     assert [m for m in mailer.sent if "quick question" in m.subject] == []
 
 
+def test_a_survey_email_can_be_stopped_from_the_email_itself(app, client, session,
+                                                             session_factory, mailer,
+                                                             make_family):
+    """The email carries its unsubscribe link (and RFC 8058 headers) and the preference
+    centre; the one-click POST stops survey emails with the digests and offers, drops a
+    survey queued meanwhile, and the next survey comes to the inbox only."""
+    user, _ = make_family()
+    offer(session, user)
+    account_mail.send_due(app, session_factory)
+    [email] = [m for m in mailer.sent if "quick question" in m.subject]
+    unsubscribe_url = re.search(r"^Unsubscribe: (http://localhost/e/u/\S+)$", email.text,
+                                re.M).group(1)
+    assert "Email preferences: http://localhost/preferences" in email.text
+    assert f'href="{unsubscribe_url}"' in email.html
+    headers = dict(email.headers)
+    assert headers["List-Unsubscribe"].startswith(f"<{unsubscribe_url}>, <mailto:unsubscribe@")
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Id"] == "Baby Journey <surveys.localhost>"
+
+    queued = surveys.offer_nps(session, user, now=utcnow() + timedelta(days=8))
+    session.commit()
+    assert queued.channels == ["inbox", "email"]  # queued before the click
+    response = client.post(unsubscribe_url.removeprefix("http://localhost"),
+                           data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    account_mail.send_due(app, session_factory)
+    assert len([m for m in mailer.sent if "quick question" in m.subject]) == 1  # dropped
+    later = surveys.offer_csat(session, user, "ticket", "ticket:9",
+                               now=utcnow() + timedelta(days=16))
+    session.commit()
+    assert later.channels == ["inbox"]
+    session.expire_all()
+    assert (user.digest_opt_in, user.marketing_opt_in) == (False, False)
+
+
+def test_survey_emails_are_a_choice_in_the_preference_centre(client, session, make_family,
+                                                             login_as):
+    """On by default (a few a year, a service message); turned off there, the next survey
+    comes to the inbox only; the digest consent is untouched."""
+    user, _ = make_family()
+    login_as(user)
+    page = client.get("/preferences").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*name="survey_emails"', page) or \
+        re.search(r'<input[^>]*name="survey_emails"[^>]*checked', page)
+    response = client.post("/preferences", data={
+        "digest_opt_in": "y", "frequency": "weekly", "send_hour": "9", "quiet_start": "21",
+        "quiet_end": "8"})
+    assert response.status_code == 302
+    page = client.get("/preferences").get_data(as_text=True)
+    assert not re.search(r'<input[^>]*name="survey_emails"[^>]*checked', page)
+    assert offer(session, user).channels == ["inbox"]
+    session.expire_all()
+    assert user.digest_opt_in is True
+    client.post("/preferences", data={
+        "digest_opt_in": "y", "survey_emails": "y", "frequency": "weekly", "send_hour": "9",
+        "quiet_start": "21", "quiet_end": "8"})
+    assert surveys.offer_nps(session, user, now=utcnow() + timedelta(days=8)).channels == [
+        "inbox", "email"]
+
+
 def test_the_link_and_the_site_form_need_their_csrf_token(app, client, session,
                                                           session_factory, mailer,
                                                           make_family, login_as):

@@ -33,6 +33,8 @@ class PreferencesOut(BaseModel):
     quiet_start: int
     quiet_end: int
     topics: list[str]
+    survey_emails: bool = Field(description="Satisfaction surveys by email (a few a year); "
+                                "off after an unsubscribe link.")
     paused_until: date | None
     interests: list[str]
     language: str = Field(description="en or zh_CN.")
@@ -48,6 +50,7 @@ class PreferencesIn(BaseModel):
     quiet_start: int | None = Field(None, ge=0, le=23)
     quiet_end: int | None = Field(None, ge=0, le=23)
     topics: list[str] | None = Field(None, max_length=50)
+    survey_emails: bool | None = None
     interests: list[str] | None = Field(None, max_length=len(INTERESTS),
                                         description="Any of: " + ", ".join(INTERESTS) + ".")
     language: Literal["en", "zh_CN"] | None = None
@@ -60,7 +63,9 @@ def _out(call: Call, user: User) -> PreferencesOut:
         digest_opt_in=bool(user.digest_opt_in), marketing_opt_in=bool(user.marketing_opt_in),
         frequency=schedule.frequency, send_hour=schedule.send_hour,
         quiet_start=schedule.quiet_start, quiet_end=schedule.quiet_end,
-        topics=list(schedule.topics), paused_until=schedule.paused_until,
+        topics=list(schedule.topics),
+        survey_emails=preferences.wants_survey_email(call.session, user),
+        paused_until=schedule.paused_until,
         interests=list(user.interests or []), language=user.locale,
         personalise_suggestions=bool(user.personalise_suggestions))
 
@@ -72,7 +77,7 @@ def get_preferences(call: Call) -> PreferencesOut:
 
 
 _EMAIL_FIELDS = ("digest_opt_in", "marketing_opt_in", "frequency", "send_hour", "quiet_start",
-                 "quiet_end", "topics")
+                 "quiet_end", "topics", "survey_emails")
 
 
 @endpoint("PATCH", "/preferences", tag=TAG, scope="write", summary="Change your preferences",
@@ -91,7 +96,8 @@ def patch_preferences(call: Call) -> PreferencesOut:
                 digest=wanted["digest_opt_in"], marketing=wanted["marketing_opt_in"],
                 frequency=wanted["frequency"], send_hour=wanted["send_hour"],
                 quiet_start=wanted["quiet_start"], quiet_end=wanted["quiet_end"],
-                topics=list(wanted["topics"])), "api", PRIVACY_POLICY_VERSION)
+                topics=list(wanted["topics"]), surveys=wanted["survey_emails"]), "api",
+                PRIVACY_POLICY_VERSION)
         if "interests" in changes or "language" in changes:
             profile = accounts.profile_of(user)
             accounts.apply_profile(user, dataclasses.replace(

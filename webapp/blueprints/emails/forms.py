@@ -19,6 +19,7 @@ assert {c for c, _ in FREQUENCY_CHOICES} == set(FREQUENCIES)
 class PreferencesForm(FlaskForm):
     digest_opt_in = BooleanField(_l("Email about my baby's stage (the digest)"))
     marketing_opt_in = BooleanField(_l("Offers and product news"))
+    survey_emails = BooleanField(_l("A short survey now and then (a few a year)"))
     frequency = RadioField(_l("How often"), choices=FREQUENCY_CHOICES, default="weekly")
     send_hour = SelectField(_l("Send it at"), coerce=int, choices=HOUR_CHOICES, default=9)
     quiet_start = SelectField(_l("Quiet hours from"), coerce=int, choices=HOUR_CHOICES,

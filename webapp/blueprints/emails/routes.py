@@ -116,7 +116,8 @@ def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = 
             "marketing_opt_in": current_user.marketing_opt_in,
             "frequency": schedule.frequency, "send_hour": schedule.send_hour,
             "quiet_start": schedule.quiet_start, "quiet_end": schedule.quiet_end,
-            "topics": list(schedule.topics)})
+            "topics": list(schedule.topics),
+            "survey_emails": preferences.wants_survey_email(session, current_user)})
     paused = schedule.paused_until if schedule.is_paused(_local_today()) else None
     return render_template(
         "emails_pages/preferences.html", form=form, pause_form=pause_form or PauseForm(),
@@ -138,7 +139,8 @@ def preferences_centre() -> Any:
                     marketing=bool(form.marketing_opt_in.data),
                     frequency=form.frequency.data or "weekly",
                     send_hour=int(form.send_hour.data), quiet_start=int(form.quiet_start.data),
-                    quiet_end=int(form.quiet_end.data), topics=list(form.topics.data or [])),
+                    quiet_end=int(form.quiet_end.data), topics=list(form.topics.data or []),
+                    surveys=bool(form.survey_emails.data)),
                     "preferences", PRIVACY_POLICY_VERSION)
         except DiaryError as error:
             apply_error(form, error)
