@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from db import rowcount
 from diary import age as agemath
+from diary import locales
 from diary.errors import N_, Conflict, NotFound, PermissionDenied, ValidationError
 from diary.models import User
+from journeys import ledger, preferences
 from rewards import points, rules
 from rewards.models import PointsBalance, PointsEntry, Redemption, RewardItem
 
@@ -237,7 +239,31 @@ def mark_sent(session: Session, redemption_id: int, staff: User, now: datetime
             .execution_options(synchronize_session=False))):
         raise Conflict(N_("Only a requested redemption can be marked as sent."))
     session.refresh(redemption)
+    _tell_sent(session, redemption, now)
     return redemption
+
+
+#: The inbox notice of a sample sent: its ledger key (one per redemption).
+SENT_NOTICE = "reward-sent"
+
+
+def _tell_sent(session: Session, redemption: Redemption, now: datetime) -> None:
+    """The parent's inbox says the sample is on its way (the redemption page promises it),
+    in their language, with the day it went in their zone; once, by the ledger's key."""
+    parent = session.get(User, redemption.user_id)
+    if parent is None:
+        return
+    locale = locales.locale_of(parent)
+    words = locales.words(locale)
+    day = now.astimezone(preferences.zone(parent.timezone)).date()
+    title = words.gettext("Your sample is on its way")
+    body = words.gettext("We sent %(sample)s on %(date)s to %(city)s. Enjoy it!",
+                         sample=redemption.item.name(locale),
+                         date=locales.format_date(day, locale), city=redemption.city)
+    ledger.push(session, [ledger.row(user_id=parent.id, child_id=0, item=None,
+                                     channel="inbox", item_key=SENT_NOTICE,
+                                     occurrence=f"redemption:{redemption.id}",
+                                     title=title, body=body)])
 
 
 def redemption_of(session: Session, user: User, redemption_id: int) -> Redemption:

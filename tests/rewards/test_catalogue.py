@@ -11,6 +11,8 @@ import db
 from diary import accounts, registration
 from diary.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from diary.families import ChildDetails
+from journeys import inbox
+from journeys.models import InboxMessage
 from rewards import catalogue, points
 from rewards.catalogue import Address, ItemInput, NotEnoughPoints, OutOfStock
 from rewards.models import PointsEntry, Redemption, RewardItem
@@ -150,6 +152,32 @@ def test_a_sent_sample_cannot_be_cancelled_or_sent_twice(session, make_family):
         with pytest.raises(Conflict):
             act()
     assert points.balance(session, user) == 10
+
+
+def test_the_parent_is_told_in_their_inbox_once_the_sample_is_sent(session, make_family):
+    """The redemption page promises word when it is sent: one inbox message, in the parent's
+    language, with the day in their zone (Shanghai: 02:00 UTC on 23 Nov is still the 23rd;
+    23:30 UTC is already the next day), and never a second one."""
+    user, _ = make_family()
+    chinese, _ = make_family()
+    chinese.locale = "zh_CN"
+    earn(session, user, 40)
+    earn(session, chinese, 40)
+    mine = catalogue.redeem(session, user, sample(session).id, HOME, key(), T0)
+    theirs = catalogue.redeem(session, chinese, sample(session).id, HOME, key(),
+                              T0)
+    agent = make_staff(session, "service")
+    catalogue.mark_sent(session, mine.id, agent, T0)
+    catalogue.mark_sent(session, theirs.id, agent, T0.replace(hour=23, minute=30))
+    with pytest.raises(Conflict):
+        catalogue.mark_sent(session, mine.id, agent, T0 + timedelta(hours=1))
+    notices = session.execute(select(InboxMessage.user_id, InboxMessage.title,
+                                     InboxMessage.body).order_by(InboxMessage.id)).all()
+    assert notices == [
+        (user.id, "Your sample is on its way",
+         "We sent Nappy sample on Nov 23, 2026 to Shanghai. Enjoy it!"),
+        (chinese.id, "您的试用装已寄出", "我们已于 2026年11月24日 将 纸尿裤试用装 寄往 Shanghai，请注意查收！")]
+    assert inbox.unread_count(session, user, now=T0) == 1
 
 
 def test_someone_elses_redemption_is_not_found(session, make_family):
