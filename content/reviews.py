@@ -176,7 +176,7 @@ def hide(session: Session, review_id: int, staff: User, now: datetime) -> tuple[
 
 def restore(session: Session, review_id: int, staff: User) -> tuple[ProductReview, bool]:
     """Show a hidden review again (who restored it is the staff access log's to keep; the
-    points taken back when it was hidden are not given again)."""
+    web layer gives back the points taken when it was hidden)."""
     review = session.get(ProductReview, review_id)
     if review is None:
         raise NotFound()

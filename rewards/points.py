@@ -1,5 +1,6 @@
 """Earning points: `award` (one rule, one reference, once), the diary's own awards (an entry,
-a streak) and taking them back when the entry is deleted; the balance and the history.
+a streak) and taking them back when the entry is deleted (giving them back when staff
+restore a hidden club post or review); the balance and the history.
 
 Every award locks the person's balance row first (FOR UPDATE on PostgreSQL; SQLite has one
 writer), so the daily cap is counted and the row written without another award of the same
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,8 @@ from rewards import rules
 from rewards.models import PointsBalance, PointsEntry
 
 HISTORY_LIMIT = 100
+#: What a restored thing's points are given back under: "<ref>:again:<reversal id>".
+AGAIN = ":again:"
 
 
 def _lock_balance(session: Session, user_id: int, now: datetime) -> int:
@@ -99,7 +102,8 @@ def award(session: Session, user: User, rule: str, ref: str, *, now: datetime,
     # (deleting and writing an entry again does not open the cap again).
     paid_today = session.scalar(select(func.count()).select_from(PointsEntry).where(
         PointsEntry.user_id == user.id, PointsEntry.rule == rule,
-        PointsEntry.local_day == day, PointsEntry.points > 0))
+        PointsEntry.local_day == day, PointsEntry.points > 0,
+        PointsEntry.reverses_id.is_(None)))  # a restore gives back, it is no new award
     if (paid_today or 0) >= found.daily_cap:
         return None
     row = PointsEntry(user_id=user.id, rule=rule, points=found.points, ref=ref,
@@ -129,12 +133,42 @@ def reverse(session: Session, awarded: PointsEntry, now: datetime) -> PointsEntr
     return row
 
 
+def _given_for(ref: str) -> ColumnElement[bool]:
+    """The positive rows for `ref`: its award, and what a restore gave back after a
+    reversal ("<ref>:again:<reversal id>")."""
+    return and_(PointsEntry.points > 0,
+                or_(PointsEntry.ref == ref,
+                    PointsEntry.ref.startswith(f"{ref}{AGAIN}", autoescape=True)))
+
+
 def reverse_ref(session: Session, ref: str, now: datetime) -> list[PointsEntry]:
-    """Take back every award made for `ref` (to whomever), e.g. a deleted entry's."""
-    awards = list(session.scalars(select(PointsEntry).where(
-        PointsEntry.ref == ref, PointsEntry.points > 0, PointsEntry.reverses_id.is_(None))
-        .order_by(PointsEntry.id)))
+    """Take back every award made for `ref` (to whomever), e.g. a deleted entry's, and what
+    a restore gave back since (hidden, restored, hidden again: nothing is left over)."""
+    awards = list(session.scalars(select(PointsEntry).where(_given_for(ref))
+                                  .order_by(PointsEntry.id)))
     return [row for row in (reverse(session, a, now) for a in awards) if row is not None]
+
+
+def restore_ref(session: Session, ref: str, now: datetime) -> list[PointsEntry]:
+    """Give back what was taken for `ref` when it comes back (a hidden club post or review
+    restored by staff): each reversal not yet made good, once, as much as it took. Nothing
+    for a `ref` that never earned or was never taken back."""
+    given = select(PointsEntry.id).where(_given_for(ref)).scalar_subquery()
+    reversals = list(session.scalars(select(PointsEntry).where(
+        PointsEntry.points < 0, PointsEntry.reverses_id.in_(given)).order_by(PointsEntry.id)))
+    restored = []
+    for taken in reversals:
+        _lock_balance(session, taken.user_id, now)
+        if session.scalar(select(PointsEntry.id).where(
+                PointsEntry.reverses_id == taken.id)) is not None:
+            continue  # made good already
+        row = PointsEntry(user_id=taken.user_id, rule=taken.rule, points=-taken.points,
+                          ref=f"{ref}{AGAIN}{taken.id}", local_day=taken.local_day,
+                          created_at=now, reverses_id=taken.id)
+        if _write(session, row):
+            _add_to_balance(session, taken.user_id, row.points, now)
+            restored.append(row)
+    return restored
 
 
 # --- the diary's awards ----------------------------------------------------------------------

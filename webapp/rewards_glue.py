@@ -87,6 +87,11 @@ def club_post_removed(tx: Session, post: ClubPost) -> None:
     points.reverse_ref(tx, f"club_post:{post.id}", utcnow())
 
 
+def club_post_restored(tx: Session, post: ClubPost) -> None:
+    """A moderator restored a hidden post: what hiding took back is given back."""
+    points.restore_ref(tx, f"club_post:{post.id}", utcnow())
+
+
 def review_published(tx: Session, review: ProductReview) -> None:
     """A product review was published for the first time (editing it earns nothing more)."""
     user = tx.get(User, review.user_id)
@@ -97,3 +102,8 @@ def review_published(tx: Session, review: ProductReview) -> None:
 def review_removed(tx: Session, review: ProductReview) -> None:
     """A review was deleted by its author or hidden by staff: its points go back."""
     points.reverse_ref(tx, f"review:{review.id}", utcnow())
+
+
+def review_restored(tx: Session, review: ProductReview) -> None:
+    """Staff restored a hidden review: what hiding took back is given back."""
+    points.restore_ref(tx, f"review:{review.id}", utcnow())

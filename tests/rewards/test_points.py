@@ -164,6 +164,44 @@ def test_points_already_spent_are_taken_back_down_to_zero_only(session, make_fam
     assert row.points == -1 and points.balance(session, user) == 0
 
 
+def test_a_restored_post_gets_back_what_hiding_took_and_no_cycle_farms_points(
+        session, make_family):
+    """A club post (5 points) hidden, restored, hidden, restored, then deleted by its
+    author: the author ends with nothing, as if it had only been posted and deleted; each
+    step once (restoring twice gives back once); a restore is no new award of the day (the
+    cap of three posts still lets a third post pay); restoring what was never taken back
+    gives nothing."""
+    user, _ = make_family()
+    ref = "club_post:40"
+    assert points.award(session, user, "club_post", ref, now=T0).points == 5
+    steps = []
+    for minute, act in ((1, points.reverse_ref), (2, points.restore_ref),
+                        (3, points.restore_ref), (4, points.reverse_ref),
+                        (5, points.restore_ref)):
+        done = act(session, ref, T0 + timedelta(minutes=minute))
+        steps.append([row.points for row in done])
+        check_sum(session, user, sum(p for _, p in ledger(session, user)))
+    assert steps == [[-5], [5], [], [-5], [5]]
+    check_sum(session, user, 5)
+    assert [row.ref for row in session.scalars(select(PointsEntry).where(
+        PointsEntry.user_id == user.id).order_by(PointsEntry.id))][:3] == [
+        ref, f"{ref}:back", f"{ref}:again:{ledger_ids(session, user)[1]}"]
+    assert [p.points for p in points.reverse_ref(session, ref, T0 + timedelta(minutes=6))] \
+        == [-5]  # the author deletes it: the restored points go too
+    check_sum(session, user, 0)
+    assert points.award(session, user, "club_post", "club_post:41", now=T0).points == 5
+    assert points.award(session, user, "club_post", "club_post:42", now=T0).points == 5
+    assert points.award(session, user, "club_post", "club_post:43", now=T0) is None  # cap 3
+    assert points.restore_ref(session, "club_post:41", T0) == []  # never taken back
+    assert points.restore_ref(session, "club_post:99", T0) == []  # never given
+    check_sum(session, user, 10)
+
+
+def ledger_ids(session, user):
+    return list(session.scalars(select(PointsEntry.id).where(
+        PointsEntry.user_id == user.id).order_by(PointsEntry.id)))
+
+
 def test_viewers_staff_and_closed_accounts_earn_nothing(session, make_family):
     owner, child = make_family()
     viewer, _ = make_family()

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from clock import utcnow
 from community import clubs, moderation, posts
 from community.models import (
     Club,
@@ -25,6 +26,7 @@ from community.models import (
     ModerationAction,
 )
 from diary import accounts
+from rewards import points
 from tests.conftest import PASSWORD
 from tests.web.helpers import png_bytes
 from tests.web.test_studio import make_staff
@@ -388,6 +390,8 @@ def test_a_hidden_post_is_invisible_to_members_but_in_the_queue(client, session,
                                                                 login_as):
     w = club_world
     post = write(session, w["anna"], w["a"], "Rude words here")
+    points.award(session, w["anna"], "club_post", f"club_post:{post.id}", now=utcnow())
+    session.commit()  # what publishing it on the site gave
     login_as(w["ben"])
     assert client.post(f"/clubs/posts/{post.id}/report", data={"reason": "  Rude  "}
                        ).status_code == 302
@@ -400,6 +404,7 @@ def test_a_hidden_post_is_invisible_to_members_but_in_the_queue(client, session,
                        ).status_code == 302
     session.expire_all()
     assert post.status == "hidden" and report.resolved_by_id == w["mod_a"].id
+    assert points.balance(session, w["anna"]) == 0  # hiding took the post's points back
     assert "Rude words here" not in client.get("/studio/clubs/queue").get_data(as_text=True)
     assert "Rude words here" in client.get("/studio/clubs/queue?show=hidden").get_data(
         as_text=True)
@@ -419,6 +424,10 @@ def test_a_hidden_post_is_invisible_to_members_but_in_the_queue(client, session,
     # restore: back for everyone
     login_as(w["mod_a"])
     assert client.post(f"/studio/clubs/posts/{post.id}/restore").status_code == 302
+    session.expire_all()
+    assert points.balance(session, w["anna"]) == 5  # and restoring gave them back, once
+    assert client.post(f"/studio/clubs/posts/{post.id}/restore").status_code == 302
+    assert points.balance(session, w["anna"]) == 5
     login_as(w["ben"])
     assert client.get(f"/clubs/posts/{post.id}").status_code == 200
 

@@ -215,7 +215,7 @@ def test_the_average_is_exact_and_hidden_reviews_do_not_count(client, session, m
     assert reviews.summary(session, product) == reviews.Summary(3, reviews.Decimal("3.7"))
 
 
-def test_a_reviewer_hides_and_restores_and_the_points_go_back(client, session, make_family,
+def test_a_reviewer_hides_and_restores_and_the_points_follow(client, session, make_family,
                                                               login_as, product):
     parent, _ = make_family()
     login_as(parent)
@@ -246,7 +246,9 @@ def test_a_reviewer_hides_and_restores_and_the_points_go_back(client, session, m
     assert client.post(f"/studio/reviews/{row.id}/restore").status_code == 302
     [back] = rows(session)
     assert back.hidden_at is None and back.hidden_by_id is None
-    assert review_points(session, parent) == [15, -15]  # not given a second time
+    assert review_points(session, parent) == [15, -15, 15]  # what hiding took, given back
+    assert client.post(f"/studio/reviews/{row.id}/restore").status_code == 302
+    assert review_points(session, parent) == [15, -15, 15]  # restoring again: nothing more
     client.post("/logout")
     assert "3 reviews" not in text(client.get(url(product)))
     assert "2.0 out of 5" in text(client.get(url(product)))

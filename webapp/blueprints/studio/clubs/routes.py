@@ -79,6 +79,8 @@ def decide(kind: str, item_id: int, action: str) -> Any:
                     community_glue.post_removed(tx, post)
             elif moderation.restore(tx, current_user, post, comment, form.note.data or ""):
                 community_glue.post_published(tx, post)
+            elif comment is None:  # a hidden post back up: what hiding took is given back
+                community_glue.post_restored(tx, post)
     except NotFound:
         abort(404)
     flash(gettext("Hidden.") if action == "hide" else gettext("Published."), "success")

@@ -50,12 +50,14 @@ def decide(review_id: int, action: str) -> Any:
                     rewards_glue.review_removed(tx, review)
             else:
                 review, changed = reviews.restore(tx, review_id, current_user)
+                if changed:
+                    rewards_glue.review_restored(tx, review)
     except NotFound:
         abort(404)
     if action == "hide":
         flash(gettext("Hidden: the review is off the product page and its points went back.")
               if changed else gettext("That review was already hidden."), "success")
     else:
-        flash(gettext("Restored: the review is on the product page again.")
+        flash(gettext("Restored: the review is on the product page again, with its points.")
               if changed else gettext("That review was not hidden."), "success")
     return redirect(url_for("studio.reviews.index"))
