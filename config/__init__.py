@@ -147,6 +147,8 @@ class Config:
     #: Survey answer links in emails work this many days (and an open offer stays in the
     #: inbox as long).
     SURVEY_LINK_DAYS: int = int(os.environ.get("SURVEY_LINK_DAYS", "30"))
+    #: Days a sample's shipping address is kept after it was sent or cancelled.
+    REWARD_ADDRESS_DAYS: int = int(os.environ.get("REWARD_ADDRESS_DAYS", "30"))
     #: Invitations a family may send per (UTC) day, counted in the database.
     INVITATIONS_PER_FAMILY_PER_DAY: int = int(os.environ.get("INVITATIONS_PER_FAMILY_PER_DAY",
                                                              "10"))

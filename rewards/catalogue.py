@@ -1,6 +1,6 @@
 """The samples to redeem and the redemptions: the catalogue (marketers), a parent's
 redemption (points and stock taken in one go), cancelling it (both given back, once), and
-the service team marking it sent.
+the service team marking it sent, and blanking shipping addresses once no parcel needs them.
 
 `redeem` returns the new `Redemption`: the web layer hooks what else a redemption starts
 (a ticket for the service team) right after it, in the same transaction.
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from db import rowcount
@@ -264,6 +264,28 @@ def _tell_sent(session: Session, redemption: Redemption, now: datetime) -> None:
                                      channel="inbox", item_key=SENT_NOTICE,
                                      occurrence=f"redemption:{redemption.id}",
                                      title=title, body=body)])
+
+
+#: How long a shipping address is kept after the sample was sent or the request cancelled
+#: (questions about a parcel come within days); then it is blanked.
+ADDRESS_KEPT = timedelta(days=30)
+_ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "address", "postcode")
+
+
+def erase_old_addresses(session: Session, now: datetime, kept: timedelta = ADDRESS_KEPT
+                        ) -> int:
+    """Blank the shipping address of every redemption sent or cancelled longer than `kept`
+    ago (one UPDATE; the scheduler's daily housekeeping). Returns how many were blanked.
+    A request still waiting keeps its address."""
+    before = now - kept
+    return rowcount(session.execute(
+        update(Redemption)
+        .where(Redemption.address_erased_at.is_(None),
+               or_(and_(Redemption.status == Redemption.SENT, Redemption.sent_at < before),
+                   and_(Redemption.status == Redemption.CANCELLED,
+                        Redemption.cancelled_at < before)))
+        .values(address_erased_at=now, **{name: "" for name in _ADDRESS_FIELDS})
+        .execution_options(synchronize_session=False)))
 
 
 def redemption_of(session: Session, user: User, redemption_id: int) -> Redemption:

@@ -3,7 +3,7 @@
 - `reward_points`: every change of their points (when, what for, how many; the ledger's
   references are our ids, e.g. of a diary entry) and the balance;
 - `reward_redemptions`: the samples they asked for, the status and the shipping address
-  they gave (not which staff member handled it).
+  they gave, until it is blanked 30 days after sending (not which staff member handled it).
 
 Both go with the account: their foreign keys cascade. The catalogue of samples is ours.
 """
@@ -19,7 +19,7 @@ from rewards.models import PointsBalance, PointsEntry, Redemption
 
 POINT_FIELDS = ("created_at", "rule", "points", "ref", "local_day")
 REDEMPTION_FIELDS = ("created_at", "cost", "status", "recipient", "phone", "province", "city",
-                     "address", "postcode", "sent_at", "cancelled_at")
+                     "address", "postcode", "sent_at", "cancelled_at", "address_erased_at")
 
 
 def _points(session: Session, scope: ExportScope) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from crm import segments
 from diary import sessions
 from journeys import digests, jobs, outbox
 from recommender import partitions
+from rewards import catalogue
 from webapp import account_mail
 from webapp.links import site_links
 
@@ -170,9 +171,15 @@ def surveys_job(app: Flask) -> None:
 
 
 def housekeeping_job(app: Flask) -> None:
-    """Daily: forget ended sign-in sessions."""
+    """Daily: forget ended sign-in sessions, and the shipping addresses of samples sent or
+    cancelled longer ago than REWARD_ADDRESS_DAYS."""
     with _factory(app)() as session, session.begin():
-        sessions.prune(session, utcnow())
+        now = utcnow()
+        sessions.prune(session, now)
+        erased = catalogue.erase_old_addresses(
+            session, now, timedelta(days=app.config["REWARD_ADDRESS_DAYS"]))
+    if erased:
+        log.info("housekeeping: %d shipping addresses blanked", erased)
 
 
 def interaction_partitions_job(app: Flask) -> None:

@@ -180,6 +180,31 @@ def test_the_parent_is_told_in_their_inbox_once_the_sample_is_sent(session, make
     assert inbox.unread_count(session, user, now=T0) == 1
 
 
+def test_a_shipping_address_is_blanked_30_days_after_sending_or_cancelling(session,
+                                                                          make_family):
+    """Sent 30 days ago to the second: kept; a second more: blanked; cancelled 31 days ago:
+    blanked; still waiting for 40 days: kept (the parcel has not gone); blanked once."""
+    user, _ = make_family()
+    agent = make_staff(session, "service")
+    earn(session, user, 200)
+    made = [catalogue.redeem(session, user, sample(session).id, HOME, key(), T0)
+            for _ in range(4)]
+    edge, late, cancelled, waiting = made
+    catalogue.mark_sent(session, edge.id, agent, T0)
+    catalogue.mark_sent(session, late.id, agent, T0 - timedelta(seconds=1))
+    catalogue.cancel(session, cancelled, T0 - timedelta(days=1))
+    now = T0 + timedelta(days=30)
+    assert catalogue.erase_old_addresses(session, now) == 2
+    session.expire_all()
+    assert [(r.recipient, r.phone, r.address, r.postcode, r.address_erased_at)
+            for r in (late, cancelled)] == [("", "", "", "", now)] * 2
+    assert [(r.recipient, r.city, r.address_erased_at) for r in (edge, waiting)] == [
+        ("Li Na", "Shanghai", None)] * 2
+    assert catalogue.erase_old_addresses(session, now) == 0  # once
+    assert catalogue.erase_old_addresses(session, now + timedelta(seconds=1)) == 1  # edge
+    assert waiting.recipient == "Li Na" and waiting.status == "requested"
+
+
 def test_someone_elses_redemption_is_not_found(session, make_family):
     user, _ = make_family()
     other, _ = make_family()

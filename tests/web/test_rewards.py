@@ -4,6 +4,7 @@ the studio's catalogue and redemptions, hostile values, CSRF, export and deletio
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,10 +12,10 @@ from sqlalchemy import select
 from diary import invitations
 from diary import privacy as diary_privacy
 from diary.privacy import ExportRegistry, ExportScope
-from rewards import points
+from rewards import catalogue, points
 from rewards import privacy as reward_privacy
 from rewards.models import PointsBalance, PointsEntry, Redemption, RewardItem
-from tests.rewards.test_catalogue import HOME, earn, make_redemption, sample
+from tests.rewards.test_catalogue import HOME, T0, earn, make_redemption, sample
 from tests.web.helpers import entry_form
 from tests.web.test_studio import make_staff
 
@@ -294,6 +295,43 @@ def test_customer_service_sees_redemptions_marks_them_sent_and_it_is_recorded(
     assert client.post(f"/studio/rewards/redemptions/{made.id}/cancel").status_code == 302
     session.expire_all()
     assert made.status == "sent" and points.balance(session, parent) == 0
+
+
+def test_a_blanked_address_says_so_to_the_parent_and_the_service_team(
+        client, session, make_family, login_as):
+    parent, _ = make_family()
+    _, made = make_redemption(session, parent)
+    agent = make_staff(session, "service")
+    catalogue.mark_sent(session, made.id, agent, T0)
+    catalogue.erase_old_addresses(session, T0 + timedelta(days=31))
+    session.commit()
+    login_as(parent)
+    page = text(client.get(f"/rewards/redemptions/{made.id}"))
+    assert "Removed on Dec 24, 2026: we keep an address only while the parcel may need it." \
+        in page and "88 Century Avenue" not in page
+    login_as(agent)
+    page = text(client.get("/studio/rewards/redemptions?status=sent"))
+    assert "Address removed on Dec 24, 2026" in page and "88 Century Avenue" not in page
+
+
+def test_the_daily_housekeeping_blanks_old_addresses(app, session, session_factory,
+                                                     make_family, clock_at):
+    """The scheduler's housekeeping job does it, with REWARD_ADDRESS_DAYS."""
+    from webapp import scheduler
+    app.extensions["job_session_factory"] = session_factory  # the test's database
+    parent, _ = make_family()
+    _, made = make_redemption(session, parent)
+    catalogue.mark_sent(session, made.id, make_staff(session, "service"), T0)
+    session.commit()
+    app.config["REWARD_ADDRESS_DAYS"] = 7
+    clock_at(T0 + timedelta(days=6))
+    scheduler.housekeeping_job(app)
+    session.expire_all()
+    assert made.address_erased_at is None
+    clock_at(T0 + timedelta(days=7, seconds=1))
+    scheduler.housekeeping_job(app)
+    session.expire_all()
+    assert made.address_erased_at == T0 + timedelta(days=7, seconds=1) and made.phone == ""
 
 
 def test_staff_cancel_refunds_and_an_unknown_redemption_is_404(client, session, make_family,
