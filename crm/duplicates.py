@@ -19,7 +19,9 @@ account to the surviving one, in the caller's one transaction:
   follow the newest record of each kind), deliveries and their inbox messages, email
   clicks, campaign decisions, interactions (clicks, saves, purchases …), saved items,
   contact events, email preferences, invitations it sent;
-- profile fields the survivor left empty (phone, region, birthday) and its interests.
+- profile fields the survivor left empty (phone, region, birthday) and its interests;
+- what packages above crm register a mover for (`register_mover`): reward points, with the
+  balance, and samples asked for (`rewards.merge`).
 
 What cannot move stays with the merged account, counted in the plan and the record: a
 delivery, campaign decision or saved item the survivor already has a copy of (the ledger's
@@ -41,7 +43,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -119,7 +121,9 @@ KINDS: dict[str, str] = {
     "data_exports": N_("Data downloads (the old account's history)"),
     "club_activity": N_("Birth-club posts, comments, likes and memberships (they stay with "
                         "the old account, under its display name)"),
-    "rewards": N_("Reward points and samples (they stay with the old account)"),
+    "reward_points": N_("Reward points (the ledger; the balance follows)"),
+    "reward_redemptions": N_("Samples asked for"),
+    "reward_balances": N_("Points balance (the old account keeps what could not move)"),
     "surveys": N_("Satisfaction surveys (the old account's history)"),
     "help_votes": N_("Help centre votes (the old account's)"),
     "product_reviews": N_("Product reviews (they stay with the old account, under its "
@@ -175,10 +179,10 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("care_tickets", "assignee_id"): "staff only: tickets are assigned to staff",
     ("care_ticket_messages", "staff_id"): "staff only: a parent's messages name no user",
     ("care_ticket_events", "staff_id"): "staff only: the staff member who acted",
-    # rewards sits above crm and is not moved: points and samples stay with the old account
-    ("reward_balances", "user_id"): "rewards",
-    ("reward_points", "user_id"): "rewards",
-    ("reward_redemptions", "user_id"): "rewards",
+    # rewards sits above crm: its mover (rewards.merge, registered in MOVERS) moves them
+    ("reward_balances", "user_id"): "reward_balances",
+    ("reward_points", "user_id"): "reward_points",
+    ("reward_redemptions", "user_id"): "reward_redemptions",
     ("reward_redemptions", "handled_by_id"): "staff only: the service agent who handled it",
     # care (a package above this one: its rows stay with the merged account, as its history)
     ("survey_offers", "user_id"): "surveys",
@@ -189,6 +193,33 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("product_reviews", "user_id"): "product_reviews",
     ("product_reviews", "hidden_by_id"): "staff only: staff hide reviews",
 }
+
+
+class Mover(Protocol):
+    """What a package above crm moves in a merge (crm never imports it: the package
+    registers itself with `register_mover`). `plan` says, per kind of KINDS, the row ids
+    that move and those that stay, changing nothing; `move` moves them, in the merge's
+    transaction, given the ids its `plan` said move (per kind)."""
+
+    kinds: tuple[str, ...]
+
+    def plan(self, session: Session, survivor: User, merged: User
+             ) -> dict[str, tuple[list[int], list[int]]]: ...
+
+    def move(self, session: Session, survivor: User, merged: User,
+             moving: dict[str, list[int]], now: datetime) -> None: ...
+
+
+#: The registered movers of packages above crm (rewards: points and samples).
+MOVERS: list[Mover] = []
+
+
+def register_mover(mover: Mover) -> None:
+    """Let a merge move `mover`'s rows too (once, however often it is registered)."""
+    if mover not in MOVERS:
+        MOVERS.append(mover)
+
+
 #: care's tickets, by table name: care sits above crm and is never imported here, yet a
 #: merged customer's questions and complaints must follow them to the surviving account.
 TICKETS = sql_table("care_tickets", sql_column("id"), sql_column("user_id"))
@@ -445,6 +476,9 @@ def plan(session: Session, survivor_id: int, merged_id: int,
         AccountEmail.user_id == merged.id))
     staying["data_exports"] = _ids(session, select(DataExport.id).where(
         DataExport.user_id == merged.id))
+    for mover in MOVERS:
+        for kind, (move_ids, stay_ids) in mover.plan(session, survivor, merged).items():
+            moving[kind], staying[kind] = move_ids, stay_ids
     score = session.get(CustomerScore, merged.id)
     if score is not None:
         result.score = {"tier": score.tier, "value_group": score.value_group,
@@ -526,6 +560,9 @@ def merge(session: Session, survivor_id: int, merged_id: int, staff: User, finge
     for chunk in _chunks(p.moving["tickets"]):
         session.execute(update(TICKETS).where(TICKETS.c.id.in_(chunk))
                         .values(user_id=survivor.id))
+    for mover in MOVERS:
+        mover.move(session, survivor, merged,
+                   {kind: p.moving.get(kind, []) for kind in mover.kinds}, now)
     if p.score is not None:
         session.execute(delete(CustomerScore).where(CustomerScore.user_id == merged.id))
 

@@ -18,7 +18,9 @@ from diary.errors import Conflict, NotFound
 from diary.models import Consent, DataExport, Membership, User
 from journeys.models import CampaignSend, Delivery, EmailClick, EmailPreference, InboxMessage
 from recommender import log
+from rewards import catalogue, points
 from tests.conftest import load_all_models
+from tests.rewards.test_catalogue import HOME
 from tests.web.test_studio import make_item, make_staff
 
 pytestmark = pytest.mark.clock_at("2026-11-23T04:00")
@@ -110,6 +112,16 @@ def pair(session, make_family):
                        "grandparent")
     account_mail.queue(session, account_mail.RESET_PASSWORD, new.email, user=new)
     sessions.start(session, new, now, remember=False, life=timedelta(hours=8))
+    # points: 20 + 20 + 15 for the newer account, one sample of 30 asked for; and the
+    # survey both accounts were paid for (the same reference): that award stays behind
+    for days, ref in enumerate(("survey:1", "survey:2", "survey:3")):  # one a day
+        assert points.award(session, new, "survey", ref, now=now - timedelta(days=days))
+    points.award(session, new, "review", "review:7", now=now)
+    points.award(session, old, "survey", "survey:3", now=now)
+    sample = catalogue.create_item(session, catalogue.ItemInput(
+        "Wipes", "湿巾", "", "", 30, 5, True))
+    session.flush()
+    catalogue.redeem(session, new, sample.id, HOME, "k" * 16, now)
     session.commit()
     return old, new, old_child, new_child, service
 
@@ -172,11 +184,13 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
     assert plan.counts() == {
         "memberships": 1, "children": 1, "entries": 2, "consents": 4, "deliveries": 1,
         "email_clicks": 1, "campaign_sends": 1, "interactions": 2, "contact_events": 2,
-        "email_preferences": 1, "invitations": 1, "tickets": 1}
+        "email_preferences": 1, "invitations": 1, "tickets": 1, "reward_points": 4,
+        "reward_redemptions": 1}
     assert plan.kept() == {
         "deliveries": 1, "inbox_messages": 1, "campaign_sends": 1, "saved_items": 1,
-        "memberships_joined": 1, "customer_scores": 1, "sessions": 1,
-        "account_emails": 1, "data_exports": 1}
+        "reward_points": 1, "reward_balances": 1, "memberships_joined": 1,
+        "customer_scores": 1, "sessions": 1, "account_emails": 1, "data_exports": 1}
+    assert (points.balance(session, old), points.balance(session, new)) == (20, 45)
     assert plan.profile == {"phone": "+86 138 0013 8000", "region_province": "Shanghai"}
     assert plan.interests_added == ["sleep"]
     assert plan.reasons == ["email", "name_child"]
@@ -217,6 +231,10 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
         select(Membership).where(Membership.user_id == old.id))}
     assert roles == {old_child.family_id: "owner", new_child.family_id: "owner"}
     assert session.get(EmailPreference, old.id).frequency == "daily"
+    # points: survey:1, survey:2, review:7 and the sample's -30 moved (+25); survey:3 stayed
+    assert (points.balance(session, old), points.balance(session, new)) == (45, 20)
+    assert points.ledger_sum(session, old) == 45 and points.ledger_sum(session, new) == 20
+    assert [r.user_id for r in catalogue.redemptions_of(session, old)] == [old.id]
 
     record = session.get(CustomerMerge, record.id)
     assert (record.survivor_member_no, record.merged_member_no, record.staff_member_no,
