@@ -11,7 +11,7 @@ from care import surveys
 from clock import utcnow
 from crm import segments
 from db import Base
-from diary import accounts, invitations
+from diary import accounts, invitations, vaccinations
 from diary.models import Consent
 from journeys import marketing, unsubscribe
 from journeys.models import Delivery
@@ -114,6 +114,7 @@ def world(client, session, make_family, login_as, app):
                                   PASSWORD, "admin", "Admin")
     sample = make_redemption(session, parent)[0]
     survey = surveys.offer_csat(session, parent, "ticket", "ticket:1", now=utcnow())
+    record = vaccinations.add(session, child, parent, "vaccination", "BCG", child.birth_date)
     session.commit()
     secret = app.config["SECRET_KEY"]
     return {
@@ -128,6 +129,8 @@ def world(client, session, make_family, login_as, app):
         "diary.edit_entry": (parent, f"/entries/{entry_id}/edit"),
         "diary.delete_entry": (parent, f"/entries/{entry_id}/delete"),
         "daily.vaccination_record": (parent, f"/children/{child.id}/vaccinations"),
+        "daily.edit_vaccination": (parent,
+                                   f"/children/{child.id}/vaccinations/{record.id}/edit"),
         "growth.untick_milestone": (parent,
                                     f"/children/{child.id}/milestones/m02-social-smiles/untick"),
         "emails.unsubscribe_link": (None, f"/e/u/{unsubscribe.make_token(secret, parent)}"),
