@@ -21,7 +21,8 @@ account to the surviving one, in the caller's one transaction:
   contact events, email preferences, invitations it sent;
 - profile fields the survivor left empty (phone, region, birthday) and its interests;
 - what packages above crm register a mover for (`register_mover`): reward points, with the
-  balance, and samples asked for (`rewards.merge`).
+  balance, and samples asked for (`rewards.merge`); satisfaction surveys, their answers and
+  planned moments, and the weekly survey pacing (`care.merge`).
 
 What cannot move stays with the merged account, counted in the plan and the record: a
 delivery, campaign decision or saved item the survivor already has a copy of (the ledger's
@@ -124,7 +125,9 @@ KINDS: dict[str, str] = {
     "reward_points": N_("Reward points (the ledger; the balance follows)"),
     "reward_redemptions": N_("Samples asked for"),
     "reward_balances": N_("Points balance (the old account keeps what could not move)"),
-    "surveys": N_("Satisfaction surveys (the old account's history)"),
+    "survey_offers": N_("Satisfaction surveys and their answers"),
+    "survey_moments": N_("Surveys planned for key moments"),
+    "survey_throttles": N_("Survey pacing (the survivor's takes the later dates of both)"),
     "help_votes": N_("Help centre votes (the old account's)"),
     "product_reviews": N_("Product reviews (they stay with the old account, under its "
                           "display name)"),
@@ -184,10 +187,10 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("reward_points", "user_id"): "reward_points",
     ("reward_redemptions", "user_id"): "reward_redemptions",
     ("reward_redemptions", "handled_by_id"): "staff only: the service agent who handled it",
-    # care (a package above this one: its rows stay with the merged account, as its history)
-    ("survey_offers", "user_id"): "surveys",
-    ("survey_throttles", "user_id"): "surveys",
-    ("survey_moments", "user_id"): "surveys",
+    # care sits above crm: its mover (care.merge, registered in MOVERS) moves its surveys
+    ("survey_offers", "user_id"): "survey_offers",
+    ("survey_throttles", "user_id"): "survey_throttles",
+    ("survey_moments", "user_id"): "survey_moments",
     ("survey_follow_ups", "assignee_id"): "staff only: follow-ups are given to staff",
     ("faq_votes", "user_id"): "help_votes",
     ("product_reviews", "user_id"): "product_reviews",
@@ -392,10 +395,10 @@ def _ids(session: Session, query: Any) -> list[int]:
     return sorted(int(i) for i in session.scalars(query))
 
 
-def _movable(session: Session, model: Any, user_column: Any, merged: User, survivor: User,
+def movable(session: Session, model: Any, user_column: Any, merged: User, survivor: User,
              same: Sequence[str]) -> tuple[list[int], list[int]]:
     """(ids that move, ids that stay): a row stays when the survivor has one with the same
-    values in `same` (the table's unique key besides the user)."""
+    values in `same` (the table's unique key besides the user). Movers use it too."""
     other = aliased(model)
     twin = exists().where(getattr(other, user_column.key) == survivor.id,
                           *[getattr(other, c) == getattr(model, c) for c in same])
@@ -437,7 +440,7 @@ def plan(session: Session, survivor_id: int, merged_id: int,
     moving["vaccinations"] = _ids(session, select(Vaccination.id).where(
         Vaccination.recorded_by_id == merged.id))
     moving["consents"] = _ids(session, select(Consent.id).where(Consent.user_id == merged.id))
-    moving["deliveries"], staying["deliveries"] = _movable(
+    moving["deliveries"], staying["deliveries"] = movable(
         session, Delivery, Delivery.user_id, merged, survivor,
         ("child_id", "item_key", "channel", "occurrence"))
     moving["inbox_messages"] = _ids(session, select(InboxMessage.id).where(
@@ -448,16 +451,16 @@ def plan(session: Session, survivor_id: int, merged_id: int,
             moving["inbox_messages"] or [-1])))
     moving["email_clicks"] = _ids(session, select(EmailClick.id).where(
         EmailClick.user_id == merged.id))
-    moving["campaign_sends"], staying["campaign_sends"] = _movable(
+    moving["campaign_sends"], staying["campaign_sends"] = movable(
         session, CampaignSend, CampaignSend.user_id, merged, survivor,
         ("campaign", "child_id", "occurrence"))
     moving["interactions"] = _ids(session, select(Interaction.id).where(
         Interaction.user_id == merged.id))
-    moving["saved_items"], staying["saved_items"] = _movable(
+    moving["saved_items"], staying["saved_items"] = movable(
         session, SavedItem, SavedItem.user_id, merged, survivor, ("item_id",))
     moving["contact_events"] = _ids(session, select(ContactEvent.id).where(
         ContactEvent.user_id == merged.id))
-    moving["due_follow_ups"], staying["due_follow_ups"] = _movable(
+    moving["due_follow_ups"], staying["due_follow_ups"] = movable(
         session, DueFollowUp, DueFollowUp.user_id, merged, survivor,
         ("child_id", "kind", "due_on"))
     if session.get(EmailPreference, merged.id) is not None:

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 import db
+from care import surveys
+from care.models import SurveyMoment, SurveyOffer, SurveyThrottle
 from clock import utcnow
 from crm import contact, duplicates
 from crm.models import CustomerMerge, CustomerScore, MergeRecordAppendOnly
@@ -122,6 +124,14 @@ def pair(session, make_family):
         "Wipes", "湿巾", "", "", 30, 5, True))
     session.flush()
     catalogue.redeem(session, new, sample.id, HOME, "k" * 16, now)
+    # surveys: one the older account was asked for the same moment stays behind; the
+    # other two, a planned moment and the weekly pacing follow the person
+    for person in (old, new):
+        surveys.offer_csat(session, person, "ticket", "ticket:5", now=now - timedelta(days=20))
+    surveys.offer_csat(session, new, "ticket", "ticket:6", now=now - timedelta(days=10))
+    surveys.offer_nps(session, new, now=now - timedelta(days=2))
+    session.add(SurveyMoment(user_id=new.id, trigger="birth", subject_ref=f"child:{new_child.id}",
+                             due_at=now + timedelta(days=3)))
     session.commit()
     return old, new, old_child, new_child, service
 
@@ -185,11 +195,13 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
         "memberships": 1, "children": 1, "entries": 2, "consents": 4, "deliveries": 1,
         "email_clicks": 1, "campaign_sends": 1, "interactions": 2, "contact_events": 2,
         "email_preferences": 1, "invitations": 1, "tickets": 1, "reward_points": 4,
-        "reward_redemptions": 1}
+        "reward_redemptions": 1, "survey_offers": 2, "survey_moments": 1}
     assert plan.kept() == {
         "deliveries": 1, "inbox_messages": 1, "campaign_sends": 1, "saved_items": 1,
-        "reward_points": 1, "reward_balances": 1, "memberships_joined": 1,
-        "customer_scores": 1, "sessions": 1, "account_emails": 1, "data_exports": 1}
+        "reward_points": 1, "reward_balances": 1, "survey_offers": 1, "survey_throttles": 1,
+        "memberships_joined": 1, "customer_scores": 1, "sessions": 1,
+        "account_emails": 4, "data_exports": 1}  # three of the emails: the surveys'
+
     assert (points.balance(session, old), points.balance(session, new)) == (20, 45)
     assert plan.profile == {"phone": "+86 138 0013 8000", "region_province": "Shanghai"}
     assert plan.interests_added == ["sleep"]
@@ -235,6 +247,12 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
     assert (points.balance(session, old), points.balance(session, new)) == (45, 20)
     assert points.ledger_sum(session, old) == 45 and points.ledger_sum(session, new) == 20
     assert [r.user_id for r in catalogue.redemptions_of(session, old)] == [old.id]
+    # the person's pacing is the later of both: the newer account's NPS two days ago
+    pacing = session.get(SurveyThrottle, old.id)
+    nps = session.scalars(select(SurveyOffer).where(SurveyOffer.kind == "nps")).one()
+    assert nps.user_id == old.id
+    assert pacing.last_offer_at == pacing.last_nps_at == nps.offered_at
+    assert surveys.offer_csat(session, old, "ticket", "ticket:8", now=utcnow()) is None
 
     record = session.get(CustomerMerge, record.id)
     assert (record.survivor_member_no, record.merged_member_no, record.staff_member_no,
