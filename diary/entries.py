@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from clock import utcnow
@@ -300,11 +300,13 @@ def newest_by_child(session: Session, children: Sequence[Child]) -> dict[int, En
     shows one line per child of a family with several."""
     if not children:
         return {}
-    rank = func.row_number().over(partition_by=Entry.child_id,
-                                  order_by=(Entry.occurred_at.desc(), Entry.id.desc()))
-    newest = (select(Entry.id, rank.label("rank"))
-              .where(Entry.child_id.in_([child.id for child in children])).subquery())
-    stmt = (select(Entry).join(newest, and_(newest.c.id == Entry.id, newest.c.rank == 1))
+    # Per child, the first row of its timeline index (child_id, occurred_at, id): one index
+    # step each, however long the book (a window over all its entries read them all).
+    newest_id = (select(Entry.id).where(Entry.child_id == Child.id)
+                 .order_by(Entry.occurred_at.desc(), Entry.id.desc()).limit(1)
+                 .correlate(Child).scalar_subquery())
+    ids = select(newest_id).where(Child.id.in_([child.id for child in children]))
+    stmt = (select(Entry).where(Entry.id.in_(ids))
             .options(defer(Entry.search_text), joinedload(Entry.measurement)))
     return {entry.child_id: entry for entry in session.scalars(stmt)}
 
