@@ -39,7 +39,6 @@ import smtplib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -50,6 +49,7 @@ from content.library import live
 from content.models import ContentItem
 from diary.models import Child, Membership, User
 from journeys import digests
+from journeys.digests.headers import unsubscribe_mailto
 from journeys.links import SiteLinks
 from journeys.models import Delivery, EmailPreference, Suppression
 from journeys.preferences import Schedule, zone
@@ -77,13 +77,11 @@ class EmailSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], links: SiteLinks) -> EmailSettings:
-        sender = parseaddr(str(config.get("MAIL_FROM") or ""))[1]
-        domain = sender.rsplit("@", 1)[-1] if "@" in sender else None
         return cls(links=links, secret=str(config["SECRET_KEY"]),
                    max_attempts=int(config.get("OUTBOX_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS),
                    digest_cap=int(config.get("DIGEST_MAX_EMAILS_PER_7_DAYS")
                                   or digests.DEFAULT_CAP),
-                   unsubscribe_mailto=f"unsubscribe@{domain}" if domain else None)
+                   unsubscribe_mailto=unsubscribe_mailto(config.get("MAIL_FROM")))
 
 
 #: (session, delivery, user, now, settings, cache) → Email; `cache` is a dict kept for one

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, render_template
@@ -28,7 +27,7 @@ from diary import accounts, invitations
 from diary.locales import reading_locale
 from diary.models import AccountEmail, Invitation, User
 from journeys import unsubscribe
-from journeys.digests.headers import unsubscribe_headers
+from journeys.digests.headers import unsubscribe_headers, unsubscribe_mailto
 from mailer import Email, is_permanent_refusal
 from webapp.database import get_session, reports_session_or
 from webapp.services import site_url_for
@@ -226,13 +225,9 @@ def _survey(session: Session, row: AccountEmail) -> Message | None:
         "unsubscribe": unsubscribe_url,
         "preferences": site_url_for("emails.preferences_centre")},
         headers=unsubscribe_headers(current_app.config["SITE_URL"], unsubscribe_url,
-                                    _unsubscribe_mailto(), list_name="surveys"))
+                                    unsubscribe_mailto(current_app.config.get("MAIL_FROM")),
+                                    list_name="surveys"))
 
-
-def _unsubscribe_mailto() -> str | None:
-    """unsubscribe@ the sender's domain (as the outbox's emails say), if it has one."""
-    sender = parseaddr(str(current_app.config.get("MAIL_FROM") or ""))[1]
-    return f"unsubscribe@{sender.rsplit('@', 1)[-1]}" if "@" in sender else None
 
 
 def render(session: Session, row: AccountEmail) -> Email | None:

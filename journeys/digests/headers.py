@@ -2,6 +2,7 @@
 and survey emails too (the unsubscribe part)."""
 from __future__ import annotations
 
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 #: What mail clients show as the list's name (with the site's host as its id).
@@ -15,6 +16,13 @@ def message_id(delivery_id: int) -> str:
 
 def site_host(site_url: str) -> str:
     return urlsplit(site_url).hostname or "localhost"
+
+
+def unsubscribe_mailto(mail_from: str | None) -> str | None:
+    """unsubscribe@ the sender's domain (MAIL_FROM), or None when it names none (the
+    headers then use the site's host)."""
+    sender = parseaddr(str(mail_from or ""))[1]
+    return f"unsubscribe@{sender.rsplit('@', 1)[-1]}" if "@" in sender else None
 
 
 def unsubscribe_headers(site_url: str, unsubscribe_url: str,
