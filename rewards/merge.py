@@ -21,15 +21,7 @@ from sqlalchemy.orm import Session
 from crm import duplicates
 from diary.models import User
 from rewards.models import PointsBalance, PointsEntry, Redemption
-from rewards.points import AGAIN, _add_to_balance, _lock_balance
-
-BACK = ":back"
-
-
-def root_ref(ref: str) -> str:
-    """The thing a ledger row is about: "club_post:40" for the award, its ":back", and its
-    ":again:<id>" (and that one's ":back")."""
-    return ref.split(AGAIN, 1)[0].removesuffix(BACK)
+from rewards.points import _add_to_balance, _lock_balance, root_ref
 
 
 class RewardsMover:

@@ -23,8 +23,16 @@ from rewards import rules
 from rewards.models import PointsBalance, PointsEntry
 
 HISTORY_LIMIT = 100
-#: What a restored thing's points are given back under: "<ref>:again:<reversal id>".
+#: The ledger's references beyond an award's own: what takes it back ("<ref>:back"), and
+#: what a restore gives back after a reversal ("<ref>:again:<reversal id>").
+BACK = ":back"
 AGAIN = ":again:"
+
+
+def root_ref(ref: str) -> str:
+    """The thing a ledger row is about: "club_post:40" for the award, its ":back", and its
+    ":again:<id>" (and that one's ":back")."""
+    return ref.split(AGAIN, 1)[0].removesuffix(BACK)
 
 
 def _lock_balance(session: Session, user_id: int, now: datetime) -> int:
@@ -125,7 +133,7 @@ def reverse(session: Session, awarded: PointsEntry, now: datetime) -> PointsEntr
         return None
     taken = min(awarded.points, balance)
     row = PointsEntry(user_id=awarded.user_id, rule=awarded.rule, points=-taken,
-                      ref=f"{awarded.ref}:back", local_day=awarded.local_day,
+                      ref=f"{awarded.ref}{BACK}", local_day=awarded.local_day,
                       created_at=now, reverses_id=awarded.id)
     if not _write(session, row):
         return None
