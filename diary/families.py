@@ -199,16 +199,15 @@ def _in_order(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
     return ordered
 
 
-def children_of(session: Session, user: User) -> list[Child]:
-    return [row[0] for row in _in_order(
-        session.execute(_CHILDREN_OF, {"user_id": user.id}).all())]
-
-
 def children_with_memberships(session: Session, user: User) -> list[tuple[Child, Membership]]:
-    """`children_of`, each with the user's membership of its family (what the user may do
-    there: the dashboard offers "add" only where they may write)."""
+    """Every child the user may see, each with the user's membership of its family (what
+    they may do there: the dashboard offers "add" only where they may write)."""
     return [(row[0], row[1]) for row in _in_order(
         session.execute(_CHILDREN_OF, {"user_id": user.id}).all())]
+
+
+def children_of(session: Session, user: User) -> list[Child]:
+    return [child for child, _membership in children_with_memberships(session, user)]
 
 
 def children_query(user: User) -> tuple[Select[Child, Membership, Family], dict[str, Any]]:
