@@ -14,6 +14,7 @@ and an email say the same thing the same way.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -82,6 +83,49 @@ def babel_locale(locale: str) -> Locale:
 
 # --- the catalogue ------------------------------------------------------------------------------
 
+#: Han characters, kana, and the CJK and full-width punctuation that sits against them.
+_CJK = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+#: A placeholder with the single space a translation may put on either side of it.
+_PLACEHOLDER = re.compile(r"( ?)(?<!%)(%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z])( ?)")
+_IS_CJK = re.compile(f"[{_CJK}]")
+
+
+def interpolate(text: str, values: Any) -> str:
+    """`text % values`, spaced as Chinese is written.
+
+    A Chinese translation puts a space on each side of a placeholder ("现在为 %(name)s 推荐"),
+    which is right when the value is Latin or a number ("现在为 Mia 推荐", "第 3 周") and
+    wrong when the value is Chinese too ("现在为 小满 推荐"). Here a space between a Chinese
+    character of the text and a value that starts (or ends) with one is dropped; every other
+    space, and everything about `%` (escaping into Markup, `%%`, errors), is as `%` does it.
+    English texts and texts without values never reach the pattern."""
+    if not values or text.isascii() or not isinstance(values, dict):
+        return text % values
+    tightened = _PLACEHOLDER.sub(lambda m: _tight(m, text, values), text)
+    if tightened != text:
+        text = type(text)(tightened) if type(text) is not str else tightened
+    return text % values
+
+
+def _tight(m: re.Match[str], text: str, values: dict[str, Any]) -> str:
+    before, spec, name, after = m.groups()
+    if name not in values:
+        return m.group(0)  # `%` says what is missing
+    cjk_before = bool(before) and m.start() > 0 and _IS_CJK.match(text[m.start() - 1])
+    cjk_after = bool(after) and m.end() < len(text) and _IS_CJK.match(text[m.end()])
+    if not (cjk_before or cjk_after):
+        return m.group(0)
+    try:
+        value = str(spec % {name: values[name]})
+    except (TypeError, ValueError):
+        return m.group(0)
+    if cjk_before and value and _IS_CJK.match(value[0]):
+        before = ""
+    if cjk_after and value and _IS_CJK.match(value[-1]):
+        after = ""
+    return before + spec + after
+
+
 class Words:
     """The catalogue for one locale, called as Flask-Babel's functions are: `gettext(msgid,
     **values)` fills `%(name)s` placeholders, `ngettext(singular, plural, n, **values)`
@@ -94,11 +138,11 @@ class Words:
 
     def gettext(self, message: str, **values: Any) -> str:
         text = self._translations.gettext(message)
-        return text % values if values else text
+        return interpolate(text, values) if values else text
 
     def ngettext(self, singular: str, plural: str, num: int, **values: Any) -> str:
         values.setdefault("num", num)
-        return self._translations.ngettext(singular, plural, num) % values
+        return interpolate(self._translations.ngettext(singular, plural, num), values)
 
     def __repr__(self) -> str:
         return f"Words({self.locale!r})"

@@ -208,3 +208,54 @@ def test_emails_are_worded_without_flask():
             "assert not [m for m in sys.modules if m.split('.')[0] in "
             "('flask', 'flask_babel', 'werkzeug', 'webapp')], 'Flask was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize(("text", "values", "said"), [
+    # A Chinese value meets Chinese text: no space on that side.
+    ("现在为 %(name)s 推荐", {"name": "小满"}, "现在为小满推荐"),
+    ("%(name)s 的宝宝", {"name": "小满"}, "小满的宝宝"),
+    ("于 %(date)s 到期", {"date": "2026年12月8日"}, "于 2026年12月8日到期"),  # digit, then 日
+    ("缺少 %(locale)s 标题。", {"locale": "中文"}, "缺少中文标题。"),
+    ("（%(name)s）", {"name": "小满"}, "（小满）"),  # nothing to drop
+    # A Latin value or a number keeps the catalogue's spaces.
+    ("现在为 %(name)s 推荐", {"name": "Mia"}, "现在为 Mia 推荐"),
+    ("第 %(n)d 周", {"n": 3}, "第 3 周"),
+    ("宝宝 %(n)s 个月", {"n": "3"}, "宝宝 3 个月"),
+    ("现在为 %(name)s 推荐", {"name": "Mia 小满"}, "现在为 Mia 小满推荐"),
+    # Placeholders side by side, Latin text, `%%`, a width: `%` as usual.
+    ("%(a)s %(b)s", {"a": "小满", "b": "小雨"}, "小满 小雨"),
+    ("Hello %(name)s 的", {"name": "小满"}, "Hello 小满的"),
+    ("完成 100%% %(x)s", {"x": "好"}, "完成 100% 好"),
+    ("编号 %(n)03d 号", {"n": 7}, "编号 007 号"),
+])
+def test_chinese_is_spaced_around_values_as_it_is_written(text, values, said):
+    assert locales.interpolate(text, values) == said
+
+
+def test_spacing_keeps_percent_formattings_escaping_and_errors():
+    from markupsafe import Markup
+
+    assert locales.interpolate(Markup("现在为 %(name)s 推荐"), {"name": "<i>小满"}) == \
+        Markup("现在为 &lt;i&gt;小满推荐")  # escaped in, and the space follows the raw value
+    assert isinstance(locales.interpolate(Markup("为 %(n)s 推"), {"n": "小"}), Markup)
+    with pytest.raises(KeyError):
+        locales.interpolate("为 %(name)s 推", {"other": "小满"})
+    assert locales.interpolate("没有占位", {}) == "没有占位"
+
+
+def test_every_way_of_saying_a_sentence_spaces_it_alike(app):
+    """Flask-Babel's gettext (the 61 modules), webapp.babel_fast, the templates' `_()` and
+    diary.locales.Words give the same sentence for a Chinese value and for a Latin one."""
+    import flask_babel
+    from flask import render_template_string
+
+    from webapp import babel_fast
+
+    msgid = "The %(locale)s title is missing."
+    for value, said in (("中文", "缺少中文标题。"), ("English", "缺少 English 标题。")):
+        assert locales.words("zh_CN").gettext(msgid, locale=value) == said
+        with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+            assert flask_babel.gettext(msgid, locale=value) == said
+            assert str(flask_babel.lazy_gettext(msgid, locale=value)) == said
+            assert babel_fast.gettext(msgid, locale=value) == said
+            assert render_template_string("{{ _(m, locale=v) }}", m=msgid, v=value) == said

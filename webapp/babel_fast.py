@@ -19,6 +19,8 @@ from babel.support import NullTranslations, Translations
 from flask.globals import _cv_app  # the app context's ContextVar (Flask 3.x)
 from flask_babel import get_locale, get_translations
 
+from diary.locales import interpolate
+
 
 def locale() -> Locale | None:
     """The same Locale `flask_babel.get_locale()` gives."""
@@ -46,11 +48,11 @@ def translations() -> Translations | NullTranslations:
 def gettext(string: str, **variables: Any) -> str:
     """`flask_babel.gettext`, same result."""
     text = translations().ugettext(string)
-    return text if not variables else text % variables
+    return text if not variables else interpolate(text, variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """`flask_babel.ngettext`, same result (`num` is available to the text)."""
     variables.setdefault("num", num)
     text = translations().ungettext(singular, plural, num)
-    return text % variables
+    return interpolate(text, variables)

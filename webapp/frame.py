@@ -22,6 +22,7 @@ from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
+from diary.locales import interpolate
 from webapp.babel_fast import locale, translations
 
 #: The parts, each templates/frame/<name>.html.
@@ -105,7 +106,7 @@ def template_gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> st
     text = catalogue.ugettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
-    return text % variables
+    return interpolate(text, variables)
 
 
 @pass_eval_context
@@ -116,4 +117,4 @@ def template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: in
     text = translations().ungettext(singular, plural, num)
     if eval_ctx.autoescape:
         text = Markup(text)
-    return text % variables
+    return interpolate(text, variables)

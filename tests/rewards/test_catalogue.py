@@ -176,7 +176,7 @@ def test_the_parent_is_told_in_their_inbox_once_the_sample_is_sent(session, make
     assert notices == [
         (user.id, "Your sample is on its way",
          "We sent Nappy sample on Nov 23, 2026 to Shanghai. Enjoy it!"),
-        (chinese.id, "您的试用装已寄出", "我们已于 2026年11月24日 将 纸尿裤试用装 寄往 Shanghai，请注意查收！")]
+        (chinese.id, "您的试用装已寄出", "我们已于 2026年11月24日将纸尿裤试用装寄往 Shanghai，请注意查收！")]
     assert inbox.unread_count(session, user, now=T0) == 1
 
 
