@@ -44,6 +44,12 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def local_date(now: datetime, zone_name: str | None) -> date:
+    """The person's calendar day at `now`, in their zone as the outbox reads it (an unknown
+    zone counts as UTC, where `diary.age.local_date` would refuse it)."""
+    return now.astimezone(zone(zone_name)).date()
+
+
 @dataclass(frozen=True)
 class Schedule:
     """One parent's email timing, with the defaults filled in."""

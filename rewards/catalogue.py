@@ -255,7 +255,7 @@ def _tell_sent(session: Session, redemption: Redemption, now: datetime) -> None:
         return
     locale = locales.locale_of(parent)
     words = locales.words(locale)
-    day = now.astimezone(preferences.zone(parent.timezone)).date()
+    day = preferences.local_date(now, parent.timezone)
     title = words.gettext("Your sample is on its way")
     body = words.gettext("We sent %(sample)s on %(date)s to %(city)s. Enjoy it!",
                          sample=redemption.item.name(locale),

@@ -102,7 +102,7 @@ def unsubscribe_link(token: str) -> Any:
 
 def _local_today() -> date:
     """The person's date, in their zone as the outbox reads it (unknown zones count as UTC)."""
-    return utcnow().astimezone(preferences.zone(current_user.timezone)).date()
+    return preferences.local_date(utcnow(), current_user.timezone)
 
 
 def _centre(form: PreferencesForm | None = None, pause_form: PauseForm | None = None,
