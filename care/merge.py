@@ -1,7 +1,12 @@
-"""Satisfaction surveys follow a customer into the account theirs is merged into.
+"""Questions, help-centre votes and satisfaction surveys follow a customer into the account
+theirs is merged into.
 
 `crm.duplicates` merges two accounts of one person and runs the movers registered with it
-(crm sits below care and never imports it); importing `care` registers this one. What moves:
+(crm sits below care and never imports it); importing `care` registers these. What moves:
+
+- every question and complaint (ticket), with its messages and events;
+- the "was this helpful?" votes, but for an answer the survivor voted on too (one vote a
+  person): that stays behind;
 
 - the offers, with their answers, comments and follow-ups (a follow-up names its offer), but
   for one the survivor was made for the same moment (the same trigger and subject): that
@@ -15,10 +20,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from care.models import SurveyMoment, SurveyOffer, SurveyThrottle
+from care.help import voter_for
+from care.models import FaqVote, SurveyMoment, SurveyOffer, SurveyThrottle, Ticket
 from crm import duplicates
 from db import dialect_insert, table_of
 from diary.models import User
@@ -64,5 +70,25 @@ class SurveysMover:
         session.flush()
 
 
+class HelpMover:
+    kinds: tuple[str, ...] = ("tickets", "help_votes")
+
+    def plan(self, session: Session, survivor: User, merged: User
+             ) -> dict[str, tuple[list[int], list[int]]]:
+        tickets = sorted(session.scalars(select(Ticket.id).where(Ticket.user_id == merged.id)))
+        return {"tickets": (tickets, []),
+                "help_votes": duplicates.movable(session, FaqVote, FaqVote.user_id, merged,
+                                                 survivor, ("item_id",))}
+
+    def move(self, session: Session, survivor: User, merged: User,
+             moving: dict[str, list[int]], now: datetime) -> None:
+        duplicates.move_rows(session, Ticket, Ticket.user_id, moving.get("tickets", []),
+                             survivor.id)
+        duplicates.move_rows(session, FaqVote, FaqVote.user_id, moving.get("help_votes", []),
+                             survivor.id, voter=voter_for(survivor, None))
+
+
 MOVER = SurveysMover()
+HELP_MOVER = HelpMover()
 duplicates.register_mover(MOVER)
+duplicates.register_mover(HELP_MOVER)

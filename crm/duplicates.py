@@ -18,19 +18,21 @@ account to the surviving one, in the caller's one transaction:
 - entries it wrote (their author), consents (the whole history; the survivor's flags then
   follow the newest record of each kind), deliveries and their inbox messages, email
   clicks, campaign decisions, interactions (clicks, saves, purchases …), saved items,
-  contact events, email preferences, invitations it sent;
+  contact events, email preferences, invitations it sent, product reviews;
 - profile fields the survivor left empty (phone, region, birthday) and its interests;
 - what packages above crm register a mover for (`register_mover`): reward points, with the
-  balance, and samples asked for (`rewards.merge`); satisfaction surveys, their answers and
-  planned moments, and the weekly survey pacing (`care.merge`).
+  balance, and samples asked for (`rewards.merge`); questions and complaints, help-centre
+  votes, satisfaction surveys, their answers and planned moments, and the weekly survey
+  pacing (`care.merge`); birth-club memberships, posts, comments, likes, reports and bans
+  (`community.merge`: a ban follows the person).
 
 What cannot move stays with the merged account, counted in the plan and the record: a
-delivery, campaign decision or saved item the survivor already has a copy of (the ledger's
-unique key says it is the same message to the same person), email preferences when the
-survivor has its own, the old account's sign-ins, account emails and data exports (the
-history of that account). The merged account is then closed: inactive, signed out, no email
-or marketing. Its nightly scores are dropped (the next run scores the survivor with
-everything) and kept in the record.
+delivery, campaign decision, saved item, review, vote, like or club membership the survivor
+has its own of (the table's unique key says it is the same thing for the same person),
+email preferences when the survivor has its own, the old account's sign-ins, account
+emails and data exports (the history of that account). The merged account is then closed:
+inactive, signed out, no email or marketing. Its nightly scores are dropped (the next run
+scores the survivor with everything) and kept in the record.
 
 The merge is recorded (`crm.models.CustomerMerge`): who, when, both member numbers, why, and
 every row that moved, by id. The preview's fingerprint must still match when the merge runs:
@@ -55,12 +57,10 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session, aliased
 
 from clock import utcnow
-from content.models import SavedItem
+from content.models import ProductReview, SavedItem
 from crm.models import ContactEvent, CustomerMerge, CustomerScore, DueFollowUp
 from crm.paging import Page, page_of
 from diary import sessions
@@ -120,17 +120,20 @@ KINDS: dict[str, str] = {
     "api_tokens": N_("API tokens (they stop working with the closed account)"),
     "account_emails": N_("Account emails (the old account's history)"),
     "data_exports": N_("Data downloads (the old account's history)"),
-    "club_activity": N_("Birth-club posts, comments, likes and memberships (they stay with "
-                        "the old account, under its display name)"),
+    "club_members": N_("Birth clubs and groups joined"),
+    "club_posts": N_("Club posts"),
+    "club_comments": N_("Club comments"),
+    "club_likes": N_("Club likes"),
+    "club_reports": N_("Club reports made"),
+    "club_bans": N_("Club bans (they apply to the surviving account)"),
     "reward_points": N_("Reward points (the ledger; the balance follows)"),
     "reward_redemptions": N_("Samples asked for"),
     "reward_balances": N_("Points balance (the old account keeps what could not move)"),
     "survey_offers": N_("Satisfaction surveys and their answers"),
     "survey_moments": N_("Surveys planned for key moments"),
     "survey_throttles": N_("Survey pacing (the survivor's takes the later dates of both)"),
-    "help_votes": N_("Help centre votes (the old account's)"),
-    "product_reviews": N_("Product reviews (they stay with the old account, under its "
-                          "display name)"),
+    "help_votes": N_("Help centre votes"),
+    "product_reviews": N_("Product reviews"),
 }
 #: Every column that names a user, and what a merge does with it: a kind of KINDS, or why
 #: nothing is done. Checked against the models by a test, so a new table is not forgotten.
@@ -166,13 +169,13 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("content_items", "submitted_by_id"): "staff only: parents edit no content",
     ("content_publications", "published_by_id"): "staff only: parents publish nothing",
     ("content_versions", "created_by_id"): "staff only: parents edit no content",
-    # Birth clubs (community): what a parent wrote stays under the name they wrote it with.
-    ("club_members", "user_id"): "club_activity",
-    ("club_posts", "author_id"): "club_activity",
-    ("club_comments", "author_id"): "club_activity",
-    ("club_likes", "user_id"): "club_activity",
-    ("club_reports", "reporter_id"): "club_activity",
-    ("club_bans", "user_id"): "club_activity",
+    # community sits above crm: its mover (community.merge, registered in MOVERS) moves them
+    ("club_members", "user_id"): "club_members",
+    ("club_posts", "author_id"): "club_posts",
+    ("club_comments", "author_id"): "club_comments",
+    ("club_likes", "user_id"): "club_likes",
+    ("club_reports", "reporter_id"): "club_reports",
+    ("club_bans", "user_id"): "club_bans",
     ("clubs", "created_by_id"): "staff only: staff make topic groups",
     ("club_reports", "resolved_by_id"): "staff only: moderators settle reports",
     ("club_bans", "created_by_id"): "staff only: moderators ban",
@@ -187,7 +190,7 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("reward_points", "user_id"): "reward_points",
     ("reward_redemptions", "user_id"): "reward_redemptions",
     ("reward_redemptions", "handled_by_id"): "staff only: the service agent who handled it",
-    # care sits above crm: its mover (care.merge, registered in MOVERS) moves its surveys
+    # care sits above crm: its movers (care.merge, registered in MOVERS) move them
     ("survey_offers", "user_id"): "survey_offers",
     ("survey_throttles", "user_id"): "survey_throttles",
     ("survey_moments", "user_id"): "survey_moments",
@@ -223,9 +226,6 @@ def register_mover(mover: Mover) -> None:
         MOVERS.append(mover)
 
 
-#: care's tickets, by table name: care sits above crm and is never imported here, yet a
-#: merged customer's questions and complaints must follow them to the surviving account.
-TICKETS = sql_table("care_tickets", sql_column("id"), sql_column("user_id"))
 #: Staff roles that merge accounts (analysts look, they do not change customers' data).
 MERGERS = (StaffRole.SERVICE.value, StaffRole.ADMIN.value)
 ROLE_STRENGTH = {Role.OWNER.value: 3, Role.EDITOR.value: 2, Role.VIEWER.value: 1}
@@ -458,6 +458,8 @@ def plan(session: Session, survivor_id: int, merged_id: int,
         Interaction.user_id == merged.id))
     moving["saved_items"], staying["saved_items"] = movable(
         session, SavedItem, SavedItem.user_id, merged, survivor, ("item_id",))
+    moving["product_reviews"], staying["product_reviews"] = movable(
+        session, ProductReview, ProductReview.user_id, merged, survivor, ("item_id",))
     moving["contact_events"] = _ids(session, select(ContactEvent.id).where(
         ContactEvent.user_id == merged.id))
     moving["due_follow_ups"], staying["due_follow_ups"] = movable(
@@ -468,8 +470,6 @@ def plan(session: Session, survivor_id: int, merged_id: int,
         target["email_preferences"] = [merged.id]
     moving["invitations"] = _ids(session, select(Invitation.id).where(
         Invitation.invited_by_id == merged.id))
-    moving["tickets"] = _ids(session, select(TICKETS.c.id).where(
-        TICKETS.c.user_id == merged.id))
     staying["sessions"] = _ids(session, select(UserSession.id).where(
         UserSession.user_id == merged.id, UserSession.revoked_at.is_(None),
         UserSession.expires_at > now))
@@ -508,9 +508,13 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
         yield ids[start:start + size]
 
 
-def _move(session: Session, model: Any, column: Any, ids: Sequence[int], to: int) -> None:
+def move_rows(session: Session, model: Any, column: Any, ids: Sequence[int], to: int,
+              **also: Any) -> None:
+    """Give rows `ids` of `model` to user `to` in `column` (and set `also` on them), in chunks
+    a database's parameter limit allows. Movers use it too."""
     for chunk in _chunks(ids):
-        session.execute(update(model).where(model.id.in_(chunk)).values({column.key: to})
+        session.execute(update(model).where(model.id.in_(chunk))
+                        .values({column.key: to, **also})
                         .execution_options(synchronize_session=False))
 
 
@@ -539,29 +543,28 @@ def merge(session: Session, survivor_id: int, merged_id: int, staff: User, finge
             Membership.user_id == survivor.id, Membership.family_id == joined["family_id"])
             .values(role=joined["survivor_role_after"]))
         session.execute(delete(Membership).where(Membership.id == joined["membership_id"]))
-    _move(session, Membership, Membership.user_id, p.moving["memberships"], survivor.id)
-    _move(session, Entry, Entry.author_id, p.moving["entries"], survivor.id)
-    _move(session, Timer, Timer.started_by_id, p.moving["child_timers"], survivor.id)
-    _move(session, Vaccination, Vaccination.recorded_by_id, p.moving["vaccinations"],
-          survivor.id)
-    _move(session, Consent, Consent.user_id, p.moving["consents"], survivor.id)
-    _move(session, Delivery, Delivery.user_id, p.moving["deliveries"], survivor.id)
-    _move(session, InboxMessage, InboxMessage.user_id, p.moving["inbox_messages"], survivor.id)
-    _move(session, EmailClick, EmailClick.user_id, p.moving["email_clicks"], survivor.id)
-    _move(session, CampaignSend, CampaignSend.user_id, p.moving["campaign_sends"], survivor.id)
+    for model, column, kind in (
+            (Membership, Membership.user_id, "memberships"),
+            (Entry, Entry.author_id, "entries"),
+            (Timer, Timer.started_by_id, "child_timers"),
+            (Vaccination, Vaccination.recorded_by_id, "vaccinations"),
+            (Consent, Consent.user_id, "consents"),
+            (Delivery, Delivery.user_id, "deliveries"),
+            (InboxMessage, InboxMessage.user_id, "inbox_messages"),
+            (EmailClick, EmailClick.user_id, "email_clicks"),
+            (CampaignSend, CampaignSend.user_id, "campaign_sends"),
+            (SavedItem, SavedItem.user_id, "saved_items"),
+            (ProductReview, ProductReview.user_id, "product_reviews"),
+            (ContactEvent, ContactEvent.user_id, "contact_events"),
+            (DueFollowUp, DueFollowUp.user_id, "due_follow_ups"),
+            (Invitation, Invitation.invited_by_id, "invitations")):
+        move_rows(session, model, column, p.moving[kind], survivor.id)
     if p.moving["interactions"]:  # all of them: by the account, not id by id
         session.execute(update(Interaction).where(Interaction.user_id == merged.id)
                         .values(user_id=survivor.id)
                         .execution_options(synchronize_session=False))
-    _move(session, SavedItem, SavedItem.user_id, p.moving["saved_items"], survivor.id)
-    _move(session, ContactEvent, ContactEvent.user_id, p.moving["contact_events"], survivor.id)
-    _move(session, DueFollowUp, DueFollowUp.user_id, p.moving["due_follow_ups"], survivor.id)
     if p.moving.get("email_preferences"):
         session.execute(update(EmailPreference).where(EmailPreference.user_id == merged.id)
-                        .values(user_id=survivor.id))
-    _move(session, Invitation, Invitation.invited_by_id, p.moving["invitations"], survivor.id)
-    for chunk in _chunks(p.moving["tickets"]):
-        session.execute(update(TICKETS).where(TICKETS.c.id.in_(chunk))
                         .values(user_id=survivor.id))
     for mover in MOVERS:
         mover.move(session, survivor, merged,

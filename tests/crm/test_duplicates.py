@@ -10,8 +10,11 @@ from sqlalchemy import func, select, text
 
 import db
 from care import surveys
-from care.models import SurveyMoment, SurveyOffer, SurveyThrottle
+from care.models import FaqVote, SurveyMoment, SurveyOffer, SurveyThrottle, Ticket
 from clock import utcnow
+from community import posts as club_posts
+from community.models import Club, ClubBan, ClubComment, ClubLike, ClubMember, ClubPost, ClubReport
+from content.models import ProductReview
 from crm import contact, duplicates
 from crm.models import CustomerMerge, CustomerScore, MergeRecordAppendOnly
 from diary import account_mail, accounts, entries, invitations, sessions
@@ -26,6 +29,10 @@ from tests.rewards.test_catalogue import HOME
 from tests.web.test_studio import make_item, make_staff
 
 pytestmark = pytest.mark.clock_at("2026-11-23T04:00")
+
+
+def first_club_id(session) -> int:
+    return session.scalar(select(Club.id).where(Club.month == date(2026, 5, 1)))
 
 
 def user_rows(session, *users) -> dict[tuple[str, str], dict[int, int]]:
@@ -132,6 +139,40 @@ def pair(session, make_family):
     surveys.offer_nps(session, new, now=now - timedelta(days=2))
     session.add(SurveyMoment(user_id=new.id, trigger="birth", subject_ref=f"child:{new_child.id}",
                              due_at=now + timedelta(days=3)))
+    # club life: both joined May's club and liked the older account's post (those stay);
+    # the newer account's sleep group, post, comment, like of its own post, report and ban
+    # follow the person
+    may = Club(kind="birth", month=date(2026, 5, 1), name_en="May 2026")
+    sleep = Club(kind="topic", slug="naps-test", name_en="Naps")
+    session.add_all([may, sleep])
+    session.flush()
+    first = ClubPost(club_id=may.id, author_id=old.id, body="Hello May", status="published")
+    second = ClubPost(club_id=sleep.id, author_id=new.id, body="Naps?", status="published")
+    session.add_all([first, second])
+    session.flush()
+    session.add_all([
+        ClubMember(club_id=may.id, user_id=old.id), ClubMember(club_id=may.id, user_id=new.id),
+        ClubMember(club_id=sleep.id, user_id=new.id),
+        ClubLike(post_id=first.id, user_id=old.id), ClubLike(post_id=first.id, user_id=new.id),
+        ClubLike(post_id=second.id, user_id=new.id),
+        ClubComment(post_id=first.id, author_id=new.id, body="Hi!", status="published"),
+        ClubReport(post_id=first.id, reporter_id=new.id, reason="spam?"),
+        ClubBan(user_id=new.id, club_id=None, until=now + timedelta(days=7), reason="rude"),
+    ])
+    # help votes: both answered FAQ 1 (the older account's stays the person's one vote);
+    # the newer account's vote on FAQ 2 moves, under the survivor's voter key
+    faq1 = make_item(session, kind="faq", key="faq-sleep", title="Sleep?", category="account")
+    faq2 = make_item(session, kind="faq", key="faq-feed", title="Feeding?", category="account")
+    session.add_all([FaqVote(item_id=faq1.id, voter=f"u{old.id}", user_id=old.id, helpful=True),
+                     FaqVote(item_id=faq1.id, voter=f"u{new.id}", user_id=new.id, helpful=False),
+                     FaqVote(item_id=faq2.id, voter=f"u{new.id}", user_id=new.id, helpful=True)])
+    # reviews: both reviewed the nappies (the survivor's stays its one review); the
+    # newer account's review of the wipes moves
+    wipes = make_item(session, kind="product", key="BJ-WIPES", title="Wipes", unit="month",
+                      low=3, high=36, category="wipes", price_minor=1900, currency="CNY")
+    session.add_all([ProductReview(user_id=old.id, item_id=item.id, rating=5, body="Good"),
+                     ProductReview(user_id=new.id, item_id=item.id, rating=4, body="Fine"),
+                     ProductReview(user_id=new.id, item_id=wipes.id, rating=5, body="Soft")])
     session.commit()
     return old, new, old_child, new_child, service
 
@@ -194,11 +235,14 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
     assert plan.counts() == {
         "memberships": 1, "children": 1, "entries": 2, "consents": 4, "deliveries": 1,
         "email_clicks": 1, "campaign_sends": 1, "interactions": 2, "contact_events": 2,
-        "email_preferences": 1, "invitations": 1, "tickets": 1, "reward_points": 4,
-        "reward_redemptions": 1, "survey_offers": 2, "survey_moments": 1}
+        "email_preferences": 1, "invitations": 1, "tickets": 1, "club_members": 1,
+        "club_posts": 1, "club_comments": 1, "club_likes": 1, "club_reports": 1,
+        "club_bans": 1, "reward_points": 4, "reward_redemptions": 1, "survey_offers": 2,
+        "survey_moments": 1, "help_votes": 1, "product_reviews": 1}
     assert plan.kept() == {
         "deliveries": 1, "inbox_messages": 1, "campaign_sends": 1, "saved_items": 1,
-        "reward_points": 1, "reward_balances": 1, "survey_offers": 1, "survey_throttles": 1,
+        "club_members": 1, "club_likes": 1, "reward_points": 1, "reward_balances": 1,
+        "survey_offers": 1, "survey_throttles": 1, "help_votes": 1, "product_reviews": 1,
         "memberships_joined": 1, "customer_scores": 1, "sessions": 1,
         "account_emails": 4, "data_exports": 1}  # three of the emails: the surveys'
 
@@ -253,6 +297,20 @@ def test_a_merge_moves_every_row_and_loses_none(session, pair):
     assert nps.user_id == old.id
     assert pacing.last_offer_at == pacing.last_nps_at == nps.offered_at
     assert surveys.offer_csat(session, old, "ticket", "ticket:8", now=utcnow()) is None
+    # the person's club life: a ban follows them, their post reads as the survivor's, and
+    # each of the one-a-person rows is still one
+    assert club_posts.active_ban(session, old, first_club_id(session)) is not None
+    assert {p.body: p.author_id for p in session.scalars(select(ClubPost))} == \
+        {"Hello May": old.id, "Naps?": old.id}
+    assert session.scalar(select(func.count()).select_from(ClubLike)
+                          .where(ClubLike.user_id == old.id)) == 2
+    assert sorted((v.voter, v.helpful) for v in session.scalars(
+        select(FaqVote).where(FaqVote.user_id == old.id))) == \
+        [(f"u{old.id}", True), (f"u{old.id}", True)]
+    assert sorted((r.rating, r.body) for r in session.scalars(
+        select(ProductReview).where(ProductReview.user_id == old.id))) == \
+        [(5, "Good"), (5, "Soft")]
+    assert session.scalars(select(Ticket.user_id)).all() == [old.id]
 
     record = session.get(CustomerMerge, record.id)
     assert (record.survivor_member_no, record.merged_member_no, record.staff_member_no,
@@ -289,15 +347,15 @@ def test_a_merge_is_one_transaction(session, pair, monkeypatch):
     before_rows, before_totals = user_rows(session, old, new), totals(session)
     plan = duplicates.plan(session, old.id, new.id)
     calls = []
-    real = duplicates._move
+    real = duplicates.move_rows
 
-    def failing(*args):
+    def failing(*args, **kwargs):  # late: the core rows and the movers' first rows moved
         calls.append(1)
-        if len(calls) == 5:
+        if len(calls) == 18:
             raise RuntimeError("the database went away")
-        return real(*args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(duplicates, "_move", failing)
+    monkeypatch.setattr(duplicates, "move_rows", failing)
     with pytest.raises(RuntimeError):
         duplicates.merge(session, old.id, new.id, service, plan.fingerprint)
     session.rollback()
