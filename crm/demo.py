@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from content import authoring, library, workflow
 from content.authoring import ItemInput, TextInput
-from content.models import ContentItem, Message
+from content.models import ContentItem, Message, SavedItem
 from crm import scores, segments
 from crm.models import Segment
 from diary.models import Child, Family, Membership, User
@@ -72,8 +72,8 @@ def load(session: Session, now: datetime) -> DemoCrm:
     staff = session.scalar(select(User).where(User.email == STAFF_EMAIL))
     if staff is None:
         return report
-    if _drifting_customer(session, now):
-        scores.compute_scores(session, now)  # so her scores say what her history says
+    if _drifting_customer(session, now) | second_account(session, now):
+        scores.compute_scores(session, now)  # so their scores say what their history says
     by_name = {s.name: s for s in session.scalars(select(Segment))}
     for name, description, conditions in SEGMENTS:
         if name not in by_name:
@@ -137,6 +137,41 @@ def _drifting_customer(session: Session, now: datetime) -> bool:
         idempotency_key=log.key_for("demo-story", n, product.id), user_id=user.id,
         occurred_at=now - timedelta(days=120 + 24 * (STORY_PURCHASES - 1 - n)))
         for n in range(STORY_PURCHASES) for product in products[n % len(products):][:1]])
+    return True
+
+
+#: A possible duplicate for customer service to look at: 李静 (the expecting demo parent)
+#: bought wipes in the shop with an account of her own before the family one, under the
+#: same phone number written another way. It cannot sign in; merging it is the demo.
+SECOND_EMAIL = "lijing.shop@example.com"
+SECOND_OF = "demo.expecting@example.com"
+
+
+def second_account(session: Session, now: datetime) -> bool:
+    """Add 李静's second account if it is not there (and she is); True when added."""
+    if session.scalar(select(User.id).where(User.email == SECOND_EMAIL)) is not None:
+        return False
+    first = session.scalar(select(User).where(User.email == SECOND_OF))
+    wipes = session.scalar(select(ContentItem).where(
+        ContentItem.kind == "product", ContentItem.category == "wipes", library.live(now))
+        .order_by(ContentItem.id).limit(1))
+    if first is None or not first.phone_key or wipes is None:
+        return False
+    key = first.phone_key[-11:]
+    user = User(email=SECOND_EMAIL, password_hash="!", display_name=first.display_name,
+                phone=f"{key[:3]}-{key[3:7]}-{key[7:]}", member_no="SM999" + "0000002",
+                timezone=first.timezone, locale=first.locale,
+                security_stamp=hashlib.sha256(SECOND_EMAIL.encode()).hexdigest()[:32],
+                link_key=hashlib.sha256(f"link:{SECOND_EMAIL}".encode()).hexdigest()[:32],
+                interests=["pregnancy_wellbeing"], created_at=now)
+    session.add(user)
+    session.flush()
+    session.add(SavedItem(user_id=user.id, item_id=wipes.id, created_at=now))
+    log.record_many(session, [log.Event(
+        kind="purchase", item_id=wipes.id, surface="shop", quantity=1,
+        amount_minor=wipes.price_minor or 0, currency=wipes.currency,
+        idempotency_key=log.key_for("demo-second-account", wipes.id), user_id=user.id,
+        occurred_at=now - timedelta(days=9), order_ref="SO-DEMO-0002")])
     return True
 
 

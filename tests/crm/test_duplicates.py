@@ -420,3 +420,22 @@ def test_deleting_a_merged_account_keeps_the_record(session, pair):
     record = session.scalar(select(CustomerMerge))
     assert record.merged_member_no == new.member_no and session.get(User, new.id) is None
 
+
+
+def test_the_demo_has_one_pair_for_customer_service_to_look_at(session, make_family):
+    from crm import demo as crm_demo
+
+    first, _ = make_family(email=crm_demo.SECOND_OF)
+    first.phone = "+86 138 0013 8000"
+    make_item(session, kind="product", key="BJ-WIPES", title="Wipes", unit="month", low=3,
+              high=36, category="wipes", price_minor=1900, currency="CNY")
+    assert crm_demo.second_account(session, utcnow()) is True
+    assert crm_demo.second_account(session, utcnow()) is False  # once
+    session.commit()
+    second = session.scalar(select(User).where(User.email == crm_demo.SECOND_EMAIL))
+    assert (second.phone, second.display_name) == ("138-0013-8000", first.display_name)
+    assert [(p.first.id, p.second.id, p.reasons) for p in duplicates.candidates(session).items] \
+        == [(first.id, second.id, ["phone"])]
+    plan = duplicates.plan(session, first.id, second.id)
+    assert (plan.counts(), plan.kept()) == ({"interactions": 1, "saved_items": 1}, {})
+    assert accounts.authenticate(session, crm_demo.SECOND_EMAIL, "!") is None  # no sign-in
