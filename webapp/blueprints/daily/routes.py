@@ -294,10 +294,11 @@ def edit_vaccination(child_id: int, record_id: int) -> Any:
         del form.category  # the reminder's kind
     if form.validate_on_submit():
         try:
-            with transaction() as tx:
-                vaccinations.update(tx, row, child, row.category if row.reminder_key
-                                    else form.category.data or "", form.name.data or "",
-                                    form.given_on.data, form.note.data or "")
+            kind = getattr(form, "category", None)  # gone for a ticked reminder: update
+            with transaction() as tx:              # keeps the reminder's kind either way
+                vaccinations.update(tx, row, child, (kind.data if kind else "") or "",
+                                    form.name.data or "", form.given_on.data,
+                                    form.note.data or "")
             flash(gettext("The record is updated."), "success")
             return redirect(url_for("daily.vaccination_record", child_id=child.id))
         except DiaryError as error:
