@@ -16,6 +16,7 @@ Points the posts earned move with the rewards ledger (`rewards.merge`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from crm import duplicates
 from diary.models import User
 
 #: (kind, model, the column naming the person, the unique key besides the person or None)
-TABLES: tuple[tuple[str, type, str, tuple[str, ...] | None], ...] = (
+TABLES: tuple[tuple[str, Any, str, tuple[str, ...] | None], ...] = (
     ("club_members", ClubMember, "user_id", ("club_id",)),
     ("club_posts", ClubPost, "author_id", None),
     ("club_comments", ClubComment, "author_id", None),
@@ -45,7 +46,7 @@ class ClubsMover:
             person = getattr(model, column)
             if same is None:
                 found[kind] = (sorted(session.scalars(
-                    select(model.id).where(person == merged.id))), [])  # type: ignore[attr-defined]
+                    select(model.id).where(person == merged.id))), [])
             else:
                 found[kind] = duplicates.movable(session, model, person, merged, survivor, same)
         return found
