@@ -58,13 +58,16 @@ class DemoCrm:
     sent: int = 0
     held_out: int = 0
     converted: int = 0
+    duplicate: bool = False  # 李静's second account made now
 
     def summary(self) -> str:
         made = ", ".join(self.segments) or "none new"
         sent = (f"campaign “{self.campaign}”: {self.sent} sent, {self.held_out} held out, "
                 f"{self.converted} conversions measured") if self.campaign else \
             "campaign already there"
-        return f"Segments: {made}; {sent}."
+        twin = (f" A possible duplicate for customer service: {SECOND_EMAIL} (same phone as "
+                f"{SECOND_OF}).") if self.duplicate else ""
+        return f"Segments: {made}; {sent}.{twin}"
 
 
 def load(session: Session, now: datetime) -> DemoCrm:
@@ -72,7 +75,8 @@ def load(session: Session, now: datetime) -> DemoCrm:
     staff = session.scalar(select(User).where(User.email == STAFF_EMAIL))
     if staff is None:
         return report
-    if _drifting_customer(session, now) | second_account(session, now):
+    report.duplicate = second_account(session, now)
+    if _drifting_customer(session, now) or report.duplicate:
         scores.compute_scores(session, now)  # so their scores say what their history says
     by_name = {s.name: s for s in session.scalars(select(Segment))}
     for name, description, conditions in SEGMENTS:
