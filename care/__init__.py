@@ -5,7 +5,7 @@ Above the CRM (every contact lands on the customer's record through `crm.contact
 `community` and `rewards`, which it never imports: the web layer joins them (a redeemed
 sample opens a ticket, an answered survey earns points).
 
-A merge of two accounts (crm.duplicates) moves their surveys too: importing the package
-registers `care.merge`'s mover with it.
+A merge of two accounts (crm.duplicates) moves their tickets, help-centre votes and surveys
+too: importing the package registers `care.merge`'s movers with it.
 """
 from care import merge as _merge  # noqa: E402,F401  (registers the mover)
