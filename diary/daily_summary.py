@@ -203,15 +203,26 @@ class Day:
     #: Whether the child was born by this day (days before count in no average).
     counted: bool = True
 
+    def logged(self, metric: str) -> bool:
+        """Whether anything behind `metric` was written down this day (born by then). The
+        averages count only such days: a day nobody wrote a sleep down is not a day the
+        baby did not sleep, and the weeks before a parent started logging are not zeros."""
+        return self.counted and getattr(self, LOGGED_BY[metric]) > 0
+
 
 @dataclass(frozen=True)
 class Summary:
     days: list[Day]  # oldest first
-    #: The 7-day average ending on each day (None before there is any counted day), by metric.
+    #: The 7-day average ending on each day, over the days of the 7 with the metric logged
+    #: (None when none of them has), by metric.
     trends: dict[str, list[float | None]]
 
 
 METRICS = ("sleep_minutes", "feeds", "feed_ml", "nappies", "tummy_minutes")
+#: What makes a day count for a metric's average: feeds were logged for the bottle amounts
+#: too (a breastfed day has 0 ml, truly), each other metric's own kind for itself.
+LOGGED_BY = {"sleep_minutes": "sleep_minutes", "feeds": "feeds", "feed_ml": "feeds",
+             "nappies": "nappies", "tummy_minutes": "tummy_minutes"}
 
 
 def _split(start: datetime, end: datetime, day_start: datetime,
@@ -290,19 +301,20 @@ def _trailing_average(days: list[Day], metric: str) -> list[float | None]:
     averages: list[float | None] = []
     for i in range(len(days)):
         window = [getattr(d, metric) for d in days[max(0, i - TREND_DAYS + 1):i + 1]
-                  if d.counted]
+                  if d.logged(metric)]
         averages.append(sum(window) / len(window) if window else None)
     return averages
 
 
 @dataclass(frozen=True)
 class Week:
-    """One week's daily averages (over the days counted: born, not in the future)."""
+    """One week's daily averages, each over the week's days with that metric logged (None
+    when none has); `days_counted`: the week's days born and not in the future."""
 
     first: date
     last: date
     days_counted: int
-    averages: dict[str, float]
+    averages: dict[str, float | None]
 
 
 def weeks(summary: Summary, today: date) -> list[Week]:
@@ -314,7 +326,10 @@ def weeks(summary: Summary, today: date) -> list[Week]:
         chunk = [d for d in days[max(0, end - 7):end] if d.counted and d.day <= today]
         if not chunk:
             continue
-        out.append(Week(days[max(0, end - 7)].day, days[end - 1].day, len(chunk),
-                        {m: sum(getattr(d, m) for d in chunk) / len(chunk) for m in METRICS}))
+        averages: dict[str, float | None] = {}
+        for metric in METRICS:
+            values = [getattr(d, metric) for d in chunk if d.logged(metric)]
+            averages[metric] = sum(values) / len(values) if values else None
+        out.append(Week(days[max(0, end - 7)].day, days[end - 1].day, len(chunk), averages))
     return list(reversed(out))
 

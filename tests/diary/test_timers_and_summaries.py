@@ -411,9 +411,10 @@ def test_a_sleep_from_before_the_range_reaches_into_its_first_day(session, baby)
     parent, child = baby
     add(session, child, parent, "sleep", local(13, 23, 0), duration_min=1440)
     summary = daily_summary.summarise(session, child, date(2026, 11, 20), date(2026, 11, 20))
-    # the range looks back 6 days for the averages: the 14th holds 23 h of that sleep
+    # the range looks back 6 days for the averages: the 14th holds 23 h of that sleep, and
+    # is the one day of the seven with a sleep logged
     assert summary.days[0].sleep_minutes == 0
-    assert summary.trends["sleep_minutes"] == [pytest.approx(1380 / 7)]
+    assert summary.trends["sleep_minutes"] == [1380.0]
 
 
 def test_feeds_nappies_and_tummy_time_per_day_and_their_7_day_average(session, baby):
@@ -432,9 +433,12 @@ def test_feeds_nappies_and_tummy_time_per_day_and_their_7_day_average(session, b
     assert (day20.feeds, day20.feed_ml, day20.nappies, day20.wet, day20.dirty,
             day20.tummy_minutes) == (11, 1100, 2, 1, 2, 15)
     assert day19.feeds == 7
-    # 19th: the 13th..19th (the 13th had none) = 45 / 7; 20th: the 14th..20th = 56 / 7
-    assert summary.trends["feeds"] == [pytest.approx(45 / 7), 8.0]
-    assert summary.trends["nappies"] == [0.0, pytest.approx(2 / 7)]
+    # 19th: the 13th..19th, of which the 13th had nothing logged = 45 / 6; 20th: the
+    # 14th..20th = 56 / 7. Nappies were logged on the 20th only: no average before it.
+    assert summary.trends["feeds"] == [7.5, 8.0]
+    assert summary.trends["feed_ml"] == [750.0, 800.0]
+    assert summary.trends["nappies"] == [None, 2.0]
+    assert summary.trends["tummy_minutes"] == [None, 15.0]
 
 
 def test_days_before_the_birth_count_in_no_average(session, make_family, clock_at):
@@ -448,6 +452,30 @@ def test_days_before_the_birth_count_in_no_average(session, make_family, clock_a
     weeks = daily_summary.weeks(summary, date(2026, 11, 20))
     assert [(w.first, w.last, w.days_counted, w.averages["feeds"]) for w in weeks] == [
         (date(2026, 11, 19), date(2026, 11, 20), 2, 1.5)]
+
+
+def test_averages_count_only_the_days_something_was_logged(session, make_family, clock_at):
+    """A parent who starts logging on the 18th, writes no sleep down on the 19th and no
+    nappy at all: the 12th–17th and the 19th's sleep are not zeros in any average."""
+    clock_at(NOW)
+    parent, child = make_family(birth_date=date(2026, 6, 1))
+    for day, feeds, sleep in ((18, 8, 600), (19, 6, 0), (20, 7, 540)):
+        for i in range(feeds):
+            add(session, child, parent, "feeding", local(day, 1 + 2 * i),
+                method="breast_left")
+        if sleep:
+            add(session, child, parent, "sleep", local(day, 12), duration_min=sleep)
+    summary = daily_summary.summarise(session, child, date(2026, 11, 17), date(2026, 11, 20))
+    assert [d.day.day for d in summary.days] == [17, 18, 19, 20]
+    assert summary.trends["feeds"] == [None, 8.0, 7.0, 7.0]  # 8; (8+6)/2; (8+6+7)/3
+    assert summary.trends["feed_ml"] == [None, 0.0, 0.0, 0.0]  # breastfed days: truly 0 ml
+    assert summary.trends["sleep_minutes"] == [None, 600.0, 600.0, 570.0]
+    assert summary.trends["nappies"] == [None, None, None, None]
+    weeks = daily_summary.weeks(summary, date(2026, 11, 20))
+    assert [(w.first, w.last, w.days_counted, w.averages) for w in weeks] == [
+        (date(2026, 11, 17), date(2026, 11, 20), 4,
+         {"sleep_minutes": 570.0, "feeds": 7.0, "feed_ml": 0.0, "nappies": None,
+          "tummy_minutes": None})]
 
 
 def test_a_day_across_a_clock_change_has_its_own_length(session, make_family, clock_at):
@@ -470,7 +498,7 @@ def test_a_running_sleep_timer_counts_up_to_now_and_is_marked_running(session, b
     assert (today.sleep_minutes, today.sleep_spans, today.running_spans) == (
         150, [(420, 450)], [(600, 720)])  # up to 12:00, not to the end of the day
     assert (yesterday.sleep_minutes, yesterday.running_spans) == (0, [])
-    assert summary.trends["sleep_minutes"][-1] == pytest.approx(150 / 7)
+    assert summary.trends["sleep_minutes"][-1] == 150.0  # the one day with a sleep logged
 
 
 def test_a_sleep_timer_started_before_midnight_is_split_like_an_entry(session, baby):

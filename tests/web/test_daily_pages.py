@@ -563,6 +563,11 @@ def test_the_summary_page_draws_the_days(client, session, family, login_as):
     assert page.count('class="asleep"') == 2  # the night, split over two strips
     assert "/days?end=2026-11-09" in page  # 14 days shown: earlier ends the day before
     assert client.get(f"/children/{child.id}/days?end=2026-11-09").status_code == 200
+    # the weeks' averages count the days with something logged: the night's 9 h over its
+    # two days, one feed on one day, and no nappy to average at all
+    weeks = text_of(page[page.index('id="weeks"'):page.index("The numbers, day by day")])
+    assert "Nov 17 – Nov 23 4.5 h 1 —" in weeks and "Nov 10 – Nov 16 — — —" in weeks
+    assert "An average counts only the days with something logged." in weeks
     for bad in ("2026-11-24", "2026-08-31", "yesterday", "2026-13-01", "9" * 30):
         assert client.get(f"/children/{child.id}/days?end={bad}").status_code == 404, bad
 

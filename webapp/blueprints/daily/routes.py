@@ -176,11 +176,13 @@ def days(child_id: int) -> Any:
     shown = summary.days
     t = summary.trends
 
-    def hours(minutes: float) -> str:
+    def hours(minutes: float | None) -> str:  # None: nothing logged to average
+        if minutes is None:
+            return "—"
         return gettext("%(hours)s h", hours=f"{minutes / 60:.1f}".rstrip("0").rstrip("."))
 
-    def count(n: float) -> str:
-        return f"{n:.1f}".rstrip("0").rstrip(".")
+    def count(n: float | None) -> str:
+        return "—" if n is None else f"{n:.1f}".rstrip("0").rstrip(".")
 
     def ml(n: float) -> str:
         return gettext("%(amount)s ml", amount=f"{n:.0f}")
