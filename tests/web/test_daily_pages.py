@@ -561,6 +561,10 @@ def test_the_summary_page_draws_the_days(client, session, family, login_as):
     assert "Tummy time 8 min" in totals
     assert page.count('<svg class="daily-chart') == 5
     assert page.count('class="asleep"') == 2  # the night, split over two strips
+    # today is not over: its bar in each chart is drawn lighter and says "so far"
+    assert page.count('class="bar partial"') == 4 and page.count('class="bar"') == 4 * 13
+    assert "<title>Mon, Nov 23: 7.5 h so far</title>" in page
+    assert "<title>Sun, Nov 22: 1.5 h</title>" in page
     assert "/days?end=2026-11-09" in page  # 14 days shown: earlier ends the day before
     assert client.get(f"/children/{child.id}/days?end=2026-11-09").status_code == 200
     # the weeks' averages count the days with something logged: the night's 9 h over its

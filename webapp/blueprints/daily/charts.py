@@ -12,6 +12,7 @@ from babel.dates import format_skeleton
 from flask_babel import get_locale
 
 from diary.daily_summary import Day
+from webapp.babel_fast import gettext
 
 WIDTH, HEIGHT = 600, 220
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 12, 26
@@ -25,6 +26,8 @@ class Bar:
     width: float
     height: float
     title: str  # the hover text (and what a screen reader reads)
+    #: Today's bar: the day is not over, so it is drawn lighter and says "so far".
+    partial: bool = False
 
 
 @dataclass
@@ -83,10 +86,11 @@ def _nice_top(value: float) -> tuple[float, float]:
 
 def bar_chart(days: list[Day], values: list[float], averages: list[float | None],
               describe: Callable[[float], str], scale: float = 1.0,
-              tick_text: Callable[[float], str] | None = None) -> BarChart:
+              tick_text: Callable[[float], str] | None = None,
+              today: date | None = None) -> BarChart:
     """`values` per day (drawn divided by `scale`, e.g. minutes as hours), the 7-day
     `averages` as a line; `describe` makes a value readable for hover titles, `tick_text`
-    (else `describe`) for the axis."""
+    (else `describe`) for the axis. The bar of `today` is marked partial."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     shown = [v / scale for v in values] + [a / scale for a in averages if a is not None]
     top, step = _nice_top(max(shown, default=0))
@@ -99,8 +103,12 @@ def bar_chart(days: list[Day], values: list[float], averages: list[float | None]
     for i, (day, value, average) in enumerate(zip(days, values, averages, strict=True)):
         x = LEFT + i * slot
         y = y_of(value / scale)
+        partial = day.day == today
+        title = (gettext("%(day)s: %(value)s so far", day=long_day_label(day),
+                         value=describe(value)) if partial
+                 else f"{long_day_label(day)}: {describe(value)}")
         bars.append(Bar(round(x + slot * 0.15, 1), y, round(slot * 0.7, 1),
-                        round(TOP + plot_h - y, 1), f"{long_day_label(day)}: {describe(value)}"))
+                        round(TOP + plot_h - y, 1), title, partial))
         if average is not None:
             points.append(f"{round(x + slot / 2, 1)},{y_of(average / scale)}")
         labels.append((round(x + slot / 2, 1), day_label(day)))

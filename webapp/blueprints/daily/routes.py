@@ -2,6 +2,7 @@
 diary.timers, diary.daily_summary and diary.vaccinations."""
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -187,6 +188,7 @@ def days(child_id: int) -> Any:
     def ml(n: float) -> str:
         return gettext("%(amount)s ml", amount=f"{n:.0f}")
 
+    bars = functools.partial(charts.bar_chart, shown, today=today)  # today's bar: so far
     context = {
         "child": child, "can_write": membership.can_write, "summary": summary, "end": end,
         "today": today, "latest": shown[-1], "weeks": daily_summary.weeks(summary, today),
@@ -195,13 +197,12 @@ def days(child_id: int) -> Any:
         "logged": any(_logged(d) for d in shown),
         "show_tummy": "tummy" in timers.offered(child, today)
         or any(d.tummy_minutes for d in shown),
-        "sleep": charts.bar_chart(shown, [d.sleep_minutes for d in shown], t["sleep_minutes"],
-                                  hours, scale=60, tick_text=lambda n: f"{n / 60:.0f}"),
-        "feeds": charts.bar_chart(shown, [d.feeds for d in shown], t["feeds"], count),
-        "feed_ml": charts.bar_chart(shown, [d.feed_ml for d in shown], t["feed_ml"], ml,
-                                    tick_text=lambda n: f"{n:.0f}")
-        if any(d.feed_ml for d in shown) else None,
-        "nappies": charts.bar_chart(shown, [d.nappies for d in shown], t["nappies"], count),
+        "sleep": bars([d.sleep_minutes for d in shown], t["sleep_minutes"], hours, scale=60,
+                      tick_text=lambda n: f"{n / 60:.0f}"),
+        "feeds": bars([d.feeds for d in shown], t["feeds"], count),
+        "feed_ml": bars([d.feed_ml for d in shown], t["feed_ml"], ml,
+                        tick_text=lambda n: f"{n:.0f}") if any(d.feed_ml for d in shown) else None,
+        "nappies": bars([d.nappies for d in shown], t["nappies"], count),
         "rhythm": charts.rhythm(shown),
         "earlier": first - timedelta(days=1) if first > child.birth_date else None,
         "later": min(today, end + timedelta(days=SUMMARY_DAYS)) if end < today else None,
